@@ -1,0 +1,240 @@
+/**
+ * The error catalogue: every failure a user can meet has a code, a plain message, a hint saying what to
+ * do next, and whether retrying can help. The CLI maps codes to exit codes; nobody sees a stack trace
+ * for a bad file or a 401. (Modelled on Astro's errors-data.ts.)
+ */
+
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_NOT_FOUND'
+  | 'USAGE'
+  | 'MISSING_TOKEN'
+  | 'CMS_AUTH'
+  | 'CMS_NOT_FOUND'
+  | 'CMS_BAD_REQUEST'
+  | 'CMS_METHOD_NOT_ALLOWED'
+  | 'CMS_RATE_LIMITED'
+  | 'CMS_SERVER'
+  | 'CMS_NETWORK'
+  | 'CMS_TIMEOUT'
+  | 'CMS_BAD_RESPONSE'
+  | 'CONTENT_PARSE'
+  | 'CONTENT_UNKNOWN_FIELD'
+  | 'CONTENT_WRONG_TYPE'
+  | 'CONTENT_PATH'
+  | 'CONTENT_TOO_LARGE'
+  | 'CONTENT_BINARY'
+  | 'MANIFEST_LOCKED'
+  | 'MANIFEST_CORRUPT'
+  | 'GIT'
+  | 'INTERNAL';
+
+export interface ErrorInfo {
+  message: string;
+  hint: string;
+  retryable: boolean;
+}
+
+export const ERROR_CATALOGUE: Record<ErrorCode, Omit<ErrorInfo, 'message'> & { title: string }> = {
+  CONFIG_INVALID: {
+    title: 'The config file is not valid',
+    hint: 'Fix the listed keys in sync.config.json; your editor can autocomplete them through "$schema".',
+    retryable: false,
+  },
+  CONFIG_NOT_FOUND: {
+    title: 'No config file',
+    hint: 'Run `butter-sync init` to write a starter sync.config.json, or pass --config FILE.',
+    retryable: false,
+  },
+  USAGE: {
+    title: 'Wrong usage',
+    hint: 'Run `butter-sync --help` to see the commands and options.',
+    retryable: false,
+  },
+  MISSING_TOKEN: {
+    title: 'A ButterCMS token is missing',
+    hint: 'Set BUTTER_READ_TOKEN (and BUTTER_WRITE_TOKEN to write) in the environment. Tokens never go in the config file.',
+    retryable: false,
+  },
+  CMS_AUTH: {
+    title: 'ButterCMS refused the credentials',
+    hint: 'Check BUTTER_READ_TOKEN / BUTTER_WRITE_TOKEN. Writes need a write token, a paid add-on enabled by ButterCMS support.',
+    retryable: false,
+  },
+  CMS_NOT_FOUND: {
+    title: 'ButterCMS has no such page, collection or item',
+    hint: 'Check that the page type or collection key in sync.config.json exists in the ButterCMS dashboard.',
+    retryable: false,
+  },
+  CMS_BAD_REQUEST: {
+    title: 'ButterCMS rejected the request',
+    hint: 'The content does not match the ButterCMS schema; compare the field names and types in sync.config.json with the dashboard.',
+    retryable: false,
+  },
+  CMS_METHOD_NOT_ALLOWED: {
+    title: 'ButterCMS does not allow this operation on that route',
+    hint: 'This is likely a bug in butter-sync; please report it with the log line.',
+    retryable: false,
+  },
+  CMS_RATE_LIMITED: {
+    title: 'ButterCMS API call limit reached',
+    hint: 'The monthly API quota is used up (or the rate is too high). Try again later or raise the plan limit.',
+    retryable: true,
+  },
+  CMS_SERVER: {
+    title: 'ButterCMS had a server error',
+    hint: 'Usually temporary; the next run retries. If it persists, check status.buttercms.com or contact support.',
+    retryable: true,
+  },
+  CMS_NETWORK: {
+    title: 'Could not reach ButterCMS',
+    hint: 'Check the network and BUTTER_API_URL. The next run retries.',
+    retryable: true,
+  },
+  CMS_TIMEOUT: {
+    title: 'ButterCMS did not answer in time',
+    hint: 'The next run retries; raise rate.timeoutMs in sync.config.json if this keeps happening.',
+    retryable: true,
+  },
+  CMS_BAD_RESPONSE: {
+    title: 'ButterCMS answered with something unexpected',
+    hint: 'Check BUTTER_API_URL points at the ButterCMS API (…/v2).',
+    retryable: true,
+  },
+  CONTENT_PARSE: {
+    title: 'A content file could not be parsed',
+    hint: 'Fix the syntax at the given line; the other files were synced.',
+    retryable: false,
+  },
+  CONTENT_UNKNOWN_FIELD: {
+    title: 'A content file has a field the content model does not know',
+    hint: 'Remove the field or add it to the page type / collection in sync.config.json.',
+    retryable: false,
+  },
+  CONTENT_WRONG_TYPE: {
+    title: 'A field has a value of the wrong type',
+    hint: 'Change the value to the type declared in sync.config.json.',
+    retryable: false,
+  },
+  CONTENT_PATH: {
+    title: 'A file is not where the content layout expects it',
+    hint: 'Pages go in pages/<page_type>/<slug>.md, single pages in pages/_single/<slug>.json, items in collections/<key>/<item>.json.',
+    retryable: false,
+  },
+  CONTENT_TOO_LARGE: {
+    title: 'A content file is too large',
+    hint: 'Split the content; files over the size limit are skipped.',
+    retryable: false,
+  },
+  CONTENT_BINARY: {
+    title: 'A content file is not text',
+    hint: 'Move binary files (images, PDFs) out of the content folder or reference them by URL.',
+    retryable: false,
+  },
+  MANIFEST_LOCKED: {
+    title: 'Another butter-sync process holds the manifest lock',
+    hint: 'Wait for it to finish (a running `watch` daemon handles commits itself).',
+    retryable: true,
+  },
+  MANIFEST_CORRUPT: {
+    title: 'The manifest (.butter-sync/manifest.json) could not be read',
+    hint: 'Move it aside and run `butter-sync reconcile` with initialSource set to rebuild it.',
+    retryable: false,
+  },
+  GIT: {
+    title: 'A git operation failed',
+    hint: 'Run `git status` in the content repository to see what git needs.',
+    retryable: false,
+  },
+  INTERNAL: {
+    title: 'Unexpected internal error',
+    hint: 'Please report it with the log output.',
+    retryable: false,
+  },
+};
+
+export interface SyncErrorOptions {
+  hint?: string;
+  file?: string;
+  line?: number;
+  status?: number;
+  retryAfterSeconds?: number;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** An error from the catalogue. `file`/`line` name the content file when there is one. */
+export class SyncError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string;
+  readonly retryable: boolean;
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  readonly status: number | undefined;
+  readonly retryAfterSeconds: number | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: SyncErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SyncError';
+    this.code = code;
+    const entry = ERROR_CATALOGUE[code];
+    this.hint = options.hint ?? entry.hint;
+    this.retryable = entry.retryable;
+    this.file = options.file;
+    this.line = options.line;
+    this.status = options.status;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.details = options.details;
+  }
+
+  /** `file:line: message` — the form shown to users. */
+  describe(): string {
+    const where = this.file ? `${this.file}${this.line ? `:${this.line}` : ''}: ` : '';
+    return `${where}${this.message}`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      hint: this.hint,
+      retryable: this.retryable,
+      ...(this.file ? { file: this.file } : {}),
+      ...(this.line ? { line: this.line } : {}),
+      ...(this.status ? { status: this.status } : {}),
+    };
+  }
+}
+
+export function isSyncError(error: unknown): error is SyncError {
+  return error instanceof SyncError;
+}
+
+/** Exit codes of DESIGN.md §2. */
+export const EXIT = {
+  ok: 0,
+  runtime: 1,
+  usage: 2,
+  conflicts: 3,
+  partial: 4,
+  tryLater: 75,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+export function exitCodeFor(error: unknown): number {
+  if (!isSyncError(error)) return EXIT.runtime;
+  switch (error.code) {
+    case 'CONFIG_INVALID':
+    case 'CONFIG_NOT_FOUND':
+    case 'USAGE':
+    case 'MISSING_TOKEN':
+      return EXIT.usage;
+    case 'CMS_RATE_LIMITED':
+    case 'MANIFEST_LOCKED':
+      return EXIT.tryLater;
+    default:
+      return EXIT.runtime;
+  }
+}

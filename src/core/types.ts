@@ -1,0 +1,222 @@
+/**
+ * Shared vocabulary of the pure core: entities, snapshots of each side, the manifest's shape and the
+ * SyncPlan. Field values in snapshots are always in *file form* (canonical): references as human keys
+ * (page slug / item keyField value), media as the source URL, dates as `YYYY-MM-DDTHH:mm:ss` instants.
+ */
+
+import type {
+  CreateItemBody,
+  CreatePageBody,
+  PageStatus,
+  UpdateItemBody,
+  UpdatePageBody,
+} from '../cms/port.js';
+
+/** `page:<pageType>:<slug>` (pageType `*` for Single Pages) or `item:<collection>:<key>`. */
+export type EntityKey = string;
+
+export type EntityRef =
+  | { kind: 'page'; pageType: string; slug: string }
+  | { kind: 'item'; collection: string; key: string };
+
+export function entityKey(ref: EntityRef): EntityKey {
+  return ref.kind === 'page' ? `page:${ref.pageType}:${ref.slug}` : `item:${ref.collection}:${ref.key}`;
+}
+
+export function parseEntityKey(key: EntityKey): EntityRef {
+  const [kind, group, ...rest] = key.split(':');
+  const name = rest.join(':');
+  if (kind === 'page' && group !== undefined) return { kind: 'page', pageType: group, slug: name };
+  if (kind === 'item' && group !== undefined) return { kind: 'item', collection: group, key: name };
+  throw new Error(`not an entity key: ${key}`);
+}
+
+/** Page metadata that is not a field: title (immutable through the API) and status. */
+export interface EntityMeta {
+  title?: string | undefined;
+  status?: PageStatus | undefined;
+}
+
+/** One locale of one entity, in canonical (file) form. */
+export interface Variant {
+  fields: Record<string, unknown>;
+  meta: EntityMeta;
+}
+
+/** One locale of one entity as read from a file. */
+export interface LocalVariant extends Variant {
+  /** Path relative to the repo root, with `/` separators. */
+  path: string;
+}
+
+export interface LocalEntity {
+  key: EntityKey;
+  ref: EntityRef;
+  locales: Record<string, LocalVariant>;
+}
+
+export interface RemoteEntity {
+  key: EntityKey;
+  ref: EntityRef;
+  /** Collection item id (`meta.id`); pages have none. */
+  remoteId?: number | undefined;
+  locales: Record<string, Variant>;
+}
+
+/** Digest per field name; meta keys are stored as `$title` / `$status`. */
+export type FieldDigests = Record<string, string>;
+
+export interface ManifestLocale {
+  /** What both sides last agreed on. */
+  base: FieldDigests;
+  /** The file this locale lives in. */
+  path?: string | undefined;
+}
+
+export interface ManifestEntity {
+  remoteId?: number | undefined;
+  locales: Record<string, ManifestLocale>;
+}
+
+export type PendingKind =
+  | 'create-page'
+  | 'update-page'
+  | 'create-item'
+  | 'patch-item'
+  | 'put-item'
+  | 'delete-item';
+
+/** A write sent (or about to be sent) whose effect has not been read back yet. */
+export interface PendingWrite {
+  id: string;
+  entity: EntityKey;
+  kind: PendingKind;
+  /** `intent`: recorded before sending (write-ahead); `sent`: 202 received. */
+  state: 'intent' | 'sent';
+  /** Expected digests per locale once applied (absent for delete). */
+  expect: Record<string, FieldDigests>;
+  createdAt: string;
+  sentAt?: string | undefined;
+  /** Give up (→ failed) after this instant. */
+  deadline: string;
+}
+
+export interface FailedWrite {
+  id: string;
+  entity: EntityKey;
+  kind: PendingKind;
+  reason: string;
+  at: string;
+  path?: string | undefined;
+}
+
+export interface ConflictRecord {
+  entity: EntityKey;
+  locale: string;
+  field: string;
+  path?: string | undefined;
+  git: unknown;
+  cms: unknown;
+  at: string;
+}
+
+export interface Manifest {
+  version: number;
+  /** Digest of the content model; a change forces a full reconcile. */
+  configDigest: string;
+  entities: Record<EntityKey, ManifestEntity>;
+  /** CDN URL → source URL written from a file (butter-api.md §3.7). */
+  media: Record<string, string>;
+  pending: PendingWrite[];
+  failed: FailedWrite[];
+  conflicts: ConflictRecord[];
+  lastPush?: string | undefined;
+  lastPull?: string | undefined;
+  /** API calls counted per month `YYYY-MM`, for `monthlyCallBudget`. */
+  calls: Record<string, number>;
+}
+
+/** Operations of a SyncPlan. Bodies are in canonical form; `sync/` translates refs to ids when applying. */
+export type Operation =
+  | {
+      kind: 'create-page';
+      entity: EntityKey;
+      pageType: string;
+      slug: string;
+      locale?: string | undefined;
+      body: CreatePageBody;
+      cost: number;
+      dependsOn: EntityKey[];
+    }
+  | {
+      kind: 'update-page';
+      entity: EntityKey;
+      pageType: string;
+      slug: string;
+      locale?: string | undefined;
+      body: UpdatePageBody;
+      cost: number;
+      dependsOn: EntityKey[];
+    }
+  | {
+      kind: 'create-item';
+      entity: EntityKey;
+      collection: string;
+      keyValue: string;
+      body: CreateItemBody;
+      cost: number;
+      dependsOn: EntityKey[];
+    }
+  | {
+      kind: 'patch-item' | 'put-item';
+      entity: EntityKey;
+      collection: string;
+      id: number;
+      body: UpdateItemBody;
+      cost: number;
+      dependsOn: EntityKey[];
+    }
+  | {
+      kind: 'delete-item';
+      entity: EntityKey;
+      collection: string;
+      id: number;
+      cost: number;
+      dependsOn: EntityKey[];
+    }
+  | {
+      kind: 'write-file';
+      entity: EntityKey;
+      locale: string;
+      path: string;
+      /** Changed fields/meta (file form). `null` value = remove the key. */
+      set: Record<string, unknown>;
+      create: boolean;
+      cost: 0;
+    }
+  | { kind: 'delete-file'; entity: EntityKey; locale: string; path: string; cost: 0 }
+  | { kind: 'adopt'; entity: EntityKey; locale: string; base: FieldDigests; cost: 0 }
+  | {
+      kind: 'conflict';
+      entity: EntityKey;
+      locale: string;
+      field: string;
+      path?: string | undefined;
+      git: unknown;
+      cms: unknown;
+      cost: 0;
+    }
+  | {
+      kind: 'report';
+      entity: EntityKey;
+      path?: string | undefined;
+      reason: 'page-removed' | 'title-changed' | 'slug-changed' | 'delete-guard' | 'unsupported';
+      message: string;
+      cost: 0;
+    };
+
+export interface SyncPlan {
+  operations: Operation[];
+  /** Sum of `cost`: API calls the plan will make (reads for id discovery/verification included). */
+  totalCalls: number;
+}

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+
+const example = JSON.parse(readFileSync(new URL('../../sync.config.json', import.meta.url), 'utf8'));
+
+describe('parseConfig', () => {
+  it('accepts the shipped example config and fills defaults', () => {
+    const result = parseConfig(example);
+    expect(result.errors).toEqual([]);
+    expect(result.config?.collections.tags?.fields.slug).toEqual({ type: 'text' });
+    expect(result.config?.rate.timeoutMs).toBe(30_000);
+  });
+
+  it('names the JSON path of an unknown key', () => {
+    const result = parseConfig({ ...example, rate: { requestsPerSecond: 5, burst: 3 } });
+    expect(result.config).toBeNull();
+    expect(result.errors[0]?.path).toBe('rate');
+    expect(result.errors[0]?.message).toContain('burst');
+  });
+
+  it('refuses a keyField that is not a field', () => {
+    const result = parseConfig({
+      ...example,
+      collections: { tags: { keyField: 'id', fields: { name: 'text' } } },
+    });
+    expect(result.errors.map((e) => e.path)).toContain('collections.tags.keyField');
+  });
+
+  it('refuses a reference to an unknown collection', () => {
+    const result = parseConfig({
+      ...example,
+      collections: {
+        a: { keyField: 'k', fields: { k: 'text', r: { type: 'reference', to: 'collection:nope' } } },
+      },
+    });
+    expect(result.errors.map((e) => e.path)).toContain('collections.a.fields.r.to');
+  });
+
+  it('refuses a page field that collides with the title metadata key', () => {
+    const result = parseConfig({ ...example, pageTypes: { x: { fields: { title: 'text' } } } });
+    expect(result.errors.map((e) => e.path)).toContain('pageTypes.x.fields.title');
+  });
+});
