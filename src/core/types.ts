@@ -99,6 +99,10 @@ export interface PendingWrite {
   sentAt?: string | undefined;
   /** Give up (→ failed) after this instant. */
   deadline: string;
+  /** Media-bearing values sent, per locale and field, so the CDN URLs read back can be mapped to them. */
+  media?: Record<string, Record<string, unknown>> | undefined;
+  /** Path of the file the write came from (for reports). */
+  path?: string | undefined;
 }
 
 export interface FailedWrite {
@@ -147,6 +151,8 @@ export type Operation =
       body: CreatePageBody;
       cost: number;
       dependsOn: EntityKey[];
+      /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
+      expect?: Record<string, FieldDigests> | undefined;
     }
   | {
       kind: 'update-page';
@@ -157,6 +163,8 @@ export type Operation =
       body: UpdatePageBody;
       cost: number;
       dependsOn: EntityKey[];
+      /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
+      expect?: Record<string, FieldDigests> | undefined;
     }
   | {
       kind: 'create-item';
@@ -166,6 +174,8 @@ export type Operation =
       body: CreateItemBody;
       cost: number;
       dependsOn: EntityKey[];
+      /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
+      expect?: Record<string, FieldDigests> | undefined;
     }
   | {
       kind: 'patch-item' | 'put-item';
@@ -175,6 +185,8 @@ export type Operation =
       body: UpdateItemBody;
       cost: number;
       dependsOn: EntityKey[];
+      /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
+      expect?: Record<string, FieldDigests> | undefined;
     }
   | {
       kind: 'delete-item';
@@ -192,10 +204,22 @@ export type Operation =
       /** Changed fields/meta (file form). `null` value = remove the key. */
       set: Record<string, unknown>;
       create: boolean;
+      /** The locale's base once the file is written (old base + pulled and adopted digests). */
+      base?: FieldDigests | undefined;
       cost: 0;
     }
   | { kind: 'delete-file'; entity: EntityKey; locale: string; path: string; cost: 0 }
-  | { kind: 'adopt'; entity: EntityKey; locale: string; base: FieldDigests; cost: 0 }
+  | {
+      kind: 'adopt';
+      entity: EntityKey;
+      locale: string;
+      /** The locale's full new base (old base + adopted digests). */
+      base: FieldDigests;
+      /** Item id to record when the entity is new to the manifest. */
+      remoteId?: number | undefined;
+      path?: string | undefined;
+      cost: 0;
+    }
   | {
       kind: 'conflict';
       entity: EntityKey;

@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../../state/atomic-file.js';
+import { configPathOf, type GlobalOptions, repoDirOf } from '../wiring.js';
+
+const STARTER = {
+  $schema: './node_modules/butter-sync/src/config/sync.config.schema.json',
+  contentDir: 'content',
+  locales: { default: 'en', all: ['en'] },
+  defaultStatus: 'published',
+  rate: { requestsPerSecond: 5, concurrency: 4 },
+  conflicts: 'manual',
+  initialSource: 'none',
+  maxDeletePercent: 20,
+  pageTypes: {
+    faq: {
+      bodyField: 'body',
+      fields: { headline: 'text', body: 'richtext', hero_image: 'media' },
+    },
+  },
+  singlePages: {},
+  collections: {
+    tags: { keyField: 'slug', fields: { slug: 'text', name: 'text' } },
+  },
+};
+
+/** `init`: a starter config (never overwriting one) and `.butter-sync/` in .gitignore. */
+export async function runInit(options: GlobalOptions): Promise<{ exitCode: number }> {
+  const repoDir = repoDirOf(options);
+  const configFile = configPathOf(options);
+  let existing: string | undefined;
+  try {
+    existing = await readFile(configFile, 'utf8');
+  } catch {
+    existing = undefined;
+  }
+  if (existing !== undefined) {
+    process.stdout.write(`${path.relative(repoDir, configFile)} already exists; left as it is.\n`);
+  } else {
+    await writeFileAtomic(configFile, `${JSON.stringify(STARTER, null, 2)}\n`);
+    process.stdout.write(
+      `Wrote ${path.relative(repoDir, configFile)}. Describe your ButterCMS page types and collections in it (ButterCMS has no schema API).\n`,
+    );
+  }
+  const gitignore = path.join(repoDir, '.gitignore');
+  let ignore = '';
+  try {
+    ignore = await readFile(gitignore, 'utf8');
+  } catch {
+    ignore = '';
+  }
+  if (
+    !ignore.split(/\r?\n/).some((line) => line.trim() === '.butter-sync/' || line.trim() === '.butter-sync')
+  ) {
+    const sep = ignore === '' || ignore.endsWith('\n') ? '' : '\n';
+    await writeFileAtomic(
+      gitignore,
+      `${ignore}${sep}# butter-sync state (local to each clone)\n.butter-sync/\n`,
+    );
+    process.stdout.write('Added .butter-sync/ to .gitignore.\n');
+  }
+  process.stdout.write(
+    'Next: export BUTTER_READ_TOKEN and BUTTER_WRITE_TOKEN, then run `butter-sync plan` to see what would be sent.\n',
+  );
+  return { exitCode: 0 };
+}

@@ -1,0 +1,71 @@
+import { readManifest } from '../../state/manifest-store.js';
+import { printJson, renderTable } from '../output.js';
+import { configDigest, type GlobalOptions, loadProjectConfig, makeLogger, repoDirOf } from '../wiring.js';
+
+/** `status`: what the manifest holds — no API call, no lock (a read of a file that is always whole). */
+export async function runStatus(options: GlobalOptions): Promise<{ exitCode: number }> {
+  const logger = makeLogger(options);
+  const config = await loadProjectConfig(options, logger);
+  const manifest = await readManifest(repoDirOf(options), configDigest(config));
+  const month = new Date().toISOString().slice(0, 7);
+  const summary = {
+    entities: Object.keys(manifest.entities).length,
+    pending: manifest.pending,
+    failed: manifest.failed,
+    conflicts: manifest.conflicts,
+    lastPush: manifest.lastPush ?? null,
+    lastPull: manifest.lastPull ?? null,
+    callsThisMonth: manifest.calls[month] ?? 0,
+    monthlyCallBudget: config.rate.monthlyCallBudget ?? null,
+  };
+  if (options.json) {
+    printJson(summary);
+  } else {
+    const out: string[] = [
+      `Tracked entities: ${summary.entities}`,
+      `Last push: ${summary.lastPush ?? 'never'}   Last pull: ${summary.lastPull ?? 'never'}`,
+      `API calls this month: ${summary.callsThisMonth}${summary.monthlyCallBudget ? ` of ${summary.monthlyCallBudget}` : ''}`,
+    ];
+    if (manifest.pending.length) {
+      out.push(
+        '',
+        'Pending (accepted by ButterCMS, not yet seen applied):',
+        renderTable(
+          ['entity', 'write', 'sent', 'deadline'],
+          manifest.pending.map((p) => [p.entity, p.kind, p.sentAt ?? '(intent)', p.deadline]),
+        ),
+      );
+    }
+    if (manifest.failed.length) {
+      out.push(
+        '',
+        'Failed writes:',
+        renderTable(
+          ['file', 'write', 'reason'],
+          manifest.failed.map((f) => [f.path ?? f.entity, f.kind, f.reason]),
+        ),
+      );
+    }
+    if (manifest.conflicts.length) {
+      out.push(
+        '',
+        'Conflicts (settle with `butter-sync resolve <file> --take git|cms`):',
+        renderTable(
+          ['file', 'locale', 'field', 'git', 'cms'],
+          manifest.conflicts.map((c) => [
+            c.path ?? c.entity,
+            c.locale,
+            c.field,
+            JSON.stringify(c.git) ?? '',
+            JSON.stringify(c.cms) ?? '',
+          ]),
+        ),
+      );
+    }
+    if (!manifest.pending.length && !manifest.failed.length && !manifest.conflicts.length) {
+      out.push('No pending writes, failures or conflicts.');
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+  return { exitCode: manifest.conflicts.length ? 3 : manifest.failed.length ? 4 : 0 };
+}

@@ -1,0 +1,108 @@
+import type { SyncPlan } from '../../core/types.js';
+import { filesChangedBy } from '../../git/index.js';
+import { exitCodeForReport, type SyncReport } from '../../sync/report.js';
+import { printJson, renderPlan, renderReport } from '../output.js';
+import { type GlobalOptions, openSession } from '../wiring.js';
+
+export interface RunResult {
+  exitCode: number;
+}
+
+function emit(options: GlobalOptions, report: SyncReport, plan: SyncPlan, dryRun: boolean): void {
+  if (options.json) {
+    printJson(dryRun ? { plan, errors: report.errors } : report);
+    return;
+  }
+  if (dryRun) {
+    process.stdout.write(`${renderPlan(plan)}\n`);
+    if (report.errors.length) process.stdout.write(`\n${renderReport(report)}\n`);
+    return;
+  }
+  process.stdout.write(`${renderReport(report)}\n`);
+}
+
+/** `push [PATH…] [--commit REV] [--dry-run]` */
+export async function runPush(
+  options: GlobalOptions,
+  paths: string[],
+  flags: { commit?: string; dryRun?: boolean; wait?: number },
+  signal: AbortSignal,
+): Promise<RunResult> {
+  const session = await openSession(options, { needsWrite: !flags.dryRun, signal });
+  try {
+    let scoped: string[] | undefined = paths.length ? paths : undefined;
+    if (flags.commit) {
+      const changed = await filesChangedBy(session.repoDir, flags.commit);
+      scoped = changed.flatMap((c) => (c.from ? [c.path, c.from] : [c.path]));
+    }
+    const { report, plan } = await session.engine.push({
+      paths: scoped,
+      dryRun: flags.dryRun ?? false,
+      verifyWaitMs: (flags.wait ?? 10) * 1000,
+    });
+    emit(options, report, plan, flags.dryRun ?? false);
+    return { exitCode: flags.dryRun ? (report.errors.length ? 4 : 0) : exitCodeForReport(report) };
+  } finally {
+    await session.close();
+  }
+}
+
+/** `pull [--dry-run]` */
+export async function runPull(
+  options: GlobalOptions,
+  flags: { dryRun?: boolean },
+  signal: AbortSignal,
+): Promise<RunResult> {
+  const session = await openSession(options, { needsWrite: false, signal });
+  try {
+    const { report, plan } = await session.engine.pull({ dryRun: flags.dryRun ?? false });
+    emit(options, report, plan, flags.dryRun ?? false);
+    return { exitCode: flags.dryRun ? (report.errors.length ? 4 : 0) : exitCodeForReport(report) };
+  } finally {
+    await session.close();
+  }
+}
+
+/** `reconcile [--dry-run]` and `plan` (a reconcile that sends nothing). */
+export async function runReconcile(
+  options: GlobalOptions,
+  flags: { dryRun?: boolean; wait?: number },
+  signal: AbortSignal,
+): Promise<RunResult> {
+  const session = await openSession(options, { needsWrite: !flags.dryRun, signal });
+  try {
+    const { report, plan } = await session.engine.reconcile({
+      dryRun: flags.dryRun ?? false,
+      verifyWaitMs: (flags.wait ?? 30) * 1000,
+    });
+    emit(options, report, plan, flags.dryRun ?? false);
+    if (flags.dryRun) {
+      const conflicts = plan.operations.some((op) => op.kind === 'conflict');
+      return { exitCode: conflicts ? 3 : report.errors.length ? 4 : 0 };
+    }
+    return { exitCode: exitCodeForReport(report) };
+  } finally {
+    await session.close();
+  }
+}
+
+/** `resolve PATH --take git|cms` */
+export async function runResolve(
+  options: GlobalOptions,
+  file: string,
+  take: 'git' | 'cms',
+  signal: AbortSignal,
+): Promise<RunResult> {
+  const session = await openSession(options, { needsWrite: take === 'git', signal });
+  try {
+    const { resolved, report } = await session.engine.resolve(file.split('\\').join('/'), take);
+    if (options.json) printJson({ resolved, report });
+    else
+      process.stdout.write(
+        `Resolved ${resolved} conflict(s) in ${file} taking ${take}.\n${renderReport(report)}\n`,
+      );
+    return { exitCode: exitCodeForReport(report) };
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,144 @@
+import { isContentPath } from '../../content/index.js';
+import { SyncError } from '../../core/errors.js';
+import { type PullTarget, startDaemonServer } from '../../server/daemon-server.js';
+import { createDaemonMetrics } from '../../server/metrics.js';
+import { SyncDaemon } from '../../sync/daemon-loop.js';
+import type { SnapshotScope } from '../../sync/remote-snapshot.js';
+import { startFileWatcher } from '../../watch/file-watcher.js';
+import { type GlobalOptions, openSession, readSecrets } from '../wiring.js';
+
+export interface WatchFlags {
+  port?: number;
+  host?: string;
+  /** Skip the webhook receiver (polling only). */
+  noWebhook?: boolean;
+  /** Skip fetching the git remote (a local-only checkout). */
+  noFetch?: boolean;
+}
+
+function scopeOfTarget(target: PullTarget): SnapshotScope {
+  if (target.kind === 'item') return { collections: [target.collection], pageTypes: [], singlePages: [] };
+  if (target.pageType === '*') return { singlePages: [target.slug], pageTypes: [], collections: [] };
+  return { pageTypes: [target.pageType], singlePages: [], collections: [] };
+}
+
+/**
+ * `watch`: the long-running daemon. Files → push; webhooks and a budget-aware poll → pull; the git
+ * remote is fetched and merged when clean; /healthz, /readyz and /metrics are served. Stops gracefully
+ * on the abort signal (SIGTERM/SIGINT): watcher and timers first, the running job finishes within the
+ * deadline, the manifest is flushed and its lock released.
+ */
+export async function runWatch(
+  options: GlobalOptions,
+  flags: WatchFlags,
+  signal: AbortSignal,
+): Promise<{ exitCode: number }> {
+  const secrets = readSecrets();
+  let watcherRef: ReturnType<typeof startFileWatcher> | undefined;
+  const session = await openSession(options, {
+    needsWrite: true,
+    signal,
+    onWillWrite: (paths) => watcherRef?.suppress(paths, 3_000),
+  });
+  const { config, logger, engine, store, cms } = session;
+  if (!flags.noWebhook && !secrets.webhookSecret) {
+    await session.close();
+    throw new SyncError(
+      'MISSING_TOKEN',
+      'BUTTER_WEBHOOK_SECRET is not set, so the webhook receiver cannot check who calls it',
+      {
+        hint: 'Set BUTTER_WEBHOOK_SECRET (and the same value as a custom header in the ButterCMS webhook settings), or run `watch --no-webhook` to rely on polling.',
+      },
+    );
+  }
+
+  const metrics = createDaemonMetrics();
+  let lastCmsOk: number | null = null;
+  const daemon = new SyncDaemon(engine, {
+    onReport: (report) => {
+      metrics.setPending(store.manifest.pending.length);
+      metrics.setConflicts(store.manifest.conflicts.length);
+      metrics.setFailures(store.manifest.failed.length);
+      metrics.setCallsThisMonth(store.manifest.calls[new Date().toISOString().slice(0, 7)] ?? 0);
+      if (report.mode === 'push') metrics.markPush();
+      if (report.mode === 'pull') metrics.markPull();
+      for (const error of report.errors)
+        logger.warn({ file: error.file, line: error.line, code: error.code }, error.message);
+    },
+    onError: (error, job) => logger.error({ job }, `${job} failed: ${(error as Error).message}`),
+    onCmsOk: () => {
+      lastCmsOk = Date.now();
+    },
+  });
+
+  const server = await startDaemonServer({
+    // BUTTER_SYNC_PORT lets the container image pin the port its HEALTHCHECK probes.
+    port: flags.port ?? (Number(process.env.BUTTER_SYNC_PORT) || config.webhook.port),
+    host: flags.host ?? '0.0.0.0',
+    webhookPath: config.webhook.path,
+    webhookHeader: config.webhook.header,
+    webhookSecret: flags.noWebhook ? undefined : secrets.webhookSecret,
+    onWebhook: (target) => daemon.enqueuePull(scopeOfTarget(target)),
+    readiness: () => {
+      const cmsRecent =
+        lastCmsOk !== null && Date.now() - lastCmsOk < Math.max(600, config.pull.intervalSeconds * 3) * 1000;
+      const checks = { config: true, manifestLock: store.isLockHeld(), cmsAnsweredRecently: cmsRecent };
+      return { ready: checks.manifestLock && checks.cmsAnsweredRecently, checks };
+    },
+    metrics,
+    logger,
+  });
+  logger.info({ port: server.port }, 'health, metrics and webhook endpoints listening');
+
+  const watcher = startFileWatcher({
+    repoDir: session.repoDir,
+    contentDir: config.contentDir,
+    isRelevant: (rel) => isContentPath(rel, config),
+    onBatch: async (batch) => {
+      daemon.enqueuePush(batch.paths);
+      await daemon.idle();
+    },
+    onError: (error) => logger.warn(`file watcher: ${error.message}`),
+  });
+  watcherRef = watcher;
+  await watcher.ready;
+
+  const timers: NodeJS.Timeout[] = [];
+  const month = () => new Date().toISOString().slice(0, 7);
+  const budgetLeft = () =>
+    config.rate.monthlyCallBudget === undefined ||
+    (store.manifest.calls[month()] ?? 0) < config.rate.monthlyCallBudget;
+  if (config.pull.intervalSeconds > 0) {
+    timers.push(
+      setInterval(() => {
+        if (budgetLeft()) daemon.enqueuePull();
+        else logger.warn('monthly call budget reached: polling paused (webhooks still pull)');
+      }, config.pull.intervalSeconds * 1000),
+    );
+  }
+  if (!flags.noFetch && config.pull.fetchIntervalSeconds > 0) {
+    timers.push(setInterval(() => daemon.enqueueFetch(), config.pull.fetchIntervalSeconds * 1000));
+  }
+
+  // Start in step: a full reconcile-like pass (push local changes, pull remote ones).
+  daemon.enqueuePush();
+  daemon.enqueuePull();
+  if (!flags.noFetch) daemon.enqueueFetch();
+  logger.info({ contentDir: config.contentDir }, 'watching for changes');
+
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+
+  logger.info('stopping: finishing the current job');
+  for (const timer of timers) clearInterval(timer);
+  await watcher.close();
+  const deadline = new Promise<void>((resolve) => setTimeout(resolve, 8_000).unref());
+  await Promise.race([daemon.stop(), deadline]);
+  await server.close();
+  await cms.close(1_000);
+  await store.close();
+  logger.info('stopped');
+  return { exitCode: 0 };
+}

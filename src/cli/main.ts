@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT, exitCodeFor, isSyncError } from '../core/errors.js';
+import { runEmulator } from './commands/emulator.js';
+import { runHookInstall, runHookPostCommit, runHookUninstall } from './commands/hook.js';
+import { runInit } from './commands/init.js';
+import { runStatus } from './commands/status.js';
+import { runPull, runPush, runReconcile, runResolve } from './commands/sync-commands.js';
+import { runWatch } from './commands/watch.js';
+import type { GlobalOptions } from './wiring.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+function number(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number');
+  return n;
+}
+
+/** Signals → an abort the commands honour; a second signal forces the exit (DESIGN.md: 130/143). */
+function installSignals(): { signal: AbortSignal; exitCodeIfStopped: () => number | null } {
+  const controller = new AbortController();
+  let stoppedBy: NodeJS.Signals | null = null;
+  const handler = (sig: NodeJS.Signals) => {
+    if (stoppedBy) {
+      process.stderr.write(`second ${sig}: exiting now\n`);
+      process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+    }
+    stoppedBy = sig;
+    controller.abort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: controller.signal,
+    exitCodeIfStopped: () =>
+      stoppedBy === null ? null : stoppedBy === 'SIGINT' ? EXIT.sigint : EXIT.sigterm,
+  };
+}
+
+function reportError(error: unknown, json: boolean): number {
+  const code = exitCodeFor(error);
+  if (isSyncError(error)) {
+    if (json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
+    process.stderr.write(`butter-sync: ${error.describe()}\n  hint: ${error.hint}\n`);
+  } else {
+    process.stderr.write(`butter-sync: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+  }
+  return code;
+}
+
+export function buildProgram(
+  run: (task: (signal: AbortSignal) => Promise<{ exitCode: number }>) => Promise<void>,
+): Command {
+  const program = new Command();
+  program
+    .name('butter-sync')
+    .description('Keep a Git content repository and a ButterCMS account in step, both ways.')
+    .version(pkg.version, '-v, --version')
+    .option('--config <file>', 'config file', 'sync.config.json')
+    .option('--repo <dir>', 'the content repository (default: the current directory)')
+    .option('--json', 'machine-readable output on stdout')
+    .addOption(
+      new Option('--log-level <level>', 'log detail on stderr')
+        .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
+        .default('info'),
+    )
+    .addHelpText(
+      'after',
+      `
+Environment:
+  BUTTER_API_URL          API base (default https://api.buttercms.com/v2)
+  BUTTER_READ_TOKEN       ButterCMS read token
+  BUTTER_WRITE_TOKEN      ButterCMS write token (needed to push)
+  BUTTER_WEBHOOK_SECRET   shared secret ButterCMS sends in the webhook header (watch)
+
+Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some operations failed · 75 try later · 130/143 stopped`,
+    )
+    .showHelpAfterError('(run butter-sync --help for usage)');
+
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program
+    .command('push')
+    .description('send local file changes to ButterCMS (all, the given paths, or what a commit changed)')
+    .argument('[paths...]', 'content files to push')
+    .option('--commit <rev>', 'push only the files this commit changed')
+    .option('--dry-run', 'print the operations and their API-call cost; send nothing')
+    .option('--wait <seconds>', 'how long to read back pending writes before returning', number, 10)
+    .action((paths: string[], flags) => run((signal) => runPush(globals(), paths, flags, signal)));
+
+  program
+    .command('pull')
+    .description('bring ButterCMS changes into the files and commit them')
+    .option('--dry-run', 'print what would change; write nothing')
+    .action((flags) => run((signal) => runPull(globals(), flags, signal)));
+
+  program
+    .command('reconcile')
+    .description('full two-way comparison: push, pull, verify pending writes, report (for schedulers)')
+    .option('--dry-run', 'print the plan; send and write nothing')
+    .option('--wait <seconds>', 'how long to read back pending writes', number, 30)
+    .action((flags) => run((signal) => runReconcile(globals(), flags, signal)));
+
+  program
+    .command('plan')
+    .description('print what a reconcile would do and its API-call cost; send nothing')
+    .action(() => run((signal) => runReconcile(globals(), { dryRun: true }, signal)));
+
+  program
+    .command('status')
+    .description('what the manifest holds: pending writes, failures, conflicts, last sync (no API calls)')
+    .action(() => run(() => runStatus(globals())));
+
+  program
+    .command('resolve')
+    .description('settle a recorded conflict by taking one side')
+    .argument('<path>', 'the content file with the conflict (as shown by status)')
+    .addOption(
+      new Option('--take <side>', 'the side that wins').choices(['git', 'cms']).makeOptionMandatory(),
+    )
+    .action((file: string, flags: { take: 'git' | 'cms' }) =>
+      run((signal) => runResolve(globals(), file, flags.take, signal)),
+    );
+
+  program
+    .command('watch')
+    .description('daemon: watch files → push; webhooks and polling → pull; /healthz /readyz /metrics')
+    .option(
+      '--port <port>',
+      'port for webhooks, health and metrics (default: webhook.port in the config)',
+      number,
+    )
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--no-webhook', 'do not start the webhook receiver (rely on polling)')
+    .option('--no-fetch', 'do not fetch and merge the git remote')
+    .action((flags: { port?: number; host?: string; webhook: boolean; fetch: boolean }) =>
+      run((signal) =>
+        runWatch(
+          globals(),
+          {
+            ...(flags.port !== undefined ? { port: flags.port } : {}),
+            ...(flags.host ? { host: flags.host } : {}),
+            noWebhook: !flags.webhook,
+            noFetch: !flags.fetch,
+          },
+          signal,
+        ),
+      ),
+    );
+
+  const hook = program.command('hook').description('manage and run the git post-commit hook');
+  hook
+    .command('install')
+    .description('install the post-commit hook (an existing hook is kept and still runs)')
+    .action(() => run(() => runHookInstall(globals())));
+  hook
+    .command('uninstall')
+    .description('remove the hook and restore any hook it chained')
+    .action(() => run(() => runHookUninstall(globals())));
+  hook
+    .command('post-commit')
+    .description('what the hook runs: push the files HEAD changed; never fails')
+    .option('--budget <seconds>', 'time budget', number, 20)
+    .action((flags: { budget: number }) => run(() => runHookPostCommit(globals(), flags.budget)));
+
+  program
+    .command('emulator')
+    .description('run the local ButterCMS-compatible server (for tests and the demo)')
+    .option('--port <port>', 'port', number, 8790)
+    .option('--data <file>', 'persist the emulator content to this JSON file')
+    .option('--apply-delay <ms>', 'delay before an accepted write is applied', number)
+    .option('--error-rate <0..1>', 'share of requests answered with a 5xx', number)
+    .option('--reset-rate <0..1>', 'share of connections reset', number)
+    .option('--latency <ms>', 'added latency per request', number)
+    .option('--fail-after-accept <0..1>', 'share of accepted writes silently dropped', number)
+    .option('--quota <calls>', 'API calls allowed before 429', number)
+    .action((flags) => run((signal) => runEmulator(globals(), flags, signal)));
+
+  program
+    .command('init')
+    .description('write a starter sync.config.json and add .butter-sync/ to .gitignore')
+    .action(() => run(() => runInit(globals())));
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { signal, exitCodeIfStopped } = installSignals();
+  let exitCode: number = EXIT.ok;
+  const run = async (task: (signal: AbortSignal) => Promise<{ exitCode: number }>) => {
+    try {
+      exitCode = (await task(signal)).exitCode;
+    } catch (error) {
+      exitCode = reportError(error, Boolean(program.opts().json));
+    }
+    exitCode = exitCodeIfStopped() ?? exitCode;
+  };
+  const program = buildProgram(run);
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else {
+      exitCode = reportError(error, false);
+    }
+  }
+  process.exitCode = exitCode;
+  // Only main exits (Litestream's rule): give stdout a tick to flush, then leave even if a handle lingers.
+  setTimeout(() => process.exit(exitCode), 50).unref();
+}
+
+await main(process.argv);

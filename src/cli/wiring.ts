@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { createButterClient } from '../cms/butter/index.js';
+import type { CmsClient } from '../cms/port.js';
+import { loadConfig } from '../config/load-config.js';
+import type { SyncConfig } from '../config/schema.js';
+import { SyncError } from '../core/errors.js';
+import { createLogger, type Logger, type LogLevel } from '../log.js';
+import { ManifestStore } from '../state/manifest-store.js';
+import { SyncEngine } from '../sync/engine.js';
+
+export interface GlobalOptions {
+  config?: string;
+  repo?: string;
+  json?: boolean;
+  logLevel?: LogLevel;
+}
+
+export const DEFAULT_API_URL = 'https://api.buttercms.com/v2';
+
+/** Secrets come from the environment only (DESIGN.md §2); they are handed to the logger to be scrubbed. */
+export function readSecrets(env: NodeJS.ProcessEnv = process.env) {
+  return {
+    apiUrl: env.BUTTER_API_URL || DEFAULT_API_URL,
+    readToken: env.BUTTER_READ_TOKEN || undefined,
+    writeToken: env.BUTTER_WRITE_TOKEN || undefined,
+    webhookSecret: env.BUTTER_WEBHOOK_SECRET || undefined,
+  };
+}
+
+export function makeLogger(options: GlobalOptions): Logger {
+  const secrets = readSecrets();
+  return createLogger({
+    level: options.logLevel ?? 'info',
+    pretty: process.stderr.isTTY === true && !options.json,
+    secrets: [secrets.readToken, secrets.writeToken, secrets.webhookSecret],
+  });
+}
+
+export function repoDirOf(options: GlobalOptions): string {
+  return path.resolve(options.repo ?? process.cwd());
+}
+
+export function configPathOf(options: GlobalOptions): string {
+  return path.resolve(repoDirOf(options), options.config ?? 'sync.config.json');
+}
+
+export async function loadProjectConfig(options: GlobalOptions, logger: Logger): Promise<SyncConfig> {
+  const { config, warnings } = await loadConfig(configPathOf(options));
+  for (const warning of warnings) logger.debug({ path: warning.path }, `config: ${warning.message}`);
+  return config;
+}
+
+/** A change of the content model invalidates every digest: the manifest notices through this. */
+export function configDigest(config: SyncConfig): string {
+  const model = {
+    pageTypes: config.pageTypes,
+    singlePages: config.singlePages,
+    collections: config.collections,
+    locales: config.locales,
+    pageMeta: config.pageMeta,
+  };
+  return createHash('sha256').update(JSON.stringify(model)).digest('hex').slice(0, 16);
+}
+
+export function makeCmsClient(config: SyncConfig, logger: Logger, needsWrite: boolean): CmsClient {
+  const secrets = readSecrets();
+  if (!secrets.readToken) {
+    throw new SyncError('MISSING_TOKEN', 'BUTTER_READ_TOKEN is not set');
+  }
+  if (needsWrite && !secrets.writeToken) {
+    throw new SyncError('MISSING_TOKEN', 'BUTTER_WRITE_TOKEN is not set (writing needs the Write API token)');
+  }
+  return createButterClient({
+    baseUrl: secrets.apiUrl,
+    readToken: secrets.readToken,
+    ...(secrets.writeToken ? { writeToken: secrets.writeToken } : {}),
+    requestsPerSecond: config.rate.requestsPerSecond,
+    concurrency: config.rate.concurrency,
+    timeoutMs: config.rate.timeoutMs,
+    maxRetries: config.rate.maxRetries,
+    onCall: (event) =>
+      logger.debug(
+        {
+          method: event.method,
+          path: event.path,
+          status: event.status,
+          ms: event.ms,
+          bytes: event.bytesSent,
+        },
+        'api call',
+      ),
+  });
+}
+
+export interface Session {
+  config: SyncConfig;
+  logger: Logger;
+  repoDir: string;
+  cms: CmsClient;
+  store: ManifestStore;
+  engine: SyncEngine;
+  close(): Promise<void>;
+}
+
+/** Config → client → locked manifest → engine: the only place real objects are built (Litestream's main.go idea). */
+export async function openSession(
+  options: GlobalOptions,
+  opts: {
+    needsWrite: boolean;
+    lockWaitMs?: number;
+    signal?: AbortSignal;
+    onWillWrite?: (paths: string[]) => void;
+  },
+): Promise<Session> {
+  const logger = makeLogger(options);
+  const config = await loadProjectConfig(options, logger);
+  const repoDir = repoDirOf(options);
+  const cms = makeCmsClient(config, logger, opts.needsWrite);
+  const store = await ManifestStore.open(repoDir, configDigest(config), { waitMs: opts.lockWaitMs ?? 0 });
+  const engine = new SyncEngine({
+    repoDir,
+    config,
+    cms,
+    store,
+    logger,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onWillWrite ? { onWillWrite: opts.onWillWrite } : {}),
+  });
+  return {
+    config,
+    logger,
+    repoDir,
+    cms,
+    store,
+    engine,
+    async close() {
+      await cms.close(5_000);
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,183 @@
+import type { FieldSpec } from '../config/schema.js';
+import { SyncError } from '../core/errors.js';
+import type { EntityMeta } from '../core/types.js';
+import { isPlainObject } from './value-equal.js';
+
+type Path = readonly (string | number)[];
+
+/** Parsed top-level values of one file, plus what error messages and YAML type coercion need. */
+export interface ValueSource {
+  data: Record<string, unknown>;
+  /** 1-based file line of the key (or item) at `path`. */
+  lineOf(path: Path): number | undefined;
+  /** Source text of an unquoted YAML scalar that resolved to a number/boolean (`version: 3.0`). */
+  plainScalar?(path: Path): string | undefined;
+}
+
+/** What a file may hold: the entity's fields, and the page metadata keys when it is a page. */
+export interface EntityShape {
+  /** `page type "faq"`, `collection "tags"`: used in messages. */
+  label: string;
+  fields: Record<string, FieldSpec>;
+  meta?: { titleKey: string; statusKey: string } | undefined;
+}
+
+// Files keep whatever date spelling they have (core normalises to the API's `YYYY-MM-DDTHH:mm:ss`, butter-api.md §2.3).
+const DATE = /^\d{4}-\d{2}-\d{2}(?:[T ].*)?$/;
+
+/** `record[key]` for own keys only: `__proto__` or `constructor` in a file must not reach Object.prototype. */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+function pathName(path: Path): string {
+  return path
+    .map((step, i) => (typeof step === 'number' ? `[${step}]` : i === 0 ? step : `.${step}`))
+    .join('');
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string')
+    return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `the ${typeof value} ${String(value)}`;
+}
+
+/** Validates one file's values against the content model and returns fields + meta in file form. */
+export function checkEntityValues(
+  relPath: string,
+  source: ValueSource,
+  shape: EntityShape,
+): { fields: Record<string, unknown>; meta: EntityMeta } {
+  const lineOf = (path: Path): { line?: number } => {
+    const line = source.lineOf(path);
+    return line ? { line } : {};
+  };
+  const wrongType = (path: Path, expected: string, value: unknown): SyncError =>
+    new SyncError(
+      'CONTENT_WRONG_TYPE',
+      `field "${pathName(path)}" must be ${expected}, not ${describeValue(value)}`,
+      { file: relPath, ...lineOf(path) },
+    );
+  const unknownField = (path: Path, known: string[]): SyncError =>
+    new SyncError(
+      'CONTENT_UNKNOWN_FIELD',
+      `unknown field "${pathName(path)}" (${shape.label} has: ${known.join(', ') || 'no fields'})`,
+      { file: relPath, ...lineOf(path) },
+    );
+  const asText = (value: unknown, path: Path): string | undefined => {
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number' || typeof value === 'boolean') return source.plainScalar?.(path);
+    return undefined;
+  };
+
+  const checkObject = (fields: Record<string, FieldSpec>, value: Record<string, unknown>, path: Path) => {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const spec = own(fields, key);
+      if (!spec) throw unknownField([...path, key], Object.keys(fields));
+      Object.defineProperty(out, key, {
+        value: checkValue(spec, item, [...path, key]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  };
+
+  const checkValue = (spec: FieldSpec, value: unknown, path: Path): unknown => {
+    if (value === null) return null;
+    switch (spec.type) {
+      case 'text':
+      case 'richtext':
+      case 'color':
+      case 'media': {
+        const text = asText(value, path);
+        if (text === undefined) throw wrongType(path, `${spec.type === 'media' ? 'a URL' : 'text'}`, value);
+        return text;
+      }
+      case 'date':
+        if (typeof value !== 'string' || !DATE.test(value)) {
+          throw wrongType(path, 'a date like 2024-03-15 or 2024-03-15T14:30:00', value);
+        }
+        return value;
+      case 'number':
+        if (typeof value !== 'number' || !Number.isFinite(value)) throw wrongType(path, 'a number', value);
+        return value;
+      case 'boolean':
+        if (typeof value !== 'boolean') throw wrongType(path, 'true or false', value);
+        return value;
+      case 'reference': {
+        const target = spec.to === 'page' ? 'page slug' : `${spec.to.slice('collection:'.length)} key`;
+        if (!spec.many) {
+          const key = asText(value, path);
+          if (key === undefined) throw wrongType(path, `one ${target}`, value);
+          return key;
+        }
+        if (!Array.isArray(value)) throw wrongType(path, `a list of ${target}s`, value);
+        return value.map((item, i) => {
+          const key = asText(item, [...path, i]);
+          if (key === undefined) throw wrongType([...path, i], `a ${target}`, item);
+          return key;
+        });
+      }
+      case 'repeater':
+        if (!Array.isArray(value)) throw wrongType(path, 'a list of rows', value);
+        return value.map((row, i) => {
+          if (!isPlainObject(row)) throw wrongType([...path, i], 'a row of fields', row);
+          return checkObject(spec.fields, row, [...path, i]);
+        });
+      case 'component':
+        if (!isPlainObject(value)) throw wrongType(path, 'a mapping of component fields', value);
+        return checkObject(spec.fields, value, path);
+      // Same shape as the API's component-picker value: [{type, fields}] (butter-api.md §2.3).
+      case 'component-picker': {
+        if (!Array.isArray(value)) throw wrongType(path, 'a list of {type, fields} components', value);
+        const names = Object.keys(spec.components);
+        return value.map((entry, i) => {
+          const at = [...path, i];
+          if (!isPlainObject(entry)) throw wrongType(at, 'a {type, fields} component', entry);
+          for (const key of Object.keys(entry)) {
+            if (key !== 'type' && key !== 'fields') throw unknownField([...at, key], ['type', 'fields']);
+          }
+          const component = typeof entry.type === 'string' ? own(spec.components, entry.type) : undefined;
+          if (!component) throw wrongType([...at, 'type'], `one of: ${names.join(', ')}`, entry.type ?? null);
+          const fields = entry.fields ?? {};
+          if (!isPlainObject(fields)) throw wrongType([...at, 'fields'], 'a mapping of fields', fields);
+          return { type: entry.type, fields: checkObject(component.fields, fields, [...at, 'fields']) };
+        });
+      }
+    }
+  };
+
+  const fields: Record<string, unknown> = {};
+  const meta: EntityMeta = {};
+  for (const [key, value] of Object.entries(source.data)) {
+    if (shape.meta && key === shape.meta.titleKey) {
+      if (value === null) continue;
+      const title = asText(value, [key]);
+      if (title === undefined) throw wrongType([key], 'the page title (text)', value);
+      meta.title = title;
+      continue;
+    }
+    if (shape.meta && key === shape.meta.statusKey) {
+      if (value === null) continue;
+      if (value !== 'draft' && value !== 'published') throw wrongType([key], '"draft" or "published"', value);
+      meta.status = value;
+      continue;
+    }
+    const spec = own(shape.fields, key);
+    if (!spec) {
+      const known = [
+        ...(shape.meta ? [shape.meta.titleKey, shape.meta.statusKey] : []),
+        ...Object.keys(shape.fields),
+      ];
+      throw unknownField([key], known);
+    }
+    fields[key] = checkValue(spec, value, [key]);
+  }
+  return { fields, meta };
+}

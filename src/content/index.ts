@@ -1,0 +1,12 @@
+/** Public surface of the pure content layer: path ↔ entity mapping, file codecs, format-preserving edits. */
+export { editContentFile, readContentFile, renderContentFile } from './content-file.js';
+export {
+  checkSafeName,
+  type FileFormat,
+  type FileLocation,
+  isContentPath,
+  locateFile,
+  pathForEntity,
+  SINGLE_PAGE_DIR,
+} from './content-path.js';
+export { MAX_CONTENT_BYTES } from './markdown-split.js';

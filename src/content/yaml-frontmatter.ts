@@ -1,0 +1,298 @@
+import {
+  Document,
+  isCollection,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  Pair,
+  parseDocument,
+  Scalar,
+  type ToStringOptions,
+  YAMLMap,
+} from 'yaml';
+import { SyncError } from '../core/errors.js';
+import type { ValueSource } from './field-check.js';
+import { matchDateStyle, valuesEqual } from './value-equal.js';
+
+// YAML 1.2 core schema: `2024-03-15` stays a string and `01234` is not octal (STYLE.md).
+const PARSE_OPTIONS = { version: '1.2', uniqueKeys: true, merge: false } as const;
+const MAX_ALIASES = 100;
+
+type Path = readonly (string | number)[];
+
+function yamlError(relPath: string, message: string, line: number | undefined): SyncError {
+  return new SyncError('CONTENT_PARSE', `invalid YAML frontmatter: ${message}`, {
+    file: relPath,
+    ...(line ? { line } : {}),
+  });
+}
+
+function keyString(key: unknown): string {
+  if (isScalar(key)) return String(key.value);
+  return String(key);
+}
+
+function findPair(map: YAMLMap, key: string): Pair<unknown, unknown> | undefined {
+  return map.items.find((p) => keyString(p.key) === key);
+}
+
+function parseMatter(
+  relPath: string,
+  matter: string,
+  matterLine: number,
+): { doc: Document.Parsed; map: YAMLMap | undefined; lines: LineCounter } {
+  const lines = new LineCounter();
+  const doc = parseDocument(matter, { ...PARSE_OPTIONS, lineCounter: lines });
+  const error = doc.errors[0];
+  if (error) {
+    const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    const at = error.linePos?.[0]?.line;
+    throw yamlError(relPath, message, at === undefined ? matterLine : matterLine + at - 1);
+  }
+  if (doc.contents === null) return { doc, map: undefined, lines };
+  if (!isMap(doc.contents)) {
+    throw yamlError(relPath, 'the frontmatter must be "key: value" lines', matterLine);
+  }
+  return { doc, map: doc.contents, lines };
+}
+
+function toData(relPath: string, doc: Document.Parsed, matterLine: number): Record<string, unknown> {
+  try {
+    return (doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as Record<string, unknown>;
+  } catch (error) {
+    throw yamlError(relPath, (error as Error).message, matterLine);
+  }
+}
+
+/** YAML frontmatter → top-level values, with lines for errors and the source text of plain scalars. */
+export function parseYamlMatter(relPath: string, matter: string, matterLine: number): ValueSource {
+  const { doc, map, lines } = parseMatter(relPath, matter, matterLine);
+  const data = toData(relPath, doc, matterLine);
+  const walk = (path: Path): { node: unknown; offset: number | undefined } => {
+    let node: unknown = map;
+    let offset: number | undefined;
+    for (const step of path) {
+      if (isMap(node)) {
+        const pair = findPair(node, String(step));
+        if (!pair) return { node: undefined, offset };
+        offset = (pair.key as Node | undefined)?.range?.[0] ?? offset;
+        node = pair.value;
+      } else if (isSeq(node) && typeof step === 'number') {
+        node = node.items[step];
+        offset = (node as Node | undefined)?.range?.[0] ?? offset;
+      } else {
+        return { node: undefined, offset };
+      }
+    }
+    return { node, offset };
+  };
+  return {
+    data,
+    lineOf(path) {
+      const { offset } = walk(path);
+      return offset === undefined ? matterLine : matterLine + lines.linePos(offset).line - 1;
+    },
+    plainScalar(path) {
+      const { node } = walk(path);
+      if (isScalar(node) && node.type === 'PLAIN' && node.value !== null && typeof node.value !== 'string') {
+        return node.source === undefined ? undefined : String(node.source);
+      }
+      return undefined;
+    },
+  };
+}
+
+interface YamlStyle {
+  indent: number;
+  indentSeq: boolean;
+  flowCollectionPadding: boolean;
+}
+
+function columnOf(text: string, offset: number): number {
+  return offset - (text.lastIndexOf('\n', offset - 1) + 1);
+}
+
+/** Indentation habits of the file, learnt from its first block collections and flow collections. */
+function detectYamlStyle(text: string, map: YAMLMap | undefined): YamlStyle {
+  const style: Partial<YamlStyle> = {};
+  for (const pair of map?.items ?? []) {
+    const key = pair.key as Node | undefined;
+    const value = pair.value as Node | undefined;
+    if (!key?.range || !value?.range || !isCollection(value) || value.items.length === 0) continue;
+    if (value.flow) {
+      style.flowCollectionPadding ??= text[value.range[0] + 1] === ' ';
+      continue;
+    }
+    const offset = columnOf(text, value.range[0]) - columnOf(text, key.range[0]);
+    if (isSeq(value)) {
+      style.indentSeq ??= offset > 0;
+      if (offset > 0) style.indent ??= offset;
+    } else if (offset > 0) {
+      style.indent ??= offset;
+    }
+  }
+  return {
+    indent: style.indent ?? 2,
+    indentSeq: style.indentSeq ?? true,
+    flowCollectionPadding: style.flowCollectionPadding ?? false,
+  };
+}
+
+/** A fresh `key: value` in the old pair's style (quoting, block scalar, flow collection), without final newline. */
+function printPair(
+  key: string,
+  value: unknown,
+  old: Pair<unknown, unknown> | undefined,
+  style: YamlStyle,
+): string {
+  const doc = new Document(null, { version: '1.2' });
+  const node = doc.createNode(value);
+  const oldValue = old?.value;
+  if (isScalar(oldValue) && isScalar(node) && typeof value === 'string') {
+    const type = oldValue.type;
+    const isBlock = type === 'BLOCK_LITERAL' || type === 'BLOCK_FOLDED';
+    if (type && (!isBlock || value.includes('\n'))) node.type = type;
+  }
+  if (isCollection(oldValue) && isCollection(node)) node.flow = oldValue.flow ?? false;
+  const keyNode = new Scalar(key);
+  if (isScalar(old?.key) && old.key.type) keyNode.type = old.key.type;
+  const map = new YAMLMap();
+  map.items.push(new Pair(keyNode, node));
+  doc.contents = map;
+  const options: ToStringOptions = { lineWidth: 0, ...style };
+  return doc.toString(options).replace(/\n$/, '');
+}
+
+function withEol(text: string, eol: string): string {
+  return eol === '\n' ? text : text.replace(/\r?\n/g, eol);
+}
+
+function lineStartOf(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+function lineEndAfter(text: string, offset: number): number {
+  const nl = text.indexOf('\n', offset);
+  return nl === -1 ? text.length : nl + 1;
+}
+
+/** Where the pair's value text ends: block values own their trailing line breaks, which stay. */
+function pairEnd(text: string, pair: Pair<unknown, unknown>): number {
+  const key = pair.key as Node;
+  const value = pair.value as Node | null;
+  const keyEnd = key.range?.[1] ?? 0;
+  const colon = text.indexOf(':', keyEnd) + 1;
+  let end = Math.max(value?.range?.[1] ?? colon, colon);
+  while (end > colon && /[\r\n \t]/.test(text[end - 1] ?? '')) end--;
+  return end;
+}
+
+function isUnchanged(oldNode: unknown, oldValue: unknown, value: unknown): boolean {
+  if (valuesEqual(oldValue, value)) return true;
+  // `version: 3.0` read as the text "3.0" (field-check keeps plain scalars' source for text fields).
+  return (
+    isScalar(oldNode) &&
+    oldNode.type === 'PLAIN' &&
+    typeof value === 'string' &&
+    oldValue !== null &&
+    typeof oldValue !== 'string' &&
+    oldNode.source === value
+  );
+}
+
+/**
+ * Format-preserving edit of YAML frontmatter (STYLE.md): each changed top-level pair's source range is
+ * replaced by a freshly printed pair; removed pairs lose their lines; new pairs are appended.
+ */
+export function editYamlMatter(
+  relPath: string,
+  matter: string,
+  matterLine: number,
+  set: Record<string, unknown>,
+  eol: string,
+): string {
+  const { doc, map } = parseMatter(relPath, matter, matterLine);
+  const current = toData(relPath, doc, matterLine);
+  const style = detectYamlStyle(matter, map);
+  const edits: { start: number; end: number; text: string }[] = [];
+  const expected = new Map<string, unknown>();
+  let appended = '';
+  for (const [key, wanted] of Object.entries(set)) {
+    if (wanted === undefined) continue;
+    const pair = map ? findPair(map, key) : undefined;
+    const keyStart = (pair?.key as Node | undefined)?.range?.[0];
+    if (wanted === null) {
+      if (!pair || keyStart === undefined) continue;
+      expected.set(key, undefined);
+      edits.push({
+        start: lineStartOf(matter, keyStart),
+        end: lineEndAfter(matter, pairEnd(matter, pair)),
+        text: '',
+      });
+      continue;
+    }
+    const value = matchDateStyle(current[key], wanted);
+    if (pair && isUnchanged(pair.value, current[key], value)) continue;
+    expected.set(key, value);
+    const printed = printPair(key, value, pair, style);
+    if (!pair || keyStart === undefined) {
+      appended += withEol(printed, eol) + eol;
+      continue;
+    }
+    const end = pairEnd(matter, pair);
+    const lineEnd = matter.indexOf('\n', end);
+    const pairEol = lineEnd > 0 && matter[lineEnd - 1] === '\r' ? '\r\n' : lineEnd === -1 ? eol : '\n';
+    const indent = ' '.repeat(columnOf(matter, keyStart));
+    edits.push({ start: keyStart, end, text: withEol(printed.replace(/\n/g, `\n${indent}`), pairEol) });
+  }
+  if (expected.size === 0) return matter;
+
+  let out = matter;
+  for (const edit of edits.sort((a, b) => b.start - a.start)) {
+    out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
+  }
+  if (appended !== '') out += (out === '' || out.endsWith('\n') ? '' : eol) + appended;
+  if (sameData(out, current, expected)) return out;
+
+  // The splice did not read back as intended (an exotic layout): let the yaml Document API re-print it.
+  for (const [key, value] of expected) {
+    if (value === undefined) doc.delete(key);
+    else doc.set(key, doc.createNode(value));
+  }
+  let reprinted: string | undefined;
+  try {
+    reprinted = withEol(doc.toString({ lineWidth: 0, ...style }), eol);
+  } catch {
+    reprinted = undefined;
+  }
+  if (reprinted !== undefined && sameData(reprinted, current, expected)) return reprinted;
+  throw new SyncError('INTERNAL', 'could not update the YAML frontmatter without changing other keys', {
+    file: relPath,
+    hint: 'The frontmatter likely uses YAML anchors/aliases on the changed key; replace the alias with its value.',
+  });
+}
+
+function sameData(text: string, before: Record<string, unknown>, expected: Map<string, unknown>): boolean {
+  const doc = parseDocument(text, PARSE_OPTIONS);
+  if (doc.errors.length > 0 || (doc.contents !== null && !isMap(doc.contents))) return false;
+  let after: Record<string, unknown>;
+  try {
+    after = (doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as Record<string, unknown>;
+  } catch {
+    return false; // e.g. an alias whose anchor was on the replaced value
+  }
+  const keys = new Set([...Object.keys(before), ...Object.keys(after), ...expected.keys()]);
+  for (const key of keys) {
+    const want = expected.has(key) ? expected.get(key) : before[key];
+    if (want === undefined ? Object.hasOwn(after, key) : !valuesEqual(after[key], want)) return false;
+  }
+  return true;
+}
+
+/** New YAML frontmatter text (block style, no line folding), or "" for no keys. */
+export function renderYamlMatter(data: Record<string, unknown>): string {
+  if (Object.keys(data).length === 0) return '';
+  return new Document(data, { version: '1.2' }).toString({ lineWidth: 0, flowCollectionPadding: false });
+}

@@ -1,0 +1,190 @@
+import type { FieldSpec, SyncConfig } from '../config/schema.js';
+import type { IdLookup } from './api-fields.js';
+import { isLocaleNested } from './api-fields.js';
+import type { EntityModel } from './model.js';
+import type { EntityKey, Operation } from './types.js';
+
+type BodyOperation = Extract<Operation, { body: unknown }>;
+
+const KIND_RANK: Record<Operation['kind'], number> = {
+  'create-item': 0,
+  'create-page': 0,
+  'update-page': 1,
+  'patch-item': 1,
+  'put-item': 1,
+  'delete-item': 2,
+  'write-file': 3,
+  'delete-file': 4,
+  adopt: 5,
+  conflict: 6,
+  report: 7,
+};
+
+function localeOf(op: Operation): string {
+  return 'locale' in op && typeof op.locale === 'string' ? op.locale : '';
+}
+
+function fieldOf(op: Operation): string {
+  return op.kind === 'conflict' ? op.field : '';
+}
+
+function compareOperations(a: Operation, b: Operation): number {
+  return (
+    KIND_RANK[a.kind] - KIND_RANK[b.kind] ||
+    localeOf(a).localeCompare(localeOf(b)) ||
+    fieldOf(a).localeCompare(fieldOf(b))
+  );
+}
+
+interface References {
+  items: Array<[collection: string, key: string]>;
+  pages: string[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function collectReferences(
+  specs: Record<string, FieldSpec>,
+  values: Record<string, unknown>,
+  out: References,
+): void {
+  for (const [name, value] of Object.entries(values)) {
+    const spec = specs[name];
+    if (!spec) continue;
+    if (spec.type === 'reference') {
+      const keys = (Array.isArray(value) ? value : [value]).filter(
+        (key): key is string => typeof key === 'string' && key !== '',
+      );
+      if (spec.to === 'page') out.pages.push(...keys);
+      else for (const key of keys) out.items.push([spec.to.slice('collection:'.length), key]);
+    } else if (spec.type === 'repeater' && Array.isArray(value)) {
+      for (const row of value) if (isRecord(row)) collectReferences(spec.fields, row, out);
+    } else if (spec.type === 'component' && isRecord(value)) {
+      collectReferences(spec.fields, value, out);
+    } else if (spec.type === 'component-picker' && Array.isArray(value)) {
+      for (const entry of value) {
+        if (!isRecord(entry) || typeof entry.type !== 'string' || !isRecord(entry.fields)) continue;
+        const component = spec.components[entry.type];
+        if (component) collectReferences(component.fields, entry.fields, out);
+      }
+    }
+  }
+}
+
+/** References held by a write body (file form), nested locales included. */
+export function referencesOf(op: BodyOperation, model: EntityModel, locales: readonly string[]): References {
+  const out: References = { items: [], pages: [] };
+  const raw = op.body.fields;
+  if (raw === undefined) return out;
+  const fields = Array.isArray(raw) ? raw[0] : raw;
+  const variants = isLocaleNested(fields, model, locales) ? Object.values(fields).filter(isRecord) : [fields];
+  for (const variant of variants) collectReferences(model.fields, variant, out);
+  return out;
+}
+
+/**
+ * Fills `dependsOn` with the entities created in the same plan that a body references, and reports
+ * references to items that exist nowhere (they would fail at apply time with CONTENT_WRONG_TYPE).
+ */
+export function linkDependencies(
+  operations: Operation[],
+  modelOf: (entity: EntityKey) => EntityModel | undefined,
+  config: SyncConfig,
+  ids: IdLookup,
+  localKeys: ReadonlySet<EntityKey>,
+): Operation[] {
+  const created = new Set<EntityKey>();
+  const createdPagesBySlug = new Map<string, EntityKey[]>();
+  for (const op of operations) {
+    if (op.kind === 'create-item') created.add(op.entity);
+    if (op.kind === 'create-page') {
+      created.add(op.entity);
+      appendTo(createdPagesBySlug, op.slug, op.entity);
+    }
+  }
+  const reports: Operation[] = [];
+  for (const op of operations) {
+    if (!('body' in op)) continue;
+    const model = modelOf(op.entity);
+    if (!model) continue;
+    const refs = referencesOf(op, model, config.locales.all);
+    const deps = new Set<EntityKey>();
+    for (const [collection, key] of refs.items) {
+      const target = `item:${collection}:${key}`;
+      if (created.has(target)) deps.add(target);
+      else if (ids.itemIdByKey(collection, key) === undefined && !localKeys.has(target)) {
+        reports.push({
+          kind: 'report',
+          entity: op.entity,
+          reason: 'unsupported',
+          message: `references ${collection} item "${key}", which exists neither in ButterCMS nor in the files`,
+          cost: 0,
+        });
+      }
+    }
+    for (const slug of refs.pages) for (const target of createdPagesBySlug.get(slug) ?? []) deps.add(target);
+    deps.delete(op.entity);
+    op.dependsOn = [...deps].sort();
+  }
+  return [...operations, ...reports];
+}
+
+/**
+ * Entities in dependency order (referenced creates first, DESIGN.md §3 "Order"): Kahn's algorithm in layers,
+ * each layer sorted by entity key so `plan` output is stable. A reference cycle cannot be ordered: it is
+ * reported and the rest goes on.
+ */
+export function orderOperations(operations: Operation[]): Operation[] {
+  const byEntity = new Map<EntityKey, Operation[]>();
+  for (const op of operations) appendTo(byEntity, op.entity, op);
+  const keys = [...byEntity.keys()].sort();
+  const waitingOn = new Map<EntityKey, Set<EntityKey>>();
+  const dependents = new Map<EntityKey, EntityKey[]>();
+  for (const entity of keys) {
+    const deps = new Set<EntityKey>();
+    for (const op of byEntity.get(entity) ?? []) {
+      if (!('dependsOn' in op)) continue;
+      for (const dep of op.dependsOn) if (byEntity.has(dep) && dep !== entity) deps.add(dep);
+    }
+    for (const dep of deps) appendTo(dependents, dep, entity);
+    waitingOn.set(entity, deps);
+  }
+  const ordered: Operation[] = [];
+  const done = new Set<EntityKey>();
+  let layer = keys.filter((entity) => waitingOn.get(entity)?.size === 0);
+  while (done.size < keys.length) {
+    if (layer.length === 0) {
+      const stuck = keys.find((entity) => !done.has(entity))!;
+      ordered.push({
+        kind: 'report',
+        entity: stuck,
+        reason: 'unsupported',
+        message: `reference cycle with ${[...(waitingOn.get(stuck) ?? [])].sort().join(', ')}: create one of them without the reference first`,
+        cost: 0,
+      });
+      layer = [stuck];
+    }
+    const next: EntityKey[] = [];
+    for (const entity of layer) {
+      if (done.has(entity)) continue;
+      done.add(entity);
+      ordered.push(...(byEntity.get(entity) ?? []).sort(compareOperations));
+      for (const dependent of dependents.get(entity) ?? []) {
+        const deps = waitingOn.get(dependent);
+        deps?.delete(entity);
+        if (deps?.size === 0 && !done.has(dependent)) next.push(dependent);
+      }
+    }
+    layer = [...new Set(next)].sort();
+  }
+  return ordered;
+}
+
+/** Map-of-lists append without copying the list. */
+export function appendTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

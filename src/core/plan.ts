@@ -1,0 +1,750 @@
+import type { PageStatus } from '../cms/port.js';
+import type { SyncConfig } from '../config/schema.js';
+import type { IdLookup } from './api-fields.js';
+import { digestValue, digestVariant, STATUS_KEY, TITLE_KEY } from './digest.js';
+import { type EntityModel, modelFor } from './model.js';
+import { type NormalizeContext, normalizeVariant } from './normalize.js';
+import { appendTo, linkDependencies, orderOperations } from './plan-order.js';
+import { diffLocale, type FieldChange } from './three-way.js';
+import {
+  type EntityKey,
+  type EntityRef,
+  type FieldDigests,
+  type LocalEntity,
+  type LocalVariant,
+  type Manifest,
+  type ManifestEntity,
+  type Operation,
+  type PendingWrite,
+  parseEntityKey,
+  type RemoteEntity,
+  type SyncPlan,
+  type Variant,
+} from './types.js';
+
+/** Everything the planner needs; all of it already read by the engine (the planner does no I/O). */
+export interface PlanInput {
+  config: SyncConfig;
+  manifest: Manifest;
+  /** Entities found in files (in scope). */
+  local: Map<EntityKey, LocalEntity>;
+  /** Full remote snapshot (pull/reconcile); absent for push-only runs, which assume remote = base. */
+  remote?: Map<EntityKey, RemoteEntity> | undefined;
+  scope: 'push' | 'pull' | 'both';
+  /** For push runs limited to some paths: only these entity keys are considered (deletions too). undefined = everything. */
+  only?: Set<EntityKey> | undefined;
+  /** Where a new file goes (the engine passes content's pathForEntity). */
+  resolvePath(ref: EntityRef, locale: string): string;
+  ids: IdLookup;
+  now: Date;
+}
+
+/**
+ * API calls per write. Creates include the lookup by keyField/slug that runs before every create
+ * (DESIGN.md §3 "Creates have no id"); create-item also the read that discovers the new `meta.id`
+ * (butter-api.md §3.3). Batched verification reads are not counted per operation.
+ */
+export const CALL_COST = {
+  'create-page': 2,
+  'update-page': 1,
+  'create-item': 3,
+  'patch-item': 1,
+  'put-item': 1,
+  'delete-item': 1,
+} as const;
+
+type Change = FieldChange['action'];
+
+/** One locale of one entity, seen from both sides and the base. */
+interface LocaleView {
+  locale: string;
+  local?: LocalVariant | undefined;
+  localNorm?: Variant | undefined;
+  localDigests?: FieldDigests | undefined;
+  remoteNorm?: Variant | undefined;
+  /** The remote snapshot's digests, or the base when no snapshot was taken (push-only runs). */
+  remoteDigests?: FieldDigests | undefined;
+  base?: FieldDigests | undefined;
+  path: string;
+}
+
+interface LocaleOutcome {
+  view: LocaleView;
+  changes: Map<string, Change>;
+  /** The locale exists on the remote side only and has no base: write a new file. */
+  createFile: boolean;
+}
+
+interface EntityInput {
+  key: EntityKey;
+  ref: EntityRef;
+  model: EntityModel;
+  local?: LocalEntity | undefined;
+  remote?: RemoteEntity | undefined;
+  manifest?: ManifestEntity | undefined;
+  pending: PendingWrite[];
+}
+
+/** Planned deletes are collected apart so the maxDeletePercent guard can refuse them per collection. */
+interface GuardedDelete {
+  collection: string;
+  op: Operation & { kind: 'delete-item' | 'delete-file' };
+}
+
+class Planner {
+  readonly ops: Operation[] = [];
+  readonly deletes: GuardedDelete[] = [];
+  private readonly norm: NormalizeContext;
+  private readonly pushing: boolean;
+  private readonly pulling: boolean;
+  private readonly remoteKnown: boolean;
+
+  constructor(private readonly input: PlanInput) {
+    this.norm = { media: input.manifest.media };
+    this.pushing = input.scope !== 'pull';
+    this.pulling = input.scope !== 'push';
+    this.remoteKnown = input.remote !== undefined;
+  }
+
+  private get config(): SyncConfig {
+    return this.input.config;
+  }
+
+  planEntity(e: EntityInput): void {
+    const hasLocal = e.local !== undefined && Object.keys(e.local.locales).length > 0;
+    const hasBase = baseLocales(e.manifest).length > 0;
+    const itemId = e.remote?.remoteId ?? e.manifest?.remoteId;
+    // A manifest entry for an item without an id is a create that never resolved: plan it as a create again.
+    const remoteAssumed = this.remoteKnown
+      ? e.remote !== undefined
+      : hasBase && (e.ref.kind === 'page' || itemId !== undefined);
+
+    if (hasLocal) {
+      if (!remoteAssumed) {
+        if (this.remoteKnown && hasBase) this.planRemoteGone(e);
+        else this.planCreate(e);
+      } else {
+        this.planMerge(e, itemId);
+      }
+    } else if (remoteAssumed) {
+      if (hasBase) this.planLocalRemoved(e, itemId);
+      else this.planPullCreate(e);
+    } else if (e.manifest !== undefined && this.remoteKnown) {
+      this.planBothGone(e);
+    }
+  }
+
+  // ---- locale views -------------------------------------------------------------------------------
+
+  private views(e: EntityInput): LocaleView[] {
+    const locales = new Set([
+      ...Object.keys(e.local?.locales ?? {}),
+      ...Object.keys(e.remote?.locales ?? {}),
+      ...baseLocales(e.manifest),
+    ]);
+    return [...locales].sort().map((locale) => this.view(e, locale));
+  }
+
+  private view(e: EntityInput, locale: string): LocaleView {
+    const local = e.local?.locales[locale];
+    const remote = e.remote?.locales[locale];
+    const base = baseOf(e.manifest, locale);
+    const localNorm = local ? normalizeVariant(local, e.model, this.norm) : undefined;
+    const remoteNorm = remote ? normalizeVariant(remote, e.model, this.norm) : undefined;
+    return {
+      locale,
+      local,
+      localNorm,
+      localDigests: localNorm ? digestVariant(localNorm, e.model, this.norm) : undefined,
+      remoteNorm,
+      remoteDigests: this.remoteKnown ? remoteNorm && digestVariant(remoteNorm, e.model, this.norm) : base,
+      base,
+      path: local?.path ?? e.manifest?.locales[locale]?.path ?? this.input.resolvePath(e.ref, locale),
+    };
+  }
+
+  // ---- the common case: both sides present ------------------------------------------------------
+
+  private planMerge(e: EntityInput, itemId: number | undefined): void {
+    const outcomes: LocaleOutcome[] = [];
+    const localeRemoved: string[] = [];
+    for (const view of this.views(e)) {
+      const pending = pendingExpectations(e.pending, view.locale);
+      if (view.localDigests && view.remoteDigests) {
+        const changes = diffLocale({
+          local: view.localDigests,
+          remote: view.remoteDigests,
+          base: view.base,
+          conflicts: this.config.conflicts,
+          initialSource: this.config.initialSource,
+          pending,
+        });
+        outcomes.push({ view, changes: new Map(changes.map((c) => [c.key, c.action])), createFile: false });
+      } else if (view.localDigests) {
+        // A locale the remote does not have yet: every field is new there (titles cannot be set by update).
+        const changes = new Map<string, Change>();
+        for (const [key, digest] of Object.entries(view.localDigests)) {
+          if (key !== TITLE_KEY && !pending.get(key)?.has(digest)) changes.set(key, 'push');
+        }
+        outcomes.push({ view, changes, createFile: false });
+      } else if (view.remoteDigests && view.base === undefined) {
+        outcomes.push({ view, changes: new Map(), createFile: true });
+      } else if (view.remoteDigests) {
+        localeRemoved.push(view.locale);
+      }
+    }
+
+    if (this.pushing) {
+      if (e.ref.kind === 'page') this.emitPageUpdates(e, e.ref, outcomes);
+      else if (itemId !== undefined) this.emitItemUpdate(e, e.ref.collection, itemId, outcomes);
+      if (localeRemoved.length > 0) {
+        this.ops.push({
+          kind: 'report',
+          entity: e.key,
+          reason: 'unsupported',
+          message: `locale file(s) ${localeRemoved.join(', ')} removed; ButterCMS keeps that locale (remove it in the dashboard)`,
+          cost: 0,
+        });
+      }
+    }
+    for (const outcome of outcomes) this.emitLocaleSync(e, outcome);
+  }
+
+  /** Pulls (write-file), adoptions and conflicts of one locale. */
+  private emitLocaleSync(e: EntityInput, { view, changes, createFile }: LocaleOutcome): void {
+    const { locale } = view;
+    if (createFile) {
+      if (this.pulling && view.remoteNorm) this.emitFileCreate(e, view, view.remoteNorm);
+      return;
+    }
+    const pulled = this.pulling ? keysWith(changes, 'pull') : [];
+    const adopted = keysWith(changes, 'adopt');
+    const newBase: FieldDigests = { ...view.base };
+    for (const key of adopted) newBase[key] = view.localDigests?.[key] as string;
+    if (pulled.length > 0 && view.remoteNorm) {
+      const set: Record<string, unknown> = {};
+      for (const key of pulled) {
+        set[this.fileKey(key)] = readValue(view.remoteNorm, key);
+        newBase[key] = view.remoteDigests?.[key] as string;
+      }
+      this.ops.push({
+        kind: 'write-file',
+        entity: e.key,
+        locale,
+        path: view.path,
+        set,
+        create: view.local === undefined,
+        base: newBase,
+        cost: 0,
+      });
+    } else if (adopted.length > 0) {
+      this.ops.push({
+        kind: 'adopt',
+        entity: e.key,
+        locale,
+        base: newBase,
+        remoteId: e.manifest?.remoteId === undefined ? e.remote?.remoteId : undefined,
+        path: view.local?.path,
+        cost: 0,
+      });
+    }
+    for (const key of keysWith(changes, 'conflict')) {
+      this.ops.push({
+        kind: 'conflict',
+        entity: e.key,
+        locale,
+        field: key,
+        path: view.local?.path ?? view.path,
+        git: view.localNorm ? readValue(view.localNorm, key) : null,
+        cms: view.remoteNorm ? readValue(view.remoteNorm, key) : null,
+        cost: 0,
+      });
+    }
+  }
+
+  private emitFileCreate(e: EntityInput, view: LocaleView, remote: Variant): void {
+    const set: Record<string, unknown> = { ...remote.fields };
+    if (e.model.kind === 'page') {
+      if (remote.meta.title !== undefined) set[this.config.pageMeta.titleKey] = remote.meta.title;
+      if (remote.meta.status !== undefined) set[this.config.pageMeta.statusKey] = remote.meta.status;
+    }
+    this.ops.push({
+      kind: 'write-file',
+      entity: e.key,
+      locale: view.locale,
+      path: view.path,
+      set,
+      create: true,
+      base: digestVariant(remote, e.model, this.norm),
+      cost: 0,
+    });
+  }
+
+  /** `set` keys are file keys: field names, and the configured frontmatter keys for title/status. */
+  private fileKey(key: string): string {
+    if (key === TITLE_KEY) return this.config.pageMeta.titleKey;
+    if (key === STATUS_KEY) return this.config.pageMeta.statusKey;
+    return key;
+  }
+
+  // ---- pushes -------------------------------------------------------------------------------------
+
+  private statusFor(view: LocaleView): PageStatus {
+    return view.localNorm?.meta.status ?? view.remoteNorm?.meta.status ?? this.config.defaultStatus;
+  }
+
+  /** update-page: changed fields only, always an explicit status (butter-api.md §3.2, §9.4); one request for several locales. */
+  private emitPageUpdates(
+    e: EntityInput,
+    ref: EntityRef & { kind: 'page' },
+    outcomes: LocaleOutcome[],
+  ): void {
+    const titleChanged: string[] = [];
+    const byStatus = new Map<PageStatus, Array<{ view: LocaleView; keys: string[] }>>();
+    for (const { view, changes } of outcomes) {
+      const pushed = keysWith(changes, 'push');
+      if (pushed.includes(TITLE_KEY)) titleChanged.push(view.locale);
+      const keys = pushed.filter((key) => key !== TITLE_KEY);
+      if (keys.length === 0 || !view.localNorm) continue;
+      const status = this.statusFor(view);
+      appendTo(byStatus, status, { view, keys });
+    }
+    if (titleChanged.length > 0) {
+      this.ops.push({
+        kind: 'report',
+        entity: e.key,
+        path: e.local?.locales[titleChanged[0]!]?.path,
+        reason: 'title-changed',
+        message: `page title changed in ${titleChanged.join(', ')}; ButterCMS titles cannot be changed through the API (rename it in the dashboard)`,
+        cost: 0,
+      });
+    }
+    // Locales with different statuses cannot share one body: one request per status.
+    for (const [status, group] of [...byStatus].sort(([a], [b]) => a.localeCompare(b))) {
+      const perLocale: Record<string, Record<string, unknown>> = {};
+      const expect: Record<string, FieldDigests> = {};
+      for (const { view, keys } of group) {
+        const fields: Record<string, unknown> = {};
+        const digests: FieldDigests = { [STATUS_KEY]: digestValue(status) };
+        for (const key of keys) {
+          if (key === STATUS_KEY) continue;
+          fields[key] = view.localNorm?.fields[key];
+          digests[key] = view.localDigests?.[key] as string;
+        }
+        perLocale[view.locale] = fields;
+        expect[view.locale] = digests;
+      }
+      const shaped = this.shapeFields(perLocale);
+      this.ops.push({
+        kind: 'update-page',
+        entity: e.key,
+        pageType: ref.pageType,
+        slug: ref.slug,
+        locale: shaped.locale,
+        body: { status, fields: shaped.fields },
+        cost: CALL_COST['update-page'],
+        dependsOn: [],
+        expect,
+      });
+    }
+  }
+
+  /** patch-item with the changed fields, or put-item (all fields) for a regenerated file or a removed field (butter-api.md §3.4). */
+  private emitItemUpdate(e: EntityInput, collection: string, id: number, outcomes: LocaleOutcome[]): void {
+    const pushing = outcomes.filter(({ changes }) => keysWith(changes, 'push').length > 0);
+    if (pushing.length === 0) return;
+    const put = pushing.some((outcome) => this.needsPut(e.model, outcome.view));
+    const perLocale: Record<string, Record<string, unknown>> = {};
+    const expect: Record<string, FieldDigests> = {};
+    let status: PageStatus | undefined;
+    for (const { view, changes } of pushing) {
+      const local = view.localNorm!;
+      status ??= local.meta.status;
+      const fields: Record<string, unknown> = {};
+      const digests: FieldDigests = {};
+      const keys = put ? Object.keys(e.model.fields) : keysWith(changes, 'push');
+      for (const key of keys) {
+        // A PUT replaces everything: fields the remote changed (pulled or in conflict) keep the remote value.
+        const keepRemote = put && view.remoteNorm && changes.has(key) && changes.get(key) !== 'push';
+        const source = keepRemote ? view.remoteNorm! : local;
+        fields[key] = source.fields[key];
+        digests[key] = digestValue(source.fields[key]);
+      }
+      perLocale[view.locale] = fields;
+      expect[view.locale] = digests;
+    }
+    const shaped = this.shapeFields(perLocale, true);
+    this.ops.push({
+      kind: put ? 'put-item' : 'patch-item',
+      entity: e.key,
+      collection,
+      id,
+      body: { ...(status ? { status } : {}), fields: shaped.fields },
+      cost: CALL_COST[put ? 'put-item' : 'patch-item'],
+      dependsOn: [],
+      expect,
+    });
+  }
+
+  /**
+   * The file was regenerated in full (every field but the key changed vs base) or a field that had a value
+   * was removed from the file: only a PUT clears what the file no longer holds.
+   */
+  private needsPut(model: EntityModel, view: LocaleView): boolean {
+    const { base, local, localDigests } = view;
+    if (!base || !local || !localDigests) return false;
+    const names = Object.keys(model.fields);
+    const empty = this.emptyDigests(model);
+    const removed = names.some(
+      (name) => !(name in local.fields) && base[name] !== undefined && base[name] !== empty[name],
+    );
+    if (removed) return true;
+    const compared = names.filter((name) => name !== model.keyField);
+    return compared.length > 1 && compared.every((name) => localDigests[name] !== base[name]);
+  }
+
+  private readonly emptyCache = new WeakMap<EntityModel, FieldDigests>();
+
+  private emptyDigests(model: EntityModel): FieldDigests {
+    let digests = this.emptyCache.get(model);
+    if (!digests) {
+      digests = digestVariant({ fields: {}, meta: {} }, model, this.norm);
+      this.emptyCache.set(model, digests);
+    }
+    return digests;
+  }
+
+  /**
+   * One locale → flat fields (+ `locale` unless it is the default); several → nested by locale code
+   * (butter-api.md §3.1, §3.2). Items have no `?locale=`, so a lone non-default locale is nested too (§3.4).
+   */
+  private shapeFields(
+    perLocale: Record<string, Record<string, unknown>>,
+    nestNonDefault = false,
+  ): { fields: Record<string, unknown>; locale?: string } {
+    const locales = Object.keys(perLocale).sort();
+    const only = locales.length === 1 ? locales[0]! : undefined;
+    const isDefault = only === this.config.locales.default;
+    if (only !== undefined && (isDefault || !nestNonDefault)) {
+      return { fields: perLocale[only]!, ...(isDefault ? {} : { locale: only }) };
+    }
+    return { fields: Object.fromEntries(locales.map((locale) => [locale, perLocale[locale]])) };
+  }
+
+  /** create-page / create-item with every schema key (butter-api.md §3.1, §3.3); never re-sent while pending. */
+  private planCreate(e: EntityInput): void {
+    if (!this.pushing || !e.local) return;
+    if (e.pending.some((p) => p.kind === 'create-item' || p.kind === 'create-page')) return;
+    const views = Object.keys(e.local.locales)
+      .sort()
+      .map((locale) => this.view(e, locale));
+    const main = views.find((v) => v.locale === this.config.locales.default) ?? views[0];
+    if (!main?.localNorm) return;
+    const perLocale: Record<string, Record<string, unknown>> = {};
+    const expect: Record<string, FieldDigests> = {};
+    const status = main.localNorm.meta.status ?? this.config.defaultStatus;
+    for (const view of views) {
+      const local = view.localNorm!;
+      perLocale[view.locale] = { ...local.fields };
+      const digests = digestVariant(local, e.model, this.norm);
+      delete digests[TITLE_KEY];
+      if (e.model.kind === 'page') digests[STATUS_KEY] = digestValue(status);
+      expect[view.locale] = digests;
+    }
+    if (e.ref.kind === 'page') {
+      const shaped = this.shapeFields(perLocale);
+      this.ops.push({
+        kind: 'create-page',
+        entity: e.key,
+        pageType: e.ref.pageType,
+        slug: e.ref.slug,
+        locale: shaped.locale,
+        body: {
+          title: main.localNorm.meta.title ?? e.ref.slug,
+          slug: e.ref.slug,
+          page_type: e.ref.pageType,
+          status,
+          fields: shaped.fields,
+        },
+        cost: CALL_COST['create-page'],
+        dependsOn: [],
+        expect,
+      });
+    } else {
+      const shaped = this.shapeFields(perLocale, true);
+      this.ops.push({
+        kind: 'create-item',
+        entity: e.key,
+        collection: e.ref.collection,
+        keyValue: e.ref.key,
+        body: { key: e.ref.collection, status, fields: [shaped.fields] },
+        cost: CALL_COST['create-item'],
+        dependsOn: [],
+        expect,
+      });
+    }
+  }
+
+  // ---- one side missing ---------------------------------------------------------------------------
+
+  /** An entity only ButterCMS has and the manifest does not know: write its files (never delete on no base). */
+  private planPullCreate(e: EntityInput): void {
+    if (!this.pulling || !e.remote) return;
+    for (const locale of Object.keys(e.remote.locales).sort()) {
+      const view = this.view(e, locale);
+      if (view.remoteNorm) this.emitFileCreate(e, view, view.remoteNorm);
+    }
+  }
+
+  /** Keys whose digest moved away from the base on one side; meta keys missing on that side are no change. */
+  private changedKeys(view: LocaleView, side: 'local' | 'remote'): string[] {
+    const digests = side === 'local' ? view.localDigests : view.remoteDigests;
+    if (!digests || !view.base) return [];
+    return Object.keys(digests)
+      .filter((key) => view.base?.[key] !== undefined && digests[key] !== view.base[key])
+      .sort();
+  }
+
+  /** Every local file of a known entity is gone: DELETE an item (guarded), report a page; a remote edit wins over the delete. */
+  private planLocalRemoved(e: EntityInput, itemId: number | undefined): void {
+    const views = this.views(e).filter((v) => v.base !== undefined);
+    const edited = this.remoteKnown ? views.filter((v) => this.changedKeys(v, 'remote').length > 0) : [];
+    if (edited.length > 0) {
+      if (this.config.conflicts === 'cms-wins') {
+        for (const view of edited)
+          if (this.pulling && view.remoteNorm) this.emitFileCreate(e, view, view.remoteNorm);
+        return;
+      }
+      for (const view of edited) {
+        for (const key of this.changedKeys(view, 'remote')) {
+          this.pushConflict(e, view, key, null, view.remoteNorm ? readValue(view.remoteNorm, key) : null);
+        }
+      }
+      return;
+    }
+    if (!this.pushing) return;
+    const path = views[0]?.path;
+    if (e.ref.kind === 'page') {
+      this.ops.push({
+        kind: 'report',
+        entity: e.key,
+        path,
+        reason: 'page-removed',
+        message:
+          'page file removed; pages are not deleted through the API (delete it in the ButterCMS dashboard)',
+        cost: 0,
+      });
+      return;
+    }
+    if (e.pending.some((p) => p.kind === 'delete-item')) return;
+    if (itemId === undefined) {
+      this.ops.push({
+        kind: 'report',
+        entity: e.key,
+        path,
+        reason: 'unsupported',
+        message: 'item file removed, but its ButterCMS id is unknown; delete it in the dashboard',
+        cost: 0,
+      });
+      return;
+    }
+    this.deletes.push({
+      collection: e.ref.collection,
+      op: {
+        kind: 'delete-item',
+        entity: e.key,
+        collection: e.ref.collection,
+        id: itemId,
+        cost: CALL_COST['delete-item'],
+        dependsOn: [],
+      },
+    });
+  }
+
+  /** The remote entity is gone while the files remain: delete the item files (guarded), report a page; a local edit wins over the delete. */
+  private planRemoteGone(e: EntityInput): void {
+    const views = this.views(e).filter((v) => v.local !== undefined);
+    const edited = views.filter((v) => this.changedKeys(v, 'local').length > 0);
+    if (edited.length > 0) {
+      if (this.config.conflicts === 'git-wins') {
+        this.planCreate(e);
+        return;
+      }
+      for (const view of edited) {
+        for (const key of this.changedKeys(view, 'local')) {
+          this.pushConflict(e, view, key, view.localNorm ? readValue(view.localNorm, key) : null, null);
+        }
+      }
+      return;
+    }
+    if (!this.pulling) return;
+    if (e.ref.kind === 'page') {
+      this.ops.push({
+        kind: 'report',
+        entity: e.key,
+        path: views[0]?.path,
+        reason: 'page-removed',
+        message: 'page no longer in ButterCMS; the file is kept (remove it by hand if intended)',
+        cost: 0,
+      });
+      return;
+    }
+    for (const view of views) {
+      this.deletes.push({
+        collection: e.ref.collection,
+        op: { kind: 'delete-file', entity: e.key, locale: view.locale, path: view.path, cost: 0 },
+      });
+    }
+  }
+
+  /** Gone on both sides: forget it (delete-file on an already missing file only drops the manifest entry). */
+  private planBothGone(e: EntityInput): void {
+    for (const locale of Object.keys(e.manifest?.locales ?? {}).sort()) {
+      const view = this.view(e, locale);
+      this.ops.push({ kind: 'delete-file', entity: e.key, locale, path: view.path, cost: 0 });
+    }
+  }
+
+  private pushConflict(e: EntityInput, view: LocaleView, field: string, git: unknown, cms: unknown): void {
+    this.ops.push({
+      kind: 'conflict',
+      entity: e.key,
+      locale: view.locale,
+      field,
+      path: view.path,
+      git,
+      cms,
+      cost: 0,
+    });
+  }
+
+  /** maxDeletePercent: refuse every delete of a collection (per side) when too large a share would go at once. */
+  guardDeletes(): void {
+    const inManifest = new Map<string, number>();
+    for (const key of Object.keys(this.input.manifest.entities)) {
+      if (!key.startsWith('item:')) continue;
+      const ref = parseEntityKey(key);
+      if (ref.kind === 'item') inManifest.set(ref.collection, (inManifest.get(ref.collection) ?? 0) + 1);
+    }
+    const groups = new Map<string, GuardedDelete[]>();
+    for (const d of this.deletes) {
+      const group = `${d.op.kind}\u0000${d.collection}`;
+      appendTo(groups, group, d);
+    }
+    for (const group of groups.values()) {
+      const { collection, op } = group[0]!;
+      const entities = new Set(group.map((d) => d.op.entity)).size;
+      const total = inManifest.get(collection) ?? 0;
+      const limit = (this.config.maxDeletePercent / 100) * total;
+      if (entities <= limit) {
+        this.ops.push(...group.map((d) => d.op));
+        continue;
+      }
+      const where = op.kind === 'delete-item' ? 'ButterCMS' : 'the files';
+      for (const entity of [...new Set(group.map((d) => d.op.entity))]) {
+        this.ops.push({
+          kind: 'report',
+          entity,
+          path: pathOfDelete(group, entity),
+          reason: 'delete-guard',
+          message: `refused to delete ${entities} of ${total} ${collection} items from ${where} (over maxDeletePercent ${this.config.maxDeletePercent}%)`,
+          cost: 0,
+        });
+      }
+    }
+  }
+}
+
+function pathOfDelete(group: GuardedDelete[], entity: EntityKey): string | undefined {
+  for (const { op } of group) if (op.entity === entity && op.kind === 'delete-file') return op.path;
+  return undefined;
+}
+
+function baseOf(manifest: ManifestEntity | undefined, locale: string): FieldDigests | undefined {
+  const base = manifest?.locales[locale]?.base;
+  return base && Object.keys(base).length > 0 ? base : undefined;
+}
+
+function baseLocales(manifest: ManifestEntity | undefined): string[] {
+  return Object.keys(manifest?.locales ?? {}).filter((locale) => baseOf(manifest, locale) !== undefined);
+}
+
+function keysWith(changes: Map<string, Change>, action: Change): string[] {
+  return [...changes].filter(([, a]) => a === action).map(([key]) => key);
+}
+
+function readValue(variant: Variant, key: string): unknown {
+  if (key === TITLE_KEY) return variant.meta.title;
+  if (key === STATUS_KEY) return variant.meta.status;
+  return variant.fields[key];
+}
+
+/** Expected digests of this entity's pending writes for one locale, by key. */
+function pendingExpectations(pending: PendingWrite[], locale: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const write of pending) {
+    for (const [key, digest] of Object.entries(write.expect[locale] ?? {})) {
+      out.set(key, (out.get(key) ?? new Set()).add(digest));
+    }
+  }
+  return out;
+}
+
+/**
+ * The heart of the product (DESIGN.md §3): a pure three-way comparison of files, ButterCMS and the
+ * manifest, turned into the smallest set of API calls, file edits and reports, in dependency order.
+ */
+export function planSync(input: PlanInput): SyncPlan {
+  const planner = new Planner(input);
+  const keys = new Set<EntityKey>([
+    ...input.local.keys(),
+    ...(input.remote?.keys() ?? []),
+    ...Object.keys(input.manifest.entities),
+  ]);
+  const models = new Map<EntityKey, EntityModel>();
+  const pendingByEntity = new Map<EntityKey, PendingWrite[]>();
+  for (const write of input.manifest.pending) {
+    // Past its deadline a write is failed: it no longer holds anything back.
+    if (Date.parse(write.deadline) <= input.now.getTime()) continue;
+    appendTo(pendingByEntity, write.entity, write);
+  }
+  for (const key of [...keys].sort()) {
+    if (input.only && !input.only.has(key)) continue;
+    const local = input.local.get(key);
+    const remote = input.remote?.get(key);
+    const ref = local?.ref ?? remote?.ref ?? parseEntityKey(key);
+    let model: EntityModel;
+    try {
+      model = modelFor(ref, input.config);
+    } catch (error) {
+      planner.ops.push({
+        kind: 'report',
+        entity: key,
+        reason: 'unsupported',
+        message: error instanceof Error ? error.message : String(error),
+        cost: 0,
+      });
+      continue;
+    }
+    models.set(key, model);
+    planner.planEntity({
+      key,
+      ref,
+      model,
+      local,
+      remote,
+      manifest: input.manifest.entities[key],
+      pending: pendingByEntity.get(key) ?? [],
+    });
+  }
+  planner.guardDeletes();
+  const linked = linkDependencies(
+    planner.ops,
+    (entity) => models.get(entity),
+    input.config,
+    input.ids,
+    new Set(input.local.keys()),
+  );
+  const operations = orderOperations(linked);
+  return { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };
+}

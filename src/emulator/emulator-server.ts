@@ -1,0 +1,571 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, detailError } from './api-error.js';
+import { ContentStore } from './content-store.js';
+import type { EmulatorHandle, EmulatorOptions, RequestLogEntry, WebhookTarget } from './emulator-types.js';
+import { FaultState } from './faults.js';
+import { blankFields, isPlainObject } from './field-values.js';
+import {
+  listCollection,
+  listPages,
+  readContentKeys,
+  readItem,
+  readPage,
+  searchPages,
+} from './read-render.js';
+import {
+  type AcceptedWrite,
+  acceptCreateItem,
+  acceptCreatePage,
+  acceptDeleteItem,
+  acceptUpdateItem,
+  acceptUpdatePage,
+  findItemForWrite,
+  findPageForWrite,
+} from './write-handlers.js';
+import { WriteJobs } from './write-jobs.js';
+
+/**
+ * A ButterCMS-compatible server on node:http (butter-api.md §8): DRF-style routing, auth, trailing-slash
+ * redirects, quota and faults in front; reads rendered from the store; writes queued as jobs.
+ */
+
+const HOST = '127.0.0.1';
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const COMMON_HEADERS: Record<string, string> = {
+  vary: 'Accept, Origin',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+  'access-control-allow-origin': '*',
+};
+
+interface Route {
+  /** The `Allow` header, as recorded on the real API (§0.1). */
+  allow: string;
+  handle(ctx: RequestContext): Answer | Promise<Answer>;
+}
+
+interface Answer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface RequestContext {
+  method: string;
+  query: URLSearchParams;
+  params: string[];
+  body: () => Record<string, unknown>;
+}
+
+const ok = (body: unknown): Answer => ({ status: 200, body });
+
+/** Mask the read token in logged paths; tokens never reach a log. */
+function maskPath(pathAndQuery: string): string {
+  return pathAndQuery.replace(/([?&]auth_token=)[^&#]*/gi, '$1***');
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+function parseJsonBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
+  // DRF rejects non-JSON media types with 415 (the docs say to send application/json, §0).
+  if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType.trim())) {
+    throw new ApiError(415, { detail: `Unsupported media type "${contentType}" in request.` });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw detailError(400, `JSON parse error - ${(error as Error).message}`);
+  }
+  if (!isPlainObject(parsed)) {
+    const got = Array.isArray(parsed) ? 'list' : parsed === null ? 'null' : typeof parsed;
+    throw new ApiError(400, { non_field_errors: [`Invalid data. Expected a dictionary, but got ${got}.`] });
+  }
+  return parsed;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw detailError(413, 'Request body too large.');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+class Emulator {
+  readonly store: ContentStore;
+  readonly faults: FaultState;
+  readonly jobs: WriteJobs;
+  private webhooks: WebhookTarget[];
+  private log: RequestLogEntry[] = [];
+  private callCount = 0;
+  private readonly routes: Array<{ pattern: RegExp; route: Route }>;
+
+  constructor(private readonly options: EmulatorOptions) {
+    this.store = new ContentStore(options.config, options.dataFile);
+    this.faults = new FaultState(options.faults);
+    this.webhooks = options.webhooks ?? [];
+    this.jobs = new WriteJobs({
+      applyDelayMs: options.applyDelayMs ?? 0,
+      failAfterAcceptRate: () => this.faults.current.failAfterAcceptRate,
+      targets: () => this.webhooks,
+    });
+    this.routes = this.buildRoutes();
+  }
+
+  setWebhooks(targets: WebhookTarget[]): void {
+    this.webhooks = targets.map((t) => ({ ...t }));
+  }
+
+  requestLog(): RequestLogEntry[] {
+    return this.log.map((e) => ({ ...e }));
+  }
+
+  clearLog(): void {
+    this.log = [];
+  }
+
+  reset(): void {
+    this.jobs.cancelAll();
+    this.store.clear();
+    this.log = [];
+    this.faults.reset();
+    this.callCount = 0;
+  }
+
+  /** Apply a job now and send its webhooks: what an editor in the dashboard does. */
+  applyNow(accepted: AcceptedWrite): void {
+    this.jobs.fire(accepted.apply());
+  }
+
+  private buildRoutes(): Array<{ pattern: RegExp; route: Route }> {
+    const s = this.store;
+    const seg = '([^/]+)';
+    const route = (path: string, allow: string, handle: Route['handle']) => ({
+      pattern: new RegExp(`^/v2/${path}/$`),
+      route: { allow, handle },
+    });
+    const emptyList = () => ok({ meta: { count: 0, next_page: null, previous_page: null }, data: [] });
+    const noPosts = () => {
+      throw detailError(404, 'Not found.');
+    };
+    const GET = 'GET, HEAD, OPTIONS';
+    return [
+      route('pages', 'POST, OPTIONS', (c) => this.accept(acceptCreatePage(s, c.body(), c.query))),
+      route('pages/search', GET, (c) => ok(searchPages(s, c.query))),
+      route(`pages/${seg}`, GET, (c) => ok(listPages(s, c.params[0]!, c.query))),
+      route(`pages/${seg}/${seg}`, 'GET, PUT, PATCH, HEAD, OPTIONS', (c) => {
+        const [type, slug] = c.params as [string, string];
+        if (c.method === 'GET' || c.method === 'HEAD') return ok(readPage(s, type, slug, c.query));
+        return this.accept(acceptUpdatePage(s, findPageForWrite(s, type, slug), c.body(), c.query));
+      }),
+      route('content', 'GET, POST, HEAD, OPTIONS', (c) =>
+        c.method === 'POST'
+          ? this.accept(acceptCreateItem(s, c.body(), c.query))
+          : ok(readContentKeys(s, c.query)),
+      ),
+      route(`content/${seg}`, GET, (c) => {
+        const keys = c.params[0]!;
+        // The JS SDK v3 puts several keys in the path (`/content/a,b/`); treated like `?keys=a,b` (unverified).
+        if (!keys.includes(',')) return ok(listCollection(s, keys, c.query));
+        const query = new URLSearchParams(c.query);
+        query.set('keys', keys);
+        return ok(readContentKeys(s, query));
+      }),
+      route(`content/${seg}/${seg}`, 'GET, PUT, PATCH, DELETE, HEAD, OPTIONS', (c) => {
+        const [key, id] = c.params as [string, string];
+        if (c.method === 'GET' || c.method === 'HEAD') {
+          if (!/^\d+$/.test(id)) throw detailError(404, 'Not found.');
+          return ok(readItem(s, key, Number(id), c.query));
+        }
+        const item = findItemForWrite(s, key, id);
+        if (c.method === 'DELETE') return this.accept(acceptDeleteItem(s, item));
+        return this.accept(acceptUpdateItem(s, item, c.body(), c.query, c.method === 'PUT'));
+      }),
+      // Blog posts are out of the daemon's scope: routes and verbs exist, content is always empty.
+      route('posts', 'GET, POST, HEAD, OPTIONS', (c) => {
+        if (c.method === 'POST') throw detailError(400, 'The emulator does not store blog posts.');
+        return emptyList();
+      }),
+      route('posts/search', GET, emptyList),
+      route(`posts/${seg}`, 'GET, PUT, PATCH, DELETE, HEAD, OPTIONS', noPosts),
+      route('(?:authors|categories|tags)', GET, () => ok({ data: [] })),
+      route(`(?:authors|categories|tags)/${seg}`, GET, noPosts),
+      route(`feeds/${seg}`, GET, () =>
+        ok({ data: '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"/>' }),
+      ),
+    ];
+  }
+
+  private accept(accepted: AcceptedWrite): Answer {
+    this.jobs.accept(accepted.apply);
+    return { status: accepted.status, body: accepted.body };
+  }
+
+  /** Token from `?auth_token=` or `Authorization: Token x`; writes take the write token from the header only (§1). */
+  private authenticate(req: IncomingMessage, query: URLSearchParams, isWrite: boolean): void {
+    const header = /^Token\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    const token = header ?? (isWrite ? undefined : (query.get('auth_token') ?? undefined));
+    const challenge = { 'www-authenticate': 'Token' };
+    if (!token)
+      throw new ApiError(401, { detail: 'Authentication credentials were not provided.' }, challenge);
+    if (token !== this.options.readToken && token !== this.options.writeToken) {
+      throw new ApiError(401, { detail: 'Invalid token.' }, challenge);
+    }
+    // A read token on a write: 401 with the credentials text, as two docs pages say (§1.2).
+    if (isWrite && token !== this.options.writeToken) {
+      throw new ApiError(401, { detail: 'Authentication credentials were not provided.' }, challenge);
+    }
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${HOST}`);
+    } catch {
+      this.send(res, method, { status: 400, body: { detail: 'Bad request.' } });
+      return;
+    }
+    if (url.pathname.startsWith('/__emulator/')) {
+      await this.handleAdmin(req, res, method, url);
+      return;
+    }
+    const at = Date.now();
+    let bytesIn = 0;
+    let bodyText: string | undefined;
+    let answer: Answer;
+    try {
+      const raw = await readBody(req);
+      bytesIn = raw.length;
+      // Write bodies are kept (capped) so tests can check the exact bytes a client sent.
+      if (raw.length > 0 && raw.length <= 64 * 1024) bodyText = raw.toString('utf8');
+      const delay = this.faults.delayMs();
+      if (delay > 0) await sleep(delay);
+      const fault = this.faults.decide();
+      if (fault.kind === 'reset') {
+        this.record({
+          method,
+          path: maskPath(url.pathname + url.search),
+          status: 0,
+          bytesIn,
+          bytesOut: 0,
+          at,
+        });
+        req.socket.destroy();
+        return;
+      }
+      answer = await this.route(req, method, url, raw, fault.kind === 'status' ? fault.status : undefined);
+    } catch (error) {
+      answer = this.errorAnswer(error);
+    }
+    const bytesOut = this.send(res, method, answer);
+    this.record({
+      method,
+      path: maskPath(url.pathname + url.search),
+      status: answer.status,
+      bytesIn,
+      bytesOut,
+      at,
+      ...(bodyText !== undefined ? { body: bodyText } : {}),
+    });
+  }
+
+  private async route(
+    req: IncomingMessage,
+    method: string,
+    url: URL,
+    raw: Buffer,
+    faultStatus: number | undefined,
+  ): Promise<Answer> {
+    this.callCount++;
+    const tooMany = (): Answer => ({
+      status: 429,
+      body: { detail: 'API Calls limit reached.' },
+      headers: { 'retry-after': String(this.faults.current.retryAfterSeconds) },
+    });
+    if (this.options.quota !== undefined && this.callCount > this.options.quota) return tooMany();
+    if (faultStatus === 429) return tooMany();
+    if (faultStatus !== undefined) return { status: faultStatus, body: { detail: 'Server error.' } };
+
+    let path = url.pathname;
+    if (!path.endsWith('/')) {
+      // §0.2: pages/content routes redirect (a write then gets lost by most clients); the rest answer directly.
+      if (/^\/v2\/(pages|content)(\/|$)/.test(path)) {
+        if (!READ_METHODS.has(method) && this.options.slashlessWrites === '404') {
+          return { status: 404, body: { detail: 'Not found.' } };
+        }
+        return { status: 301, headers: { location: `${path}/${url.search}` } };
+      }
+      path += '/';
+    }
+    const found = this.matchRoute(path);
+    if (!found) return { status: 404, body: { detail: 'Not found.' } };
+    const { route, params } = found;
+    const withAllow = (a: Answer): Answer => ({ ...a, headers: { allow: route.allow, ...a.headers } });
+    try {
+      this.authenticate(req, url.searchParams, !READ_METHODS.has(method));
+      if (!route.allow.split(', ').includes(method)) {
+        return withAllow({ status: 405, body: { detail: `Method "${method}" not allowed.` } });
+      }
+      if (method === 'OPTIONS') {
+        return withAllow(
+          ok({
+            name: 'ButterCMS emulator',
+            description: '',
+            renders: ['application/json'],
+            parses: ['application/json'],
+          }),
+        );
+      }
+      const body = () => parseJsonBody(raw, req.headers['content-type']);
+      return withAllow(await route.handle({ method, query: url.searchParams, params, body }));
+    } catch (error) {
+      return withAllow(this.errorAnswer(error));
+    }
+  }
+
+  private matchRoute(path: string): { route: Route; params: string[] } | undefined {
+    for (const { pattern, route } of this.routes) {
+      const match = pattern.exec(path);
+      if (match) {
+        try {
+          return { route, params: match.slice(1).map((p) => decodeURIComponent(p ?? '')) };
+        } catch {
+          return undefined;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private errorAnswer(error: unknown): Answer {
+    if (error instanceof ApiError) return { status: error.status, body: error.body, headers: error.headers };
+    process.emitWarning(`emulator: unexpected error: ${(error as Error)?.stack ?? String(error)}`);
+    return { status: 500, body: { detail: 'Server error.' } };
+  }
+
+  private send(res: ServerResponse, method: string, answer: Answer): number {
+    const text = answer.status === 204 || answer.body === undefined ? '' : JSON.stringify(answer.body);
+    const headers: Record<string, string> = { ...COMMON_HEADERS, ...answer.headers };
+    if (answer.status !== 204) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(text));
+    }
+    res.writeHead(answer.status, headers);
+    res.end(method === 'HEAD' ? undefined : text);
+    return method === 'HEAD' ? 0 : Buffer.byteLength(text);
+  }
+
+  private record(entry: RequestLogEntry): void {
+    this.log.push(entry);
+    if (this.options.logRequests) {
+      process.stderr.write(`emulator ${entry.method} ${entry.path} ${entry.status} ${entry.bytesOut}B\n`);
+    }
+  }
+
+  /** `/__emulator/*`: test and demo controls; loopback only, no auth, not counted, not logged. */
+  private async handleAdmin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    url: URL,
+  ): Promise<void> {
+    let answer: Answer;
+    try {
+      if (!isLoopback(req.socket.remoteAddress)) throw detailError(403, 'Loopback only.');
+      const raw = await readBody(req);
+      const json = (): unknown => {
+        try {
+          return JSON.parse(raw.toString('utf8') || 'null');
+        } catch {
+          throw detailError(400, 'Malformed JSON.');
+        }
+      };
+      const key = `${method} ${url.pathname.replace(/\/$/, '')}`;
+      switch (key) {
+        case 'GET /__emulator/log':
+          answer = ok(this.requestLog());
+          break;
+        case 'DELETE /__emulator/log':
+          this.clearLog();
+          answer = { status: 204 };
+          break;
+        case 'POST /__emulator/reset':
+          this.reset();
+          answer = ok({ reset: true });
+          break;
+        case 'GET /__emulator/faults':
+          answer = ok(this.faults.current);
+          break;
+        case 'POST /__emulator/faults': {
+          const patch = json();
+          if (!isPlainObject(patch)) throw detailError(400, 'Expected a JSON object of faults.');
+          try {
+            this.faults.set(patch);
+          } catch (error) {
+            throw detailError(400, (error as Error).message);
+          }
+          answer = ok(this.faults.current);
+          break;
+        }
+        case 'POST /__emulator/webhooks': {
+          const targets = json();
+          if (
+            !Array.isArray(targets) ||
+            !targets.every((t) => isPlainObject(t) && typeof t.url === 'string')
+          ) {
+            throw detailError(400, 'Expected a JSON array of {url, headers?, events?}.');
+          }
+          this.setWebhooks(targets as unknown as WebhookTarget[]);
+          answer = ok({ webhooks: targets.length });
+          break;
+        }
+        case 'POST /__emulator/settle':
+          await this.jobs.settle();
+          answer = ok({ settled: true });
+          break;
+        case 'GET /__emulator/state':
+          answer = ok({ calls: this.callCount, faults: this.faults.current, ...this.store.snapshot() });
+          break;
+        default:
+          answer = { status: 404, body: { detail: 'Not found.' } };
+      }
+    } catch (error) {
+      answer = this.errorAnswer(error);
+    }
+    this.send(res, method, answer);
+  }
+}
+
+function throwSeedError(what: string, error: unknown): never {
+  if (error instanceof ApiError) throw new Error(`${what}: ${error.status} ${JSON.stringify(error.body)}`);
+  throw error;
+}
+
+/** Start the emulator on 127.0.0.1; the content model is the daemon's own config (butter-api.md §7). */
+export async function startEmulator(options: EmulatorOptions): Promise<EmulatorHandle> {
+  const emulator = new Emulator(options);
+  await emulator.store.load();
+  const server = createServer((req, res) => {
+    emulator.handle(req, res).catch((error: unknown) => {
+      process.emitWarning(`emulator: request failed: ${String(error)}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"detail":"Server error."}');
+    });
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const origin = `http://${HOST}:${port}`;
+  const store = emulator.store;
+  const query = (locale?: string) => new URLSearchParams(locale ? { locale } : {});
+
+  return {
+    url: `${origin}/v2`,
+    origin,
+    port,
+    setFaults: (faults) => emulator.faults.set(faults),
+    setWebhooks: (targets) => emulator.setWebhooks(targets),
+    requestLog: () => emulator.requestLog(),
+    clearLog: () => emulator.clearLog(),
+    reset: () => emulator.reset(),
+    settle: () => emulator.jobs.settle(),
+    seedPage(p) {
+      try {
+        const specs = store.pageSchema(p.pageType, p.slug) ?? {};
+        const existing = store.findPages(p.pageType, p.slug).find((page) => page.pageType === p.pageType);
+        const status = p.status ?? 'published';
+        const accepted = existing
+          ? acceptUpdatePage(store, existing, { status, fields: p.fields }, query(p.locale), 'Dashboard')
+          : acceptCreatePage(
+              store,
+              {
+                title: p.title,
+                slug: p.slug,
+                page_type: p.pageType,
+                status,
+                fields: { ...blankFields(specs), ...p.fields },
+              },
+              query(p.locale),
+              'Dashboard',
+            );
+        emulator.applyNow(accepted);
+      } catch (error) {
+        throwSeedError(`seedPage ${p.pageType}/${p.slug}`, error);
+      }
+    },
+    seedItem(i) {
+      try {
+        const accepted = acceptCreateItem(
+          store,
+          { key: i.collection, status: i.status ?? 'published', fields: [i.fields] },
+          query(),
+          'Dashboard',
+        );
+        emulator.applyNow(accepted);
+        const item = store.liveItems(i.collection).at(-1);
+        if (!item) throw new Error(`seedItem ${i.collection}: not stored`);
+        return item.id;
+      } catch (error) {
+        throwSeedError(`seedItem ${i.collection}`, error);
+      }
+    },
+    editItem(collection, id, fields, locale) {
+      try {
+        const item = findItemForWrite(store, collection, String(id));
+        emulator.applyNow(acceptUpdateItem(store, item, { fields }, query(locale), false, 'Dashboard'));
+      } catch (error) {
+        throwSeedError(`editItem ${collection}/${id}`, error);
+      }
+    },
+    editPage(pageType, slug, fields, opts = {}) {
+      try {
+        const page = findPageForWrite(store, pageType, slug);
+        const versions = page.locales[opts.locale ?? store.defaultLocale];
+        // An editor keeps the page's state unless told: a live page stays live, a draft stays a draft.
+        const status = opts.status ?? (versions?.published && !versions.draft ? 'published' : 'draft');
+        emulator.applyNow(acceptUpdatePage(store, page, { status, fields }, query(opts.locale), 'Dashboard'));
+      } catch (error) {
+        throwSeedError(`editPage ${pageType}/${slug}`, error);
+      }
+    },
+    deleteItem(collection, id) {
+      try {
+        emulator.applyNow(
+          acceptDeleteItem(store, findItemForWrite(store, collection, String(id)), 'Dashboard'),
+        );
+      } catch (error) {
+        throwSeedError(`deleteItem ${collection}/${id}`, error);
+      }
+    },
+    async close() {
+      emulator.jobs.cancelAll();
+      await emulator.jobs.settle();
+      await store.flush();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

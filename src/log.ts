@@ -1,0 +1,66 @@
+import { type DestinationStream, type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Pretty, human-readable lines (a TTY); JSON lines otherwise. */
+  pretty?: boolean;
+  /** Secret values (tokens, webhook secret) scrubbed from every line, whatever field they hide in. */
+  secrets?: Array<string | undefined>;
+  destination?: DestinationStream;
+}
+
+/** Replace every occurrence of each secret with `[redacted]`; secrets shorter than 4 chars are ignored (too noisy). */
+export function makeRedactor(secrets: Array<string | undefined>): (text: string) => string {
+  const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4))];
+  if (values.length === 0) return (text) => text;
+  const escaped = values
+    .sort((a, b) => b.length - a.length)
+    .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|');
+  const pattern = new RegExp(escaped, 'g');
+  return (text) => text.replace(pattern, '[redacted]');
+}
+
+/** Field paths that never carry anything but secrets. */
+const REDACT_PATHS = [
+  'token',
+  'readToken',
+  'writeToken',
+  'auth_token',
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  '*.readToken',
+  '*.writeToken',
+  'secret',
+  'webhookSecret',
+];
+
+/**
+ * pino with redaction: known secret-bearing keys are censored, and the final line is scrubbed of the
+ * secret values themselves (a token can hide inside a URL or an error message).
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const scrub = makeRedactor(options.secrets ?? []);
+  const base = {
+    level: options.level ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: undefined,
+    hooks: { streamWrite: scrub },
+  };
+  if (options.destination) return pino(base, options.destination);
+  if (options.pretty) {
+    return pino({
+      ...base,
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: 2, colorize: true, ignore: 'pid,hostname' },
+      },
+    });
+  }
+  return pino(base, pino.destination({ dest: 2, sync: true }));
+}

@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SyncError } from '../core/errors.js';
+import type { Manifest } from '../core/types.js';
+import { writeFileAtomic } from './atomic-file.js';
+
+/** Bumped when the manifest's shape changes; an older binary refuses a newer file instead of mangling it. */
+export const MANIFEST_VERSION = 1;
+
+/** The folder of per-clone state (git-ignored): manifest, lock, hook log. */
+export function stateDir(repoDir: string): string {
+  return join(repoDir, '.butter-sync');
+}
+
+/** `<repo>/.butter-sync/manifest.json`. */
+export function manifestPath(repoDir: string): string {
+  return join(stateDir(repoDir), 'manifest.json');
+}
+
+/** The manifest of a clone that has never synced: no base, so nothing is overwritten (DESIGN.md §3). */
+export function emptyManifest(configDigest: string): Manifest {
+  return {
+    version: MANIFEST_VERSION,
+    configDigest,
+    entities: {},
+    media: {},
+    pending: [],
+    failed: [],
+    conflicts: [],
+    calls: {},
+  };
+}
+
+/**
+ * Read the manifest; a missing file is a fresh empty one. The stored `configDigest` is kept as read so the
+ * caller can compare it with the current one and force a full reconcile. A file that cannot be trusted is
+ * never silently replaced: it raises MANIFEST_CORRUPT naming the file.
+ */
+export async function readManifest(repoDir: string, configDigest: string): Promise<Manifest> {
+  const file = manifestPath(repoDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyManifest(configDigest);
+    throw new SyncError('MANIFEST_CORRUPT', `cannot read the manifest: ${(error as Error).message}`, {
+      file,
+      cause: error,
+    });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new SyncError('MANIFEST_CORRUPT', `the manifest is not valid JSON: ${(error as Error).message}`, {
+      file,
+      cause: error,
+    });
+  }
+  return validateManifest(data, file);
+}
+
+/** Write the manifest atomically and deterministically; false when the bytes on disk are already these. */
+export async function writeManifest(repoDir: string, manifest: Manifest): Promise<boolean> {
+  return writeFileAtomic(manifestPath(repoDir), serializeManifest(manifest));
+}
+
+/** Sorted keys at every depth, 2-space indent, trailing newline: the same manifest is always the same bytes. */
+export function serializeManifest(manifest: Manifest): string {
+  return `${JSON.stringify(sortKeys(manifest), null, 2)}\n`;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== undefined) sorted[key] = sortKeys(child);
+  }
+  return sorted;
+}
+
+const RECORD_KEYS = ['entities', 'media', 'calls'] as const;
+const LIST_KEYS = ['pending', 'failed', 'conflicts'] as const;
+
+/** Shape check of the top level; collections missing from an older writer default to empty. */
+function validateManifest(data: unknown, file: string): Manifest {
+  if (!isRecord(data)) {
+    throw new SyncError('MANIFEST_CORRUPT', 'the manifest is not a JSON object', { file });
+  }
+  const version = data.version;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new SyncError('MANIFEST_CORRUPT', 'the manifest has no valid "version"', { file });
+  }
+  if (version > MANIFEST_VERSION) {
+    throw new SyncError(
+      'MANIFEST_CORRUPT',
+      `the manifest has version ${version}; this butter-sync reads version ${MANIFEST_VERSION}`,
+      {
+        file,
+        hint: 'A newer butter-sync wrote it: upgrade butter-sync, or move the manifest aside and run `butter-sync reconcile` to rebuild it.',
+      },
+    );
+  }
+  if (typeof data.configDigest !== 'string') {
+    throw new SyncError('MANIFEST_CORRUPT', 'the manifest has no "configDigest"', { file });
+  }
+  const manifest: Record<string, unknown> = { ...data };
+  for (const key of RECORD_KEYS) {
+    if (manifest[key] === undefined) manifest[key] = {};
+    else if (!isRecord(manifest[key])) {
+      throw new SyncError('MANIFEST_CORRUPT', `the manifest's "${key}" is not an object`, { file });
+    }
+  }
+  for (const key of LIST_KEYS) {
+    if (manifest[key] === undefined) manifest[key] = [];
+    else if (!Array.isArray(manifest[key])) {
+      throw new SyncError('MANIFEST_CORRUPT', `the manifest's "${key}" is not a list`, { file });
+    }
+  }
+  for (const [key, entity] of Object.entries(manifest.entities as Record<string, unknown>)) {
+    if (!isRecord(entity) || !isRecord(entity.locales)) {
+      throw new SyncError('MANIFEST_CORRUPT', `the manifest entry "${key}" has no "locales" object`, {
+        file,
+      });
+    }
+  }
+  return manifest as unknown as Manifest;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

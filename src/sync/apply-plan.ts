@@ -1,0 +1,554 @@
+import { randomUUID } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { CreateItemBody, CreatePageBody, UpdateItemBody, UpdatePageBody } from '../cms/port.js';
+import { editContentFile, readContentFile, renderContentFile } from '../content/index.js';
+import { toApiFields } from '../core/api-fields.js';
+import { digestVariant } from '../core/digest.js';
+import { isSyncError, SyncError } from '../core/errors.js';
+import { modelFor } from '../core/model.js';
+import type {
+  EntityKey,
+  FieldDigests,
+  LocalEntity,
+  Manifest,
+  Operation,
+  PendingKind,
+  PendingWrite,
+  RemoteEntity,
+  SyncPlan,
+} from '../core/types.js';
+import { parseEntityKey } from '../core/types.js';
+import { writeFileAtomic } from '../state/atomic-file.js';
+import { markSent, recordIntent } from '../state/outbox.js';
+import { nowOf, type SyncContext, sleep } from './context.js';
+import { holdsMedia } from './media-map.js';
+import { makeIdLookup } from './remote-snapshot.js';
+import type { AppliedOperation, SyncReport } from './report.js';
+
+export interface ApplyInput {
+  plan: SyncPlan;
+  local: Map<EntityKey, LocalEntity>;
+  remote?: Map<EntityKey, RemoteEntity> | undefined;
+  report: SyncReport;
+}
+
+export interface ApplyOutcome {
+  /** Repo-relative files written or removed (what a pull commits). */
+  changedFiles: string[];
+}
+
+type WriteOperation = Extract<
+  Operation,
+  { kind: 'create-page' | 'update-page' | 'create-item' | 'patch-item' | 'put-item' | 'delete-item' }
+>;
+
+/** Split a write body's `fields` into per-locale field maps (flat = one locale; nested = keyed by locale). */
+export function fieldsByLocale(
+  fields: Record<string, unknown>,
+  locale: string | undefined,
+  locales: string[],
+  defaultLocale: string,
+): Record<string, Record<string, unknown>> {
+  const keys = Object.keys(fields);
+  const nested =
+    locale === undefined &&
+    keys.length > 0 &&
+    keys.every(
+      (k) =>
+        locales.includes(k) &&
+        fields[k] !== null &&
+        typeof fields[k] === 'object' &&
+        !Array.isArray(fields[k]),
+    );
+  if (nested) return fields as Record<string, Record<string, unknown>>;
+  return { [locale ?? defaultLocale]: fields };
+}
+
+function mapLocales(
+  byLocale: Record<string, Record<string, unknown>>,
+  fn: (fields: Record<string, unknown>) => Record<string, unknown>,
+): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(byLocale).map(([l, f]) => [l, fn(f)]));
+}
+
+/** Rebuild the body's `fields` in its original shape after translating each locale's map. */
+function reshape(
+  byLocale: Record<string, Record<string, unknown>>,
+  original: Record<string, unknown>,
+  locale: string | undefined,
+  locales: string[],
+  defaultLocale: string,
+): Record<string, unknown> {
+  const nested = fieldsByLocale(original, locale, locales, defaultLocale) === original;
+  if (nested) return byLocale;
+  return Object.values(byLocale)[0] ?? {};
+}
+
+function entityPaths(manifest: Manifest, local: LocalEntity | undefined, key: EntityKey): string | undefined {
+  const fromLocal = local ? Object.values(local.locales)[0]?.path : undefined;
+  return fromLocal ?? Object.values(manifest.entities[key]?.locales ?? {})[0]?.path;
+}
+
+/**
+ * The one applier: turns a SyncPlan into API calls and file writes, keeping the manifest's write-ahead
+ * outbox in step. Each failure is recorded against its operation and the rest of the batch goes on;
+ * a quota 429 or an auth failure stops sending (every further call would fail the same way).
+ */
+export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<ApplyOutcome> {
+  const { plan, local, report } = input;
+  const manifest = ctx.store.manifest;
+  const changedFiles: string[] = [];
+  const failedEntities = new Set<EntityKey>();
+  let stopSending = false;
+
+  const record = (entry: AppliedOperation): void => {
+    report.operations.push(entry);
+    const log =
+      entry.status === 'failed' ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.info.bind(ctx.logger);
+    log(
+      {
+        op: entry.kind,
+        entity: entry.entity,
+        locale: entry.locale,
+        fields: entry.fields,
+        status: entry.status,
+      },
+      entry.message ?? entry.kind,
+    );
+  };
+
+  for (const op of plan.operations) {
+    if (ctx.signal?.aborted) break;
+    switch (op.kind) {
+      case 'adopt': {
+        const entity = manifest.entities[op.entity] ?? { locales: {} };
+        const slot = entity.locales[op.locale] ?? { base: {} };
+        slot.base = { ...slot.base, ...op.base };
+        const localPath = op.path ?? local.get(op.entity)?.locales[op.locale]?.path;
+        if (localPath) slot.path = localPath;
+        entity.locales[op.locale] = slot;
+        const remoteId = op.remoteId ?? input.remote?.get(op.entity)?.remoteId;
+        if (remoteId !== undefined) entity.remoteId = remoteId;
+        manifest.entities[op.entity] = entity;
+        ctx.store.markDirty();
+        break;
+      }
+      case 'conflict': {
+        manifest.conflicts = manifest.conflicts.filter(
+          (c) => !(c.entity === op.entity && c.locale === op.locale && c.field === op.field),
+        );
+        const conflict = {
+          entity: op.entity,
+          locale: op.locale,
+          field: op.field,
+          path: op.path,
+          git: op.git,
+          cms: op.cms,
+          at: nowOf(ctx).toISOString(),
+        };
+        manifest.conflicts.push(conflict);
+        report.conflicts.push(conflict);
+        ctx.store.markDirty();
+        ctx.logger.warn({ entity: op.entity, locale: op.locale, field: op.field, path: op.path }, 'conflict');
+        break;
+      }
+      case 'report':
+        report.notices.push({ entity: op.entity, path: op.path, reason: op.reason, message: op.message });
+        ctx.logger.warn({ entity: op.entity, path: op.path, reason: op.reason }, op.message);
+        break;
+      case 'write-file':
+      case 'delete-file': {
+        try {
+          const written =
+            op.kind === 'write-file'
+              ? await writeEntityFile(ctx, op, input.remote)
+              : await deleteEntityFile(ctx, op);
+          if (written) changedFiles.push(op.path);
+          record({
+            kind: op.kind,
+            entity: op.entity,
+            path: op.path,
+            locale: op.locale,
+            fields: op.kind === 'write-file' ? Object.keys(op.set) : undefined,
+            status: op.kind === 'write-file' ? (written ? 'written' : 'skipped') : 'deleted',
+          });
+        } catch (error) {
+          const err = isSyncError(error)
+            ? error
+            : new SyncError('INTERNAL', String(error), { file: op.path, cause: error });
+          report.errors.push({
+            file: err.file ?? op.path,
+            line: err.line,
+            code: err.code,
+            message: err.message,
+            hint: err.hint,
+          });
+          record({
+            kind: op.kind,
+            entity: op.entity,
+            path: op.path,
+            locale: op.locale,
+            status: 'failed',
+            message: err.message,
+          });
+        }
+        break;
+      }
+      default: {
+        if (stopSending) {
+          record({
+            kind: op.kind,
+            entity: op.entity,
+            status: 'skipped',
+            message: 'not sent: an earlier call was refused',
+          });
+          break;
+        }
+        const blocked = op.dependsOn.find((dep) => failedEntities.has(dep));
+        if (blocked) {
+          failedEntities.add(op.entity);
+          record({
+            kind: op.kind,
+            entity: op.entity,
+            status: 'skipped',
+            message: `not sent: ${blocked} was not created`,
+          });
+          break;
+        }
+        try {
+          await sendWrite(ctx, op, local.get(op.entity));
+          record({
+            kind: op.kind,
+            entity: op.entity,
+            path: entityPaths(manifest, local.get(op.entity), op.entity),
+            locale: 'locale' in op ? op.locale : undefined,
+            fields: 'body' in op ? fieldNames(op.body) : undefined,
+            status: 'sent',
+          });
+        } catch (error) {
+          failedEntities.add(op.entity);
+          const err = isSyncError(error) ? error : new SyncError('INTERNAL', String(error), { cause: error });
+          if (err.code === 'CMS_RATE_LIMITED') report.rateLimited = true;
+          if (err.code === 'CMS_RATE_LIMITED' || err.code === 'CMS_AUTH' || err.code === 'MISSING_TOKEN')
+            stopSending = true;
+          const file = entityPaths(manifest, local.get(op.entity), op.entity);
+          report.failures.push({
+            id: randomUUID(),
+            entity: op.entity,
+            kind: op.kind,
+            reason: `${err.message} — ${err.hint}`,
+            at: nowOf(ctx).toISOString(),
+            path: file,
+          });
+          record({ kind: op.kind, entity: op.entity, path: file, status: 'failed', message: err.message });
+        }
+      }
+    }
+  }
+  await ctx.store.save();
+  return { changedFiles };
+}
+
+function fieldNames(body: CreatePageBody | UpdatePageBody | CreateItemBody | UpdateItemBody): string[] {
+  const fields = Array.isArray(body.fields) ? body.fields[0] : body.fields;
+  return Object.keys(fields ?? {});
+}
+
+/** Expected digests per locale for the fields a write carries (+ `$status`/`$title` for pages). */
+function expectationsFor(
+  ctx: SyncContext,
+  op: WriteOperation,
+  entity: LocalEntity | undefined,
+): { expect: Record<string, FieldDigests>; media: Record<string, Record<string, unknown>> } {
+  const expect: Record<string, FieldDigests> = {};
+  const media: Record<string, Record<string, unknown>> = {};
+  if (!entity || op.kind === 'delete-item') return { expect, media };
+  const model = modelFor(entity.ref, ctx.config);
+  const { all: allLocales, default: defaultLocale } = ctx.config.locales;
+  let byLocale: Record<string, Record<string, unknown>>;
+  if (op.kind === 'create-item')
+    byLocale = fieldsByLocale(op.body.fields[0], undefined, allLocales, defaultLocale);
+  else if (op.kind === 'create-page' || op.kind === 'update-page')
+    byLocale = fieldsByLocale(op.body.fields, op.locale, allLocales, defaultLocale);
+  else byLocale = fieldsByLocale(op.body.fields ?? {}, undefined, allLocales, defaultLocale);
+  const whole = op.kind === 'create-page' || op.kind === 'create-item' || op.kind === 'put-item';
+  for (const [locale, fields] of Object.entries(byLocale)) {
+    const variant = entity.locales[locale];
+    if (!variant) continue;
+    const digests = digestVariant(variant, model, { media: ctx.store.manifest.media });
+    const wanted = whole
+      ? Object.keys(digests)
+      : [...Object.keys(fields), ...(op.kind === 'update-page' ? ['$status'] : [])];
+    expect[locale] = Object.fromEntries(
+      wanted.filter((k) => digests[k] !== undefined).map((k) => [k, digests[k] as string]),
+    );
+    for (const [name, spec] of Object.entries(model.fields)) {
+      if (name in fields && holdsMedia(spec)) {
+        media[locale] = { ...media[locale], [name]: variant.fields[name] };
+      }
+    }
+  }
+  return { expect, media };
+}
+
+async function sendWrite(
+  ctx: SyncContext,
+  op: WriteOperation,
+  entity: LocalEntity | undefined,
+): Promise<void> {
+  const manifest = ctx.store.manifest;
+  const { config, cms } = ctx;
+  const now = nowOf(ctx);
+  const computed = expectationsFor(ctx, op, entity);
+  const expect = 'expect' in op && op.expect ? op.expect : computed.expect;
+  const media = computed.media;
+  const pending: PendingWrite = {
+    id: randomUUID(),
+    entity: op.entity,
+    kind: op.kind as PendingKind,
+    state: 'intent',
+    expect,
+    createdAt: now.toISOString(),
+    deadline: new Date(now.getTime() + config.verify.deadlineSeconds * 1000).toISOString(),
+    ...(Object.keys(media).length ? { media } : {}),
+    path: entityPaths(manifest, entity, op.entity),
+  };
+  // A newer write to the same entity supersedes older unverified updates of the same fields.
+  manifest.pending = manifest.pending.filter(
+    (p) =>
+      !(p.entity === op.entity && p.kind !== 'create-item' && p.kind !== 'create-page' && p.kind === op.kind),
+  );
+  const ref = parseEntityKey(op.entity);
+  const model = modelFor(ref, config);
+  const ids = makeIdLookup(manifest);
+  const translate = (fields: Record<string, unknown>, locale: string | undefined): Record<string, unknown> =>
+    reshape(
+      mapLocales(fieldsByLocale(fields, locale, config.locales.all, config.locales.default), (f) =>
+        toApiFields(f, model, ids),
+      ),
+      fields,
+      locale,
+      config.locales.all,
+      config.locales.default,
+    );
+
+  // Remember where each locale's file lives, so later scoped runs find the sibling files.
+  if (entity) {
+    const slot = manifest.entities[op.entity] ?? { locales: {} };
+    for (const [locale, variant] of Object.entries(entity.locales)) {
+      slot.locales[locale] = { ...(slot.locales[locale] ?? { base: {} }), path: variant.path };
+    }
+    manifest.entities[op.entity] = slot;
+  }
+
+  switch (op.kind) {
+    case 'create-page': {
+      recordIntent(manifest, pending);
+      await ctx.store.save(); // write-ahead: the intent is on disk before the POST leaves
+      const body: CreatePageBody = { ...op.body, fields: translate(op.body.fields, op.locale) };
+      await cms.createPage(body, op.locale ? { locale: op.locale } : {});
+      markSent(manifest, pending.id, nowOf(ctx).toISOString());
+      ctx.store.markDirty();
+      return;
+    }
+    case 'update-page': {
+      recordIntent(manifest, pending);
+      const body: UpdatePageBody = { ...op.body, fields: translate(op.body.fields, op.locale) };
+      await cms.updatePage(op.pageType, op.slug, body, op.locale ? { locale: op.locale } : {});
+      markSent(manifest, pending.id, nowOf(ctx).toISOString());
+      ctx.store.markDirty();
+      return;
+    }
+    case 'create-item': {
+      recordIntent(manifest, pending);
+      await ctx.store.save(); // write-ahead (DESIGN.md §3: zero duplicates is a hard rule)
+      const body: CreateItemBody = { ...op.body, fields: [translate(op.body.fields[0], undefined)] };
+      try {
+        await cms.createItem(body);
+      } catch (error) {
+        // A POST that died in flight may still have been accepted: keep the pending create, so the id is
+        // looked up before anything is ever re-sent (butter-api.md §5).
+        if (isSyncError(error) && ['CMS_NETWORK', 'CMS_TIMEOUT', 'CMS_SERVER'].includes(error.code)) {
+          markSent(manifest, pending.id, nowOf(ctx).toISOString());
+        } else {
+          manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
+        }
+        await ctx.store.save();
+        throw error;
+      }
+      markSent(manifest, pending.id, nowOf(ctx).toISOString());
+      await ctx.store.save();
+      await discoverItemId(ctx, op.collection, op.keyValue, op.entity);
+      return;
+    }
+    case 'patch-item':
+    case 'put-item': {
+      recordIntent(manifest, pending);
+      const body: UpdateItemBody = {
+        ...op.body,
+        ...(op.body.fields ? { fields: translate(op.body.fields, undefined) } : {}),
+      };
+      if (op.kind === 'put-item') await cms.replaceItem(op.collection, op.id, body);
+      else await cms.patchItem(op.collection, op.id, body);
+      markSent(manifest, pending.id, nowOf(ctx).toISOString());
+      ctx.store.markDirty();
+      return;
+    }
+    case 'delete-item': {
+      recordIntent(manifest, pending);
+      try {
+        await cms.deleteItem(op.collection, op.id);
+      } catch (error) {
+        if (isSyncError(error) && error.code === 'CMS_NOT_FOUND') {
+          manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
+          delete manifest.entities[op.entity];
+          ctx.store.markDirty();
+          return;
+        }
+        manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
+        throw error;
+      }
+      markSent(manifest, pending.id, nowOf(ctx).toISOString());
+      ctx.store.markDirty();
+      return;
+    }
+  }
+}
+
+/**
+ * A create returns no id (butter-api.md §9.1): read the collection filtered on the keyField until the
+ * item shows up. If it does not within a few tries, the create stays pending and verification finds it.
+ */
+export async function discoverItemId(
+  ctx: SyncContext,
+  collection: string,
+  keyValue: string,
+  entity: EntityKey,
+  tries = 4,
+): Promise<number | undefined> {
+  const model = ctx.config.collections[collection];
+  if (!model) return undefined;
+  let delay = 100;
+  for (let attempt = 0; attempt < tries; attempt += 1) {
+    const found = await ctx.cms.listItems(collection, {
+      preview: true,
+      levels: 1,
+      filters: { [model.keyField]: keyValue },
+    });
+    const item = found.find((i) => i.fields[model.keyField] === keyValue);
+    if (item) {
+      const slot = ctx.store.manifest.entities[entity] ?? { locales: {} };
+      slot.remoteId = item.id;
+      ctx.store.manifest.entities[entity] = slot;
+      ctx.store.markDirty();
+      return item.id;
+    }
+    if (attempt < tries - 1) await sleep(delay, ctx.signal);
+    delay *= 3;
+  }
+  return undefined;
+}
+
+const META_KEYS: Record<string, 'title' | 'status'> = { $title: 'title', $status: 'status' };
+
+/** `title`/`status` keys in a file are stored as `$title`/`$status` digests. */
+function fileKeyToDigestKey(key: string, config: SyncContext['config']): string {
+  if (key === config.pageMeta.titleKey) return '$title';
+  if (key === config.pageMeta.statusKey) return '$status';
+  return key;
+}
+
+/** Write a pulled change into its file: only the changed keys, atomically, and not at all if nothing changed. */
+async function writeEntityFile(
+  ctx: SyncContext,
+  op: Extract<Operation, { kind: 'write-file' }>,
+  remote: Map<EntityKey, RemoteEntity> | undefined,
+): Promise<boolean> {
+  const { config } = ctx;
+  const abs = resolveInside(ctx, op.path);
+  const set: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(op.set)) {
+    const meta = META_KEYS[key];
+    set[meta ? (meta === 'title' ? config.pageMeta.titleKey : config.pageMeta.statusKey) : key] = value;
+  }
+  let next: string;
+  if (op.create) {
+    const fields: Record<string, unknown> = {};
+    const meta: { title?: string; status?: 'draft' | 'published' } = {};
+    for (const [key, value] of Object.entries(op.set)) {
+      const digestKey = fileKeyToDigestKey(key, config);
+      if (digestKey === '$title') meta.title = String(value);
+      else if (digestKey === '$status') meta.status = value === 'draft' ? 'draft' : 'published';
+      else fields[key] = value;
+    }
+    next = renderContentFile(op.path, { fields, meta }, config);
+  } else {
+    let current: string;
+    try {
+      current = await readFile(abs, 'utf8');
+    } catch (error) {
+      throw new SyncError('CONTENT_PATH', `cannot read the file to update it: ${(error as Error).message}`, {
+        file: op.path,
+      });
+    }
+    next = editContentFile(op.path, current, set, config);
+  }
+  ctx.onWillWrite?.([op.path]);
+  const written = await writeFileAtomic(abs, next);
+
+  // The base moves to what the file now says for the fields written (echo suppression: a pulled change is not pushed back).
+  const { location, variant } = readContentFile(op.path, Buffer.from(next, 'utf8'), config);
+  const manifest = ctx.store.manifest;
+  const model = modelFor(location.ref, config);
+  const digests = digestVariant(variant, model, { media: manifest.media });
+  const entity = manifest.entities[op.entity] ?? { locales: {} };
+  const remoteId = remote?.get(op.entity)?.remoteId;
+  if (remoteId !== undefined) entity.remoteId = remoteId;
+  const slot = entity.locales[op.locale] ?? { base: {} };
+  const keys = op.create
+    ? Object.keys(digests)
+    : Object.keys(op.set).map((k) => fileKeyToDigestKey(k, config));
+  // The planner hands over the locale's complete new base; otherwise take the digests of what was written.
+  slot.base = op.base
+    ? { ...op.base }
+    : {
+        ...slot.base,
+        ...Object.fromEntries(keys.filter((k) => digests[k]).map((k) => [k, digests[k] as string])),
+      };
+  slot.path = op.path;
+  entity.locales[op.locale] = slot;
+  manifest.entities[op.entity] = entity;
+  manifest.conflicts = manifest.conflicts.filter(
+    (c) => !(c.entity === op.entity && c.locale === op.locale && keys.includes(c.field)),
+  );
+  ctx.store.markDirty();
+  return written;
+}
+
+async function deleteEntityFile(
+  ctx: SyncContext,
+  op: Extract<Operation, { kind: 'delete-file' }>,
+): Promise<boolean> {
+  const abs = resolveInside(ctx, op.path);
+  ctx.onWillWrite?.([op.path]);
+  await rm(abs, { force: true });
+  const manifest = ctx.store.manifest;
+  const entity = manifest.entities[op.entity];
+  if (entity) {
+    delete entity.locales[op.locale];
+    if (Object.keys(entity.locales).length === 0) delete manifest.entities[op.entity];
+  }
+  ctx.store.markDirty();
+  return true;
+}
+
+/** Last line of defence: nothing is ever written outside the content folder, whatever the remote sent. */
+function resolveInside(ctx: SyncContext, relPath: string): string {
+  const root = path.resolve(ctx.repoDir, ctx.config.contentDir);
+  const abs = path.resolve(ctx.repoDir, relPath);
+  if (!abs.startsWith(root + path.sep)) {
+    throw new SyncError('CONTENT_PATH', 'refusing to write outside the content folder', { file: relPath });
+  }
+  return abs;
+}

@@ -1,0 +1,35 @@
+import type { CmsClient } from '../cms/port.js';
+import type { SyncConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { ManifestStore } from '../state/manifest-store.js';
+
+/** Everything the engine needs, wired by the CLI (only `cli/` builds real objects). */
+export interface SyncContext {
+  repoDir: string;
+  config: SyncConfig;
+  cms: CmsClient;
+  store: ManifestStore;
+  logger: Logger;
+  now?: () => Date;
+  /** Called with repo-relative paths just before the engine writes them (the watcher ignores its own writes). */
+  onWillWrite?: (paths: string[]) => void;
+  /** Set when a stop was requested: the engine finishes the current operation and returns. */
+  signal?: AbortSignal;
+}
+
+export function nowOf(ctx: SyncContext): Date {
+  return ctx.now ? ctx.now() : new Date();
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,387 @@
+import { pathForEntity } from '../content/index.js';
+import { digestVariant } from '../core/digest.js';
+import { SyncError } from '../core/errors.js';
+import { modelFor } from '../core/model.js';
+import { planSync } from '../core/plan.js';
+import {
+  type EntityKey,
+  type EntityRef,
+  entityKey,
+  type LocalEntity,
+  parseEntityKey,
+  type RemoteEntity,
+  type SyncPlan,
+} from '../core/types.js';
+import { checkRepoState, commitFiles, currentBranch, pushBranch } from '../git/index.js';
+import { applyPlan } from './apply-plan.js';
+import { nowOf, type SyncContext, sleep } from './context.js';
+import { scanLocal } from './local-scan.js';
+import {
+  fetchRemoteSnapshot,
+  makeIdLookup,
+  type RemoteSnapshot,
+  type SnapshotScope,
+} from './remote-snapshot.js';
+import { type SyncReport, toFileProblem } from './report.js';
+import { verifyPending } from './verify-pending.js';
+
+export interface PushOptions {
+  /** Repo-relative or absolute paths; undefined = the whole content tree. */
+  paths?: string[] | undefined;
+  dryRun?: boolean;
+  /** How long to keep reading back pending writes before returning (they stay pending afterwards). */
+  verifyWaitMs?: number;
+}
+
+export interface PullOptions {
+  dryRun?: boolean;
+  /** Limit the remote read to these lists (webhook-driven pulls). */
+  scope?: SnapshotScope | undefined;
+  commit?: boolean;
+}
+
+export interface ReconcileOptions {
+  dryRun?: boolean;
+  verifyWaitMs?: number;
+  commit?: boolean;
+}
+
+function newReport(mode: SyncReport['mode'], dryRun: boolean, now: Date): SyncReport {
+  return {
+    mode,
+    dryRun,
+    startedAt: now.toISOString(),
+    finishedAt: now.toISOString(),
+    calls: 0,
+    operations: [],
+    conflicts: [],
+    failures: [],
+    pending: 0,
+    notices: [],
+    errors: [],
+    rateLimited: false,
+  };
+}
+
+/**
+ * The one engine every mode goes through (watch, hook, push, pull, reconcile): scan → plan (pure) →
+ * apply → verify. `plan`/`--dry-run` stop after planning and print the plan.
+ */
+export class SyncEngine {
+  constructor(readonly ctx: SyncContext) {}
+
+  private planInput(
+    local: Map<EntityKey, LocalEntity>,
+    remote: Map<EntityKey, RemoteEntity> | undefined,
+    scope: 'push' | 'pull' | 'both',
+    only: Set<EntityKey> | undefined,
+    snapshot?: RemoteSnapshot,
+  ) {
+    const { config, store } = this.ctx;
+    return {
+      config,
+      manifest: store.manifest,
+      local,
+      ...(remote ? { remote } : {}),
+      scope,
+      ...(only ? { only } : {}),
+      resolvePath: (ref: EntityRef, locale: string) => pathForEntity(ref, locale, config),
+      ids: makeIdLookup(store.manifest, snapshot?.itemKeys),
+      now: nowOf(this.ctx),
+    };
+  }
+
+  private finish(report: SyncReport, callsBefore: number): SyncReport {
+    const { store, cms } = this.ctx;
+    report.calls = cms.stats().total - callsBefore;
+    report.pending = store.manifest.pending.length;
+    report.failures.push(
+      ...store.manifest.failed.filter(
+        (f) => !report.failures.some((r) => r.id === f.id) && f.at >= report.startedAt,
+      ),
+    );
+    report.finishedAt = nowOf(this.ctx).toISOString();
+    const month = report.finishedAt.slice(0, 7);
+    if (report.calls > 0) {
+      store.manifest.calls[month] = (store.manifest.calls[month] ?? 0) + report.calls;
+      store.markDirty();
+    }
+    return report;
+  }
+
+  /** Push local changes: the whole tree, some paths, or what a commit changed (the caller passes its paths). */
+  async push(options: PushOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
+    const { ctx } = this;
+    const callsBefore = ctx.cms.stats().total;
+    const report = newReport(options.dryRun ? 'plan' : 'push', options.dryRun ?? false, nowOf(ctx));
+    const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest, options.paths);
+    report.errors.push(...scan.errors.map(toFileProblem));
+    if (!options.dryRun && ctx.store.manifest.pending.length > 0) await verifyPending(ctx);
+
+    let plan = planSync(this.planInput(scan.local, undefined, 'push', scan.scope));
+    if (!options.dryRun) plan = await this.adoptExistingBeforeCreate(plan, scan.local, scan.scope);
+    if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
+
+    await applyPlan(ctx, { plan, local: scan.local, report });
+    await this.waitForPending(options.verifyWaitMs ?? 0);
+    await ctx.store.save();
+    if (plan.operations.some((op) => op.cost > 0)) ctx.store.manifest.lastPush = nowOf(ctx).toISOString();
+    return { report: this.finish(report, callsBefore), plan };
+  }
+
+  /**
+   * Before any create the remote is searched by slug / keyField (DESIGN.md §3), so an entity that
+   * already exists is merged through the no-base rules instead of duplicated.
+   */
+  private async adoptExistingBeforeCreate(
+    plan: SyncPlan,
+    local: Map<EntityKey, LocalEntity>,
+    scope: Set<EntityKey> | undefined,
+  ): Promise<SyncPlan> {
+    const { ctx } = this;
+    const found = new Map<EntityKey, RemoteEntity>();
+    for (const op of plan.operations) {
+      if (op.kind !== 'create-page' && op.kind !== 'create-item') continue;
+      if (ctx.store.manifest.pending.some((p) => p.entity === op.entity)) continue;
+      const remote = await this.readRemoteEntity(parseEntityKey(op.entity));
+      if (remote) found.set(op.entity, remote);
+    }
+    if (found.size === 0) return plan;
+    const only = new Set(found.keys());
+    const merged = planSync({ ...this.planInput(local, found, 'both', only) });
+    const kept = plan.operations.filter((op) => !only.has(op.entity));
+    const operations = [...kept, ...merged.operations];
+    void scope;
+    return { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };
+  }
+
+  /** One entity from the remote, every locale, in file form (or undefined when it does not exist). */
+  private async readRemoteEntity(ref: EntityRef): Promise<RemoteEntity | undefined> {
+    const { cms, config, store } = this.ctx;
+    const ids = makeIdLookup(store.manifest);
+    const { fromApiFields } = await import('../core/api-fields.js');
+    const model = modelFor(ref, config);
+    const ctxMedia = { media: store.manifest.media };
+    const key = entityKey(ref);
+    const entity: RemoteEntity = { key, ref, locales: {} };
+    if (ref.kind === 'page') {
+      for (const locale of config.locales.all) {
+        const page = await cms.getPage(ref.pageType, ref.slug, { preview: true, locale, levels: 1 });
+        if (!page) continue;
+        entity.locales[locale] = {
+          fields: fromApiFields(page.fields, model, ids, config, ctxMedia),
+          meta: {
+            title: page.name,
+            ...(page.status === 'draft' || page.status === 'published' ? { status: page.status } : {}),
+          },
+        };
+      }
+    } else {
+      const keyField = config.collections[ref.collection]?.keyField;
+      if (!keyField) return undefined;
+      const first = await cms.listItems(ref.collection, {
+        preview: true,
+        levels: 1,
+        locale: config.locales.default,
+        filters: { [keyField]: ref.key },
+      });
+      const item = first.find((i) => i.fields[keyField] === ref.key);
+      if (!item) return undefined;
+      entity.remoteId = item.id;
+      entity.locales[config.locales.default] = {
+        fields: fromApiFields(item.fields, model, ids, config, ctxMedia),
+        meta: {},
+      };
+      for (const locale of config.locales.all) {
+        if (locale === config.locales.default) continue;
+        const other = await cms.getItem(ref.collection, item.id, { preview: true, locale, levels: 1 });
+        if (
+          other &&
+          Object.values(other.fields).some(
+            (v) => v !== '' && v !== null && !(Array.isArray(v) && v.length === 0),
+          )
+        ) {
+          entity.locales[locale] = {
+            fields: fromApiFields(other.fields, model, ids, config, ctxMedia),
+            meta: {},
+          };
+        }
+      }
+    }
+    return Object.keys(entity.locales).length > 0 ? entity : undefined;
+  }
+
+  /** Read back pending writes with backoff until none is left or the wait is over. */
+  async waitForPending(waitMs: number): Promise<void> {
+    const { ctx } = this;
+    const until = Date.now() + waitMs;
+    let delay = 150;
+    while (ctx.store.manifest.pending.length > 0 && !ctx.signal?.aborted) {
+      await verifyPending(ctx);
+      if (ctx.store.manifest.pending.length === 0 || Date.now() + delay > until) break;
+      await sleep(delay, ctx.signal);
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+
+  /** Pull remote changes into files and commit them (only the files written, with the pull trailer). */
+  async pull(options: PullOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
+    const { ctx } = this;
+    const callsBefore = ctx.cms.stats().total;
+    const report = newReport(options.dryRun ? 'plan' : 'pull', options.dryRun ?? false, nowOf(ctx));
+    const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest);
+    report.errors.push(...scan.errors.map(toFileProblem));
+    const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, options.scope);
+    if (!options.dryRun) await verifyPending(ctx, snapshot);
+    const only = options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined;
+    const plan = planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot));
+    if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
+    const { changedFiles } = await applyPlan(ctx, {
+      plan,
+      local: scan.local,
+      remote: snapshot.remote,
+      report,
+    });
+    ctx.store.manifest.lastPull = nowOf(ctx).toISOString();
+    await ctx.store.save();
+    if (options.commit ?? ctx.config.pull.commit) await this.commitPulled(changedFiles, report);
+    return { report: this.finish(report, callsBefore), plan };
+  }
+
+  private keysInScope(
+    local: Map<EntityKey, LocalEntity>,
+    snapshot: RemoteSnapshot,
+    scope: SnapshotScope,
+  ): Set<EntityKey> {
+    const inScope = (key: EntityKey): boolean => {
+      const ref = parseEntityKey(key);
+      if (ref.kind === 'item') return scope.collections?.includes(ref.collection) ?? false;
+      if (ref.pageType === '*') return scope.singlePages?.includes(ref.slug) ?? false;
+      return scope.pageTypes?.includes(ref.pageType) ?? false;
+    };
+    const keys = new Set<EntityKey>();
+    for (const key of [
+      ...local.keys(),
+      ...snapshot.remote.keys(),
+      ...Object.keys(this.ctx.store.manifest.entities),
+    ]) {
+      if (inScope(key)) keys.add(key);
+    }
+    return keys;
+  }
+
+  /** push + pull + verify pending in one three-way pass, then a report. */
+  async reconcile(options: ReconcileOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
+    const { ctx } = this;
+    const callsBefore = ctx.cms.stats().total;
+    const report = newReport(options.dryRun ? 'plan' : 'reconcile', options.dryRun ?? false, nowOf(ctx));
+    const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest);
+    report.errors.push(...scan.errors.map(toFileProblem));
+    const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest);
+    if (!options.dryRun) await verifyPending(ctx, snapshot);
+    // Entities whose file could not be read are left alone: a parse error must not look like a deletion.
+    const unreadable = new Set(report.errors.map((e) => e.file).filter((f): f is string => Boolean(f)));
+    const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', undefined, snapshot));
+    plan.operations = plan.operations.filter((op) => {
+      const p = 'path' in op ? op.path : undefined;
+      return !(p && unreadable.has(p));
+    });
+    if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
+    const { changedFiles } = await applyPlan(ctx, {
+      plan,
+      local: scan.local,
+      remote: snapshot.remote,
+      report,
+    });
+    await this.waitForPending(options.verifyWaitMs ?? 10_000);
+    const now = nowOf(ctx).toISOString();
+    ctx.store.manifest.lastPull = now;
+    if (plan.operations.some((op) => op.cost > 0)) ctx.store.manifest.lastPush = now;
+    // Conflicts still standing are the ones this pass found; settled ones drop out.
+    ctx.store.manifest.conflicts = ctx.store.manifest.conflicts.filter((c) =>
+      report.conflicts.some((r) => r.entity === c.entity && r.locale === c.locale && r.field === c.field),
+    );
+    await ctx.store.save();
+    if (options.commit ?? ctx.config.pull.commit) await this.commitPulled(changedFiles, report);
+    return { report: this.finish(report, callsBefore), plan };
+  }
+
+  /**
+   * Settle a recorded conflict by moving the base to the losing side, so the normal three-way pass
+   * carries the winning side over (take git → push it; take cms → pull it).
+   */
+  async resolve(relPath: string, take: 'git' | 'cms'): Promise<{ resolved: number; report: SyncReport }> {
+    const { ctx } = this;
+    const manifest = ctx.store.manifest;
+    const conflicts = manifest.conflicts.filter((c) => c.path === relPath);
+    if (conflicts.length === 0) {
+      throw new SyncError('USAGE', `no recorded conflict for ${relPath}`, {
+        hint: 'Run `butter-sync status` to list the files with conflicts.',
+      });
+    }
+    const scan = await scanLocal(ctx.repoDir, ctx.config, manifest, [relPath]);
+    const entityKeys = [...new Set(conflicts.map((c) => c.entity))];
+    for (const key of entityKeys) {
+      const ref = parseEntityKey(key);
+      const model = modelFor(ref, ctx.config);
+      const remote = await this.readRemoteEntity(ref);
+      const local = scan.local.get(key);
+      const entity = manifest.entities[key] ?? { locales: {} };
+      if (remote?.remoteId !== undefined) entity.remoteId = remote.remoteId;
+      for (const conflict of conflicts.filter((c) => c.entity === key)) {
+        const losing = take === 'git' ? remote?.locales[conflict.locale] : local?.locales[conflict.locale];
+        const slot = entity.locales[conflict.locale] ?? { base: {} };
+        if (losing) {
+          const digests = digestVariant(losing, model, { media: manifest.media });
+          const digest = digests[conflict.field];
+          if (digest) slot.base = { ...slot.base, [conflict.field]: digest };
+        }
+        if (local?.locales[conflict.locale]) slot.path = local.locales[conflict.locale]?.path;
+        entity.locales[conflict.locale] = slot;
+      }
+      // Fields that already agree become base too, so only the settled field moves.
+      for (const [locale, variant] of Object.entries(local?.locales ?? {})) {
+        const remoteVariant = remote?.locales[locale];
+        if (!remoteVariant) continue;
+        const l = digestVariant(variant, model, { media: manifest.media });
+        const r = digestVariant(remoteVariant, model, { media: manifest.media });
+        const slot = entity.locales[locale] ?? { base: {} };
+        for (const [field, digest] of Object.entries(l)) {
+          if (r[field] === digest) slot.base[field] = digest;
+        }
+        entity.locales[locale] = slot;
+      }
+      manifest.entities[key] = entity;
+    }
+    manifest.conflicts = manifest.conflicts.filter((c) => c.path !== relPath);
+    ctx.store.markDirty();
+    const result =
+      take === 'git' ? await this.push({ paths: [relPath], verifyWaitMs: 5_000 }) : await this.pull({});
+    return { resolved: conflicts.length, report: result.report };
+  }
+
+  /** Commit only what the pull wrote, with the `Butter-Sync: pull` trailer; never mid-merge/rebase/detached. */
+  private async commitPulled(files: string[], report: SyncReport): Promise<void> {
+    if (files.length === 0) return;
+    const { ctx } = this;
+    const state = await checkRepoState(ctx.repoDir);
+    if (!state.ok) {
+      report.gitNote = `files were written but not committed: ${state.message ?? state.reason}`;
+      ctx.logger.warn({ reason: state.reason }, report.gitNote);
+      return;
+    }
+    const unique = [...new Set(files)].sort();
+    const message = `butter-sync: pull ${unique.length} file${unique.length === 1 ? '' : 's'} from ButterCMS\n\n${unique
+      .slice(0, 20)
+      .map((f) => `- ${f}`)
+      .join('\n')}${unique.length > 20 ? `\n- … and ${unique.length - 20} more` : ''}`;
+    report.commit = await commitFiles(ctx.repoDir, unique, message, ctx.config.pull.author);
+    if (report.commit && ctx.config.pull.push) {
+      const branch = ctx.config.pull.branch ?? (await currentBranch(ctx.repoDir));
+      if (branch) {
+        const pushed = await pushBranch(ctx.repoDir, ctx.config.pull.remote, branch);
+        if (!pushed.pushed) report.gitNote = `pull commit not pushed: ${pushed.rejected ?? 'rejected'}`;
+      }
+    }
+  }
+}

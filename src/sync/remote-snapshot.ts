@@ -1,0 +1,149 @@
+import type { CmsClient, RemoteItem, RemotePage } from '../cms/port.js';
+import type { SyncConfig } from '../config/schema.js';
+import { fromApiFields, type IdLookup } from '../core/api-fields.js';
+import { modelFor } from '../core/model.js';
+import { normalizeField } from '../core/normalize.js';
+import {
+  type EntityKey,
+  type EntityRef,
+  entityKey,
+  type Manifest,
+  type RemoteEntity,
+  type Variant,
+} from '../core/types.js';
+
+/** What the CMS holds, in file form, plus the id ↔ key map the translation needs. */
+export interface RemoteSnapshot {
+  remote: Map<EntityKey, RemoteEntity>;
+  /** collection → id → key (from the default locale, where the keyField lives). */
+  itemKeys: Map<string, Map<number, string>>;
+  calls: number;
+}
+
+/** Items carry no locale marker (butter-api.md §2.2): a locale whose every field is empty was never written. */
+function isEmptyVariant(fields: Record<string, unknown>, ref: EntityRef, config: SyncConfig): boolean {
+  const model = modelFor(ref, config);
+  return Object.entries(model.fields).every(([name, spec]) => {
+    const value = normalizeField(spec, fields[name], { media: {} });
+    return value === '' || value === null || value === false || (Array.isArray(value) && value.length === 0);
+  });
+}
+
+/** Id lookups backed by the manifest, with ids learned from the snapshot layered on top. */
+export function makeIdLookup(manifest: Manifest, itemKeys?: Map<string, Map<number, string>>): IdLookup {
+  const byId = new Map<string, string>();
+  for (const [key, entity] of Object.entries(manifest.entities)) {
+    if (!key.startsWith('item:') || entity.remoteId === undefined) continue;
+    const [, collection, ...rest] = key.split(':');
+    byId.set(`${collection}:${entity.remoteId}`, rest.join(':'));
+  }
+  for (const [collection, ids] of itemKeys ?? []) {
+    for (const [id, key] of ids) byId.set(`${collection}:${id}`, key);
+  }
+  const byKey = new Map<string, number>();
+  for (const [composite, key] of byId) {
+    const cut = composite.lastIndexOf(':');
+    byKey.set(`${composite.slice(0, cut)}:${key}`, Number(composite.slice(cut + 1)));
+  }
+  return {
+    itemIdByKey: (collection, key) => byKey.get(`${collection}:${key}`),
+    itemKeyById: (collection, id) => byId.get(`${collection}:${id}`),
+  };
+}
+
+export interface SnapshotScope {
+  pageTypes?: string[];
+  singlePages?: string[];
+  collections?: string[];
+}
+
+/**
+ * Read every configured page type, single page and collection in every locale (list endpoints at
+ * page_size=100, so the cost is ⌈n/100⌉ per list), translate to file form and key by entity.
+ */
+export async function fetchRemoteSnapshot(
+  cms: CmsClient,
+  config: SyncConfig,
+  manifest: Manifest,
+  scope: SnapshotScope = {},
+): Promise<RemoteSnapshot> {
+  const before = cms.stats().total;
+  const remote = new Map<EntityKey, RemoteEntity>();
+  const itemKeys = new Map<string, Map<number, string>>();
+  const preview = config.pull.preview;
+  const locales = config.locales.all;
+  const collections = scope.collections ?? Object.keys(config.collections);
+
+  // Items first: page references resolve by slug, but item references need the id → key map.
+  const rawItems = new Map<string, Map<string, RemoteItem[]>>();
+  for (const collection of collections) {
+    const model = config.collections[collection];
+    if (!model) continue;
+    const perLocale = new Map<string, RemoteItem[]>();
+    for (const locale of locales) {
+      perLocale.set(locale, await cms.listItems(collection, { preview, locale, levels: 1 }));
+    }
+    rawItems.set(collection, perLocale);
+    const ids = new Map<number, string>();
+    for (const locale of [config.locales.default, ...locales]) {
+      for (const item of perLocale.get(locale) ?? []) {
+        const keyValue = item.fields[model.keyField];
+        if (!ids.has(item.id) && typeof keyValue === 'string' && keyValue !== '') ids.set(item.id, keyValue);
+      }
+    }
+    itemKeys.set(collection, ids);
+  }
+  const ids = makeIdLookup(manifest, itemKeys);
+  const ctx = { media: manifest.media };
+
+  for (const [collection, perLocale] of rawItems) {
+    for (const [locale, items] of perLocale) {
+      for (const item of items) {
+        const key = itemKeys.get(collection)?.get(item.id);
+        if (key === undefined) continue;
+        const ref: EntityRef = { kind: 'item', collection, key };
+        if (locale !== config.locales.default && isEmptyVariant(item.fields, ref, config)) continue;
+        const model = modelFor(ref, config);
+        const variant: Variant = { fields: fromApiFields(item.fields, model, ids, config, ctx), meta: {} };
+        const k = entityKey(ref);
+        const entity = remote.get(k) ?? { key: k, ref, remoteId: item.id, locales: {} };
+        entity.locales[locale] = variant;
+        remote.set(k, entity);
+      }
+    }
+  }
+
+  const addPage = (ref: EntityRef, locale: string, page: RemotePage): void => {
+    const model = modelFor(ref, config);
+    const variant: Variant = {
+      fields: fromApiFields(page.fields, model, ids, config, ctx),
+      meta: {
+        title: page.name,
+        ...(page.status === 'draft' || page.status === 'published' ? { status: page.status } : {}),
+      },
+    };
+    const k = entityKey(ref);
+    const entity = remote.get(k) ?? { key: k, ref, locales: {} };
+    entity.locales[locale] = variant;
+    remote.set(k, entity);
+  };
+
+  for (const pageType of scope.pageTypes ?? Object.keys(config.pageTypes)) {
+    if (!config.pageTypes[pageType]) continue;
+    for (const locale of locales) {
+      for (const page of await cms.listPages(pageType, { preview, locale, levels: 1 })) {
+        addPage({ kind: 'page', pageType, slug: page.slug }, locale, page);
+      }
+    }
+  }
+  const singles = (scope.singlePages ?? Object.keys(config.singlePages)).filter((s) => config.singlePages[s]);
+  if (singles.length > 0) {
+    for (const locale of locales) {
+      for (const page of await cms.listPages('*', { preview, locale, levels: 1 })) {
+        if (singles.includes(page.slug))
+          addPage({ kind: 'page', pageType: '*', slug: page.slug }, locale, page);
+      }
+    }
+  }
+  return { remote, itemKeys, calls: cms.stats().total - before };
+}

@@ -1,0 +1,53 @@
+import { EXIT, type SyncError } from '../core/errors.js';
+import type { ConflictRecord, FailedWrite, Operation } from '../core/types.js';
+
+/** One line of what a run did, for the report and the per-operation log line. */
+export interface AppliedOperation {
+  kind: Operation['kind'];
+  entity: string;
+  path?: string | undefined;
+  locale?: string | undefined;
+  fields?: string[] | undefined;
+  status: 'sent' | 'written' | 'deleted' | 'adopted' | 'skipped' | 'failed';
+  message?: string | undefined;
+}
+
+export interface FileProblem {
+  file?: string | undefined;
+  line?: number | undefined;
+  code: string;
+  message: string;
+  hint: string;
+}
+
+export interface SyncReport {
+  mode: 'push' | 'pull' | 'reconcile' | 'plan';
+  dryRun: boolean;
+  startedAt: string;
+  finishedAt: string;
+  calls: number;
+  operations: AppliedOperation[];
+  conflicts: ConflictRecord[];
+  failures: FailedWrite[];
+  /** Writes accepted by ButterCMS (202) and not yet seen applied. */
+  pending: number;
+  /** Things the API cannot do that a person should look at (page removed, title changed, delete guard). */
+  notices: Array<{ entity: string; path?: string | undefined; reason: string; message: string }>;
+  errors: FileProblem[];
+  commit?: string | null | undefined;
+  gitNote?: string | undefined;
+  rateLimited: boolean;
+}
+
+export function toFileProblem(error: SyncError): FileProblem {
+  return { file: error.file, line: error.line, code: error.code, message: error.message, hint: error.hint };
+}
+
+/** DESIGN.md exit codes: 75 quota/rate, 3 conflicts need a person, 4 some operations failed, 0 in sync. */
+export function exitCodeForReport(report: SyncReport): number {
+  if (report.rateLimited) return EXIT.tryLater;
+  if (report.conflicts.length > 0) return EXIT.conflicts;
+  if (report.failures.length > 0 || report.errors.length > 0) return EXIT.partial;
+  if (report.operations.some((op) => op.status === 'failed')) return EXIT.partial;
+  return EXIT.ok;
+}

@@ -1,0 +1,116 @@
+import { digestVariant } from '../core/digest.js';
+import { modelFor } from '../core/model.js';
+import { type PendingWrite, parseEntityKey } from '../core/types.js';
+import { failPending, settlePending } from '../state/outbox.js';
+import { nowOf, type SyncContext } from './context.js';
+import { learnRecord } from './media-map.js';
+import { fetchRemoteSnapshot, type RemoteSnapshot, type SnapshotScope } from './remote-snapshot.js';
+
+export interface VerifyResult {
+  settled: number;
+  failed: number;
+  stillPending: number;
+  calls: number;
+}
+
+/** The lists that hold the pending entities: one list read verifies up to 100 of them (butter-api.md §6). */
+export function scopeOfPending(pending: PendingWrite[]): SnapshotScope {
+  const pageTypes = new Set<string>();
+  const singlePages = new Set<string>();
+  const collections = new Set<string>();
+  for (const write of pending) {
+    const ref = parseEntityKey(write.entity);
+    if (ref.kind === 'item') collections.add(ref.collection);
+    else if (ref.pageType === '*') singlePages.add(ref.slug);
+    else pageTypes.add(ref.pageType);
+  }
+  return { pageTypes: [...pageTypes], singlePages: [...singlePages], collections: [...collections] };
+}
+
+/**
+ * 202 is not success (butter-api.md §3.0): a write stays pending until a read-back shows the expected
+ * digests; then the base moves. Past its deadline it becomes `failed` and is reported.
+ * `snapshot` lets a pull or reconcile reuse the lists it has already read.
+ */
+export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot): Promise<VerifyResult> {
+  const manifest = ctx.store.manifest;
+  if (manifest.pending.length === 0) return { settled: 0, failed: 0, stillPending: 0, calls: 0 };
+  const snap =
+    snapshot ?? (await fetchRemoteSnapshot(ctx.cms, ctx.config, manifest, scopeOfPending(manifest.pending)));
+  const now = nowOf(ctx);
+  let settled = 0;
+  let failed = 0;
+
+  for (const write of [...manifest.pending]) {
+    const ref = parseEntityKey(write.entity);
+    const remote = snap.remote.get(write.entity);
+    const entity = manifest.entities[write.entity];
+    const overdue = now.getTime() > Date.parse(write.deadline);
+
+    if (write.kind === 'delete-item') {
+      if (!remote) {
+        settlePending(manifest, write.id);
+        delete manifest.entities[write.entity];
+        settled += 1;
+      } else if (overdue) {
+        failPending(
+          manifest,
+          write.id,
+          'ButterCMS accepted the delete but the item is still listed',
+          now.toISOString(),
+        );
+        failed += 1;
+      }
+      continue;
+    }
+
+    if (remote && entity && remote.remoteId !== undefined && entity.remoteId === undefined) {
+      entity.remoteId = remote.remoteId;
+    }
+    const model = modelFor(ref, ctx.config);
+    let matches = remote !== undefined;
+    if (remote) {
+      for (const [locale, expected] of Object.entries(write.expect)) {
+        const variant = remote.locales[locale];
+        if (!variant) {
+          matches = false;
+          break;
+        }
+        const sentMedia = write.media?.[locale];
+        if (sentMedia) learnRecord(model.fields, sentMedia, variant.fields, manifest.media);
+        const actual = digestVariant(variant, model, { media: manifest.media });
+        for (const [field, digest] of Object.entries(expected)) {
+          // Older ButterCMS payloads carry no page status (butter-api.md §2.1): tolerate its absence.
+          if (field === '$status' && variant.meta.status === undefined) continue;
+          if (actual[field] !== digest) {
+            matches = false;
+            break;
+          }
+        }
+        if (!matches) break;
+      }
+    }
+    if (matches && remote) {
+      const target = entity ?? { locales: {} };
+      if (remote.remoteId !== undefined) target.remoteId = remote.remoteId;
+      for (const [locale, expected] of Object.entries(write.expect)) {
+        const slot = target.locales[locale] ?? { base: {} };
+        slot.base = { ...slot.base, ...expected };
+        target.locales[locale] = slot;
+      }
+      manifest.entities[write.entity] = target;
+      settlePending(manifest, write.id);
+      settled += 1;
+    } else if (overdue) {
+      failPending(
+        manifest,
+        write.id,
+        'ButterCMS accepted the write (202) but it was not visible by the deadline; it may have failed after acceptance',
+        now.toISOString(),
+      );
+      failed += 1;
+    }
+  }
+  if (settled + failed > 0) ctx.store.markDirty();
+  return { settled, failed, stillPending: manifest.pending.length, calls: snapshot ? 0 : snap.calls };
+}

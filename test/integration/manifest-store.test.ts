@@ -1,0 +1,279 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isSyncError, type SyncError } from '../../src/core/errors.js';
+import type { Manifest } from '../../src/core/types.js';
+import {
+  emptyManifest,
+  lockManifest,
+  ManifestStore,
+  manifestLockPath,
+  manifestPath,
+  readManifest,
+  writeManifest,
+} from '../../src/state/manifest-store.js';
+
+const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+async function caught(promise: Promise<unknown>): Promise<SyncError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isSyncError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a SyncError');
+}
+
+function sampleManifest(): Manifest {
+  const manifest = emptyManifest('cfg-1');
+  // Inserted out of order on purpose: the file must come out sorted.
+  manifest.entities['page:faq:zeta'] = {
+    locales: { en: { base: { title: 'b', $status: 'a' }, path: 'z.md' } },
+  };
+  manifest.entities['item:tags:alpha'] = { remoteId: 7, locales: { en: { base: { name: 'x' } } } };
+  manifest.media['https://cdn.buttercms.com/abc'] = 'https://example.com/a.png';
+  manifest.calls['2025-01'] = 12;
+  manifest.lastPush = '2025-01-02T03:04:05Z';
+  return manifest;
+}
+
+describe('manifest file', () => {
+  let repo: string;
+  beforeEach(async () => {
+    repo = await mkdtemp(join(tmpdir(), 'bs-manifest-'));
+  });
+  afterEach(async () => {
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  it('reads a missing manifest as a fresh empty one', async () => {
+    expect(await readManifest(repo, 'cfg-9')).toEqual(emptyManifest('cfg-9'));
+  });
+
+  it('round-trips, with sorted keys, 2-space indent and a trailing newline', async () => {
+    const manifest = sampleManifest();
+    expect(await writeManifest(repo, manifest)).toBe(true);
+    expect(await readManifest(repo, 'other')).toEqual(manifest);
+
+    const text = await readFile(manifestPath(repo), 'utf8');
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(text).toContain('\n  "calls": {\n    "2025-01": 12\n  },');
+    expect(text.indexOf('"item:tags:alpha"')).toBeLessThan(text.indexOf('"page:faq:zeta"'));
+    expect(text.indexOf('"$status"')).toBeLessThan(text.indexOf('"title"'));
+  });
+
+  it('skips the write when the bytes would be identical', async () => {
+    await writeManifest(repo, sampleManifest());
+    const before = await stat(manifestPath(repo));
+    const reordered = sampleManifest();
+    reordered.entities = Object.fromEntries(Object.entries(reordered.entities).reverse());
+    expect(await writeManifest(repo, reordered)).toBe(false);
+    const after = await stat(manifestPath(repo));
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(after.ino).toBe(before.ino);
+  });
+
+  it('refuses a corrupt manifest without replacing it', async () => {
+    await mkdir(dirname(manifestPath(repo)), { recursive: true });
+    await writeFile(manifestPath(repo), '{"version": 1, "configDigest": "x", "entities": {');
+    const error = await caught(readManifest(repo, 'cfg'));
+    expect(error.code).toBe('MANIFEST_CORRUPT');
+    expect(error.file).toBe(manifestPath(repo));
+    expect(await readFile(manifestPath(repo), 'utf8')).toBe(
+      '{"version": 1, "configDigest": "x", "entities": {',
+    );
+
+    await writeFile(manifestPath(repo), '{"version": 1, "configDigest": "x", "pending": {}}');
+    expect((await caught(readManifest(repo, 'cfg'))).message).toContain('"pending"');
+    await writeFile(manifestPath(repo), '[]');
+    expect((await caught(readManifest(repo, 'cfg'))).code).toBe('MANIFEST_CORRUPT');
+  });
+
+  it('refuses a manifest written by a newer version, with a hint to upgrade', async () => {
+    await writeManifest(repo, { ...emptyManifest('cfg'), version: 2 });
+    const error = await caught(readManifest(repo, 'cfg'));
+    expect(error.code).toBe('MANIFEST_CORRUPT');
+    expect(error.hint).toMatch(/upgrade/i);
+  });
+});
+
+describe('manifest lock and store', () => {
+  let repo: string;
+  beforeEach(async () => {
+    repo = await mkdtemp(join(tmpdir(), 'bs-store-'));
+  });
+  afterEach(async () => {
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  it('lets one writer in; a second one gets MANIFEST_LOCKED, also after waiting', async () => {
+    const store = await ManifestStore.open(repo, 'cfg');
+    expect(store.isLockHeld()).toBe(true);
+    expect((await caught(lockManifest(repo))).code).toBe('MANIFEST_LOCKED');
+    expect((await caught(ManifestStore.open(repo, 'cfg', { waitMs: 250 }))).code).toBe('MANIFEST_LOCKED');
+    await store.close();
+    expect(store.isLockHeld()).toBe(false);
+
+    const lock = await lockManifest(repo);
+    expect(lock.isHeld()).toBe(true);
+    await lock.release();
+    await lock.release();
+    expect(lock.isHeld()).toBe(false);
+  });
+
+  it('a waiting writer gets the lock once the holder releases it', async () => {
+    const first = await lockManifest(repo);
+    const second = lockManifest(repo, { waitMs: 20_000 });
+    await first.release();
+    const lock = await second;
+    expect(lock.isHeld()).toBe(true);
+    await lock.release();
+  });
+
+  it('saves debounced changes, serialises saves and persists on close', async () => {
+    const store = await ManifestStore.open(repo, 'cfg', { debounceMs: 20 });
+    expect(store.manifest).toEqual(emptyManifest('cfg'));
+    store.manifest.calls['2025-02'] = 1;
+    store.markDirty();
+    store.manifest.calls['2025-02'] = 2;
+    store.markDirty();
+    await store.waitUntilSaveComplete();
+    expect((await readManifest(repo, 'x')).calls['2025-02']).toBe(2);
+
+    store.manifest.lastPull = '2025-02-03T00:00:00Z';
+    await Promise.all([store.save(), store.save()]);
+    expect((await readManifest(repo, 'x')).lastPull).toBe('2025-02-03T00:00:00Z');
+
+    store.manifest.calls['2025-02'] = 3;
+    store.markDirty();
+    await store.close();
+    expect((await readManifest(repo, 'x')).calls['2025-02']).toBe(3);
+    expect(await readdir(dirname(manifestPath(repo)))).toEqual(['manifest.json']);
+  });
+
+  it('does not take the lock over a corrupt manifest', async () => {
+    await mkdir(dirname(manifestPath(repo)), { recursive: true });
+    await writeFile(manifestPath(repo), 'not json');
+    expect((await caught(ManifestStore.open(repo, 'cfg'))).code).toBe('MANIFEST_CORRUPT');
+    const lock = await lockManifest(repo);
+    await lock.release();
+  });
+});
+
+/**
+ * Child processes need our TypeScript as JavaScript: transpile src/core/errors.ts and src/state/*.ts into a
+ * temp folder that resolves packages through a symlinked node_modules.
+ */
+describe('manifest store across processes', () => {
+  let build: string;
+  let repo: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    build = await mkdtemp(join(tmpdir(), 'bs-build-'));
+    await writeFile(join(build, 'package.json'), '{"type":"module"}');
+    await symlink(join(projectRoot, 'node_modules'), join(build, 'node_modules'), 'dir');
+    const files = ['core/errors.ts', 'core/types.ts', 'state/atomic-file.ts', 'state/manifest-file.ts'];
+    files.push('state/manifest-lock.ts', 'state/manifest-store.ts');
+    for (const file of files) {
+      const source = await readFile(join(projectRoot, 'src', file), 'utf8');
+      const output = ts.transpileModule(source, {
+        compilerOptions: {
+          module: ts.ModuleKind.ESNext,
+          target: ts.ScriptTarget.ES2022,
+          verbatimModuleSyntax: true,
+        },
+      }).outputText;
+      await mkdir(dirname(join(build, file)), { recursive: true });
+      await writeFile(join(build, file.replace(/\.ts$/, '.js')), output);
+    }
+  });
+  afterAll(async () => {
+    await rm(build, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    repo = await mkdtemp(join(tmpdir(), 'bs-proc-'));
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  function runChild(script: string): ChildProcess {
+    const storeUrl = pathToFileURL(join(build, 'state', 'manifest-store.js')).href;
+    const code = `import * as store from ${JSON.stringify(storeUrl)};\nconst repo = ${JSON.stringify(repo)};\n${script}`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    return child;
+  }
+
+  /** Resolve at the first stdout line matching `pattern`; the stream keeps flowing so the child never sees EPIPE. */
+  function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let buffered = '';
+      const onData = (chunk: Buffer): void => {
+        buffered += String(chunk);
+        const line = buffered.split('\n').find((l) => pattern.test(l));
+        if (line === undefined) return;
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve(line);
+      };
+      child.stdout!.on('data', onData);
+      child.once('exit', () => reject(new Error(`child ended without printing ${pattern}`)));
+    });
+  }
+
+  it('takes over the lock of a SIGKILLed holder once it is stale', async () => {
+    const child = runChild(
+      `await store.lockManifest(repo, { staleMs: 2000 }); console.log('locked'); setInterval(() => {}, 1000);`,
+    );
+    await waitForLine(child, /^locked$/);
+    expect((await caught(lockManifest(repo))).code).toBe('MANIFEST_LOCKED');
+
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    // The dead holder left its lock behind; nothing releases it but staleness.
+    expect((await stat(manifestLockPath(repo))).isDirectory()).toBe(true);
+    const lock = await lockManifest(repo, { staleMs: 2000, waitMs: 20_000 });
+    expect(lock.isHeld()).toBe(true);
+    await lock.release();
+  });
+
+  it('a writer SIGKILLed mid-write leaves the old or the new complete manifest, never a torn one', async () => {
+    const writer = `
+      const base = store.emptyManifest('cfg');
+      for (let i = 0; i < 3000; i++) base.entities['item:tags:t' + i] = { remoteId: i, locales: { en: { base: { name: 'x'.repeat(40) + i } } } };
+      for (let n = 1; ; n++) {
+        base.calls.n = n;
+        base.lastPush = 'write-' + n;
+        await store.writeManifest(repo, base);
+        console.log('wrote ' + n);
+      }`;
+    for (let round = 0; round < 6; round++) {
+      const child = runChild(writer);
+      await waitForLine(child, /^wrote 2$/);
+      // A random moment inside the write loop (a plain writeFile here tears the file in ~15% of kills).
+      await sleep(Math.random() * 30);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+
+      const manifest = await readManifest(repo, 'cfg');
+      expect(Object.keys(manifest.entities)).toHaveLength(3000);
+      expect(manifest.lastPush).toBe(`write-${manifest.calls.n}`);
+    }
+    // A store opened afterwards sweeps up temp files a killed writer left.
+    const store = await ManifestStore.open(repo, 'cfg');
+    await store.close();
+    expect(await readdir(dirname(manifestPath(repo)))).toEqual(['manifest.json']);
+  });
+});

@@ -1,0 +1,221 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Fixture, makeFixture, writesIn } from '../helpers/sync-fixture.js';
+
+const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
+const FAQ = 'content-example/pages/faq/shipping.md';
+const FAQ_ES = 'content-example/pages/faq/shipping.es.md';
+
+function wireBody(entry: { body?: string | undefined }): Record<string, unknown> {
+  return JSON.parse(entry.body ?? '{}') as Record<string, unknown>;
+}
+
+describe('push against the emulator', () => {
+  let fx: Fixture;
+
+  beforeEach(async () => {
+    fx = await makeFixture();
+  });
+  afterEach(async () => {
+    await fx.cleanup();
+  });
+
+  async function initialPush() {
+    const s = await fx.open();
+    const { report } = await s.engine.push({ verifyWaitMs: 5_000 });
+    await s.done();
+    return report;
+  }
+
+  it('creates every entity once, finds the new item ids, and settles every pending write', async () => {
+    const report = await initialPush();
+    expect(report.errors).toEqual([]);
+    expect(report.failures).toEqual([]);
+    expect(report.pending).toBe(0);
+    const posts = writesIn(fx.emulator).filter((r) => r.method === 'POST');
+    // 3 faq/article pages + 1 single page + 2 tags + 2 team members
+    expect(posts.filter((r) => r.path.startsWith('/v2/pages/'))).toHaveLength(4);
+    expect(posts.filter((r) => r.path.startsWith('/v2/content/'))).toHaveLength(4);
+    const s = await fx.open();
+    expect(s.store.manifest.entities['item:team_members:ada-lovelace']?.remoteId).toEqual(expect.any(Number));
+    await s.done();
+  });
+
+  it('sends nothing at all for an unchanged tree', async () => {
+    await initialPush();
+    fx.emulator.clearLog();
+    const s = await fx.open();
+    const { report, plan } = await s.engine.push({});
+    await s.done();
+    expect(plan.totalCalls).toBe(0);
+    expect(report.calls).toBe(0);
+    expect(fx.emulator.requestLog()).toEqual([]);
+  });
+
+  it('turns one changed field into one PATCH carrying only that field', async () => {
+    await initialPush();
+    fx.emulator.clearLog();
+    const text = await fx.read(MEMBER);
+    await fx.write(MEMBER, text.replace('"Head of Content"', '"Editor in Chief"'));
+    const s = await fx.open();
+    const { report } = await s.engine.push({ paths: [MEMBER], verifyWaitMs: 5_000 });
+    await s.done();
+    expect(report.pending).toBe(0);
+    const writes = writesIn(fx.emulator);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.method).toBe('PATCH');
+    expect(writes[0]?.path).toMatch(/^\/v2\/content\/team_members\/\d+\/$/);
+    const body = wireBody(writes[0]!);
+    expect(body.fields).toEqual({ role: 'Editor in Chief' });
+  });
+
+  it('nests two changed locales of one page into one request with an explicit status', async () => {
+    await initialPush();
+    fx.emulator.clearLog();
+    await fx.write(FAQ, (await fx.read(FAQ)).replace('Everything about shipping', 'All about shipping'));
+    await fx.write(FAQ_ES, (await fx.read(FAQ_ES)).replace('Todo sobre envíos', 'Todo sobre los envíos'));
+    const s = await fx.open();
+    await s.engine.push({ paths: [FAQ, FAQ_ES], verifyWaitMs: 5_000 });
+    await s.done();
+    const writes = writesIn(fx.emulator);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.method).toBe('PATCH');
+    const body = wireBody(writes[0]!);
+    expect(body.status).toBe('published');
+    expect(body.fields).toEqual({
+      en: { headline: 'All about shipping' },
+      es: { headline: 'Todo sobre los envíos' },
+    });
+  });
+
+  it('sends a PUT when an item file was regenerated without one of its fields', async () => {
+    await initialPush();
+    fx.emulator.clearLog();
+    const data = JSON.parse(await fx.read(MEMBER)) as Record<string, unknown>;
+    delete data.photo;
+    await fx.write(MEMBER, `${JSON.stringify(data, null, 2)}\n`);
+    const s = await fx.open();
+    await s.engine.push({ paths: [MEMBER], verifyWaitMs: 5_000 });
+    await s.done();
+    const writes = writesIn(fx.emulator);
+    expect(writes.map((w) => w.method)).toEqual(['PUT']);
+  });
+
+  it('deletes a removed item file, and refuses a mass delete beyond maxDeletePercent', async () => {
+    await initialPush();
+    fx.emulator.clearLog();
+    await rm(path.join(fx.repoDir, MEMBER));
+    // 1 of the 2 team members is 50% of the collection: allowed under a 60% guard.
+    let s = await fx.open({ config: { maxDeletePercent: 60 } });
+    let { report } = await s.engine.push({ paths: [MEMBER], verifyWaitMs: 5_000 });
+    await s.done();
+    expect(writesIn(fx.emulator).map((w) => w.method)).toEqual(['DELETE']);
+    expect(report.pending).toBe(0);
+
+    fx.emulator.clearLog();
+    await rm(path.join(fx.repoDir, 'content-example/collections/tags'), { recursive: true });
+    // Both tags (100%) exceed the same 60% guard: nothing is deleted, a notice says why.
+    s = await fx.open({ config: { maxDeletePercent: 60 } });
+    ({ report } = await s.engine.push({}));
+    await s.done();
+    expect(writesIn(fx.emulator)).toEqual([]);
+    expect(report.notices.some((n) => n.reason === 'delete-guard')).toBe(true);
+  });
+
+  it('reports a write the CMS accepted but never applied as failed after its deadline', async () => {
+    await initialPush();
+    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Lost"'));
+    const s = await fx.open({ config: { verify: { deadlineSeconds: 0.5 } } });
+    await s.engine.push({ paths: [MEMBER], verifyWaitMs: 2_000 });
+    const manifest = s.store.manifest;
+    await s.done();
+    expect(manifest.pending).toEqual([]);
+    expect(manifest.failed).toHaveLength(1);
+    expect(manifest.failed[0]?.entity).toBe('item:team_members:ada-lovelace');
+  });
+
+  it('lands every write through a burst of 429s', async () => {
+    fx.emulator.setFaults({ burst429: 5, retryAfterSeconds: 1 });
+    const report = await initialPush();
+    expect(report.failures).toEqual([]);
+    expect(report.pending).toBe(0);
+    expect(fx.emulator.requestLog().filter((r) => r.status === 429)).toHaveLength(5);
+  });
+
+  it('never re-sends a create whose id was not learned before a crash', async () => {
+    // The state a SIGKILL between the POST's 202 and the id lookup leaves: a `sent` create in the
+    // manifest, the item in the CMS, no id recorded.
+    await initialPush();
+    const file = 'content-example/collections/tags/design.json';
+    await fx.write(file, '{\n  "slug": "design",\n  "name": "Design",\n  "color": "#ff00aa"\n}\n');
+    const s1 = await fx.open();
+    const { plan } = await s1.engine.push({ paths: [file], dryRun: true });
+    const create = plan.operations.find((op) => op.kind === 'create-item');
+    expect(create).toBeDefined();
+    s1.store.manifest.pending.push({
+      id: 'crashed-create',
+      entity: 'item:tags:design',
+      kind: 'create-item',
+      state: 'sent',
+      expect: {},
+      createdAt: new Date().toISOString(),
+      sentAt: new Date().toISOString(),
+      deadline: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await s1.cms.createItem({
+      key: 'tags',
+      status: 'published',
+      fields: [{ slug: 'design', name: 'Design', color: '#ff00aa' }],
+    });
+    await fx.emulator.settle();
+    await s1.done();
+
+    fx.emulator.clearLog();
+    const s2 = await fx.open();
+    await s2.engine.push({ paths: [file], verifyWaitMs: 5_000 });
+    const entity = s2.store.manifest.entities['item:tags:design'];
+    await s2.done();
+    expect(writesIn(fx.emulator).filter((w) => w.method === 'POST')).toEqual([]);
+    expect(entity?.remoteId).toEqual(expect.any(Number));
+    const items = await (await fx.open()).cms.listItems('tags', {
+      preview: true,
+      filters: { slug: 'design' },
+    });
+    expect(items).toHaveLength(1);
+  });
+
+  it('gives each bad file one error naming it and still pushes the rest of the batch', async () => {
+    await initialPush();
+    fx.emulator.clearLog();
+    const bad: Record<string, string> = {
+      'content-example/pages/faq/broken-yaml.md': '---\ntitle: [unclosed\n---\nbody\n',
+      'content-example/pages/faq/broken-toml.md': '+++\ntitle = "x\n+++\nbody\n',
+      'content-example/collections/tags/broken.json': '{ "slug": "broken", ',
+      'content-example/collections/tags/unknown.json':
+        '{ "slug": "unknown", "name": "U", "color": "#000", "weight": 3 }\n',
+      'content-example/collections/team_members/wrong.json':
+        '{ "slug": "wrong", "name": "W", "role": "r", "photo": "", "years": "many", "active": true, "tags": [] }\n',
+      'content-example/pages/unknown_type/x.md': '---\ntitle: X\n---\n',
+    };
+    for (const [rel, text] of Object.entries(bad)) {
+      await mkdir(path.dirname(path.join(fx.repoDir, rel)), { recursive: true });
+      await fx.write(rel, text);
+    }
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Still lands"'));
+    const s = await fx.open();
+    const { report } = await s.engine.push({ verifyWaitMs: 5_000 });
+    await s.done();
+    for (const rel of Object.keys(bad)) {
+      expect(
+        report.errors.filter((e) => e.file === rel),
+        rel,
+      ).toHaveLength(1);
+    }
+    expect(report.errors.find((e) => e.file?.endsWith('unknown.json'))?.message).toContain('weight');
+    expect(report.errors.find((e) => e.file?.endsWith('broken-yaml.md'))?.line).toEqual(expect.any(Number));
+    const writes = writesIn(fx.emulator);
+    expect(writes.map((w) => w.method)).toEqual(['PATCH']);
+  });
+});

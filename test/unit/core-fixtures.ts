@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { parseConfig } from '../../src/config/load-config.js';
+import type { SyncConfig } from '../../src/config/schema.js';
+import type { IdLookup } from '../../src/core/api-fields.js';
+import { digestVariant } from '../../src/core/digest.js';
+import { modelFor } from '../../src/core/model.js';
+import type { PlanInput } from '../../src/core/plan.js';
+import {
+  type EntityMeta,
+  type EntityRef,
+  entityKey,
+  type LocalEntity,
+  type Manifest,
+  type RemoteEntity,
+  type Variant,
+} from '../../src/core/types.js';
+
+const example = JSON.parse(readFileSync(new URL('../../sync.config.json', import.meta.url), 'utf8'));
+
+/** The shipped example model plus a page type using every container field type. */
+export function makeConfig(overrides: Record<string, unknown> = {}): SyncConfig {
+  const result = parseConfig({
+    ...example,
+    pageTypes: {
+      ...example.pageTypes,
+      landing: {
+        fields: {
+          headline: 'text',
+          count: 'number',
+          featured: 'boolean',
+          launch: 'date',
+          accent: 'color',
+          seo: { type: 'component', fields: { title: 'text', image: 'media' } },
+          sections: {
+            type: 'component-picker',
+            components: {
+              hero: { fields: { headline: 'text', image: 'media' } },
+              people: {
+                fields: { members: { type: 'reference', to: 'collection:team_members', many: true } },
+              },
+            },
+          },
+          related: { type: 'reference', to: 'page', many: true },
+        },
+      },
+    },
+    ...overrides,
+  });
+  if (!result.config) throw new Error(JSON.stringify(result.errors));
+  return result.config;
+}
+
+export const config = makeConfig();
+
+type VariantInput = { fields: Record<string, unknown>; meta?: EntityMeta };
+
+export function pathFor(ref: EntityRef, locale: string): string {
+  const suffix = locale === 'en' ? '' : `.${locale}`;
+  if (ref.kind === 'item') return `content/collections/${ref.collection}/${ref.key}${suffix}.json`;
+  if (ref.pageType === '*') return `content/pages/_single/${ref.slug}${suffix}.json`;
+  return `content/pages/${ref.pageType}/${ref.slug}${suffix}.md`;
+}
+
+export function localEntity(ref: EntityRef, locales: Record<string, VariantInput>): LocalEntity {
+  return {
+    key: entityKey(ref),
+    ref,
+    locales: Object.fromEntries(
+      Object.entries(locales).map(([locale, v]) => [
+        locale,
+        { fields: v.fields, meta: v.meta ?? {}, path: pathFor(ref, locale) },
+      ]),
+    ),
+  };
+}
+
+export function remoteEntity(
+  ref: EntityRef,
+  locales: Record<string, VariantInput>,
+  remoteId?: number,
+): RemoteEntity {
+  return {
+    key: entityKey(ref),
+    ref,
+    remoteId,
+    locales: Object.fromEntries(
+      Object.entries(locales).map(([locale, v]) => [locale, { fields: v.fields, meta: v.meta ?? {} }]),
+    ),
+  };
+}
+
+export function emptyManifest(): Manifest {
+  return {
+    version: 1,
+    configDigest: 'test',
+    entities: {},
+    media: {},
+    pending: [],
+    failed: [],
+    conflicts: [],
+    calls: {},
+  };
+}
+
+/** Records `base` as the agreed state of an entity, digested the way the engine does. */
+export function agree(
+  manifest: Manifest,
+  ref: EntityRef,
+  locales: Record<string, VariantInput>,
+  remoteId?: number,
+  cfg: SyncConfig = config,
+): Manifest {
+  const model = modelFor(ref, cfg);
+  manifest.entities[entityKey(ref)] = {
+    remoteId,
+    locales: Object.fromEntries(
+      Object.entries(locales).map(([locale, v]) => {
+        const variant: Variant = { fields: v.fields, meta: v.meta ?? {} };
+        return [
+          locale,
+          { base: digestVariant(variant, model, { media: manifest.media }), path: pathFor(ref, locale) },
+        ];
+      }),
+    ),
+  };
+  return manifest;
+}
+
+/** An IdLookup over a fixed table `{collection: {key: id}}`. */
+export function idTable(table: Record<string, Record<string, number>>): IdLookup {
+  return {
+    itemIdByKey: (collection, key) => table[collection]?.[key],
+    itemKeyById: (collection, id) =>
+      Object.entries(table[collection] ?? {}).find(([, value]) => value === id)?.[0],
+  };
+}
+
+export function mapOf<T extends { key: string }>(...entities: T[]): Map<string, T> {
+  return new Map(entities.map((e) => [e.key, e]));
+}
+
+export function planInput(partial: Partial<PlanInput> & Pick<PlanInput, 'scope'>): PlanInput {
+  return {
+    config,
+    manifest: emptyManifest(),
+    local: new Map(),
+    resolvePath: pathFor,
+    ids: idTable({}),
+    now: new Date('2025-01-01T00:00:00Z'),
+    ...partial,
+  };
+}
