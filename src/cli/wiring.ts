@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { createButterClient } from '../cms/butter/index.js';
+import { type CallEvent, createButterClient } from '../cms/butter/index.js';
 import type { CmsClient } from '../cms/port.js';
 import { loadConfig } from '../config/load-config.js';
 import type { SyncConfig } from '../config/schema.js';
@@ -63,7 +63,12 @@ export function configDigest(config: SyncConfig): string {
   return createHash('sha256').update(JSON.stringify(model)).digest('hex').slice(0, 16);
 }
 
-export function makeCmsClient(config: SyncConfig, logger: Logger, needsWrite: boolean): CmsClient {
+export function makeCmsClient(
+  config: SyncConfig,
+  logger: Logger,
+  needsWrite: boolean,
+  observeCall?: (event: CallEvent) => void,
+): CmsClient {
   const secrets = readSecrets();
   if (!secrets.readToken) {
     throw new SyncError('MISSING_TOKEN', 'BUTTER_READ_TOKEN is not set');
@@ -79,17 +84,21 @@ export function makeCmsClient(config: SyncConfig, logger: Logger, needsWrite: bo
     concurrency: config.rate.concurrency,
     timeoutMs: config.rate.timeoutMs,
     maxRetries: config.rate.maxRetries,
-    onCall: (event) =>
-      logger.debug(
-        {
-          method: event.method,
-          path: event.path,
-          status: event.status,
-          ms: event.ms,
-          bytes: event.bytesSent,
-        },
-        'api call',
-      ),
+    // One line per API call: writes at info (they are the operations), reads at debug.
+    onCall: (event) => {
+      const line = {
+        entity: event.entity,
+        method: event.method,
+        path: event.path,
+        status: event.status,
+        ms: Math.round(event.ms),
+        bytesSent: event.bytesSent,
+        bytesReceived: event.bytesReceived,
+      };
+      if (event.method === 'GET' || event.method === 'HEAD') logger.debug(line, 'api call');
+      else logger.info(line, `${event.method} ${event.entity ?? event.path} -> ${event.status}`);
+      observeCall?.(event);
+    },
   });
 }
 
@@ -111,12 +120,13 @@ export async function openSession(
     lockWaitMs?: number;
     signal?: AbortSignal;
     onWillWrite?: (paths: string[]) => void;
+    onCall?: (event: CallEvent) => void;
   },
 ): Promise<Session> {
   const logger = makeLogger(options);
   const config = await loadProjectConfig(options, logger);
   const repoDir = repoDirOf(options);
-  const cms = makeCmsClient(config, logger, opts.needsWrite);
+  const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall);
   const store = await ManifestStore.open(repoDir, configDigest(config), { waitMs: opts.lockWaitMs ?? 0 });
   const engine = new SyncEngine({
     repoDir,

@@ -1,0 +1,188 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManifestStore } from '../../src/state/manifest-store.js';
+import { CLI, type Fixture, git, makeFixture, writesIn } from '../helpers/sync-fixture.js';
+
+const exec = promisify(execFile);
+const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
+const TAG = 'content-example/collections/tags/engineering.json';
+
+async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function cli(fx: Fixture, args: string[], env: NodeJS.ProcessEnv = fx.env()) {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args, '--repo', fx.repoDir], { env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function hookLog(fx: Fixture): Promise<string> {
+  try {
+    return await readFile(path.join(fx.repoDir, '.butter-sync/hook.log'), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+describe('the CLI on a real repository', () => {
+  let fx: Fixture;
+  beforeEach(async () => {
+    fx = await makeFixture();
+    const first = await cli(fx, ['push', '--log-level', 'warn']);
+    expect(first.code, first.stderr).toBe(0);
+    fx.emulator.clearLog();
+  });
+  afterEach(async () => {
+    await fx.cleanup();
+  });
+
+  it('post-commit hook pushes only the files the commit changed, and skips pull commits', async () => {
+    const installed = await cli(fx, ['hook', 'install']);
+    expect(installed.code).toBe(0);
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Committed change"'));
+    await fx.write(TAG, (await fx.read(TAG)).replace('"Engineering"', '"Not committed"'));
+    await git(fx.repoDir, 'add', MEMBER);
+    // The writer's shell has the tokens exported; the hook inherits them from git.
+    await exec('git', ['commit', '-q', '-m', 'edit ada'], { cwd: fx.repoDir, env: fx.env() });
+    await waitUntil('the hook to finish its push', async () => (await hookLog(fx)).includes('write(s) sent'));
+    const writes = writesIn(fx.emulator);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.path).toMatch(/^\/v2\/content\/team_members\/\d+\/$/);
+    expect(JSON.parse(writes[0]?.body ?? '{}')).toEqual({ fields: { role: 'Committed change' } });
+
+    // A commit carrying the pull trailer is the daemon's own: the hook sends nothing.
+    fx.emulator.clearLog();
+    await git(fx.repoDir, 'add', TAG);
+    await exec('git', ['commit', '-q', '-m', 'butter-sync: pull\n\nButter-Sync: pull'], {
+      cwd: fx.repoDir,
+      env: fx.env(),
+    });
+    await waitUntil('the hook to skip the pull commit', async () =>
+      (await hookLog(fx)).includes('made by a butter-sync pull'),
+    );
+    expect(writesIn(fx.emulator)).toEqual([]);
+  });
+
+  it('a commit succeeds even when ButterCMS cannot be reached', async () => {
+    await cli(fx, ['hook', 'install']);
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Offline edit"'));
+    await git(fx.repoDir, 'add', MEMBER);
+    const env = { ...fx.env(), BUTTER_API_URL: `http://127.0.0.1:${await freePort()}/v2` };
+    const commit = await exec('git', ['commit', '-q', '-m', 'offline'], { cwd: fx.repoDir, env });
+    expect(commit.stderr).toBe('');
+    expect(await git(fx.repoDir, 'log', '-1', '--format=%s')).toBe('offline');
+  });
+
+  it('watch pushes a saved file, then stops gracefully on SIGTERM with exit 143 and the lock released', async () => {
+    const port = await freePort();
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        CLI,
+        'watch',
+        '--repo',
+        fx.repoDir,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--no-fetch',
+        '--no-webhook',
+      ],
+      { env: fx.env(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout?.on('data', (d) => {
+      output += String(d);
+    });
+    child.stderr?.on('data', (d) => {
+      output += String(d);
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitUntil('healthz', async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok || undefined;
+        } catch {
+          return undefined;
+        }
+      });
+      await waitUntil('watch to be idle after its start-up sync', async () => {
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /butter_sync_seconds_since_last_pull \d/.test(metrics) && output.includes('watching')
+          ? true
+          : undefined;
+      });
+      fx.emulator.clearLog();
+      await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Saved while watching"'));
+      const patch = await waitUntil('the PATCH from the watcher', () =>
+        writesIn(fx.emulator).find((w) => w.method === 'PATCH'),
+      );
+      expect(JSON.parse(patch.body ?? '{}')).toEqual({ fields: { role: 'Saved while watching' } });
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(143);
+    // The lock is free and the manifest is whole.
+    const store = await ManifestStore.open(fx.repoDir, 'test', { waitMs: 0 });
+    expect(Object.keys(store.manifest.entities).length).toBeGreaterThan(0);
+    await store.close();
+  });
+
+  it('exits 2 with a plain message for a bad config, and 2 when the write token is missing', async () => {
+    await fx.write('sync.config.json', '{ "contentDir": 3 }\n');
+    const bad = await cli(fx, ['push']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('contentDir');
+    expect(bad.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+
+    await git(fx.repoDir, 'checkout', '--', 'sync.config.json');
+    const env = { ...fx.env(), BUTTER_WRITE_TOKEN: '' };
+    const noToken = await cli(fx, ['push'], env);
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain('BUTTER_WRITE_TOKEN');
+  });
+
+  it('plan prints the operations and their call cost and sends nothing', async () => {
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Planned"'));
+    const plan = await cli(fx, ['push', '--dry-run']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('PATCH item');
+    expect(plan.stdout).toContain('Total API calls: 1');
+    expect(writesIn(fx.emulator)).toEqual([]);
+    const json = await cli(fx, ['push', '--dry-run', '--json']);
+    const parsed = JSON.parse(json.stdout) as { plan: { totalCalls: number; operations: unknown[] } };
+    expect(parsed.plan.totalCalls).toBe(1);
+  });
+});
