@@ -1,4 +1,5 @@
 import type { Operation, SyncPlan } from '../core/types.js';
+import type { SyncProgress } from '../sync/context.js';
 import type { SyncReport } from '../sync/report.js';
 
 /** Text for people (tables) or `--json` for machines; both go to stdout, logs go to stderr. */
@@ -92,4 +93,39 @@ export function renderReport(report: SyncReport): string {
   if (report.rateLimited)
     lines.push('ButterCMS refused calls for quota or rate; the rest will be sent on the next run.');
   return lines.join('\n');
+}
+
+const PHASE_LABEL: Record<SyncProgress['phase'], string> = {
+  scan: 'reading files',
+  'read-cms': 'reading ButterCMS',
+  apply: 'applying',
+  verify: 'verifying pending writes',
+  commit: 'committing',
+};
+
+/**
+ * A one-line progress display on stderr, only when stderr is a TTY and output is not `--json`
+ * (DESIGN.md §2); returns the callback for the engine and a `done()` that clears the line.
+ */
+export function startProgress(json: boolean | undefined): {
+  onProgress?: (progress: SyncProgress) => void;
+  done(): void;
+} {
+  const stream = process.stderr;
+  if (!stream.isTTY || json) return { done() {} };
+  let shown = false;
+  let last = '';
+  return {
+    onProgress(progress) {
+      const count = progress.total ? ` ${progress.done ?? 0}/${progress.total}` : '';
+      const line = `${PHASE_LABEL[progress.phase]}${count}…`;
+      if (line === last) return;
+      last = line;
+      shown = true;
+      stream.write(`\r\x1b[K${line}`);
+    },
+    done() {
+      if (shown) stream.write('\r\x1b[K');
+    },
+  };
 }

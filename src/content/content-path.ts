@@ -86,6 +86,9 @@ export function locateFile(relPath: string, config: SyncConfig): FileLocation {
   const stem = file.slice(0, file.length - ext.length);
   const { name, locale } = splitLocale(stem, config);
   if (name === '' || hasControlChars(name)) throw pathError(relPath, 'the file name is empty or unsafe');
+  // The same rule as for remote names: a key that could never be pulled back into a file is not pushed either.
+  const unsafe = checkSafeName(name);
+  if (unsafe) throw pathError(relPath, `the file name cannot be synced: ${unsafe}`);
   const isMarkdown = (MARKDOWN_EXTENSIONS as readonly string[]).includes(ext);
 
   if (area === 'collections') {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { EntityModel } from './model.js';
 import { type NormalizeContext, normalizeField } from './normalize.js';
 import type { FieldDigests, Variant } from './types.js';
@@ -22,9 +22,12 @@ export function stringifyStable(value: unknown): string {
   return `{${entries.join(',')}}`;
 }
 
-/** The manifest's unit of comparison: sha-256 of the stable JSON of a canonical value, first 16 hex chars. */
+/**
+ * The manifest's unit of comparison: sha-256 of the stable JSON of a canonical value, first 16 hex chars.
+ * One-shot `crypto.hash` (Node ≥ 20.12): same bytes as createHash, ~2.5x faster, and a plan digests every field.
+ */
 export function digestValue(canonical: unknown): string {
-  return createHash('sha256').update(stringifyStable(canonical)).digest('hex').slice(0, 16);
+  return hash('sha256', stringifyStable(canonical), 'hex').slice(0, 16);
 }
 
 /** One digest per model field (a missing field digests as its empty value), plus page `$title`/`$status` when set. */

@@ -368,7 +368,9 @@ class Planner {
         const keepRemote = put && view.remoteNorm && changes.has(key) && changes.get(key) !== 'push';
         const source = keepRemote ? view.remoteNorm! : local;
         fields[key] = source.fields[key];
-        digests[key] = digestValue(source.fields[key]);
+        // A field in conflict is sent unchanged but must not move the base when the PUT is verified:
+        // that would silently settle the conflict (and the next run would push git's value over the CMS edit).
+        if (changes.get(key) !== 'conflict') digests[key] = digestValue(source.fields[key]);
       }
       perLocale[view.locale] = fields;
       expect[view.locale] = digests;
@@ -727,15 +729,31 @@ export function planSync(input: PlanInput): SyncPlan {
       continue;
     }
     models.set(key, model);
-    planner.planEntity({
-      key,
-      ref,
-      model,
-      local,
-      remote,
-      manifest: input.manifest.entities[key],
-      pending: pendingByEntity.get(key) ?? [],
-    });
+    const opsBefore = planner.ops.length;
+    const deletesBefore = planner.deletes.length;
+    try {
+      planner.planEntity({
+        key,
+        ref,
+        model,
+        local,
+        remote,
+        manifest: input.manifest.entities[key],
+        pending: pendingByEntity.get(key) ?? [],
+      });
+    } catch (error) {
+      // A remote slug or key that cannot be a file name (`../x`, NUL, `CON`) is refused for that entity
+      // only (DESIGN.md §3 "bad input"): the rest of the plan goes on.
+      planner.ops.length = opsBefore;
+      planner.deletes.length = deletesBefore;
+      planner.ops.push({
+        kind: 'report',
+        entity: key,
+        reason: 'unsupported',
+        message: error instanceof Error ? error.message : String(error),
+        cost: 0,
+      });
+    }
   }
   planner.guardDeletes();
   const linked = linkDependencies(

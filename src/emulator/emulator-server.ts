@@ -228,6 +228,18 @@ class Emulator {
     }
   }
 
+  /** Which token a request presented, for the request log (tests check the read token never writes). */
+  private presentedToken(req: IncomingMessage, query: URLSearchParams): RequestLogEntry['auth'] {
+    const token =
+      /^Token\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ??
+      query.get('auth_token') ??
+      undefined;
+    if (token === undefined) return 'none';
+    if (token === this.options.writeToken) return 'write';
+    if (token === this.options.readToken) return 'read';
+    return 'invalid';
+  }
+
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     let url: URL;
@@ -261,6 +273,7 @@ class Emulator {
           bytesIn,
           bytesOut: 0,
           at,
+          auth: this.presentedToken(req, url.searchParams),
         });
         req.socket.destroy();
         return;
@@ -278,6 +291,7 @@ class Emulator {
       bytesOut,
       at,
       ...(bodyText !== undefined ? { body: bodyText } : {}),
+      auth: this.presentedToken(req, url.searchParams),
     });
   }
 
@@ -508,6 +522,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
               },
               query(p.locale),
               'Dashboard',
+              !p.anySlug,
             );
         emulator.applyNow(accepted);
       } catch (error) {

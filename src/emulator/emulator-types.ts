@@ -55,6 +55,8 @@ export interface RequestLogEntry {
   at: number;
   /** The request body as text (bodies up to 64 KiB). */
   body?: string;
+  /** Which configured token the request presented (header first, then `?auth_token=`), never the token itself. */
+  auth?: 'read' | 'write' | 'none' | 'invalid';
 }
 
 /** A seeded page, stored the way the Write API would store it. `pageType` '*' means a single page. */
@@ -65,6 +67,8 @@ export interface SeedPage {
   locale?: string;
   status?: 'draft' | 'published';
   fields: Record<string, unknown>;
+  /** Skip the API's slug check: hostile remote data (`../x`, NUL, 1,000 characters) for the daemon's tests. */
+  anySlug?: boolean;
 }
 
 /** A seeded item; `fields` is either flat or keyed by locale slug. */

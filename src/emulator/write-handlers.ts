@@ -138,6 +138,7 @@ export function acceptCreatePage(
   rawBody: Body,
   query: URLSearchParams,
   editor: Editor = 'Write API',
+  checkSlug = true,
 ): AcceptedWrite {
   const body = unwrapBody(rawBody);
   const warnings: string[] = [];
@@ -147,7 +148,7 @@ export function acceptCreatePage(
   const problems: Record<string, string[]> = {};
   if (typeof title !== 'string' || title.trim() === '') problems.title = ['You must specify a page title.'];
   if (typeof slug !== 'string' || slug.trim() === '') problems.slug = ['You must specify a page slug.'];
-  else if (!/^[A-Za-z0-9_-]+$/.test(slug)) problems.slug = ['Enter a valid slug.'];
+  else if (checkSlug && !/^[A-Za-z0-9_-]+$/.test(slug)) problems.slug = ['Enter a valid slug.'];
   if (typeof pageType !== 'string' || pageType === '') problems.page_type = ['You must specify a page type.'];
   if (Object.keys(problems).length > 0) throw badRequest(problems);
   const type = pageType as string;

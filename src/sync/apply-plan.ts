@@ -38,6 +38,11 @@ export interface ApplyOutcome {
   changedFiles: string[];
 }
 
+type FileOperation = Extract<Operation, { kind: 'write-file' | 'delete-file' }>;
+
+/** Pulled files written at once; each write fsyncs, so a batch of 10,000 new files is bound by disk latency. */
+const FILE_WRITE_CONCURRENCY = 16;
+
 type WriteOperation = Extract<
   Operation,
   { kind: 'create-page' | 'update-page' | 'create-item' | 'patch-item' | 'put-item' | 'delete-item' }
@@ -118,8 +123,48 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
     );
   };
 
-  for (const op of plan.operations) {
+  const applyFileOperation = async (op: FileOperation): Promise<void> => {
+    try {
+      const written =
+        op.kind === 'write-file'
+          ? await writeEntityFile(ctx, op, input.remote)
+          : await deleteEntityFile(ctx, op);
+      if (written) changedFiles.push(op.path);
+      record({
+        kind: op.kind,
+        entity: op.entity,
+        path: op.path,
+        locale: op.locale,
+        fields: op.kind === 'write-file' ? Object.keys(op.set) : undefined,
+        status: op.kind === 'write-file' ? (written ? 'written' : 'skipped') : 'deleted',
+      });
+    } catch (error) {
+      const err = isSyncError(error)
+        ? error
+        : new SyncError('INTERNAL', String(error), { file: op.path, cause: error });
+      report.errors.push({
+        file: err.file ?? op.path,
+        line: err.line,
+        code: err.code,
+        message: err.message,
+        hint: err.hint,
+      });
+      record({
+        kind: op.kind,
+        entity: op.entity,
+        path: op.path,
+        locale: op.locale,
+        status: 'failed',
+        message: err.message,
+      });
+    }
+  };
+
+  const total = plan.operations.length;
+  for (let index = 0; index < plan.operations.length; index += 1) {
+    const op = plan.operations[index]!;
     if (ctx.signal?.aborted) break;
+    ctx.onProgress?.({ phase: 'apply', done: index, total });
     switch (op.kind) {
       case 'adopt': {
         const entity = manifest.entities[op.entity] ?? { locales: {} };
@@ -159,40 +204,16 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
         break;
       case 'write-file':
       case 'delete-file': {
-        try {
-          const written =
-            op.kind === 'write-file'
-              ? await writeEntityFile(ctx, op, input.remote)
-              : await deleteEntityFile(ctx, op);
-          if (written) changedFiles.push(op.path);
-          record({
-            kind: op.kind,
-            entity: op.entity,
-            path: op.path,
-            locale: op.locale,
-            fields: op.kind === 'write-file' ? Object.keys(op.set) : undefined,
-            status: op.kind === 'write-file' ? (written ? 'written' : 'skipped') : 'deleted',
-          });
-        } catch (error) {
-          const err = isSyncError(error)
-            ? error
-            : new SyncError('INTERNAL', String(error), { file: op.path, cause: error });
-          report.errors.push({
-            file: err.file ?? op.path,
-            line: err.line,
-            code: err.code,
-            message: err.message,
-            hint: err.hint,
-          });
-          record({
-            kind: op.kind,
-            entity: op.entity,
-            path: op.path,
-            locale: op.locale,
-            status: 'failed',
-            message: err.message,
-          });
+        // File writes are independent of each other: a run of them goes in parallel (each fsyncs).
+        const run: FileOperation[] = [op];
+        while (run.length < FILE_WRITE_CONCURRENCY) {
+          const next = plan.operations[index + 1];
+          if (next?.kind !== 'write-file' && next?.kind !== 'delete-file') break;
+          if (run.some((r) => r.path === next.path)) break;
+          run.push(next);
+          index += 1;
         }
+        await Promise.all(run.map((fileOp) => applyFileOperation(fileOp)));
         break;
       }
       default: {
@@ -246,6 +267,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
       }
     }
   }
+  ctx.onProgress?.({ phase: 'apply', done: total, total });
   await ctx.store.save();
   return { changedFiles };
 }
@@ -298,7 +320,7 @@ async function sendWrite(
   entity: LocalEntity | undefined,
 ): Promise<void> {
   const manifest = ctx.store.manifest;
-  const { config, cms } = ctx;
+  const { config } = ctx;
   const now = nowOf(ctx);
   const computed = expectationsFor(ctx, op, entity);
   const expect = 'expect' in op && op.expect ? op.expect : computed.expect;
@@ -342,76 +364,79 @@ async function sendWrite(
     manifest.entities[op.entity] = slot;
   }
 
+  recordIntent(manifest, pending);
+  try {
+    await sendRequest(ctx, op, pending, translate);
+  } catch (error) {
+    // A request that died in flight (network, timeout, 5xx) may still have been accepted: keep it pending,
+    // so a create is looked up before anything is ever re-sent (butter-api.md §5). A definite refusal
+    // (4xx) changed nothing: drop the intent, so the next run sends it again instead of waiting it out.
+    const mayHaveLanded =
+      isSyncError(error) && ['CMS_NETWORK', 'CMS_TIMEOUT', 'CMS_SERVER'].includes(error.code);
+    if (mayHaveLanded) markSent(manifest, pending.id, nowOf(ctx).toISOString());
+    else manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
+    await ctx.store.save();
+    throw error;
+  }
+}
+
+async function sendRequest(
+  ctx: SyncContext,
+  op: WriteOperation,
+  pending: PendingWrite,
+  translate: (fields: Record<string, unknown>, locale: string | undefined) => Record<string, unknown>,
+): Promise<void> {
+  const { cms } = ctx;
+  const manifest = ctx.store.manifest;
+  const sent = async (): Promise<void> => {
+    markSent(manifest, pending.id, nowOf(ctx).toISOString());
+    ctx.store.markDirty();
+  };
   switch (op.kind) {
     case 'create-page': {
-      recordIntent(manifest, pending);
       await ctx.store.save(); // write-ahead: the intent is on disk before the POST leaves
       const body: CreatePageBody = { ...op.body, fields: translate(op.body.fields, op.locale) };
       await cms.createPage(body, op.locale ? { locale: op.locale } : {});
-      markSent(manifest, pending.id, nowOf(ctx).toISOString());
-      ctx.store.markDirty();
-      return;
+      return sent();
     }
     case 'update-page': {
-      recordIntent(manifest, pending);
       const body: UpdatePageBody = { ...op.body, fields: translate(op.body.fields, op.locale) };
       await cms.updatePage(op.pageType, op.slug, body, op.locale ? { locale: op.locale } : {});
-      markSent(manifest, pending.id, nowOf(ctx).toISOString());
-      ctx.store.markDirty();
-      return;
+      return sent();
     }
     case 'create-item': {
-      recordIntent(manifest, pending);
       await ctx.store.save(); // write-ahead (DESIGN.md §3: zero duplicates is a hard rule)
       const body: CreateItemBody = { ...op.body, fields: [translate(op.body.fields[0], undefined)] };
-      try {
-        await cms.createItem(body);
-      } catch (error) {
-        // A POST that died in flight may still have been accepted: keep the pending create, so the id is
-        // looked up before anything is ever re-sent (butter-api.md §5).
-        if (isSyncError(error) && ['CMS_NETWORK', 'CMS_TIMEOUT', 'CMS_SERVER'].includes(error.code)) {
-          markSent(manifest, pending.id, nowOf(ctx).toISOString());
-        } else {
-          manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
-        }
-        await ctx.store.save();
-        throw error;
-      }
-      markSent(manifest, pending.id, nowOf(ctx).toISOString());
+      await cms.createItem(body);
+      await sent();
       await ctx.store.save();
       await discoverItemId(ctx, op.collection, op.keyValue, op.entity);
       return;
     }
     case 'patch-item':
     case 'put-item': {
-      recordIntent(manifest, pending);
       const body: UpdateItemBody = {
         ...op.body,
         ...(op.body.fields ? { fields: translate(op.body.fields, undefined) } : {}),
       };
       if (op.kind === 'put-item') await cms.replaceItem(op.collection, op.id, body);
       else await cms.patchItem(op.collection, op.id, body);
-      markSent(manifest, pending.id, nowOf(ctx).toISOString());
-      ctx.store.markDirty();
-      return;
+      return sent();
     }
     case 'delete-item': {
-      recordIntent(manifest, pending);
       try {
         await cms.deleteItem(op.collection, op.id);
       } catch (error) {
         if (isSyncError(error) && error.code === 'CMS_NOT_FOUND') {
+          // Already gone: what the delete wanted.
           manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
           delete manifest.entities[op.entity];
           ctx.store.markDirty();
           return;
         }
-        manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
         throw error;
       }
-      markSent(manifest, pending.id, nowOf(ctx).toISOString());
-      ctx.store.markDirty();
-      return;
+      return sent();
     }
   }
 }
@@ -452,8 +477,9 @@ export async function discoverItemId(
 
 const META_KEYS: Record<string, 'title' | 'status'> = { $title: 'title', $status: 'status' };
 
-/** `title`/`status` keys in a file are stored as `$title`/`$status` digests. */
-function fileKeyToDigestKey(key: string, config: SyncContext['config']): string {
+/** `title`/`status` keys in a page file are stored as `$title`/`$status` digests; items have no page meta. */
+function fileKeyToDigestKey(key: string, config: SyncContext['config'], isPage: boolean): string {
+  if (!isPage) return key;
   if (key === config.pageMeta.titleKey) return '$title';
   if (key === config.pageMeta.statusKey) return '$status';
   return key;
@@ -467,6 +493,7 @@ async function writeEntityFile(
 ): Promise<boolean> {
   const { config } = ctx;
   const abs = resolveInside(ctx, op.path);
+  const isPage = parseEntityKey(op.entity).kind === 'page';
   const set: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(op.set)) {
     const meta = META_KEYS[key];
@@ -477,7 +504,7 @@ async function writeEntityFile(
     const fields: Record<string, unknown> = {};
     const meta: { title?: string; status?: 'draft' | 'published' } = {};
     for (const [key, value] of Object.entries(op.set)) {
-      const digestKey = fileKeyToDigestKey(key, config);
+      const digestKey = fileKeyToDigestKey(key, config, isPage);
       if (digestKey === '$title') meta.title = String(value);
       else if (digestKey === '$status') meta.status = value === 'draft' ? 'draft' : 'published';
       else fields[key] = value;
@@ -508,7 +535,7 @@ async function writeEntityFile(
   const slot = entity.locales[op.locale] ?? { base: {} };
   const keys = op.create
     ? Object.keys(digests)
-    : Object.keys(op.set).map((k) => fileKeyToDigestKey(k, config));
+    : Object.keys(op.set).map((k) => fileKeyToDigestKey(k, config, isPage));
   // The planner hands over the locale's complete new base; otherwise take the digests of what was written.
   slot.base = op.base
     ? { ...op.base }

@@ -15,6 +15,15 @@ export interface SyncContext {
   onWillWrite?: (paths: string[]) => void;
   /** Set when a stop was requested: the engine finishes the current operation and returns. */
   signal?: AbortSignal;
+  /** Where a run is (the CLI draws it on a TTY); `done`/`total` count operations while applying. */
+  onProgress?: (progress: SyncProgress) => void;
+}
+
+/** One step of a run, for a progress line. */
+export interface SyncProgress {
+  phase: 'scan' | 'read-cms' | 'apply' | 'verify' | 'commit';
+  done?: number;
+  total?: number;
 }
 
 export function nowOf(ctx: SyncContext): Date {

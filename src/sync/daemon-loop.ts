@@ -17,10 +17,15 @@ export interface DaemonEvents {
 function mergeScopes(a: SnapshotScope | undefined, b: SnapshotScope | undefined): SnapshotScope | undefined {
   if (!a || !b) return undefined; // one full pull covers both
   const union = (x?: string[], y?: string[]) => [...new Set([...(x ?? []), ...(y ?? [])])];
+  const unionBy = <T>(x: T[] = [], y: T[] = []): T[] => [
+    ...new Map([...x, ...y].map((v) => [JSON.stringify(v), v])).values(),
+  ];
   return {
     pageTypes: union(a.pageTypes, b.pageTypes),
     singlePages: union(a.singlePages, b.singlePages),
     collections: union(a.collections, b.collections),
+    pages: unionBy(a.pages, b.pages),
+    items: unionBy(a.items, b.items),
   };
 }
 

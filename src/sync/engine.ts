@@ -1,4 +1,6 @@
-import { pathForEntity } from '../content/index.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { editContentFile, pathForEntity } from '../content/index.js';
 import { digestVariant } from '../core/digest.js';
 import { SyncError } from '../core/errors.js';
 import { modelFor } from '../core/model.js';
@@ -12,7 +14,8 @@ import {
   type RemoteEntity,
   type SyncPlan,
 } from '../core/types.js';
-import { checkRepoState, commitFiles, currentBranch, pushBranch } from '../git/index.js';
+import { checkRepoState, commitFiles, currentBranch, pushBranch, repoRoot } from '../git/index.js';
+import { runGit, splitNul } from '../git/run-git.js';
 import { applyPlan } from './apply-plan.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { scanLocal } from './local-scan.js';
@@ -114,6 +117,7 @@ export class SyncEngine {
     const { ctx } = this;
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'push', options.dryRun ?? false, nowOf(ctx));
+    ctx.onProgress?.({ phase: 'scan' });
     const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest, options.paths);
     report.errors.push(...scan.errors.map(toFileProblem));
     if (!options.dryRun && ctx.store.manifest.pending.length > 0) await verifyPending(ctx);
@@ -215,6 +219,7 @@ export class SyncEngine {
   async waitForPending(waitMs: number): Promise<void> {
     const { ctx } = this;
     const until = Date.now() + waitMs;
+    if (ctx.store.manifest.pending.length > 0) ctx.onProgress?.({ phase: 'verify' });
     let delay = 150;
     while (ctx.store.manifest.pending.length > 0 && !ctx.signal?.aborted) {
       await verifyPending(ctx);
@@ -229,23 +234,52 @@ export class SyncEngine {
     const { ctx } = this;
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'pull', options.dryRun ?? false, nowOf(ctx));
+    ctx.onProgress?.({ phase: 'scan' });
     const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest);
     report.errors.push(...scan.errors.map(toFileProblem));
+    ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, options.scope);
     if (!options.dryRun) await verifyPending(ctx, snapshot);
     const only = options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined;
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
+    const commit = options.commit ?? ctx.config.pull.commit;
+    const guard = await this.guardGit(plan, report, commit);
     const { changedFiles } = await applyPlan(ctx, {
-      plan,
+      plan: guard.plan,
       local: scan.local,
       remote: snapshot.remote,
       report,
     });
     ctx.store.manifest.lastPull = nowOf(ctx).toISOString();
     await ctx.store.save();
-    if (options.commit ?? ctx.config.pull.commit) await this.commitPulled(changedFiles, report);
+    if (commit) await this.commitPulled(changedFiles, report, guard);
     return { report: this.finish(report, callsBefore), plan };
+  }
+
+  /**
+   * Git safety before a pull writes files: while a person is mid-merge/rebase/cherry-pick or on a detached
+   * HEAD, pulled changes are held back (the base does not move, so the next pull brings them); files that
+   * already hold uncommitted work are noted, so the pull commit never carries a person's edits.
+   */
+  private async guardGit(
+    plan: SyncPlan,
+    report: SyncReport,
+    commit: boolean,
+  ): Promise<{ plan: SyncPlan; dirty: Set<string> }> {
+    const isFileOp = (op: SyncPlan['operations'][number]) =>
+      op.kind === 'write-file' || op.kind === 'delete-file';
+    const paths = plan.operations.flatMap((op) => (isFileOp(op) && 'path' in op && op.path ? [op.path] : []));
+    if (!commit || paths.length === 0) return { plan, dirty: new Set() };
+    const state = await checkRepoState(this.ctx.repoDir);
+    if (!state.ok && state.reason !== 'no-commits' && state.reason !== 'not-a-repo') {
+      report.gitNote = `${paths.length} pulled file change(s) held back: ${state.message ?? state.reason}; the next pull after it is finished writes them`;
+      this.ctx.logger.warn({ reason: state.reason }, report.gitNote);
+      const operations = plan.operations.filter((op) => !isFileOp(op));
+      return { plan: { ...plan, operations }, dirty: new Set() };
+    }
+    if (!state.ok) return { plan, dirty: new Set() };
+    return { plan, dirty: await uncommittedAmong(this.ctx.repoDir, paths) };
   }
 
   private keysInScope(
@@ -254,6 +288,7 @@ export class SyncEngine {
     scope: SnapshotScope,
   ): Set<EntityKey> {
     const inScope = (key: EntityKey): boolean => {
+      if (snapshot.covered.has(key)) return true;
       const ref = parseEntityKey(key);
       if (ref.kind === 'item') return scope.collections?.includes(ref.collection) ?? false;
       if (ref.pageType === '*') return scope.singlePages?.includes(ref.slug) ?? false;
@@ -275,8 +310,10 @@ export class SyncEngine {
     const { ctx } = this;
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'reconcile', options.dryRun ?? false, nowOf(ctx));
+    ctx.onProgress?.({ phase: 'scan' });
     const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest);
     report.errors.push(...scan.errors.map(toFileProblem));
+    ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest);
     if (!options.dryRun) await verifyPending(ctx, snapshot);
     // Entities whose file could not be read are left alone: a parse error must not look like a deletion.
@@ -287,8 +324,10 @@ export class SyncEngine {
       return !(p && unreadable.has(p));
     });
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
+    const commit = options.commit ?? ctx.config.pull.commit;
+    const guard = await this.guardGit(plan, report, commit);
     const { changedFiles } = await applyPlan(ctx, {
-      plan,
+      plan: guard.plan,
       local: scan.local,
       remote: snapshot.remote,
       report,
@@ -302,7 +341,7 @@ export class SyncEngine {
       report.conflicts.some((r) => r.entity === c.entity && r.locale === c.locale && r.field === c.field),
     );
     await ctx.store.save();
-    if (options.commit ?? ctx.config.pull.commit) await this.commitPulled(changedFiles, report);
+    if (commit) await this.commitPulled(changedFiles, report, guard);
     return { report: this.finish(report, callsBefore), plan };
   }
 
@@ -361,16 +400,29 @@ export class SyncEngine {
   }
 
   /** Commit only what the pull wrote, with the `Butter-Sync: pull` trailer; never mid-merge/rebase/detached. */
-  private async commitPulled(files: string[], report: SyncReport): Promise<void> {
-    if (files.length === 0) return;
+  private async commitPulled(
+    files: string[],
+    report: SyncReport,
+    guard: { plan: SyncPlan; dirty: Set<string> },
+  ): Promise<void> {
     const { ctx } = this;
+    const dirty = new Set<string>();
+    for (const file of guard.dirty) {
+      if (!(await holdsOnlyPulledChanges(ctx, file, guard.plan))) dirty.add(file);
+    }
+    const held = [...new Set(files.filter((f) => dirty.has(f)))].sort();
+    if (held.length > 0) {
+      report.gitNote = `not committed, they also hold uncommitted work: ${held.join(', ')}`;
+      ctx.logger.warn({ files: held }, 'pulled into files with uncommitted changes; left for you to commit');
+    }
+    const unique = [...new Set(files.filter((f) => !dirty.has(f)))].sort();
+    if (unique.length === 0) return;
     const state = await checkRepoState(ctx.repoDir);
-    if (!state.ok) {
+    if (!state.ok && state.reason !== 'no-commits') {
       report.gitNote = `files were written but not committed: ${state.message ?? state.reason}`;
       ctx.logger.warn({ reason: state.reason }, report.gitNote);
       return;
     }
-    const unique = [...new Set(files)].sort();
     const message = `butter-sync: pull ${unique.length} file${unique.length === 1 ? '' : 's'} from ButterCMS\n\n${unique
       .slice(0, 20)
       .map((f) => `- ${f}`)
@@ -383,5 +435,46 @@ export class SyncEngine {
         if (!pushed.pushed) report.gitNote = `pull commit not pushed: ${pushed.rejected ?? 'rejected'}`;
       }
     }
+  }
+}
+
+/** Which of `paths` (repo-relative) differ from HEAD in the index or the work tree. */
+async function uncommittedAmong(repoDir: string, paths: string[]): Promise<Set<string>> {
+  const top = await repoRoot(repoDir);
+  const prefix = (await runGit(repoDir, ['rev-parse', '--show-prefix'])).stdout.trim();
+  const result = await runGit(top, [
+    'status',
+    '--porcelain=v1',
+    '-z',
+    '--untracked-files=no',
+    '--',
+    ...paths.map((p) => `:(literal)${prefix}${p}`),
+  ]);
+  const dirty = new Set<string>();
+  for (const record of splitNul(result.stdout)) {
+    const path = record.slice(3);
+    if (path.startsWith(prefix)) dirty.add(path.slice(prefix.length));
+  }
+  return dirty;
+}
+
+/**
+ * A file that had uncommitted changes before the pull may still be committed when its content is exactly
+ * HEAD's version with the pulled keys applied (e.g. a conflict settled with `resolve --take cms`).
+ */
+async function holdsOnlyPulledChanges(ctx: SyncContext, file: string, plan: SyncPlan): Promise<boolean> {
+  const ops = plan.operations.filter((op) => op.kind === 'write-file' && op.path === file);
+  if (ops.length === 0) return false;
+  const top = await repoRoot(ctx.repoDir);
+  const prefix = (await runGit(ctx.repoDir, ['rev-parse', '--show-prefix'])).stdout.trim();
+  const head = await runGit(top, ['show', `HEAD:${prefix}${file}`], { allowFailure: true });
+  if (head.code !== 0) return false;
+  try {
+    let expected = head.stdout;
+    for (const op of ops)
+      if (op.kind === 'write-file') expected = editContentFile(file, expected, op.set, ctx.config);
+    return expected === (await readFile(path.join(ctx.repoDir, file), 'utf8'));
+  } catch {
+    return false;
   }
 }

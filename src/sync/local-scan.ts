@@ -1,9 +1,27 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { lstatSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { SyncConfig } from '../config/schema.js';
-import { isContentPath, locateFile, pathForEntity, readContentFile } from '../content/index.js';
+import {
+  type FileLocation,
+  isContentPath,
+  locateFile,
+  pathForEntity,
+  readContentFile,
+} from '../content/index.js';
 import { SyncError } from '../core/errors.js';
-import { type EntityKey, entityKey, type LocalEntity, type Manifest } from '../core/types.js';
+import {
+  type EntityKey,
+  entityKey,
+  type LocalEntity,
+  type LocalVariant,
+  type Manifest,
+} from '../core/types.js';
+import { type FileStamp, ScanCache, stampOf } from './scan-cache.js';
+
+/** Longest stretch of synchronous file work before the scan lets other events (HTTP, timers) run. */
+const SLICE_MS = 20;
 
 /** What the files say, plus the files that could not be read (each with its own error). */
 export interface LocalScan {
@@ -38,45 +56,18 @@ async function listContentFiles(repoDir: string, config: SyncConfig): Promise<st
   return files.sort();
 }
 
-async function readOne(
-  repoDir: string,
-  relPath: string,
-  config: SyncConfig,
-  local: Map<EntityKey, LocalEntity>,
-  errors: SyncError[],
-): Promise<boolean> {
-  const abs = path.join(repoDir, relPath);
-  let bytes: Buffer;
-  try {
-    const { lstat } = await import('node:fs/promises');
-    const stat = await lstat(abs);
-    if (stat.isSymbolicLink()) {
-      errors.push(
-        new SyncError(
-          'CONTENT_PATH',
-          'symbolic links are not synced (the target may lie outside the content folder)',
-          {
-            file: relPath,
-          },
-        ),
-      );
-      return false;
-    }
-    bytes = await readFile(abs);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    errors.push(
-      new SyncError('CONTENT_PARSE', `cannot read file: ${(error as Error).message}`, { file: relPath }),
-    );
-    return false;
-  }
-  try {
-    const { location, variant } = readContentFile(relPath, bytes, config);
+/** Accumulates what a scan found, with one error per unreadable file (the rest of the batch goes on). */
+class ScanResult {
+  readonly local = new Map<EntityKey, LocalEntity>();
+  readonly errors: SyncError[] = [];
+  filesRead = 0;
+
+  add(relPath: string, location: FileLocation, variant: LocalVariant): void {
     const key = entityKey(location.ref);
-    const entity = local.get(key) ?? { key, ref: location.ref, locales: {} };
+    const entity = this.local.get(key) ?? { key, ref: location.ref, locales: {} };
     const existing = entity.locales[location.locale];
     if (existing && existing.path !== relPath) {
-      errors.push(
+      this.errors.push(
         new SyncError(
           'CONTENT_PATH',
           `two files hold the same entity and locale: ${existing.path} and ${relPath}`,
@@ -86,24 +77,94 @@ async function readOne(
           },
         ),
       );
-      return true;
+      return;
     }
     entity.locales[location.locale] = variant;
-    local.set(key, entity);
+    this.local.set(key, entity);
+  }
+}
+
+/**
+ * Read (or take from the cache) one file. Synchronous fs calls on purpose: for thousands of small files
+ * they measured 3-4x faster than fs/promises (which pays a thread-pool round trip per open/stat/read/close),
+ * and the caller yields to the event loop between slices.
+ */
+function readOne(
+  repoDir: string,
+  relPath: string,
+  config: SyncConfig,
+  result: ScanResult,
+  cache: ScanCache | undefined,
+): void {
+  const abs = path.join(repoDir, relPath);
+  const statAt = Date.now();
+  let stamp: FileStamp;
+  let bytes: Buffer | undefined;
+  try {
+    const stats = lstatSync(abs);
+    if (stats.isSymbolicLink()) {
+      result.errors.push(
+        new SyncError(
+          'CONTENT_PATH',
+          'symbolic links are not synced (the target may lie outside the content folder)',
+          { file: relPath },
+        ),
+      );
+      return;
+    }
+    stamp = stampOf(stats);
+    const cached = cache?.lookup(relPath, stamp);
+    if (cached) {
+      result.filesRead += 1;
+      result.add(relPath, locateFile(relPath, config), cached);
+      return;
+    }
+    bytes = readFileSync(abs);
   } catch (error) {
-    errors.push(
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    result.errors.push(
+      new SyncError('CONTENT_PARSE', `cannot read file: ${(error as Error).message}`, { file: relPath }),
+    );
+    return;
+  }
+  result.filesRead += 1;
+  try {
+    const { location, variant } = readContentFile(relPath, bytes, config);
+    result.add(relPath, location, variant);
+    cache?.remember(relPath, stamp, statAt, variant);
+  } catch (error) {
+    cache?.forget(relPath);
+    result.errors.push(
       error instanceof SyncError
         ? error
         : new SyncError('CONTENT_PARSE', (error as Error).message, { file: relPath, cause: error }),
     );
   }
-  return true;
+}
+
+/** Read the files in order, yielding to the event loop every few milliseconds so a daemon stays responsive. */
+async function readAll(
+  repoDir: string,
+  files: Iterable<string>,
+  config: SyncConfig,
+  result: ScanResult,
+  cache?: ScanCache,
+): Promise<void> {
+  let sliceStart = performance.now();
+  for (const file of files) {
+    readOne(repoDir, file, config, result, cache);
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await yieldToLoop();
+      sliceStart = performance.now();
+    }
+  }
 }
 
 /**
  * Read the content files into entities. With `paths`, only the entities those paths belong to are read
  * (all of their locale files, so an untouched locale is not mistaken for a deleted one). A full scan is
- * just the batch with every file in it (STYLE.md principle 5).
+ * just the batch with every file in it (STYLE.md principle 5). A full scan takes unchanged files from the
+ * scan cache (scan-cache.ts) instead of re-parsing them; the result is the same either way.
  */
 export async function scanLocal(
   repoDir: string,
@@ -111,30 +172,33 @@ export async function scanLocal(
   manifest: Manifest,
   paths?: string[],
 ): Promise<LocalScan> {
-  const local = new Map<EntityKey, LocalEntity>();
-  const errors: SyncError[] = [];
-  let filesRead = 0;
+  const result = new ScanResult();
 
   if (!paths) {
     const files = await listContentFiles(repoDir, config);
+    const contentFiles: string[] = [];
     for (const file of files) {
-      if (!isContentPath(file, config)) {
-        if (
-          file.startsWith(`${config.contentDir}/pages/`) ||
-          file.startsWith(`${config.contentDir}/collections/`)
-        ) {
-          errors.push(
-            new SyncError('CONTENT_PATH', 'not a content file (unknown extension)', {
-              file,
-              hint: 'Use .md, .mdx, .markdown or .json, or move the file out of the content folder.',
-            }),
-          );
-        }
-        continue;
+      if (isContentPath(file, config)) {
+        contentFiles.push(file);
+      } else if (
+        file.startsWith(`${config.contentDir}/pages/`) ||
+        file.startsWith(`${config.contentDir}/collections/`)
+      ) {
+        result.errors.push(
+          new SyncError('CONTENT_PATH', 'not a content file (unknown extension)', {
+            file,
+            hint: 'Use .md, .mdx, .markdown or .json, or move the file out of the content folder.',
+          }),
+        );
       }
-      if (await readOne(repoDir, file, config, local, errors)) filesRead += 1;
     }
-    return { local, errors, scope: undefined, filesRead };
+    // Only full scans use the cache: a scoped scan reads a handful of files, cheaper than loading it.
+    const cache = await ScanCache.load(repoDir, config);
+    await readAll(repoDir, contentFiles, config, result, cache);
+    cache.retainOnly(new Set(contentFiles));
+    // A cache that cannot be written (read-only checkout, full disk) only costs the next scan a re-read.
+    await cache.save().catch(() => undefined);
+    return { local: result.local, errors: result.errors, scope: undefined, filesRead: result.filesRead };
   }
 
   const scope = new Set<EntityKey>();
@@ -155,7 +219,7 @@ export async function scanLocal(
         }
       }
     } catch (error) {
-      errors.push(
+      result.errors.push(
         error instanceof SyncError ? error : new SyncError('CONTENT_PATH', String(error), { file: rel }),
       );
       continue;
@@ -165,8 +229,6 @@ export async function scanLocal(
       if (known.path) candidates.add(known.path);
     }
   }
-  for (const file of [...candidates].sort()) {
-    if (await readOne(repoDir, file, config, local, errors)) filesRead += 1;
-  }
-  return { local, errors, scope, filesRead };
+  await readAll(repoDir, [...candidates].sort(), config, result);
+  return { local: result.local, errors: result.errors, scope, filesRead: result.filesRead };
 }

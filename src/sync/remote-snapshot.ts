@@ -17,6 +17,8 @@ export interface RemoteSnapshot {
   remote: Map<EntityKey, RemoteEntity>;
   /** collection → id → key (from the default locale, where the keyField lives). */
   itemKeys: Map<string, Map<number, string>>;
+  /** Entities a scope named one by one (webhooks), whether the CMS still has them or not. */
+  covered: Set<EntityKey>;
   calls: number;
 }
 
@@ -51,15 +53,21 @@ export function makeIdLookup(manifest: Manifest, itemKeys?: Map<string, Map<numb
   };
 }
 
+/** What to read; a list left undefined means all of its kind. */
 export interface SnapshotScope {
   pageTypes?: string[];
   singlePages?: string[];
   collections?: string[];
+  /** Pages a webhook named: one GET per locale instead of listing the whole type. */
+  pages?: Array<{ pageType: string; slug: string }>;
+  /** Items a webhook named by the id inside `itemid` (butter-api.md §4): one GET per locale. */
+  items?: Array<{ collection: string; id: number }>;
 }
 
 /**
  * Read every configured page type, single page and collection in every locale (list endpoints at
- * page_size=100, so the cost is ⌈n/100⌉ per list), translate to file form and key by entity.
+ * page_size=100, so the cost is ⌈n/100⌉ per list), or just the lists and entities a scope names;
+ * translate to file form (the same normalisation as the push side) and key by entity.
  */
 export async function fetchRemoteSnapshot(
   cms: CmsClient,
@@ -84,6 +92,26 @@ export async function fetchRemoteSnapshot(
       perLocale.set(locale, await cms.listItems(collection, { preview, locale, levels: 1 }));
     }
     rawItems.set(collection, perLocale);
+  }
+  const lookup = makeIdLookup(manifest);
+  const covered = new Set<EntityKey>();
+  for (const { collection, id } of scope.items ?? []) {
+    if (!config.collections[collection] || collections.includes(collection)) continue;
+    const perLocale = rawItems.get(collection) ?? new Map<string, RemoteItem[]>();
+    rawItems.set(collection, perLocale);
+    let found = false;
+    for (const locale of locales) {
+      const item = await cms.getItem(collection, id, { preview, locale, levels: 1 });
+      if (!item) continue;
+      found = true;
+      perLocale.set(locale, [...(perLocale.get(locale) ?? []), item]);
+    }
+    const keyValue = found ? undefined : lookup.itemKeyById(collection, id);
+    if (keyValue !== undefined) covered.add(entityKey({ kind: 'item', collection, key: keyValue }));
+  }
+  for (const [collection, perLocale] of rawItems) {
+    const model = config.collections[collection];
+    if (!model) continue;
     const ids = new Map<number, string>();
     for (const locale of [config.locales.default, ...locales]) {
       for (const item of perLocale.get(locale) ?? []) {
@@ -92,6 +120,9 @@ export async function fetchRemoteSnapshot(
       }
     }
     itemKeys.set(collection, ids);
+    if (!collections.includes(collection)) {
+      for (const key of ids.values()) covered.add(entityKey({ kind: 'item', collection, key }));
+    }
   }
   const ids = makeIdLookup(manifest, itemKeys);
   const ctx = { media: manifest.media };
@@ -128,7 +159,8 @@ export async function fetchRemoteSnapshot(
     remote.set(k, entity);
   };
 
-  for (const pageType of scope.pageTypes ?? Object.keys(config.pageTypes)) {
+  const listedTypes = scope.pageTypes ?? Object.keys(config.pageTypes);
+  for (const pageType of listedTypes) {
     if (!config.pageTypes[pageType]) continue;
     for (const locale of locales) {
       for (const page of await cms.listPages(pageType, { preview, locale, levels: 1 })) {
@@ -137,6 +169,17 @@ export async function fetchRemoteSnapshot(
     }
   }
   const singles = (scope.singlePages ?? Object.keys(config.singlePages)).filter((s) => config.singlePages[s]);
+  for (const { pageType, slug } of scope.pages ?? []) {
+    const known = pageType === '*' ? config.singlePages[slug] : config.pageTypes[pageType];
+    const listed = pageType === '*' ? singles.includes(slug) : listedTypes.includes(pageType);
+    if (!known || listed) continue;
+    const ref: EntityRef = { kind: 'page', pageType, slug };
+    covered.add(entityKey(ref));
+    for (const locale of locales) {
+      const page = await cms.getPage(pageType, slug, { preview, locale, levels: 1 });
+      if (page) addPage(ref, locale, page);
+    }
+  }
   if (singles.length > 0) {
     for (const locale of locales) {
       for (const page of await cms.listPages('*', { preview, locale, levels: 1 })) {
@@ -145,5 +188,5 @@ export async function fetchRemoteSnapshot(
       }
     }
   }
-  return { remote, itemKeys, calls: cms.stats().total - before };
+  return { remote, itemKeys, covered, calls: cms.stats().total - before };
 }

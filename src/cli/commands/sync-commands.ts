@@ -1,8 +1,19 @@
 import type { SyncPlan } from '../../core/types.js';
 import { filesChangedBy } from '../../git/index.js';
 import { exitCodeForReport, type SyncReport } from '../../sync/report.js';
-import { printJson, renderPlan, renderReport } from '../output.js';
-import { type GlobalOptions, openSession } from '../wiring.js';
+import { printJson, renderPlan, renderReport, startProgress } from '../output.js';
+import { type GlobalOptions, openSession, type Session } from '../wiring.js';
+
+/** Draw progress on a TTY while `run` works; the line is cleared before the report prints. */
+async function withProgress<T>(options: GlobalOptions, session: Session, run: () => Promise<T>): Promise<T> {
+  const progress = startProgress(options.json);
+  if (progress.onProgress) session.engine.ctx.onProgress = progress.onProgress;
+  try {
+    return await run();
+  } finally {
+    progress.done();
+  }
+}
 
 export interface RunResult {
   exitCode: number;
@@ -35,11 +46,13 @@ export async function runPush(
       const changed = await filesChangedBy(session.repoDir, flags.commit);
       scoped = changed.flatMap((c) => (c.from ? [c.path, c.from] : [c.path]));
     }
-    const { report, plan } = await session.engine.push({
-      paths: scoped,
-      dryRun: flags.dryRun ?? false,
-      verifyWaitMs: (flags.wait ?? 10) * 1000,
-    });
+    const { report, plan } = await withProgress(options, session, () =>
+      session.engine.push({
+        paths: scoped,
+        dryRun: flags.dryRun ?? false,
+        verifyWaitMs: (flags.wait ?? 10) * 1000,
+      }),
+    );
     emit(options, report, plan, flags.dryRun ?? false);
     return { exitCode: flags.dryRun ? (report.errors.length ? 4 : 0) : exitCodeForReport(report) };
   } finally {
@@ -55,7 +68,9 @@ export async function runPull(
 ): Promise<RunResult> {
   const session = await openSession(options, { needsWrite: false, signal });
   try {
-    const { report, plan } = await session.engine.pull({ dryRun: flags.dryRun ?? false });
+    const { report, plan } = await withProgress(options, session, () =>
+      session.engine.pull({ dryRun: flags.dryRun ?? false }),
+    );
     emit(options, report, plan, flags.dryRun ?? false);
     return { exitCode: flags.dryRun ? (report.errors.length ? 4 : 0) : exitCodeForReport(report) };
   } finally {
@@ -71,10 +86,12 @@ export async function runReconcile(
 ): Promise<RunResult> {
   const session = await openSession(options, { needsWrite: !flags.dryRun, signal });
   try {
-    const { report, plan } = await session.engine.reconcile({
-      dryRun: flags.dryRun ?? false,
-      verifyWaitMs: (flags.wait ?? 30) * 1000,
-    });
+    const { report, plan } = await withProgress(options, session, () =>
+      session.engine.reconcile({
+        dryRun: flags.dryRun ?? false,
+        verifyWaitMs: (flags.wait ?? 30) * 1000,
+      }),
+    );
     emit(options, report, plan, flags.dryRun ?? false);
     if (flags.dryRun) {
       const conflicts = plan.operations.some((op) => op.kind === 'conflict');

@@ -16,10 +16,11 @@ export interface WatchFlags {
   noFetch?: boolean;
 }
 
+/** A webhook pulls only the entity it names (every locale of it: a page's locales are read one by one). */
 function scopeOfTarget(target: PullTarget): SnapshotScope {
-  if (target.kind === 'item') return { collections: [target.collection], pageTypes: [], singlePages: [] };
-  if (target.pageType === '*') return { singlePages: [target.slug], pageTypes: [], collections: [] };
-  return { pageTypes: [target.pageType], singlePages: [], collections: [] };
+  const none = { pageTypes: [], singlePages: [], collections: [] };
+  if (target.kind === 'item') return { ...none, items: [{ collection: target.collection, id: target.id }] };
+  return { ...none, pages: [{ pageType: target.pageType, slug: target.slug }] };
 }
 
 /**
@@ -125,6 +126,7 @@ export async function runWatch(
   daemon.enqueuePull();
   if (!flags.noFetch) daemon.enqueueFetch();
   logger.info({ contentDir: config.contentDir }, 'watching for changes');
+  void daemon.idle().then(() => logger.info('start-up sync done: files and ButterCMS in step'));
 
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();

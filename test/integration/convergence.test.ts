@@ -1,0 +1,339 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { editContentFile, renderContentFile } from '../../src/content/index.js';
+import { scanLocal } from '../../src/sync/local-scan.js';
+import { fetchRemoteSnapshot } from '../../src/sync/remote-snapshot.js';
+import { exitCodeForReport } from '../../src/sync/report.js';
+import { baseSeed, makeRandom, type Random } from '../helpers/prng.js';
+import { diffSides } from '../helpers/sides-diff.js';
+import { type Fixture, makeFixture, type Opened } from '../helpers/sync-fixture.js';
+
+// Issue "Prove it" §5: seeded random interleavings of edits on both sides with syncs in between. The test
+// keeps its own three-way model of every tracked field (local value, remote value, last agreed value):
+// a field edited on one side only must end on both sides with that value; edited on both to different
+// values it must be a recorded conflict. BUTTER_SYNC_CONVERGENCE=10000 runs that many scenarios.
+const SCENARIOS = Number(process.env.BUTTER_SYNC_CONVERGENCE) || 200;
+const STEPS = 10;
+const C = 'content-example';
+const LOCALES = ['en', 'es'] as const;
+
+type Value = string | number | boolean | undefined;
+interface Slot {
+  local: Value;
+  remote: Value;
+  base: Value;
+}
+interface ModelEntity {
+  key: string;
+  kind: 'tags' | 'team_members' | 'faq';
+  name: string;
+  /** locale → field → slot */
+  slots: Record<string, Record<string, Slot>>;
+  id?: number;
+}
+
+const TRACKED: Record<ModelEntity['kind'], string[]> = {
+  tags: ['name', 'color'],
+  team_members: ['name', 'role', 'years', 'active'],
+  faq: ['headline'],
+};
+
+function fileOf(e: ModelEntity, locale: string): string {
+  const suffix = locale === 'en' ? '' : `.${locale}`;
+  return e.kind === 'faq'
+    ? `${C}/pages/faq/${e.name}${suffix}.md`
+    : `${C}/collections/${e.kind}/${e.name}${suffix}.json`;
+}
+
+function entityKeyOf(e: ModelEntity): string {
+  return e.kind === 'faq' ? `page:faq:${e.name}` : `item:${e.kind}:${e.name}`;
+}
+
+class Scenario {
+  readonly entities = new Map<string, ModelEntity>();
+  readonly trace: string[] = [];
+  /** Deleted on one side since the last sync: not edited again until then (delete-vs-edit is its own rule). */
+  private readonly deleted = new Set<string>();
+  private counter = 0;
+
+  constructor(
+    readonly seed: number,
+    readonly random: Random,
+    readonly fx: Fixture,
+    readonly s: Opened,
+  ) {}
+
+  value(kind: ModelEntity['kind'], field: string): Value {
+    this.counter += 1;
+    if (field === 'years') return 1 + this.random.int(60);
+    if (field === 'active') return this.random.chance(0.5);
+    if (field === 'color') return `#${(0x100000 + this.random.int(0xefffff)).toString(16)}`;
+    return `${kind}-${field}-${this.seed}-${this.counter}`;
+  }
+
+  freshValues(kind: ModelEntity['kind']): Record<string, Value> {
+    return Object.fromEntries(TRACKED[kind].map((f) => [f, this.value(kind, f)]));
+  }
+
+  fullFields(e: ModelEntity, values: Record<string, Value>): Record<string, unknown> {
+    if (e.kind === 'tags') return { slug: e.name, ...values };
+    if (e.kind === 'team_members') return { slug: e.name, photo: '', tags: [], ...values };
+    return values;
+  }
+
+  async writeLocal(e: ModelEntity, locale: string, values: Record<string, Value>): Promise<void> {
+    const rel = fileOf(e, locale);
+    const config = this.fx.config;
+    const text =
+      e.kind === 'faq'
+        ? renderContentFile(
+            rel,
+            { fields: { ...values, body: 'Body.\n' }, meta: { title: e.name, status: 'published' } },
+            config,
+          )
+        : renderContentFile(rel, { fields: this.fullFields(e, values), meta: {} }, config);
+    await mkdir(path.dirname(path.join(this.fx.repoDir, rel)), { recursive: true });
+    await writeFile(path.join(this.fx.repoDir, rel), text);
+  }
+
+  /** A new entity on one side; `locales` holds its starting values per locale. */
+  async create(kind: ModelEntity['kind'], side: 'local' | 'remote', locales: string[]): Promise<ModelEntity> {
+    this.counter += 1;
+    const e: ModelEntity = { key: '', kind, name: `${kind.slice(0, 1)}${this.counter}`, slots: {} };
+    e.key = entityKeyOf(e);
+    const perLocale: Record<string, Record<string, Value>> = {};
+    for (const locale of locales) {
+      const values = this.freshValues(kind);
+      perLocale[locale] = values;
+      e.slots[locale] = Object.fromEntries(
+        Object.entries(values).map(([f, v]) => [
+          f,
+          {
+            local: side === 'local' ? v : undefined,
+            remote: side === 'remote' ? v : undefined,
+            base: undefined,
+          },
+        ]),
+      );
+    }
+    if (side === 'local') {
+      for (const locale of locales) await this.writeLocal(e, locale, perLocale[locale] ?? {});
+    } else if (kind === 'faq') {
+      for (const locale of locales) {
+        this.fx.emulator.seedPage({
+          pageType: 'faq',
+          slug: e.name,
+          title: e.name,
+          locale,
+          status: 'published',
+          fields: { ...perLocale[locale], body: 'Body.\n' },
+        });
+      }
+    } else {
+      const fields =
+        locales.length === 1
+          ? this.fullFields(e, perLocale.en ?? {})
+          : Object.fromEntries(locales.map((l) => [l, this.fullFields(e, perLocale[l] ?? {})]));
+      e.id = this.fx.emulator.seedItem({ collection: kind, fields });
+    }
+    this.entities.set(e.key, e);
+    this.trace.push(`${side} create ${e.key} [${locales.join(',')}]`);
+    return e;
+  }
+
+  existsOn(e: ModelEntity, side: 'local' | 'remote'): boolean {
+    return Object.values(e.slots.en ?? {}).some((slot) => slot[side] !== undefined);
+  }
+
+  isClean(e: ModelEntity): boolean {
+    return Object.values(e.slots).every((fields) =>
+      Object.values(fields).every((s) => s.local === s.base && s.remote === s.base && s.base !== undefined),
+    );
+  }
+
+  async editField(side: 'local' | 'remote'): Promise<void> {
+    const candidates = [...this.entities.values()].filter(
+      (e) => this.existsOn(e, side) && !this.deleted.has(e.key),
+    );
+    if (candidates.length === 0) return;
+    const e = this.random.pick(candidates);
+    const locale = this.random.pick(Object.keys(e.slots));
+    const field = this.random.pick(TRACKED[e.kind]);
+    const slot = e.slots[locale]?.[field];
+    if (!slot) return;
+    const other = side === 'local' ? slot.remote : slot.local;
+    // Now and then both sides make the same change: that must be adopted, not reported.
+    const value =
+      other !== undefined && other !== slot.base && this.random.chance(0.3)
+        ? other
+        : this.value(e.kind, field);
+    slot[side] = value;
+    this.trace.push(`${side} edit ${e.key} ${locale}.${field}=${JSON.stringify(value)}`);
+    if (side === 'local') {
+      const rel = fileOf(e, locale);
+      const abs = path.join(this.fx.repoDir, rel);
+      const text = await readFile(abs, 'utf8');
+      await writeFile(abs, editContentFile(rel, text, { [field]: value }, this.fx.config));
+    } else if (e.kind === 'faq') {
+      this.fx.emulator.editPage('faq', e.name, { [field]: value }, { locale });
+    } else {
+      this.fx.emulator.editItem(e.kind, e.id as number, { [field]: value }, locale);
+    }
+  }
+
+  async deleteEntity(side: 'local' | 'remote'): Promise<void> {
+    // Deletes are exercised on entities both sides agree on (a delete racing an edit is a separate rule).
+    const candidates = [...this.entities.values()].filter(
+      (e) => e.kind !== 'faq' && this.isClean(e) && e.id !== undefined,
+    );
+    if (candidates.length === 0) return;
+    const e = this.random.pick(candidates);
+    for (const fields of Object.values(e.slots))
+      for (const slot of Object.values(fields)) slot[side] = undefined;
+    this.trace.push(`${side} delete ${e.key}`);
+    this.deleted.add(e.key);
+    if (side === 'local') {
+      for (const locale of Object.keys(e.slots)) await rm(path.join(this.fx.repoDir, fileOf(e, locale)));
+    } else {
+      this.fx.emulator.deleteItem(e.kind, e.id as number);
+    }
+  }
+
+  /** The three-way rule per field, as DESIGN.md §3 states it. */
+  expectAfterSync(): void {
+    for (const e of this.entities.values()) {
+      for (const fields of Object.values(e.slots)) {
+        for (const slot of Object.values(fields)) {
+          const localChanged = slot.local !== slot.base;
+          const remoteChanged = slot.remote !== slot.base;
+          if (localChanged && !remoteChanged) slot.remote = slot.local;
+          else if (!localChanged && remoteChanged) slot.local = slot.remote;
+          if (slot.local === slot.remote) slot.base = slot.local;
+        }
+      }
+    }
+  }
+
+  async sync(label: string): Promise<void> {
+    const { report } = await this.s.engine.reconcile({ verifyWaitMs: 3_000 });
+    this.trace.push(`sync ${label}: exit ${exitCodeForReport(report)}, ${report.operations.length} ops`);
+    expect(report.errors, this.where('file errors')).toEqual([]);
+    expect(report.failures, this.where('failed writes')).toEqual([]);
+    expect(report.pending, this.where('writes left pending')).toBe(0);
+    this.expectAfterSync();
+    this.deleted.clear();
+    for (const e of [...this.entities.values()]) {
+      if (!this.existsOn(e, 'local') && !this.existsOn(e, 'remote')) this.entities.delete(e.key);
+      const id = this.s.store.manifest.entities[e.key]?.remoteId;
+      if (id !== undefined) e.id = id;
+    }
+    await this.check();
+  }
+
+  where(what: string): string {
+    return `convergence seed=${this.seed} (replay: BUTTER_SYNC_SEED=${this.seed} BUTTER_SYNC_CONVERGENCE=1): ${what}\n${this.trace.join('\n')}`;
+  }
+
+  /** Both sides equal except recorded conflicts; every tracked field where the model says it must be. */
+  async check(): Promise<void> {
+    const { config } = this.fx;
+    const manifest = this.s.store.manifest;
+    const conflicts = new Set(manifest.conflicts.map((c) => `${c.entity}|${c.locale}|${c.field}`));
+    const differences = (await diffSides(this.s, this.fx.repoDir)).filter(
+      (d) => !conflicts.has(`${d.entity}|${d.locale}|${d.field}`),
+    );
+    expect(differences, this.where('sides differ outside recorded conflicts')).toEqual([]);
+
+    const local = (await scanLocal(this.fx.repoDir, config, manifest)).local;
+    const remote = (await fetchRemoteSnapshot(this.s.cms, config, manifest)).remote;
+    const wrong: string[] = [];
+    const expectedConflicts = new Set<string>();
+    for (const e of this.entities.values()) {
+      for (const [locale, fields] of Object.entries(e.slots)) {
+        for (const [field, slot] of Object.entries(fields)) {
+          const id = `${e.key}|${locale}|${field}`;
+          const l = local.get(e.key)?.locales[locale]?.fields[field] as Value;
+          const r = remote.get(e.key)?.locales[locale]?.fields[field] as Value;
+          if (l !== slot.local || r !== slot.remote) {
+            wrong.push(
+              `${id}: files ${JSON.stringify(l)} cms ${JSON.stringify(r)}, expected ${JSON.stringify(slot)}`,
+            );
+          }
+          if (slot.local !== slot.remote) expectedConflicts.add(id);
+        }
+      }
+    }
+    expect(wrong, this.where('an edit was lost or misplaced')).toEqual([]);
+    expect([...conflicts].sort(), this.where('recorded conflicts')).toEqual([...expectedConflicts].sort());
+    const extra = [...new Set([...local.keys(), ...remote.keys()])].filter((k) => !this.entities.has(k));
+    expect(extra, this.where('entities the model does not know')).toEqual([]);
+  }
+}
+
+describe('convergence under random interleaved edits', () => {
+  let fx: Fixture;
+  beforeAll(async () => {
+    fx = await makeFixture({
+      withContent: false,
+      config: {
+        maxDeletePercent: 100,
+        pull: { intervalSeconds: 300, commit: false, push: false, preview: true },
+        verify: { deadlineSeconds: 5 },
+        rate: { requestsPerSecond: 1_000, concurrency: 4, timeoutMs: 5_000, maxRetries: 2 },
+      },
+    });
+  });
+  afterAll(async () => {
+    await fx.cleanup();
+  });
+
+  async function runScenario(seed: number): Promise<{ conflicts: number; steps: string[] }> {
+    fx.emulator.reset();
+    await rm(path.join(fx.repoDir, C), { recursive: true, force: true });
+    await rm(path.join(fx.repoDir, '.butter-sync'), { recursive: true, force: true });
+    const s = await fx.open();
+    const scenario = new Scenario(seed, makeRandom(seed), fx, s);
+    try {
+      await scenario.create('tags', 'local', ['en', 'es']);
+      await scenario.create('tags', 'local', ['en']);
+      await scenario.create('team_members', 'local', ['en']);
+      await scenario.create('faq', 'local', [...LOCALES]);
+      await scenario.create('tags', 'remote', ['en']);
+      await scenario.sync('initial');
+      for (let step = 0; step < STEPS; step++) {
+        const roll = scenario.random.next();
+        if (roll < 0.27) await scenario.editField('local');
+        else if (roll < 0.54) await scenario.editField('remote');
+        else if (roll < 0.6)
+          await scenario.create(scenario.random.pick(['tags', 'team_members', 'faq']), 'local', ['en']);
+        else if (roll < 0.66)
+          await scenario.create(scenario.random.pick(['tags', 'team_members']), 'remote', ['en']);
+        else if (roll < 0.71) await scenario.deleteEntity('local');
+        else if (roll < 0.76) await scenario.deleteEntity('remote');
+        else await scenario.sync(`step ${step}`);
+      }
+      await scenario.sync('final');
+      await scenario.sync('settled');
+      return { conflicts: s.store.manifest.conflicts.length, steps: scenario.trace };
+    } finally {
+      await s.done();
+    }
+  }
+
+  it(`${SCENARIOS} seeded scenarios end equal on both sides except recorded conflicts`, {
+    timeout: Math.max(120_000, SCENARIOS * 2_000),
+  }, async () => {
+    const first = baseSeed();
+    let conflicts = 0;
+    let syncs = 0;
+    for (let i = 0; i < SCENARIOS; i++) {
+      const result = await runScenario((first + i) >>> 0);
+      conflicts += result.conflicts;
+      syncs += result.steps.filter((line) => line.startsWith('sync')).length;
+    }
+    process.stdout.write(
+      `convergence: ${SCENARIOS} scenarios from seed ${first}, ${syncs} syncs, ${conflicts} conflicts recorded at the end\n`,
+    );
+  });
+});

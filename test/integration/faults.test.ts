@@ -1,0 +1,166 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EXIT, exitCodeFor } from '../../src/core/errors.js';
+import type { EmulatorFaults } from '../../src/emulator/index.js';
+import { exitCodeForReport, type SyncReport } from '../../src/sync/report.js';
+import { baseSeed, makeRandom } from '../helpers/prng.js';
+import { diffSides } from '../helpers/sides-diff.js';
+import { type Fixture, makeFixture } from '../helpers/sync-fixture.js';
+
+// Issue "Prove it" §3: a hostile network and a CMS that drops accepted writes; reconcile reports what is
+// still failing (exit 4, or 75 when a 429 stopped it) and converges once it can.
+const HOSTILE: Partial<EmulatorFaults> = {
+  errorRate: 0.1,
+  resetRate: 0.05,
+  failAfterAcceptRate: 0.05,
+  latencyMs: 0,
+  latencyJitterMs: 60,
+  burst429: 0,
+  retryAfterSeconds: 0,
+};
+const CALM: Partial<EmulatorFaults> = {
+  errorRate: 0,
+  resetRate: 0,
+  failAfterAcceptRate: 0,
+  latencyJitterMs: 0,
+  burst429: 0,
+};
+const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
+const FAQ = 'content-example/pages/faq/shipping.md';
+const DEADLINE_SECONDS = 0.6;
+
+interface Run {
+  code: number;
+  report?: SyncReport;
+  thrown?: string;
+}
+
+describe('reconcile against a faulty CMS', () => {
+  let fx: Fixture;
+  beforeEach(async () => {
+    fx = await makeFixture({
+      config: {
+        verify: { deadlineSeconds: DEADLINE_SECONDS },
+        rate: { requestsPerSecond: 1_000, concurrency: 4, timeoutMs: 2_000, maxRetries: 4 },
+      },
+    });
+  });
+  afterEach(async () => {
+    await fx.cleanup();
+  });
+
+  /** One scheduled reconcile, as the CLI maps it to an exit code (a run that throws maps through the error catalogue). */
+  async function reconcileOnce(): Promise<Run> {
+    const s = await fx.open();
+    try {
+      // Wait well past the deadline, so a dropped write is seen failing in this run even on a loaded machine.
+      const { report } = await s.engine.reconcile({ verifyWaitMs: (DEADLINE_SECONDS + 1.5) * 1000 });
+      return { code: exitCodeForReport(report), report };
+    } catch (error) {
+      return { code: exitCodeFor(error), thrown: String(error) };
+    } finally {
+      await s.done();
+    }
+  }
+
+  /** Exit-code semantics of one run: failures are never hidden behind a 0. */
+  function checkRun(run: Run, context: string): void {
+    if (run.thrown) {
+      // A read that failed past its retries aborts the run before anything is planned: runtime error or try-later.
+      expect([EXIT.runtime, EXIT.tryLater], `${context}: ${run.thrown}`).toContain(run.code);
+      return;
+    }
+    const report = run.report as SyncReport;
+    const failedOps = report.operations.filter((op) => op.status === 'failed');
+    if (report.rateLimited) expect(run.code, context).toBe(EXIT.tryLater);
+    else if (report.conflicts.length > 0) expect(run.code, context).toBe(EXIT.conflicts);
+    else if (report.failures.length > 0 || failedOps.length > 0) expect(run.code, context).toBe(EXIT.partial);
+    else expect(run.code, `${context}: ${JSON.stringify(report.errors)}`).toBe(EXIT.ok);
+    for (const failure of report.failures) {
+      expect(failure.entity, context).toMatch(/^(page|item):/);
+      expect(failure.reason.length, context).toBeGreaterThan(0);
+    }
+  }
+
+  it('keeps reporting failures while they last, then both sides end equal', { timeout: 60_000 }, async () => {
+    const seed = baseSeed();
+    const random = makeRandom(seed);
+    const context = `seed=${seed}`;
+    fx.emulator.setFaults(HOSTILE);
+    const codes: number[] = [];
+    let dashboardEdited = false;
+    const editReturnsInDashboard = (): boolean => {
+      try {
+        fx.emulator.editPage('faq', 'returns', { headline: 'Returns, edited in the dashboard' });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+
+    // The first full import, and edits on both sides between runs, all under faults.
+    for (let run = 0; run < 6; run++) {
+      if (run % 2 === 1) fx.emulator.setFaults({ burst429: 1 + random.int(3) });
+      if (run === 2) {
+        await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Chief Editor"'));
+        await fx.write(FAQ, (await fx.read(FAQ)).replace('Everything about shipping', 'All about shipping'));
+      }
+      if (run >= 3 && !dashboardEdited) {
+        // The page exists once a faulty run managed to create it; until then there is nothing to edit.
+        fx.emulator.setFaults(CALM);
+        dashboardEdited = editReturnsInDashboard();
+        fx.emulator.setFaults(HOSTILE);
+      }
+      const result = await reconcileOnce();
+      checkRun(result, `${context} run=${run}`);
+      codes.push(result.code);
+    }
+
+    // A write the CMS accepts and then drops, every time: reported as failed (exit 4) on every run it lasts.
+    fx.emulator.setFaults({ ...CALM, failAfterAcceptRate: 1 });
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace(/"role": "[^"]*"/, '"role": "Dropped twice"'));
+    for (let run = 0; run < 2; run++) {
+      const result = await reconcileOnce();
+      checkRun(result, `${context} dropping run=${run}`);
+      expect(result.code, `${context} dropping run=${run}`).toBe(EXIT.partial);
+      expect(result.report?.failures.map((f) => f.path)).toContain(MEMBER);
+    }
+
+    // Faults end: reconcile converges and the two sides are equal, field by field.
+    fx.emulator.setFaults(CALM);
+    const converge = async (label: string): Promise<void> => {
+      let last: Run | undefined;
+      for (let run = 0; run < 4; run++) {
+        last = await reconcileOnce();
+        checkRun(last, `${context} ${label} run=${run}`);
+        if (last.code === EXIT.ok && last.report?.pending === 0) break;
+      }
+      expect(last?.code, `${context}: ${JSON.stringify(last?.report?.failures ?? last?.thrown)}`).toBe(
+        EXIT.ok,
+      );
+    };
+    await converge('calm');
+    if (!dashboardEdited) {
+      dashboardEdited = editReturnsInDashboard();
+      await converge('after the dashboard edit');
+    }
+    expect(dashboardEdited, context).toBe(true);
+    await fx.emulator.settle();
+    const s = await fx.open();
+    const differences = await diffSides(s, fx.repoDir);
+    const { plan } = await s.engine.reconcile({ dryRun: true });
+    await s.done();
+    expect(differences, context).toEqual([]);
+    expect(plan.totalCalls, context).toBe(0);
+    expect(await fx.read(FAQ)).toContain('All about shipping');
+    expect(await fx.read('content-example/pages/faq/returns.md')).toContain(
+      'Returns, edited in the dashboard',
+    );
+    expect(await fx.read(MEMBER)).toContain('"role": "Dropped twice"');
+    const faults = fx.emulator
+      .requestLog()
+      .filter((r) => r.status === 0 || r.status >= 500 || r.status === 429);
+    process.stdout.write(
+      `faults test ${context}: exit codes under faults ${codes.join(',')}; ${faults.length} faulty answers of ${fx.emulator.requestLog().length} requests\n`,
+    );
+  });
+});
