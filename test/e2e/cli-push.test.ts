@@ -147,6 +147,12 @@ describe('the CLI on a real repository', () => {
       expect(JSON.parse(patch.body ?? '{}')).toEqual({ fields: { role: 'Saved while watching' } });
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
+      const metrics = await waitUntil('the PATCH to be counted in /metrics', async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /butter_sync_api_calls_total\{method="PATCH",status="202"\} 1/.test(text) ? text : undefined;
+      });
+      expect(metrics).toMatch(/butter_sync_api_calls_total\{method="GET",status="200"\} \d+/);
+      expect(metrics).toContain('butter_sync_queue_depth');
     } finally {
       child.kill('SIGTERM');
     }

@@ -35,15 +35,8 @@ export async function runWatch(
   signal: AbortSignal,
 ): Promise<{ exitCode: number }> {
   const secrets = readSecrets();
-  let watcherRef: ReturnType<typeof startFileWatcher> | undefined;
-  const session = await openSession(options, {
-    needsWrite: true,
-    signal,
-    onWillWrite: (paths) => watcherRef?.suppress(paths, 3_000),
-  });
-  const { config, logger, engine, store, cms } = session;
+  // Refuse before taking the manifest lock: an unauthenticated webhook receiver would let anyone trigger pulls.
   if (!flags.noWebhook && !secrets.webhookSecret) {
-    await session.close();
     throw new SyncError(
       'MISSING_TOKEN',
       'BUTTER_WEBHOOK_SECRET is not set, so the webhook receiver cannot check who calls it',
@@ -52,8 +45,20 @@ export async function runWatch(
       },
     );
   }
-
   const metrics = createDaemonMetrics();
+  let watcherRef: ReturnType<typeof startFileWatcher> | undefined;
+  let queueDepth = (): number => 0;
+  const session = await openSession(options, {
+    needsWrite: true,
+    signal,
+    onWillWrite: (paths) => watcherRef?.suppress(paths, 3_000),
+    onCall: (event) => {
+      metrics.recordCall(event.method, event.status);
+      metrics.setQueueDepth(queueDepth());
+    },
+  });
+  const { config, logger, engine, store, cms } = session;
+
   let lastCmsOk: number | null = null;
   const daemon = new SyncDaemon(engine, {
     onReport: (report) => {
@@ -71,6 +76,8 @@ export async function runWatch(
       lastCmsOk = Date.now();
     },
   });
+  // Requests in the client's pipeline plus jobs waiting in the daemon's line.
+  queueDepth = () => cms.queueDepth() + daemon.depth();
 
   const server = await startDaemonServer({
     // BUTTER_SYNC_PORT lets the container image pin the port its HEALTHCHECK probes.
