@@ -152,8 +152,9 @@ function printPair(
   const oldValue = old?.value;
   if (isScalar(oldValue) && isScalar(node) && typeof value === 'string') {
     const type = oldValue.type;
-    const isBlock = type === 'BLOCK_LITERAL' || type === 'BLOCK_FOLDED';
-    if (type && (!isBlock || value.includes('\n'))) node.type = type;
+    // Block scalars stay block scalars (a `>-` summary keeps its style even when the new text is one line);
+    // the yaml printer falls back to a quoted form by itself when a value cannot be a block scalar.
+    if (type) node.type = type;
   }
   if (isCollection(oldValue) && isCollection(node)) node.flow = oldValue.flow ?? false;
   const keyNode = new Scalar(key);

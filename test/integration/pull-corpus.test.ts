@@ -137,8 +137,12 @@ function changedLines(before: string, after: string): { removed: string[]; added
     a[a.length - 1 - tail] === b[b.length - 1 - tail]
   )
     tail++;
+  // A block scalar (`key: >-`) keeps its header line: the key's entry starts one line up.
+  if (head > 0 && BLOCK_HEADER.test(a[head - 1] ?? '')) head--;
   return { removed: a.slice(head, a.length - tail), added: b.slice(head, b.length - tail) };
 }
+
+const BLOCK_HEADER = /^\S[^:]*:[ \t]*[>|][-+0-9]*[ \t]*\r?\n?$/;
 
 /** A top-level key whose string value sits on the key's own line (so the edit is one line). */
 function oneLineKey(page: CorpusPage): string | undefined {

@@ -178,6 +178,27 @@ describe('editContentFile: YAML frontmatter', () => {
     expect(edit(MD, text, { headline: 'a: b' })).toBe('---\nheadline: "a: b"\n---\n');
     expect(edit(MD, '---\nheadline: 3.0\n---\n', { headline: '3.0' })).toBe('---\nheadline: 3.0\n---\n');
   });
+  it('keeps a folded or literal block scalar a block scalar, even for one line of new text', () => {
+    const text = lines(
+      '---',
+      'summary: >-',
+      '  A long folded',
+      '  description',
+      'headline: |',
+      '  first line',
+      '---',
+      'Body',
+      '',
+    );
+    const next = edit(MD, text, { summary: 'One new line', headline: 'Literal again' });
+    expect(next).toBe(
+      lines('---', 'summary: >-', '  One new line', 'headline: |-', '  Literal again', '---', 'Body', ''),
+    );
+    expect(readContentFile(MD, Buffer.from(next), config).variant.fields).toMatchObject({
+      summary: 'One new line',
+      headline: 'Literal again',
+    });
+  });
 });
 
 describe('editContentFile: unusual YAML layouts', () => {
