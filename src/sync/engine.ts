@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { editContentFile, pathForEntity } from '../content/index.js';
+import { editContentFile, locateFile, pathForEntity } from '../content/index.js';
 import { digestVariant } from '../core/digest.js';
 import { SyncError } from '../core/errors.js';
 import { modelFor } from '../core/model.js';
@@ -18,7 +18,7 @@ import { checkRepoState, commitFiles, currentBranch, pushBranch, repoRoot } from
 import { runGit, splitNul } from '../git/run-git.js';
 import { applyPlan } from './apply-plan.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
-import { scanLocal } from './local-scan.js';
+import { type LocalScan, scanLocal } from './local-scan.js';
 import {
   fetchRemoteSnapshot,
   makeIdLookup,
@@ -122,7 +122,9 @@ export class SyncEngine {
     report.errors.push(...scan.errors.map(toFileProblem));
     if (!options.dryRun && ctx.store.manifest.pending.length > 0) await verifyPending(ctx);
 
-    let plan = planSync(this.planInput(scan.local, undefined, 'push', scan.scope));
+    let plan = planSync(
+      this.planInput(scan.local, undefined, 'push', this.withoutUnreadable(scan.scope, scan)),
+    );
     if (!options.dryRun) plan = await this.adoptExistingBeforeCreate(plan, scan.local, scan.scope);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
 
@@ -240,7 +242,11 @@ export class SyncEngine {
     ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, options.scope);
     if (!options.dryRun) await verifyPending(ctx, snapshot);
-    const only = options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined;
+    const only = this.withoutUnreadable(
+      options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined,
+      scan,
+      snapshot.remote,
+    );
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     const commit = options.commit ?? ctx.config.pull.commit;
@@ -282,6 +288,35 @@ export class SyncEngine {
     return { plan, dirty: await uncommittedAmong(this.ctx.repoDir, paths) };
   }
 
+  /**
+   * Entities with a file that could not be read are left out of the plan on both sides: a parse error must
+   * never look like a deletion (a DELETE sent, or the file "restored" over the person's broken edit).
+   */
+  private withoutUnreadable(
+    only: Set<EntityKey> | undefined,
+    scan: LocalScan,
+    remote?: Map<EntityKey, RemoteEntity>,
+  ): Set<EntityKey> | undefined {
+    const unreadable = new Set<EntityKey>();
+    for (const error of scan.errors) {
+      if (!error.file) continue;
+      try {
+        unreadable.add(entityKey(locateFile(error.file, this.ctx.config).ref));
+      } catch {
+        // a file outside the content model belongs to no entity
+      }
+    }
+    if (unreadable.size === 0) return only;
+    const candidates =
+      only ??
+      new Set([
+        ...scan.local.keys(),
+        ...(remote?.keys() ?? []),
+        ...Object.keys(this.ctx.store.manifest.entities),
+      ]);
+    return new Set([...candidates].filter((key) => !unreadable.has(key)));
+  }
+
   private keysInScope(
     local: Map<EntityKey, LocalEntity>,
     snapshot: RemoteSnapshot,
@@ -316,13 +351,8 @@ export class SyncEngine {
     ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest);
     if (!options.dryRun) await verifyPending(ctx, snapshot);
-    // Entities whose file could not be read are left alone: a parse error must not look like a deletion.
-    const unreadable = new Set(report.errors.map((e) => e.file).filter((f): f is string => Boolean(f)));
-    const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', undefined, snapshot));
-    plan.operations = plan.operations.filter((op) => {
-      const p = 'path' in op ? op.path : undefined;
-      return !(p && unreadable.has(p));
-    });
+    const only = this.withoutUnreadable(undefined, scan, snapshot.remote);
+    const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     const commit = options.commit ?? ctx.config.pull.commit;
     const guard = await this.guardGit(plan, report, commit);

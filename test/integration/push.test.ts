@@ -218,4 +218,31 @@ describe('push against the emulator', () => {
     const writes = writesIn(fx.emulator);
     expect(writes.map((w) => w.method)).toEqual(['PATCH']);
   });
+  it('never mistakes an existing file that fails to parse for a deletion, nor overwrites it', async () => {
+    await initialPush();
+    const broken = '{ "slug": "ada-lovelace", "name": "Ada", ';
+    await fx.write(MEMBER, broken);
+    const reader = await fx.open();
+    const [ada] = await reader.cms.listItems('team_members', { filters: { slug: 'ada-lovelace' } });
+    await reader.done();
+    fx.emulator.editItem('team_members', ada!.id, { role: 'Changed in the dashboard' });
+    await fx.emulator.settle();
+    fx.emulator.clearLog();
+    for (const run of ['push', 'pull', 'reconcile'] as const) {
+      const s = await fx.open({ config: { maxDeletePercent: 100 } });
+      const { report } =
+        run === 'push'
+          ? await s.engine.push({})
+          : run === 'pull'
+            ? await s.engine.pull({})
+            : await s.engine.reconcile({ verifyWaitMs: 1_000 });
+      await s.done();
+      expect(
+        report.errors.map((e) => e.file),
+        run,
+      ).toContain(MEMBER);
+      expect(writesIn(fx.emulator), run).toEqual([]);
+      expect(await fx.read(MEMBER), run).toBe(broken);
+    }
+  });
 });
