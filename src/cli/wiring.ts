@@ -127,13 +127,15 @@ export async function openSession(
   const config = await loadProjectConfig(options, logger);
   const repoDir = repoDirOf(options);
   const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall);
-  const store = await ManifestStore.open(repoDir, configDigest(config), { waitMs: opts.lockWaitMs ?? 0 });
+  const digest = configDigest(config);
+  const store = await ManifestStore.open(repoDir, digest, { waitMs: opts.lockWaitMs ?? 0 });
   const engine = new SyncEngine({
     repoDir,
     config,
     cms,
     store,
     logger,
+    configDigest: digest,
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onWillWrite ? { onWillWrite: opts.onWillWrite } : {}),
   });

@@ -17,6 +17,8 @@ export interface SyncContext {
   signal?: AbortSignal;
   /** Where a run is (the CLI draws it on a TTY); `done`/`total` count operations while applying. */
   onProgress?: (progress: SyncProgress) => void;
+  /** Digest of the content model now; when the manifest was written under another one, a push becomes a full reconcile. */
+  configDigest?: string;
 }
 
 /** One step of a run, for a progress line. */

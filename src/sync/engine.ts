@@ -115,6 +115,11 @@ export class SyncEngine {
   /** Push local changes: the whole tree, some paths, or what a commit changed (the caller passes its paths). */
   async push(options: PushOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
     const { ctx } = this;
+    if (!options.dryRun && this.modelChanged()) {
+      // Digests made under another content model may no longer mean the same values (STYLE.md principle 4).
+      ctx.logger.info('the content model in the config changed since the last run: running a full reconcile');
+      return this.reconcile({ verifyWaitMs: options.verifyWaitMs ?? 0 });
+    }
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'push', options.dryRun ?? false, nowOf(ctx));
     ctx.onProgress?.({ phase: 'scan' });
@@ -340,6 +345,11 @@ export class SyncEngine {
     return keys;
   }
 
+  private modelChanged(): boolean {
+    const current = this.ctx.configDigest;
+    return current !== undefined && this.ctx.store.manifest.configDigest !== current;
+  }
+
   /** push + pull + verify pending in one three-way pass, then a report. */
   async reconcile(options: ReconcileOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
     const { ctx } = this;
@@ -363,6 +373,7 @@ export class SyncEngine {
       report,
     });
     await this.waitForPending(options.verifyWaitMs ?? 10_000);
+    if (ctx.configDigest) ctx.store.manifest.configDigest = ctx.configDigest;
     const now = nowOf(ctx).toISOString();
     ctx.store.manifest.lastPull = now;
     if (plan.operations.some((op) => op.cost > 0)) ctx.store.manifest.lastPush = now;

@@ -30,7 +30,7 @@ export interface Fixture {
   configInput: ConfigInput;
   emulator: EmulatorHandle;
   /** A fresh engine over a fresh client and store (like a new process); close it with `done()`. */
-  open(overrides?: { config?: Partial<ConfigInput> }): Promise<Opened>;
+  open(overrides?: { config?: Partial<ConfigInput>; configDigest?: string }): Promise<Opened>;
   write(rel: string, text: string): Promise<void>;
   read(rel: string): Promise<string>;
   commitAll(message: string): Promise<string>;
@@ -92,7 +92,9 @@ export async function makeFixture(
   await git(repoDir, 'commit', '-q', '-m', 'initial content');
   const emulator = await startTestEmulator({ config, ...options.emulator });
 
-  const open = async (overrides: { config?: Partial<ConfigInput> } = {}): Promise<Opened> => {
+  const open = async (
+    overrides: { config?: Partial<ConfigInput>; configDigest?: string } = {},
+  ): Promise<Opened> => {
     let cfg = config;
     if (overrides.config) {
       const again = parseConfig({ ...configInput, ...overrides.config });
@@ -110,7 +112,14 @@ export async function makeFixture(
       retryBaseMs: 20,
     });
     const store = await ManifestStore.open(repoDir, 'test', { waitMs: 2_000 });
-    const engine = new SyncEngine({ repoDir, config: cfg, cms, store, logger: quietLogger() });
+    const engine = new SyncEngine({
+      repoDir,
+      config: cfg,
+      cms,
+      store,
+      logger: quietLogger(),
+      ...(overrides.configDigest ? { configDigest: overrides.configDigest } : {}),
+    });
     return {
       engine,
       cms,

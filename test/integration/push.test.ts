@@ -245,4 +245,15 @@ describe('push against the emulator', () => {
       expect(await fx.read(MEMBER), run).toBe(broken);
     }
   });
+  it('turns a push into a full reconcile once after the content model changed', async () => {
+    await initialPush();
+    const s = await fx.open({ configDigest: 'model-v2' });
+    const { report } = await s.engine.push({ paths: [MEMBER] });
+    expect(report.mode).toBe('reconcile');
+    expect(s.store.manifest.configDigest).toBe('model-v2');
+    const again = await s.engine.push({ paths: [MEMBER] });
+    await s.done();
+    expect(again.report.mode).toBe('push');
+    expect(again.report.calls).toBe(0);
+  });
 });
