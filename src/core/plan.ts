@@ -445,11 +445,15 @@ class Planner {
     const perLocale: Record<string, Record<string, unknown>> = {};
     const expect: Record<string, FieldDigests> = {};
     const status = main.localNorm.meta.status ?? this.config.defaultStatus;
+    const title = main.localNorm.meta.title ?? (e.ref.kind === 'page' ? e.ref.slug : undefined);
     for (const view of views) {
       const local = view.localNorm!;
       perLocale[view.locale] = { ...local.fields };
       const digests = digestVariant(local, e.model, this.norm);
-      delete digests[TITLE_KEY];
+      // One title is sent for every locale: it becomes base only where the file says the same (so the next
+      // run has nothing to adopt); a locale whose file differs keeps it out and is reported as title-changed.
+      if (e.model.kind !== 'page' || local.meta.title !== title) delete digests[TITLE_KEY];
+      else digests[TITLE_KEY] = digestValue(title);
       if (e.model.kind === 'page') digests[STATUS_KEY] = digestValue(status);
       expect[view.locale] = digests;
     }

@@ -49,6 +49,8 @@ describe('push against the emulator', () => {
     const { report, plan } = await s.engine.push({});
     await s.done();
     expect(plan.totalCalls).toBe(0);
+    // Not even a free adopt: the creates' read-backs left a complete base (titles included).
+    expect(plan.operations).toEqual([]);
     expect(report.calls).toBe(0);
     expect(fx.emulator.requestLog()).toEqual([]);
   });
