@@ -118,6 +118,10 @@ class Emulator {
     this.jobs = new WriteJobs({
       applyDelayMs: options.applyDelayMs ?? 0,
       failAfterAcceptRate: () => this.faults.current.failAfterAcceptRate,
+      webhookFaults: () => ({
+        dropRate: this.faults.current.webhookDropRate,
+        duplicateRate: this.faults.current.webhookDuplicateRate,
+      }),
       targets: () => this.webhooks,
     });
     this.routes = this.buildRoutes();

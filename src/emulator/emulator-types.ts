@@ -16,6 +16,10 @@ export interface EmulatorFaults {
   burst429: number;
   /** Value of Retry-After for 429s. */
   retryAfterSeconds: number;
+  /** Share of webhook deliveries never sent (Butter tries once and only logs a failure, butter-api.md §4). */
+  webhookDropRate: number;
+  /** Share of webhook deliveries sent twice (the docs warn duplicates happen, §4). */
+  webhookDuplicateRate: number;
 }
 
 /** A dashboard-configured webhook (butter-api.md §4); `events` like ['page.all','collectionitem.all'], default all. */

@@ -10,9 +10,17 @@ export const NO_FAULTS: EmulatorFaults = {
   failAfterAcceptRate: 0,
   burst429: 0,
   retryAfterSeconds: 1,
+  webhookDropRate: 0,
+  webhookDuplicateRate: 0,
 };
 
-const RATE_KEYS = ['errorRate', 'resetRate', 'failAfterAcceptRate'] as const;
+const RATE_KEYS = [
+  'errorRate',
+  'resetRate',
+  'failAfterAcceptRate',
+  'webhookDropRate',
+  'webhookDuplicateRate',
+] as const;
 const SERVER_ERRORS = [500, 502, 503] as const;
 
 /** Merge a partial fault set into the current one; rates are clamped to 0..1, counts to >= 0. */

@@ -18,6 +18,8 @@ export interface WriteJobsOptions {
   applyDelayMs: number;
   failAfterAcceptRate: () => number;
   targets: () => WebhookTarget[];
+  /** Delivery faults: share of deliveries dropped, share sent twice. */
+  webhookFaults?: () => { dropRate: number; duplicateRate: number };
 }
 
 const WEBHOOK_TIMEOUT_MS = 5_000;
@@ -91,8 +93,13 @@ export class WriteJobs {
       .flatMap((target) =>
         events.filter((e) => isSubscribed(target, e.event)).map((event) => ({ target, event })),
       );
+    const faults = this.options.webhookFaults?.() ?? { dropRate: 0, duplicateRate: 0 };
     for (const { target, event } of sends) {
-      this.deliveries = this.deliveries.then(() => postWebhook(target, event));
+      if (Math.random() < faults.dropRate) continue;
+      const copies = Math.random() < faults.duplicateRate ? 2 : 1;
+      for (let i = 0; i < copies; i += 1) {
+        this.deliveries = this.deliveries.then(() => postWebhook(target, event));
+      }
     }
     return this.deliveries;
   }

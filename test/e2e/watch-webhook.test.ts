@@ -206,3 +206,29 @@ describe('watch: the pull side', () => {
     expect(await git(fx.repoDir, 'status', '--porcelain')).toBe('');
   });
 });
+
+describe('watch: polling as the fallback for lost webhooks', () => {
+  it('brings a dashboard edit in by polling when every webhook delivery is dropped', async () => {
+    const fx = await makeFixture({ config: { pull: { intervalSeconds: 1, commit: true } } });
+    let watch: Watch | undefined;
+    try {
+      const s = await fx.open();
+      await s.engine.push({ verifyWaitMs: 5_000 });
+      const adaId = s.store.manifest.entities['item:team_members:ada-lovelace']!.remoteId!;
+      await s.done();
+      watch = await startWatch(fx);
+      fx.emulator.setWebhooks([{ url: `${watch.url}/webhooks/butter`, headers: { [HEADER]: SECRET } }]);
+      fx.emulator.setFaults({ webhookDropRate: 1 });
+      fx.emulator.editItem('team_members', adaId, { role: 'Arrived by polling' });
+      await waitUntil('the polled role in the file', async () =>
+        (await fx.read(MEMBER)).includes('Arrived by polling'),
+      );
+      await waitUntil('the pull commit', async () =>
+        (await git(fx.repoDir, 'log', '-1', '--format=%B')).includes('Butter-Sync: pull'),
+      );
+    } finally {
+      if (watch) expect(await watch.stop()).toBe(143);
+      await fx.cleanup();
+    }
+  });
+});

@@ -286,6 +286,33 @@ describe('webhooks', () => {
     }
   });
 
+  it("drops or duplicates deliveries on demand, so the daemon's fallbacks can be exercised", async () => {
+    let count = 0;
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        count += 1;
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    try {
+      em.setWebhooks([{ url }]);
+      em.setFaults({ webhookDuplicateRate: 1 });
+      await createTag('twice', 'published');
+      await em.settle();
+      expect(count).toBe(2);
+      em.setFaults({ webhookDuplicateRate: 0, webhookDropRate: 1 });
+      await createTag('never', 'published');
+      await em.settle();
+      expect(count).toBe(2);
+      expect((await call('/v2/content/tags/')).json.meta.count).toBe(2);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+
   it('survives an unreachable webhook target', async () => {
     em.setWebhooks([{ url: 'http://127.0.0.1:9/unreachable' }]);
     await createTag('x', 'published');
