@@ -232,3 +232,33 @@ describe('watch: polling as the fallback for lost webhooks', () => {
     }
   });
 });
+
+describe('watch: the monthly call budget', () => {
+  it("stops polling once the month's calls reach monthlyCallBudget", async () => {
+    const fx = await makeFixture({ config: { pull: { intervalSeconds: 1, commit: true } } });
+    let watch: Watch | undefined;
+    try {
+      const s = await fx.open();
+      await s.engine.push({ verifyWaitMs: 5_000 });
+      const adaId = s.store.manifest.entities['item:team_members:ada-lovelace']!.remoteId!;
+      await s.done();
+      // The start-up sync alone spends more than this budget.
+      const config = JSON.parse(await fx.read('sync.config.json')) as Record<string, Record<string, unknown>>;
+      config.rate = { ...config.rate, monthlyCallBudget: 5 };
+      await fx.write('sync.config.json', `${JSON.stringify(config, null, 2)}\n`);
+      watch = await startWatch(fx);
+      fx.emulator.clearLog();
+      fx.emulator.editItem('team_members', adaId, { role: 'Not polled' });
+      await waitUntil('the budget warning', () =>
+        watch?.output().includes('monthly call budget reached') ? true : undefined,
+      );
+      // Two more poll ticks pass: still no read, and the file keeps its value.
+      await new Promise((r) => setTimeout(r, 2_200));
+      expect(fx.emulator.requestLog()).toEqual([]);
+      expect(await fx.read(MEMBER)).not.toContain('Not polled');
+    } finally {
+      if (watch) expect(await watch.stop()).toBe(143);
+      await fx.cleanup();
+    }
+  });
+});
