@@ -2,14 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, exitCodeFor, isSyncError } from '../core/errors.js';
-import { makeRedactor } from '../log.js';
 import { runEmulator } from './commands/emulator.js';
 import { runHookInstall, runHookPostCommit, runHookUninstall } from './commands/hook.js';
 import { runInit } from './commands/init.js';
 import { runStatus } from './commands/status.js';
 import { runPull, runPush, runReconcile, runResolve } from './commands/sync-commands.js';
 import { runWatch } from './commands/watch.js';
-import { type GlobalOptions, readSecrets } from './wiring.js';
+import { scrubSecrets } from './output.js';
+import type { GlobalOptions } from './wiring.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -45,14 +45,12 @@ function installSignals(): { signal: AbortSignal; exitCodeIfStopped: () => numbe
 function reportError(error: unknown, json: boolean): number {
   const code = exitCodeFor(error);
   // Errors bypass the logger, so they get the same scrubbing: no token ever reaches a terminal or CI log.
-  const secrets = readSecrets();
-  const scrub = makeRedactor([secrets.readToken, secrets.writeToken, secrets.webhookSecret]);
   if (isSyncError(error)) {
-    if (json) process.stdout.write(scrub(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`));
-    process.stderr.write(scrub(`butter-sync: ${error.describe()}\n  hint: ${error.hint}\n`));
+    if (json) process.stdout.write(scrubSecrets(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`));
+    process.stderr.write(scrubSecrets(`butter-sync: ${error.describe()}\n  hint: ${error.hint}\n`));
   } else {
     process.stderr.write(
-      scrub(`butter-sync: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`),
+      scrubSecrets(`butter-sync: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`),
     );
   }
   return code;

@@ -1,10 +1,18 @@
 import type { Operation, SyncPlan } from '../core/types.js';
+import { makeRedactor } from '../log.js';
 import type { SyncProgress } from '../sync/context.js';
 import type { SyncReport } from '../sync/report.js';
+import { readSecrets } from './wiring.js';
+
+/** Reports carry server error texts, and a proxy's error page may echo a URL: scrub secrets from stdout too. */
+export function scrubSecrets(text: string): string {
+  const secrets = readSecrets();
+  return makeRedactor([secrets.readToken, secrets.writeToken, secrets.webhookSecret])(text);
+}
 
 /** Text for people (tables) or `--json` for machines; both go to stdout, logs go to stderr. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(scrubSecrets(`${JSON.stringify(value, null, 2)}\n`));
 }
 
 function pad(text: string, width: number): string {
@@ -64,6 +72,10 @@ export function renderPlan(plan: SyncPlan): string {
 }
 
 export function renderReport(report: SyncReport): string {
+  return scrubSecrets(renderReportText(report));
+}
+
+function renderReportText(report: SyncReport): string {
   const lines: string[] = [];
   const sent = report.operations.filter((o) => o.status === 'sent').length;
   const written = report.operations.filter((o) => o.status === 'written' || o.status === 'deleted').length;

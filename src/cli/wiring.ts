@@ -119,7 +119,6 @@ export async function openSession(
     needsWrite: boolean;
     lockWaitMs?: number;
     signal?: AbortSignal;
-    onWillWrite?: (paths: string[]) => void;
     onCall?: (event: CallEvent) => void;
   },
 ): Promise<Session> {
@@ -137,7 +136,6 @@ export async function openSession(
     logger,
     configDigest: digest,
     ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.onWillWrite ? { onWillWrite: opts.onWillWrite } : {}),
   });
   return {
     config,

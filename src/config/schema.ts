@@ -182,7 +182,6 @@ export const configSchema = z.strictObject({
         .describe('Poll interval in watch mode; 0 turns polling off.'),
       commit: z.boolean().default(true),
       push: z.boolean().default(false).describe('git push pull commits to the remote.'),
-      preview: z.boolean().default(true).describe('Read drafts too (preview=1).'),
       remote: z.string().default('origin'),
       branch: z
         .string()
@@ -197,7 +196,6 @@ export const configSchema = z.strictObject({
       intervalSeconds: 300,
       commit: true,
       push: false,
-      preview: true,
       remote: 'origin',
       fetchIntervalSeconds: 60,
       author: { name: 'butter-sync', email: 'butter-sync@localhost' },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CreateItemBody, CreatePageBody, UpdateItemBody, UpdatePageBody } from '../cms/port.js';
 import { editContentFile, readContentFile, renderContentFile } from '../content/index.js';
@@ -129,15 +129,29 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
         op.kind === 'write-file'
           ? await writeEntityFile(ctx, op, input.remote)
           : await deleteEntityFile(ctx, op);
-      if (written) changedFiles.push(op.path);
-      record({
-        kind: op.kind,
-        entity: op.entity,
-        path: op.path,
-        locale: op.locale,
-        fields: op.kind === 'write-file' ? Object.keys(op.set) : undefined,
-        status: op.kind === 'write-file' ? (written ? 'written' : 'skipped') : 'deleted',
-      });
+      if (written === CHANGED_MEANWHILE) {
+        const message =
+          'the file changed while the pull ran; it was left as it is and the next run merges it';
+        report.notices.push({ entity: op.entity, path: op.path, reason: 'changed-meanwhile', message });
+        record({
+          kind: op.kind,
+          entity: op.entity,
+          path: op.path,
+          locale: op.locale,
+          status: 'skipped',
+          message,
+        });
+      } else {
+        if (written) changedFiles.push(op.path);
+        record({
+          kind: op.kind,
+          entity: op.entity,
+          path: op.path,
+          locale: op.locale,
+          fields: op.kind === 'write-file' ? Object.keys(op.set) : undefined,
+          status: op.kind === 'write-file' ? (written ? 'written' : 'skipped') : 'deleted',
+        });
+      }
     } catch (error) {
       const err = isSyncError(error)
         ? error
@@ -371,9 +385,11 @@ async function sendWrite(
     // A request that died in flight (network, timeout, 5xx) may still have been accepted: keep it pending,
     // so a create is looked up before anything is ever re-sent (butter-api.md §5). A definite refusal
     // (4xx) changed nothing: drop the intent, so the next run sends it again instead of waiting it out.
+    // Once the 202 came back (state `sent`), a later failure (e.g. of the id lookup) leaves the write pending.
+    const accepted = pending.state === 'sent';
     const mayHaveLanded =
-      isSyncError(error) && ['CMS_NETWORK', 'CMS_TIMEOUT', 'CMS_SERVER'].includes(error.code);
-    if (mayHaveLanded) markSent(manifest, pending.id, nowOf(ctx).toISOString());
+      accepted || (isSyncError(error) && ['CMS_NETWORK', 'CMS_TIMEOUT', 'CMS_SERVER'].includes(error.code));
+    if (mayHaveLanded && !accepted) markSent(manifest, pending.id, nowOf(ctx).toISOString());
     else manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
     await ctx.store.save();
     throw error;
@@ -490,9 +506,9 @@ async function writeEntityFile(
   ctx: SyncContext,
   op: Extract<Operation, { kind: 'write-file' }>,
   remote: Map<EntityKey, RemoteEntity> | undefined,
-): Promise<boolean> {
+): Promise<boolean | typeof CHANGED_MEANWHILE> {
   const { config } = ctx;
-  const abs = resolveInside(ctx, op.path);
+  const abs = await resolveInside(ctx, op.path);
   const isPage = parseEntityKey(op.entity).kind === 'page';
   const set: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(op.set)) {
@@ -510,18 +526,14 @@ async function writeEntityFile(
       else fields[key] = value;
     }
     next = renderContentFile(op.path, { fields, meta }, config);
+    if ((await readCurrent(abs)) !== undefined) return CHANGED_MEANWHILE; // someone created it since the scan
   } else {
-    let current: string;
-    try {
-      current = await readFile(abs, 'utf8');
-    } catch (error) {
-      throw new SyncError('CONTENT_PATH', `cannot read the file to update it: ${(error as Error).message}`, {
-        file: op.path,
-      });
-    }
+    const current = await readCurrent(abs);
+    if (current === undefined) return CHANGED_MEANWHILE; // removed since the scan
+    const keys = Object.keys(op.set).map((k) => fileKeyToDigestKey(k, config, isPage));
+    if (!stillAtBase(ctx, op, current, keys)) return CHANGED_MEANWHILE;
     next = editContentFile(op.path, current, set, config);
   }
-  ctx.onWillWrite?.([op.path]);
   const written = await writeFileAtomic(abs, next);
 
   // The base moves to what the file now says for the fields written (echo suppression: a pulled change is not pushed back).
@@ -556,9 +568,10 @@ async function writeEntityFile(
 async function deleteEntityFile(
   ctx: SyncContext,
   op: Extract<Operation, { kind: 'delete-file' }>,
-): Promise<boolean> {
-  const abs = resolveInside(ctx, op.path);
-  ctx.onWillWrite?.([op.path]);
+): Promise<boolean | typeof CHANGED_MEANWHILE> {
+  const abs = await resolveInside(ctx, op.path);
+  const current = await readCurrent(abs);
+  if (current !== undefined && !stillAtBase(ctx, op, current)) return CHANGED_MEANWHILE;
   await rm(abs, { force: true });
   const manifest = ctx.store.manifest;
   const entity = manifest.entities[op.entity];
@@ -571,11 +584,59 @@ async function deleteEntityFile(
 }
 
 /** Last line of defence: nothing is ever written outside the content folder, whatever the remote sent. */
-function resolveInside(ctx: SyncContext, relPath: string): string {
+async function resolveInside(ctx: SyncContext, relPath: string): Promise<string> {
   const root = path.resolve(ctx.repoDir, ctx.config.contentDir);
   const abs = path.resolve(ctx.repoDir, relPath);
-  if (!abs.startsWith(root + path.sep)) {
-    throw new SyncError('CONTENT_PATH', 'refusing to write outside the content folder', { file: relPath });
-  }
+  const refuse = () =>
+    new SyncError('CONTENT_PATH', 'refusing to write outside the content folder', { file: relPath });
+  if (!abs.startsWith(root + path.sep)) throw refuse();
+  // A symlinked folder inside the content dir could still lead outside it: compare real paths too.
+  const realRoot = await realpathOfNearest(root);
+  const realDir = await realpathOfNearest(path.dirname(abs));
+  if (realDir !== realRoot && !realDir.startsWith(realRoot + path.sep)) throw refuse();
   return abs;
+}
+
+/** The real path of `p`, resolving symlinks in the part that exists (folders may not be created yet). */
+async function realpathOfNearest(p: string): Promise<string> {
+  try {
+    return await realpath(p);
+  } catch (error) {
+    const parent = path.dirname(p);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === p) throw error;
+    return path.join(await realpathOfNearest(parent), path.basename(p));
+  }
+}
+
+/** Returned instead of writing when the file no longer holds what the plan was made from. */
+const CHANGED_MEANWHILE = 'changed-meanwhile' as const;
+
+async function readCurrent(abs: string): Promise<string | undefined> {
+  try {
+    return await readFile(abs, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The plan was made from a scan taken before the CMS was read (seconds earlier): a writer may have saved
+ * the file since. Only when the keys about to change still hold their base values is it safe to write.
+ */
+function stillAtBase(
+  ctx: SyncContext,
+  op: { entity: EntityKey; locale: string; path: string },
+  current: string,
+  keys?: string[],
+): boolean {
+  const base = ctx.store.manifest.entities[op.entity]?.locales[op.locale]?.base ?? {};
+  let digests: FieldDigests;
+  try {
+    const { location, variant } = readContentFile(op.path, Buffer.from(current, 'utf8'), ctx.config);
+    digests = digestVariant(variant, modelFor(location.ref, ctx.config), { media: ctx.store.manifest.media });
+  } catch {
+    return false; // mid-save or broken: not ours to overwrite
+  }
+  return (keys ?? Object.keys(base)).every((key) => base[key] === undefined || digests[key] === base[key]);
 }

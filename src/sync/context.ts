@@ -11,8 +11,6 @@ export interface SyncContext {
   store: ManifestStore;
   logger: Logger;
   now?: () => Date;
-  /** Called with repo-relative paths just before the engine writes them (the watcher ignores its own writes). */
-  onWillWrite?: (paths: string[]) => void;
   /** Set when a stop was requested: the engine finishes the current operation and returns. */
   signal?: AbortSignal;
   /** Where a run is (the CLI draws it on a TTY); `done`/`total` count operations while applying. */

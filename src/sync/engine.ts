@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { editContentFile, locateFile, pathForEntity } from '../content/index.js';
+import { fromApiFields } from '../core/api-fields.js';
 import { digestVariant } from '../core/digest.js';
 import { SyncError } from '../core/errors.js';
 import { modelFor } from '../core/model.js';
 import { planSync } from '../core/plan.js';
+import { orderOperations } from '../core/plan-order.js';
 import {
   type EntityKey,
   type EntityRef,
@@ -21,6 +23,7 @@ import { nowOf, type SyncContext, sleep } from './context.js';
 import { type LocalScan, scanLocal } from './local-scan.js';
 import {
   fetchRemoteSnapshot,
+  isEmptyVariant,
   makeIdLookup,
   type RemoteSnapshot,
   type SnapshotScope,
@@ -130,39 +133,49 @@ export class SyncEngine {
     let plan = planSync(
       this.planInput(scan.local, undefined, 'push', this.withoutUnreadable(scan.scope, scan)),
     );
-    if (!options.dryRun) plan = await this.adoptExistingBeforeCreate(plan, scan.local, scan.scope);
+    if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
 
     await applyPlan(ctx, { plan, local: scan.local, report });
     await this.waitForPending(options.verifyWaitMs ?? 0);
-    await ctx.store.save();
     if (plan.operations.some((op) => op.cost > 0)) ctx.store.manifest.lastPush = nowOf(ctx).toISOString();
+    await ctx.store.save();
     return { report: this.finish(report, callsBefore), plan };
   }
 
   /**
-   * Before any create the remote is searched by slug / keyField (DESIGN.md §3), so an entity that
-   * already exists is merged through the no-base rules instead of duplicated.
+   * Push runs plan without reading the CMS, which is right for a PATCH of the changed fields but not for:
+   * - a create: the remote is searched by slug / keyField first (DESIGN.md §3), so an entity that already
+   *   exists is merged through the no-base rules instead of duplicated;
+   * - a PUT: it replaces every field, so the item is read first and re-planned, keeping fields an editor
+   *   changed meanwhile (or recording a conflict) instead of reverting them.
    */
-  private async adoptExistingBeforeCreate(
+  private async mergeWithRemoteWhereNeeded(
     plan: SyncPlan,
     local: Map<EntityKey, LocalEntity>,
-    scope: Set<EntityKey> | undefined,
   ): Promise<SyncPlan> {
     const { ctx } = this;
-    const found = new Map<EntityKey, RemoteEntity>();
+    const created = new Map<EntityKey, RemoteEntity>();
+    const replaced = new Map<EntityKey, RemoteEntity>();
     for (const op of plan.operations) {
-      if (op.kind !== 'create-page' && op.kind !== 'create-item') continue;
-      if (ctx.store.manifest.pending.some((p) => p.entity === op.entity)) continue;
+      const isCreate = op.kind === 'create-page' || op.kind === 'create-item';
+      if (!isCreate && op.kind !== 'put-item') continue;
+      if (isCreate && ctx.store.manifest.pending.some((p) => p.entity === op.entity)) continue;
       const remote = await this.readRemoteEntity(parseEntityKey(op.entity));
-      if (remote) found.set(op.entity, remote);
+      if (remote) (isCreate ? created : replaced).set(op.entity, remote);
     }
-    if (found.size === 0) return plan;
-    const only = new Set(found.keys());
-    const merged = planSync({ ...this.planInput(local, found, 'both', only) });
-    const kept = plan.operations.filter((op) => !only.has(op.entity));
-    const operations = [...kept, ...merged.operations];
-    void scope;
+    if (created.size + replaced.size === 0) return plan;
+    const merged = [
+      ...(created.size
+        ? planSync(this.planInput(local, created, 'both', new Set(created.keys()))).operations
+        : []),
+      ...(replaced.size
+        ? planSync(this.planInput(local, replaced, 'push', new Set(replaced.keys()))).operations
+        : []),
+    ];
+    const kept = plan.operations.filter((op) => !created.has(op.entity) && !replaced.has(op.entity));
+    // Re-ordered as one plan: a kept operation may reference an entity the merge adopted.
+    const operations = orderOperations([...kept, ...merged]);
     return { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };
   }
 
@@ -170,7 +183,6 @@ export class SyncEngine {
   private async readRemoteEntity(ref: EntityRef): Promise<RemoteEntity | undefined> {
     const { cms, config, store } = this.ctx;
     const ids = makeIdLookup(store.manifest);
-    const { fromApiFields } = await import('../core/api-fields.js');
     const model = modelFor(ref, config);
     const ctxMedia = { media: store.manifest.media };
     const key = entityKey(ref);
@@ -206,12 +218,8 @@ export class SyncEngine {
       for (const locale of config.locales.all) {
         if (locale === config.locales.default) continue;
         const other = await cms.getItem(ref.collection, item.id, { preview: true, locale, levels: 1 });
-        if (
-          other &&
-          Object.values(other.fields).some(
-            (v) => v !== '' && v !== null && !(Array.isArray(v) && v.length === 0),
-          )
-        ) {
+        // A locale never written reads back blank (items carry no locale marker, butter-api.md §2.2).
+        if (other && !isEmptyVariant(other.fields, ref, config)) {
           entity.locales[locale] = {
             fields: fromApiFields(other.fields, model, ids, config, ctxMedia),
             meta: {},
@@ -246,7 +254,8 @@ export class SyncEngine {
     report.errors.push(...scan.errors.map(toFileProblem));
     ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, options.scope);
-    if (!options.dryRun) await verifyPending(ctx, snapshot);
+    // A webhook's one-entity snapshot says nothing about other pending writes: only full pulls verify.
+    if (!options.dryRun && !options.scope) await verifyPending(ctx, snapshot);
     const only = this.withoutUnreadable(
       options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined,
       scan,

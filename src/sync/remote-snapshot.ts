@@ -23,7 +23,7 @@ export interface RemoteSnapshot {
 }
 
 /** Items carry no locale marker (butter-api.md §2.2): a locale whose every field is empty was never written. */
-function isEmptyVariant(fields: Record<string, unknown>, ref: EntityRef, config: SyncConfig): boolean {
+export function isEmptyVariant(fields: Record<string, unknown>, ref: EntityRef, config: SyncConfig): boolean {
   const model = modelFor(ref, config);
   return Object.entries(model.fields).every(([name, spec]) => {
     const value = normalizeField(spec, fields[name], { media: {} });
@@ -78,7 +78,9 @@ export async function fetchRemoteSnapshot(
   const before = cms.stats().total;
   const remote = new Map<EntityKey, RemoteEntity>();
   const itemKeys = new Map<string, Map<number, string>>();
-  const preview = config.pull.preview;
+  // Always with drafts (butter-api.md §7): without preview=1 a draft would look deleted, and read-backs
+  // of writes (which default to draft) would never match.
+  const preview = true;
   const locales = config.locales.all;
   const collections = scope.collections ?? Object.keys(config.collections);
 

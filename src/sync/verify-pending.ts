@@ -77,7 +77,18 @@ export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot)
           break;
         }
         const sentMedia = write.media?.[locale];
-        if (sentMedia) learnRecord(model.fields, sentMedia, variant.fields, manifest.media);
+        if (sentMedia) {
+          // Learn CDN → source only for fields the remote has moved on from the base: an old, unmapped CDN URL
+          // still in place means the write has not landed, and must not be mistaken for its re-hosted copy.
+          const base = entity?.locales[locale]?.base ?? {};
+          const before = digestVariant(variant, model, { media: manifest.media });
+          const moved = Object.fromEntries(
+            Object.entries(sentMedia).filter(
+              ([field]) => base[field] === undefined || before[field] !== base[field],
+            ),
+          );
+          learnRecord(model.fields, moved, variant.fields, manifest.media);
+        }
         const actual = digestVariant(variant, model, { media: manifest.media });
         for (const [field, digest] of Object.entries(expected)) {
           // Older ButterCMS payloads carry no page status (butter-api.md §2.1): tolerate its absence.

@@ -278,7 +278,7 @@ describe('convergence under random interleaved edits', () => {
       withContent: false,
       config: {
         maxDeletePercent: 100,
-        pull: { intervalSeconds: 300, commit: false, push: false, preview: true },
+        pull: { intervalSeconds: 300, commit: false, push: false },
         verify: { deadlineSeconds: 5 },
         rate: { requestsPerSecond: 1_000, concurrency: 4, timeoutMs: 5_000, maxRetries: 2 },
       },

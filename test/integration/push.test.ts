@@ -1,6 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyPlan } from '../../src/sync/apply-plan.js';
+import type { SyncReport } from '../../src/sync/report.js';
 import { type Fixture, makeFixture, writesIn } from '../helpers/sync-fixture.js';
 
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
@@ -257,5 +260,77 @@ describe('push against the emulator', () => {
     await s.done();
     expect(again.report.mode).toBe('push');
     expect(again.report.calls).toBe(0);
+  });
+  it('a PUT from a push keeps a field an editor changed meanwhile instead of reverting it', async () => {
+    await initialPush();
+    const reader = await fx.open();
+    const [ada] = await reader.cms.listItems('team_members', { filters: { slug: 'ada-lovelace' } });
+    await reader.done();
+    fx.emulator.editItem('team_members', ada!.id, { name: 'Ada King, Countess of Lovelace' });
+    const data = JSON.parse(await fx.read(MEMBER)) as Record<string, unknown>;
+    delete data.photo;
+    await fx.write(MEMBER, `${JSON.stringify(data, null, 2)}\n`);
+    fx.emulator.clearLog();
+    const s = await fx.open();
+    const { report } = await s.engine.push({ paths: [MEMBER], verifyWaitMs: 5_000 });
+    const [after] = await s.cms.listItems('team_members', {
+      preview: true,
+      filters: { slug: 'ada-lovelace' },
+    });
+    await s.done();
+    expect(report.conflicts).toEqual([]);
+    const put = writesIn(fx.emulator).find((w) => w.method === 'PUT');
+    expect(wireBody(put!).fields).toMatchObject({ name: 'Ada King, Countess of Lovelace', photo: '' });
+    expect(after?.fields.name).toBe('Ada King, Countess of Lovelace');
+    expect(after?.fields.photo).toBe('');
+  });
+  it('a pull never writes over a save made after its plan was made', async () => {
+    await initialPush();
+    const s = await fx.open();
+    const [ada] = await s.cms.listItems('team_members', { filters: { slug: 'ada-lovelace' } });
+    fx.emulator.editItem('team_members', ada!.id, { role: 'From the dashboard' });
+    const { plan } = await s.engine.pull({ dryRun: true });
+    expect(plan.operations.some((op) => op.kind === 'write-file' && op.path === MEMBER)).toBe(true);
+    // The writer saves between the scan and the write.
+    const saved = (await fx.read(MEMBER)).replace('"Head of Content"', '"Saved by the writer"');
+    await fx.write(MEMBER, saved);
+    const report: SyncReport = {
+      mode: 'pull',
+      dryRun: false,
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      calls: 0,
+      operations: [],
+      conflicts: [],
+      failures: [],
+      pending: 0,
+      notices: [],
+      errors: [],
+      rateLimited: false,
+    };
+    const { changedFiles } = await applyPlan(s.engine.ctx, { plan, local: new Map(), report });
+    await s.done();
+    expect(changedFiles).not.toContain(MEMBER);
+    expect(await fx.read(MEMBER)).toBe(saved);
+    expect(report.notices.map((n) => n.reason)).toContain('changed-meanwhile');
+  });
+  it('never writes through a symlinked folder that leads outside the content dir', async () => {
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-outside-'));
+    try {
+      await rm(path.join(fx.repoDir, 'content-example/collections/tags'), { recursive: true });
+      await symlink(outside, path.join(fx.repoDir, 'content-example/collections/tags'));
+      fx.emulator.seedItem({
+        collection: 'tags',
+        status: 'published',
+        fields: { slug: 'escape', name: 'E', color: '#000' },
+      });
+      const s = await fx.open({ config: { initialSource: 'cms' } });
+      const { report } = await s.engine.pull({ commit: false });
+      await s.done();
+      expect(await readdir(outside)).toEqual([]);
+      expect(report.errors.find((e) => e.file?.endsWith('tags/escape.json'))?.code).toBe('CONTENT_PATH');
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 });

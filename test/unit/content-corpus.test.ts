@@ -37,7 +37,6 @@ function baseConfig(): SyncConfig {
       intervalSeconds: 300,
       commit: true,
       push: false,
-      preview: true,
       remote: 'origin',
       fetchIntervalSeconds: 60,
       author: { name: 'b', email: 'b@localhost' },

@@ -46,12 +46,10 @@ export async function runWatch(
     );
   }
   const metrics = createDaemonMetrics();
-  let watcherRef: ReturnType<typeof startFileWatcher> | undefined;
   let queueDepth = (): number => 0;
   const session = await openSession(options, {
     needsWrite: true,
     signal,
-    onWillWrite: (paths) => watcherRef?.suppress(paths, 3_000),
     onCall: (event) => {
       metrics.recordCall(event.method, event.status);
       metrics.setQueueDepth(queueDepth());
@@ -98,6 +96,8 @@ export async function runWatch(
   });
   logger.info({ port: server.port }, 'health, metrics and webhook endpoints listening');
 
+  // A file the daemon itself pulled comes back as an event too; its digests equal the base, so the push it
+  // triggers sends nothing. (No time-window suppression: that would swallow a writer's real save.)
   const watcher = startFileWatcher({
     repoDir: session.repoDir,
     contentDir: config.contentDir,
@@ -108,7 +108,6 @@ export async function runWatch(
     },
     onError: (error) => logger.warn(`file watcher: ${error.message}`),
   });
-  watcherRef = watcher;
   await watcher.ready;
 
   const timers: NodeJS.Timeout[] = [];
