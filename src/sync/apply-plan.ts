@@ -3,7 +3,7 @@ import { readFile, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CreateItemBody, CreatePageBody, UpdateItemBody, UpdatePageBody } from '../cms/port.js';
 import { editContentFile, readContentFile, renderContentFile } from '../content/index.js';
-import { toApiFields } from '../core/api-fields.js';
+import { isLocaleNested, toApiBody } from '../core/api-fields.js';
 import { digestVariant } from '../core/digest.js';
 import { isSyncError, SyncError } from '../core/errors.js';
 import { modelFor } from '../core/model.js';
@@ -47,48 +47,6 @@ type WriteOperation = Extract<
   Operation,
   { kind: 'create-page' | 'update-page' | 'create-item' | 'patch-item' | 'put-item' | 'delete-item' }
 >;
-
-/** Split a write body's `fields` into per-locale field maps (flat = one locale; nested = keyed by locale). */
-export function fieldsByLocale(
-  fields: Record<string, unknown>,
-  locale: string | undefined,
-  locales: string[],
-  defaultLocale: string,
-): Record<string, Record<string, unknown>> {
-  const keys = Object.keys(fields);
-  const nested =
-    locale === undefined &&
-    keys.length > 0 &&
-    keys.every(
-      (k) =>
-        locales.includes(k) &&
-        fields[k] !== null &&
-        typeof fields[k] === 'object' &&
-        !Array.isArray(fields[k]),
-    );
-  if (nested) return fields as Record<string, Record<string, unknown>>;
-  return { [locale ?? defaultLocale]: fields };
-}
-
-function mapLocales(
-  byLocale: Record<string, Record<string, unknown>>,
-  fn: (fields: Record<string, unknown>) => Record<string, unknown>,
-): Record<string, Record<string, unknown>> {
-  return Object.fromEntries(Object.entries(byLocale).map(([l, f]) => [l, fn(f)]));
-}
-
-/** Rebuild the body's `fields` in its original shape after translating each locale's map. */
-function reshape(
-  byLocale: Record<string, Record<string, unknown>>,
-  original: Record<string, unknown>,
-  locale: string | undefined,
-  locales: string[],
-  defaultLocale: string,
-): Record<string, unknown> {
-  const nested = fieldsByLocale(original, locale, locales, defaultLocale) === original;
-  if (nested) return byLocale;
-  return Object.values(byLocale)[0] ?? {};
-}
 
 function entityPaths(manifest: Manifest, local: LocalEntity | undefined, key: EntityKey): string | undefined {
   const fromLocal = local ? Object.values(local.locales)[0]?.path : undefined;
@@ -291,41 +249,29 @@ function fieldNames(body: CreatePageBody | UpdatePageBody | CreateItemBody | Upd
   return Object.keys(fields ?? {});
 }
 
-/** Expected digests per locale for the fields a write carries (+ `$status`/`$title` for pages). */
-function expectationsFor(
+/** Media-bearing values a write carries, per locale, so the CDN URLs read back can be mapped to them. */
+function sentMediaOf(
   ctx: SyncContext,
   op: WriteOperation,
   entity: LocalEntity | undefined,
-): { expect: Record<string, FieldDigests>; media: Record<string, Record<string, unknown>> } {
-  const expect: Record<string, FieldDigests> = {};
+): Record<string, Record<string, unknown>> {
   const media: Record<string, Record<string, unknown>> = {};
-  if (!entity || op.kind === 'delete-item') return { expect, media };
+  if (!entity || op.kind === 'delete-item') return media;
   const model = modelFor(entity.ref, ctx.config);
-  const { all: allLocales, default: defaultLocale } = ctx.config.locales;
-  let byLocale: Record<string, Record<string, unknown>>;
-  if (op.kind === 'create-item')
-    byLocale = fieldsByLocale(op.body.fields[0], undefined, allLocales, defaultLocale);
-  else if (op.kind === 'create-page' || op.kind === 'update-page')
-    byLocale = fieldsByLocale(op.body.fields, op.locale, allLocales, defaultLocale);
-  else byLocale = fieldsByLocale(op.body.fields ?? {}, undefined, allLocales, defaultLocale);
-  const whole = op.kind === 'create-page' || op.kind === 'create-item' || op.kind === 'put-item';
-  for (const [locale, fields] of Object.entries(byLocale)) {
-    const variant = entity.locales[locale];
+  const fields = (op.kind === 'create-item' ? op.body.fields[0] : op.body.fields) ?? {};
+  const locale = ('locale' in op ? op.locale : undefined) ?? ctx.config.locales.default;
+  const byLocale = isLocaleNested(fields, model, ctx.config.locales.all)
+    ? (fields as Record<string, Record<string, unknown>>)
+    : { [locale]: fields };
+  for (const [name, values] of Object.entries(byLocale)) {
+    const variant = entity.locales[name];
     if (!variant) continue;
-    const digests = digestVariant(variant, model, { media: ctx.store.manifest.media });
-    const wanted = whole
-      ? Object.keys(digests)
-      : [...Object.keys(fields), ...(op.kind === 'update-page' ? ['$status'] : [])];
-    expect[locale] = Object.fromEntries(
-      wanted.filter((k) => digests[k] !== undefined).map((k) => [k, digests[k] as string]),
-    );
-    for (const [name, spec] of Object.entries(model.fields)) {
-      if (name in fields && holdsMedia(spec)) {
-        media[locale] = { ...media[locale], [name]: variant.fields[name] };
-      }
+    for (const [field, spec] of Object.entries(model.fields)) {
+      if (field in values && holdsMedia(spec))
+        media[name] = { ...media[name], [field]: variant.fields[field] };
     }
   }
-  return { expect, media };
+  return media;
 }
 
 async function sendWrite(
@@ -336,9 +282,9 @@ async function sendWrite(
   const manifest = ctx.store.manifest;
   const { config } = ctx;
   const now = nowOf(ctx);
-  const computed = expectationsFor(ctx, op, entity);
-  const expect = 'expect' in op && op.expect ? op.expect : computed.expect;
-  const media = computed.media;
+  // The planner computes what the read-back must show (delete-item: only that the item is gone).
+  const expect = 'expect' in op && op.expect ? op.expect : {};
+  const media = sentMediaOf(ctx, op, entity);
   const pending: PendingWrite = {
     id: randomUUID(),
     entity: op.entity,
@@ -355,19 +301,12 @@ async function sendWrite(
     (p) =>
       !(p.entity === op.entity && p.kind !== 'create-item' && p.kind !== 'create-page' && p.kind === op.kind),
   );
-  const ref = parseEntityKey(op.entity);
-  const model = modelFor(ref, config);
+  const model = modelFor(parseEntityKey(op.entity), config);
   const ids = makeIdLookup(manifest);
-  const translate = (fields: Record<string, unknown>, locale: string | undefined): Record<string, unknown> =>
-    reshape(
-      mapLocales(fieldsByLocale(fields, locale, config.locales.all, config.locales.default), (f) =>
-        toApiFields(f, model, ids),
-      ),
-      fields,
-      locale,
-      config.locales.all,
-      config.locales.default,
-    );
+  // Bodies are planned in file form (human keys); ids are looked up now, after the creates they depend on.
+  const translate = <T extends { fields?: Record<string, unknown> | [Record<string, unknown>] }>(
+    body: T,
+  ): T => toApiBody(body, model, ids, config.locales.all);
 
   // Remember where each locale's file lives, so later scoped runs find the sibling files.
   if (entity) {
@@ -389,8 +328,8 @@ async function sendWrite(
     const accepted = pending.state === 'sent';
     const mayHaveLanded =
       accepted || (isSyncError(error) && ['CMS_NETWORK', 'CMS_TIMEOUT', 'CMS_SERVER'].includes(error.code));
-    if (mayHaveLanded && !accepted) markSent(manifest, pending.id, nowOf(ctx).toISOString());
-    else manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
+    if (!mayHaveLanded) manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
+    else if (!accepted) markSent(manifest, pending.id, nowOf(ctx).toISOString());
     await ctx.store.save();
     throw error;
   }
@@ -400,7 +339,7 @@ async function sendRequest(
   ctx: SyncContext,
   op: WriteOperation,
   pending: PendingWrite,
-  translate: (fields: Record<string, unknown>, locale: string | undefined) => Record<string, unknown>,
+  translate: <T extends { fields?: Record<string, unknown> | [Record<string, unknown>] }>(body: T) => T,
 ): Promise<void> {
   const { cms } = ctx;
   const manifest = ctx.store.manifest;
@@ -411,18 +350,18 @@ async function sendRequest(
   switch (op.kind) {
     case 'create-page': {
       await ctx.store.save(); // write-ahead: the intent is on disk before the POST leaves
-      const body: CreatePageBody = { ...op.body, fields: translate(op.body.fields, op.locale) };
+      const body: CreatePageBody = translate(op.body);
       await cms.createPage(body, op.locale ? { locale: op.locale } : {});
       return sent();
     }
     case 'update-page': {
-      const body: UpdatePageBody = { ...op.body, fields: translate(op.body.fields, op.locale) };
+      const body: UpdatePageBody = translate(op.body);
       await cms.updatePage(op.pageType, op.slug, body, op.locale ? { locale: op.locale } : {});
       return sent();
     }
     case 'create-item': {
       await ctx.store.save(); // write-ahead (DESIGN.md §3: zero duplicates is a hard rule)
-      const body: CreateItemBody = { ...op.body, fields: [translate(op.body.fields[0], undefined)] };
+      const body: CreateItemBody = translate(op.body);
       await cms.createItem(body);
       await sent();
       await ctx.store.save();
@@ -431,10 +370,7 @@ async function sendRequest(
     }
     case 'patch-item':
     case 'put-item': {
-      const body: UpdateItemBody = {
-        ...op.body,
-        ...(op.body.fields ? { fields: translate(op.body.fields, undefined) } : {}),
-      };
+      const body: UpdateItemBody = translate(op.body);
       if (op.kind === 'put-item') await cms.replaceItem(op.collection, op.id, body);
       else await cms.patchItem(op.collection, op.id, body);
       return sent();
@@ -491,8 +427,6 @@ export async function discoverItemId(
   return undefined;
 }
 
-const META_KEYS: Record<string, 'title' | 'status'> = { $title: 'title', $status: 'status' };
-
 /** `title`/`status` keys in a page file are stored as `$title`/`$status` digests; items have no page meta. */
 function fileKeyToDigestKey(key: string, config: SyncContext['config'], isPage: boolean): string {
   if (!isPage) return key;
@@ -510,11 +444,6 @@ async function writeEntityFile(
   const { config } = ctx;
   const abs = await resolveInside(ctx, op.path);
   const isPage = parseEntityKey(op.entity).kind === 'page';
-  const set: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(op.set)) {
-    const meta = META_KEYS[key];
-    set[meta ? (meta === 'title' ? config.pageMeta.titleKey : config.pageMeta.statusKey) : key] = value;
-  }
   let next: string;
   if (op.create) {
     const fields: Record<string, unknown> = {};
@@ -532,29 +461,19 @@ async function writeEntityFile(
     if (current === undefined) return CHANGED_MEANWHILE; // removed since the scan
     const keys = Object.keys(op.set).map((k) => fileKeyToDigestKey(k, config, isPage));
     if (!stillAtBase(ctx, op, current, keys)) return CHANGED_MEANWHILE;
-    next = editContentFile(op.path, current, set, config);
+    next = editContentFile(op.path, current, op.set, config);
   }
   const written = await writeFileAtomic(abs, next);
 
-  // The base moves to what the file now says for the fields written (echo suppression: a pulled change is not pushed back).
-  const { location, variant } = readContentFile(op.path, Buffer.from(next, 'utf8'), config);
+  // The base moves to the pulled values (echo suppression: a pulled change is not pushed back). The planner
+  // hands over the locale's complete new base.
   const manifest = ctx.store.manifest;
-  const model = modelFor(location.ref, config);
-  const digests = digestVariant(variant, model, { media: manifest.media });
   const entity = manifest.entities[op.entity] ?? { locales: {} };
   const remoteId = remote?.get(op.entity)?.remoteId;
   if (remoteId !== undefined) entity.remoteId = remoteId;
   const slot = entity.locales[op.locale] ?? { base: {} };
-  const keys = op.create
-    ? Object.keys(digests)
-    : Object.keys(op.set).map((k) => fileKeyToDigestKey(k, config, isPage));
-  // The planner hands over the locale's complete new base; otherwise take the digests of what was written.
-  slot.base = op.base
-    ? { ...op.base }
-    : {
-        ...slot.base,
-        ...Object.fromEntries(keys.filter((k) => digests[k]).map((k) => [k, digests[k] as string])),
-      };
+  const keys = Object.keys(op.set).map((k) => fileKeyToDigestKey(k, config, isPage));
+  if (op.base) slot.base = { ...op.base };
   slot.path = op.path;
   entity.locales[op.locale] = slot;
   manifest.entities[op.entity] = entity;
