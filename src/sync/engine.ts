@@ -144,11 +144,12 @@ export class SyncEngine {
   }
 
   /**
-   * Push runs plan without reading the CMS, which is right for a PATCH of the changed fields but not for:
-   * - a create: the remote is searched by slug / keyField first (DESIGN.md §3), so an entity that already
-   *   exists is merged through the no-base rules instead of duplicated;
-   * - a PUT: it replaces every field, so the item is read first and re-planned, keeping fields an editor
-   *   changed meanwhile (or recording a conflict) instead of reverting them.
+   * Push runs plan from the files and the manifest alone; before anything is sent, each entity about to be
+   * written is read once (one GET per locale) and re-planned against what the CMS holds now:
+   * - a create: an entity that already exists is merged through the no-base rules instead of duplicated
+   *   (DESIGN.md §3);
+   * - an update (PATCH, or a PUT that replaces every field): a field an editor changed in the dashboard since
+   *   the last sync becomes a conflict (or is kept) instead of being overwritten silently.
    */
   private async mergeWithRemoteWhereNeeded(
     plan: SyncPlan,
@@ -159,7 +160,8 @@ export class SyncEngine {
     const replaced = new Map<EntityKey, RemoteEntity>();
     for (const op of plan.operations) {
       const isCreate = op.kind === 'create-page' || op.kind === 'create-item';
-      if (!isCreate && op.kind !== 'put-item') continue;
+      const isUpdate = op.kind === 'put-item' || op.kind === 'patch-item' || op.kind === 'update-page';
+      if (!isCreate && !isUpdate) continue;
       if (isCreate && ctx.store.manifest.pending.some((p) => p.entity === op.entity)) continue;
       const remote = await this.readRemoteEntity(parseEntityKey(op.entity));
       if (remote) (isCreate ? created : replaced).set(op.entity, remote);

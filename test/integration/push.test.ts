@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/sync/apply-plan.js';
-import type { SyncReport } from '../../src/sync/report.js';
+import { exitCodeForReport, type SyncReport } from '../../src/sync/report.js';
 import { type Fixture, makeFixture, writesIn } from '../helpers/sync-fixture.js';
 
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
@@ -332,5 +332,24 @@ describe('push against the emulator', () => {
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
+  });
+  it('a push never overwrites a field an editor changed in the dashboard since the last sync: conflict', async () => {
+    await initialPush();
+    const reader = await fx.open();
+    const [ada] = await reader.cms.listItems('team_members', { filters: { slug: 'ada-lovelace' } });
+    await reader.done();
+    fx.emulator.editItem('team_members', ada!.id, { role: 'Set in the dashboard' });
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Set in git"'));
+    fx.emulator.clearLog();
+    const s = await fx.open();
+    const { report } = await s.engine.push({ paths: [MEMBER] });
+    const conflicts = s.store.manifest.conflicts;
+    await s.done();
+    expect(writesIn(fx.emulator)).toEqual([]);
+    expect(report.conflicts.map((c) => [c.field, c.git, c.cms])).toEqual([
+      ['role', 'Set in git', 'Set in the dashboard'],
+    ]);
+    expect(conflicts).toHaveLength(1);
+    expect(exitCodeForReport(report)).toBe(3);
   });
 });
