@@ -149,7 +149,14 @@ function pushSection(push: Json): string {
       `Edited fields: ${cell(edits.editedKinds)}. "Changed fields' JSON" = Σ \`JSON.stringify({field: newValue})\` = ${cell(edits.changedFieldsJsonBytes)} bytes.`,
       '',
       table(
-        ['', 'write requests', 'methods', 'body bytes', 'bytes inside `fields`', 'reads (one per locale before each write, then batched verify)'],
+        [
+          '',
+          'write requests',
+          'methods',
+          'body bytes',
+          'bytes inside `fields`',
+          'reads (one per locale before each write, then batched verify)',
+        ],
         [
           [
             'butter-sync',
