@@ -1,39 +1,15 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManifestStore } from '../../src/state/manifest-store.js';
 import { CLI, type Fixture, git, makeFixture, writesIn } from '../helpers/sync-fixture.js';
+import { freePort, waitUntil } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
 const TAG = 'content-example/collections/tags/engineering.json';
-
-async function waitUntil<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function cli(fx: Fixture, args: string[], env: NodeJS.ProcessEnv = fx.env()) {
   try {

@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, type Fixture, git, makeFixture, writesIn } from '../helpers/sync-fixture.js';
+import { freePort, waitUntil } from '../helpers/wait.js';
 
 // The container mode: writers push to a git remote; watch fetches, merges, pushes to ButterCMS, and pushes
 // its own pull commits back to the remote.
@@ -13,26 +13,6 @@ const exec = promisify(execFile);
 const SECRET = 'remote-test-secret';
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
 const FAQ = 'content-example/pages/faq/shipping.md';
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 describe('watch against a git remote (container mode)', () => {
   let fx: Fixture;

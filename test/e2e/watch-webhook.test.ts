@@ -1,33 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, type Fixture, git, makeFixture, writesIn } from '../helpers/sync-fixture.js';
+import { freePort, waitUntil } from '../helpers/wait.js';
 
 // The daemon's pull side: webhooks (secret, duplicates, one entity only) and echo suppression with the hook.
 const SECRET = 'webhook-secret-for-tests';
 const HEADER = 'X-Butter-Sync-Secret';
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
 const FAQ = 'content-example/pages/faq/shipping.md';
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 interface Watch {
   url: string;

@@ -37,6 +37,8 @@ export interface RequestQueueOptions {
  * times; the server counts *arrivals*, which trail starts by a varying latency (a cold connection, a busy
  * event loop), so only a slot held past the answer keeps every server-side window at or under the rate.
  */
+const HOLD_MARGIN_MS = 10;
+
 export class RequestQueue {
   readonly #rate: PQueue;
   readonly #http: PQueue;
@@ -50,7 +52,9 @@ export class RequestQueue {
       throw new RangeError(`concurrency must be a positive integer, got ${options.concurrency}`);
     }
     const window = deriveRateWindow(options.requestsPerSecond);
-    this.#holdMs = window.interval;
+    // A few ms past the interval: timers may fire a millisecond early and clocks tick in whole ms, which
+    // otherwise lets one extra arrival into a server-side window on a loaded machine.
+    this.#holdMs = window.interval + HOLD_MARGIN_MS;
     this.#rate = new PQueue({ ...window, strict: true, concurrency: window.intervalCap });
     this.#http = new PQueue({ concurrency: options.concurrency });
     setMaxListeners(0, this.#disposed.signal);
