@@ -63,6 +63,8 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
   const manifest = ctx.store.manifest;
   const changedFiles: string[] = [];
   const failedEntities = new Set<EntityKey>();
+  // New items whose id a later operation needs (a reference to them); the others' ids come with verification.
+  const referenced = new Set(plan.operations.flatMap((op) => ('dependsOn' in op ? op.dependsOn : [])));
   let stopSending = false;
 
   const record = (entry: AppliedOperation): void => {
@@ -210,7 +212,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           break;
         }
         try {
-          await sendWrite(ctx, op, local.get(op.entity));
+          await sendWrite(ctx, op, local.get(op.entity), referenced.has(op.entity));
           record({
             kind: op.kind,
             entity: op.entity,
@@ -278,6 +280,7 @@ async function sendWrite(
   ctx: SyncContext,
   op: WriteOperation,
   entity: LocalEntity | undefined,
+  idNeededNow: boolean,
 ): Promise<void> {
   const manifest = ctx.store.manifest;
   const { config } = ctx;
@@ -319,7 +322,7 @@ async function sendWrite(
 
   recordIntent(manifest, pending);
   try {
-    await sendRequest(ctx, op, pending, translate);
+    await sendRequest(ctx, op, pending, translate, idNeededNow);
   } catch (error) {
     // A request that died in flight (network, timeout, 5xx) may still have been accepted: keep it pending,
     // so a create is looked up before anything is ever re-sent (butter-api.md §5). A definite refusal
@@ -340,6 +343,7 @@ async function sendRequest(
   op: WriteOperation,
   pending: PendingWrite,
   translate: <T extends { fields?: Record<string, unknown> | [Record<string, unknown>] }>(body: T) => T,
+  idNeededNow: boolean,
 ): Promise<void> {
   const { cms } = ctx;
   const manifest = ctx.store.manifest;
@@ -365,7 +369,7 @@ async function sendRequest(
       await cms.createItem(body);
       await sent();
       await ctx.store.save();
-      await discoverItemId(ctx, op.collection, op.keyValue, op.entity);
+      if (idNeededNow) await discoverItemId(ctx, op.collection, op.keyValue, op.entity);
       return;
     }
     case 'patch-item':
