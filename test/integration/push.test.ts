@@ -352,4 +352,29 @@ describe('push against the emulator', () => {
     expect(conflicts).toHaveLength(1);
     expect(exitCodeForReport(report)).toBe(3);
   });
+  it("a webhook's one-collection pull leaves pending writes elsewhere alone", async () => {
+    await initialPush();
+    const s = await fx.open();
+    const past = new Date(Date.now() - 60_000).toISOString();
+    // A delete of a tag still unconfirmed (and overdue): only a read of the tags can settle or fail it.
+    s.store.manifest.pending.push({
+      id: 'unconfirmed-delete',
+      entity: 'item:tags:engineering',
+      kind: 'delete-item',
+      state: 'sent',
+      expect: {},
+      createdAt: past,
+      sentAt: past,
+      deadline: past,
+    });
+    await s.engine.pull({
+      scope: { collections: ['team_members'], pageTypes: [], singlePages: [] },
+      commit: false,
+    });
+    const manifest = s.store.manifest;
+    await s.done();
+    expect(manifest.pending.map((p) => p.id)).toContain('unconfirmed-delete');
+    expect(manifest.failed).toEqual([]);
+    expect(manifest.entities['item:tags:engineering']).toBeDefined();
+  });
 });
