@@ -377,4 +377,28 @@ describe('push against the emulator', () => {
     expect(manifest.failed).toEqual([]);
     expect(manifest.entities['item:tags:engineering']).toBeDefined();
   });
+  it('does not take an old, unmapped CDN image for the re-hosted copy of a new one (the write stays pending)', async () => {
+    await initialPush();
+    const s1 = await fx.open();
+    const [ada] = await s1.cms.listItems('team_members', { filters: { slug: 'ada-lovelace' } });
+    await s1.done();
+    // An editor sets a photo in the dashboard; ButterCMS hosts it on its CDN, and a pull brings the CDN URL in.
+    fx.emulator.editItem('team_members', ada!.id, { photo: 'https://images.example.com/from-dashboard.jpg' });
+    const s2 = await fx.open();
+    await s2.engine.pull({ commit: false });
+    await s2.done();
+    const cdnUrl = (JSON.parse(await fx.read(MEMBER)) as { photo: string }).photo;
+    expect(cdnUrl).toMatch(/^https:\/\/cdn\.buttercms\.com\//);
+    // The writer picks a new image; ButterCMS accepts the PATCH but never applies it.
+    const data = JSON.parse(await fx.read(MEMBER)) as Record<string, unknown>;
+    data.photo = 'https://images.example.com/new-source.jpg';
+    await fx.write(MEMBER, `${JSON.stringify(data, null, 2)}\n`);
+    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
+    const s3 = await fx.open();
+    await s3.engine.push({ paths: [MEMBER], verifyWaitMs: 1_000 });
+    const manifest = s3.store.manifest;
+    await s3.done();
+    expect(manifest.media[cdnUrl]).toBeUndefined();
+    expect(manifest.pending.map((p) => p.entity)).toEqual(['item:team_members:ada-lovelace']);
+  });
 });
