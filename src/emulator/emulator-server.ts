@@ -287,6 +287,9 @@ class Emulator {
       answer = this.errorAnswer(error);
     }
     const bytesOut = this.send(res, method, answer);
+    if (method === 'POST' && answer.status === 202 && this.faults.current.burst429AfterPost > 0) {
+      this.faults.set({ burst429: this.faults.current.burst429 + this.faults.current.burst429AfterPost });
+    }
     this.record({
       method,
       path: maskPath(url.pathname + url.search),

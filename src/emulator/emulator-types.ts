@@ -20,6 +20,8 @@ export interface EmulatorFaults {
   webhookDropRate: number;
   /** Share of webhook deliveries sent twice (the docs warn duplicates happen, §4). */
   webhookDuplicateRate: number;
+  /** After each accepted POST, the next N API requests answer 429 (e.g. a quota running out right after a create). */
+  burst429AfterPost: number;
 }
 
 /** A dashboard-configured webhook (butter-api.md §4); `events` like ['page.all','collectionitem.all'], default all. */

@@ -12,6 +12,7 @@ export const NO_FAULTS: EmulatorFaults = {
   retryAfterSeconds: 1,
   webhookDropRate: 0,
   webhookDuplicateRate: 0,
+  burst429AfterPost: 0,
 };
 
 const RATE_KEYS = [
@@ -33,7 +34,8 @@ export function mergeFaults(current: EmulatorFaults, patch: Partial<EmulatorFaul
     const bounded = RATE_KEYS.includes(key as (typeof RATE_KEYS)[number])
       ? Math.min(1, Math.max(0, value))
       : Math.max(0, value);
-    next[key as keyof EmulatorFaults] = key === 'burst429' ? Math.floor(bounded) : bounded;
+    next[key as keyof EmulatorFaults] =
+      key === 'burst429' || key === 'burst429AfterPost' ? Math.floor(bounded) : bounded;
   }
   return next;
 }

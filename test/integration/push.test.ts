@@ -401,4 +401,59 @@ describe('push against the emulator', () => {
     expect(manifest.media[cdnUrl]).toBeUndefined();
     expect(manifest.pending.map((p) => p.entity)).toEqual(['item:team_members:ada-lovelace']);
   });
+  it('never sends a create twice when the id lookup right after its 202 fails', async () => {
+    // Writes apply 1.5 s after their 202, so a second run right away cannot find the item by looking it up:
+    // only the pending create in the manifest stands between it and a duplicate.
+    const slow = await makeFixture({ emulator: { applyDelayMs: 1_500 } });
+    try {
+      const s0 = await slow.open();
+      await s0.engine.push({ verifyWaitMs: 15_000 });
+      await s0.done();
+      const tag = 'content-example/collections/tags/design.json';
+      const person = 'content-example/collections/team_members/new-person.json';
+      await slow.write(tag, '{\n  "slug": "design",\n  "name": "Design",\n  "color": "#ff00aa"\n}\n');
+      const member = {
+        slug: 'new-person',
+        name: 'New',
+        role: 'r',
+        photo: '',
+        years: 1,
+        active: true,
+        tags: ['design'],
+      };
+      await slow.write(person, `${JSON.stringify(member, null, 2)}\n`);
+      slow.emulator.clearLog();
+      // The quota runs out right after the tag's POST is accepted: the id lookup is refused (429, retry in 2 min).
+      slow.emulator.setFaults({ burst429AfterPost: 1, retryAfterSeconds: 120 });
+      const s1 = await slow.open();
+      const first = await s1.engine.push({ paths: [tag, person] });
+      await s1.done();
+      expect(first.report.rateLimited).toBe(true);
+      slow.emulator.setFaults({ burst429AfterPost: 0, burst429: 0 });
+      // Right away, then once the CMS has applied everything: the member goes out once the tag's id is known.
+      for (const wait of [0, 10_000]) {
+        const s = await slow.open();
+        await s.engine.push({ paths: [tag, person], verifyWaitMs: wait });
+        await s.done();
+        await slow.emulator.settle();
+      }
+      const s3 = await slow.open();
+      const last = await s3.engine.push({ paths: [tag, person], verifyWaitMs: 10_000 });
+      await s3.done();
+      expect(last.report.failures).toEqual([]);
+      expect(last.report.pending).toBe(0);
+      const posts = writesIn(slow.emulator)
+        .filter((w) => w.method === 'POST')
+        .map((w) => JSON.parse(w.body ?? '{}').key);
+      expect(posts.filter((key) => key === 'tags')).toHaveLength(1);
+      expect(posts.filter((key) => key === 'team_members')).toHaveLength(1);
+      await slow.emulator.settle();
+      const reader = await slow.open();
+      const designs = await reader.cms.listItems('tags', { preview: true, filters: { slug: 'design' } });
+      await reader.done();
+      expect(designs).toHaveLength(1);
+    } finally {
+      await slow.cleanup();
+    }
+  });
 });
