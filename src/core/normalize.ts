@@ -3,6 +3,9 @@ import type { EntityModel } from './model.js';
 import type { Variant } from './types.js';
 
 /** What normalisation needs from the manifest. */
+/** Where ButterCMS re-hosts every media file it is sent (butter-api.md §3.7). */
+export const CDN_PREFIX = 'https://cdn.buttercms.com/';
+
 export interface NormalizeContext {
   /** CDN URL → source URL: ButterCMS re-hosts media, so the URL read back never equals the one written (butter-api.md §3.7). */
   media: Record<string, string>;

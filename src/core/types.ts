@@ -112,6 +112,8 @@ export interface FailedWrite {
   reason: string;
   at: string;
   path?: string | undefined;
+  /** What the write expected to read back: if it lands late after all, the base moves then. */
+  expect?: Record<string, FieldDigests> | undefined;
 }
 
 export interface ConflictRecord {

@@ -6,7 +6,8 @@ import type { FieldSpec } from '../config/schema.js';
  * item ids, media as URLs (re-hosted on apply), dates without a timezone (§2.3).
  */
 
-export const CDN_PREFIX = 'https://cdn.buttercms.com/';
+import { CDN_PREFIX } from '../core/normalize.js';
+
 const HANDLE_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A fresh CDN URL with a 20-char handle, the shape Butter gives re-hosted media (§3.7). */

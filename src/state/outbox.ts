@@ -57,6 +57,7 @@ export function failPending(
     reason,
     at,
     path: path ?? entry.path ?? entityPath(manifest, entry.entity),
+    ...(Object.keys(entry.expect).length > 0 ? { expect: entry.expect } : {}),
   };
   manifest.failed.push(failed);
   return failed;

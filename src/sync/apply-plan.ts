@@ -201,13 +201,19 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           break;
         }
         const blocked = op.dependsOn.find((dep) => failedEntities.has(dep));
-        if (blocked) {
+        // A referenced item created in this run whose id is not readable yet (ButterCMS applies writes later).
+        const waiting = op.dependsOn.find(
+          (dep) => dep.startsWith('item:') && manifest.entities[dep]?.remoteId === undefined,
+        );
+        if (blocked || waiting) {
           failedEntities.add(op.entity);
           record({
             kind: op.kind,
             entity: op.entity,
             status: 'skipped',
-            message: `not sent: ${blocked} was not created`,
+            message: blocked
+              ? `not sent: ${blocked} was not created`
+              : `not sent yet: ${waiting} is not visible in ButterCMS yet; the next run sends it`,
           });
           break;
         }
@@ -406,11 +412,11 @@ export async function discoverItemId(
   collection: string,
   keyValue: string,
   entity: EntityKey,
-  tries = 4,
+  tries = 6,
 ): Promise<number | undefined> {
   const model = ctx.config.collections[collection];
   if (!model) return undefined;
-  let delay = 100;
+  let delay = 200;
   for (let attempt = 0; attempt < tries; attempt += 1) {
     const found = await ctx.cms.listItems(collection, {
       preview: true,
@@ -426,7 +432,7 @@ export async function discoverItemId(
       return item.id;
     }
     if (attempt < tries - 1) await sleep(delay, ctx.signal);
-    delay *= 3;
+    delay *= 2;
   }
   return undefined;
 }

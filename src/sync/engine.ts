@@ -29,7 +29,7 @@ import {
   type SnapshotScope,
 } from './remote-snapshot.js';
 import { type SyncReport, toFileProblem } from './report.js';
-import { verifyPending } from './verify-pending.js';
+import { settleLandedFailures, verifyPending } from './verify-pending.js';
 
 export interface PushOptions {
   /** Repo-relative or absolute paths; undefined = the whole content tree. */
@@ -167,6 +167,8 @@ export class SyncEngine {
       if (remote) (isCreate ? created : replaced).set(op.entity, remote);
     }
     if (created.size + replaced.size === 0) return plan;
+    // A write reported failed that landed late after all is recognised before it could look like an editor's edit.
+    settleLandedFailures(ctx, new Map([...created, ...replaced]));
     const merged = [
       ...(created.size
         ? planSync(this.planInput(local, created, 'both', new Set(created.keys()))).operations

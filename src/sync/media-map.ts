@@ -1,6 +1,5 @@
 import type { FieldSpec } from '../config/schema.js';
-
-const CDN_PREFIX = 'https://cdn.buttercms.com/';
+import { CDN_PREFIX } from '../core/normalize.js';
 
 /**
  * ButterCMS re-hosts every media URL it is sent (butter-api.md §3.7): the value read back is a CDN

@@ -1,6 +1,14 @@
 import { digestVariant } from '../core/digest.js';
-import { modelFor } from '../core/model.js';
-import { type PendingWrite, parseEntityKey } from '../core/types.js';
+import { type EntityModel, modelFor } from '../core/model.js';
+import {
+  type EntityKey,
+  type FieldDigests,
+  type Manifest,
+  type PendingWrite,
+  parseEntityKey,
+  type RemoteEntity,
+  type Variant,
+} from '../core/types.js';
 import { failPending, settlePending } from '../state/outbox.js';
 import { nowOf, type SyncContext } from './context.js';
 import { learnRecord } from './media-map.js';
@@ -34,7 +42,11 @@ export function scopeOfPending(pending: PendingWrite[]): SnapshotScope {
  */
 export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot): Promise<VerifyResult> {
   const manifest = ctx.store.manifest;
-  if (manifest.pending.length === 0) return { settled: 0, failed: 0, stillPending: 0, calls: 0 };
+  if (manifest.pending.length === 0) {
+    // With lists already read, writes reported failed may still be seen landing late.
+    const settled = snapshot ? settleLandedFailures(ctx, snapshot.remote) : 0;
+    return { settled, failed: 0, stillPending: 0, calls: 0 };
+  }
   const snap =
     snapshot ?? (await fetchRemoteSnapshot(ctx.cms, ctx.config, manifest, scopeOfPending(manifest.pending)));
   const now = nowOf(ctx);
@@ -89,27 +101,14 @@ export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot)
           );
           learnRecord(model.fields, moved, variant.fields, manifest.media);
         }
-        const actual = digestVariant(variant, model, { media: manifest.media });
-        for (const [field, digest] of Object.entries(expected)) {
-          // Older ButterCMS payloads carry no page status (butter-api.md §2.1): tolerate its absence.
-          if (field === '$status' && variant.meta.status === undefined) continue;
-          if (actual[field] !== digest) {
-            matches = false;
-            break;
-          }
+        if (!localeShows(expected, variant, model, manifest.media)) {
+          matches = false;
+          break;
         }
-        if (!matches) break;
       }
     }
     if (matches && remote) {
-      const target = entity ?? { locales: {} };
-      if (remote.remoteId !== undefined) target.remoteId = remote.remoteId;
-      for (const [locale, expected] of Object.entries(write.expect)) {
-        const slot = target.locales[locale] ?? { base: {} };
-        slot.base = { ...slot.base, ...expected };
-        target.locales[locale] = slot;
-      }
-      manifest.entities[write.entity] = target;
+      moveBase(manifest, write.entity, remote, write.expect);
       settlePending(manifest, write.id);
       settled += 1;
     } else if (overdue) {
@@ -122,6 +121,64 @@ export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot)
       failed += 1;
     }
   }
+  settled += settleLandedFailures(ctx, snap.remote);
   if (settled + failed > 0) ctx.store.markDirty();
   return { settled, failed, stillPending: manifest.pending.length, calls: snapshot ? 0 : snap.calls };
+}
+
+/** Does this locale read back as the write expected? */
+function localeShows(
+  expected: FieldDigests,
+  variant: Variant,
+  model: EntityModel,
+  media: Record<string, string>,
+): boolean {
+  const actual = digestVariant(variant, model, { media });
+  return Object.entries(expected).every(
+    // Older ButterCMS payloads carry no page status (butter-api.md §2.1): tolerate its absence.
+    ([field, digest]) =>
+      (field === '$status' && variant.meta.status === undefined) || actual[field] === digest,
+  );
+}
+
+/** A proven write: its expected digests become the base (and a new item's id is kept). */
+function moveBase(
+  manifest: Manifest,
+  key: EntityKey,
+  remote: RemoteEntity,
+  expect: Record<string, FieldDigests>,
+): void {
+  const target = manifest.entities[key] ?? { locales: {} };
+  if (remote.remoteId !== undefined) target.remoteId = remote.remoteId;
+  for (const [locale, expected] of Object.entries(expect)) {
+    const slot = target.locales[locale] ?? { base: {} };
+    slot.base = { ...slot.base, ...expected };
+    target.locales[locale] = slot;
+  }
+  manifest.entities[key] = target;
+}
+
+/**
+ * A write reported failed (not visible by its deadline) may still land later. Once the CMS shows exactly what
+ * it expected, the base moves and the failure is withdrawn; otherwise our own late write would later look like
+ * an editor's change and raise a false conflict.
+ */
+export function settleLandedFailures(ctx: SyncContext, remote: Map<EntityKey, RemoteEntity>): number {
+  const manifest = ctx.store.manifest;
+  let landed = 0;
+  for (const failure of [...manifest.failed]) {
+    const seen = failure.expect ? remote.get(failure.entity) : undefined;
+    if (!failure.expect || !seen) continue;
+    const model = modelFor(parseEntityKey(failure.entity), ctx.config);
+    const shows = Object.entries(failure.expect).every(([locale, expected]) => {
+      const variant = seen.locales[locale];
+      return variant !== undefined && localeShows(expected, variant, model, manifest.media);
+    });
+    if (!shows) continue;
+    moveBase(manifest, failure.entity, seen, failure.expect);
+    manifest.failed = manifest.failed.filter((f) => f.id !== failure.id);
+    landed += 1;
+  }
+  if (landed > 0) ctx.store.markDirty();
+  return landed;
 }

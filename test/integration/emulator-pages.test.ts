@@ -194,6 +194,8 @@ describe('page writes', () => {
       },
     });
     expect(r.status).toBe(202);
+    // The create is applied asynchronously: the page must exist before it can be patched.
+    await em.settle();
     await call('/v2/pages/faq/multi/?locale=es', {
       method: 'PATCH',
       body: { status: 'published', fields: { headline: '¡Hola!' } },

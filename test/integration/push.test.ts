@@ -456,4 +456,34 @@ describe('push against the emulator', () => {
       await slow.cleanup();
     }
   });
+  it("a write reported failed that lands late is recognised, not mistaken for an editor's change", async () => {
+    const slow = await makeFixture({ emulator: { applyDelayMs: 1_500 } });
+    try {
+      const s0 = await slow.open();
+      const first = await s0.engine.push({ verifyWaitMs: 15_000 });
+      await s0.done();
+      // Team members reference tags created in the same run: their ids are waited for, not reported missing.
+      expect(first.report.failures).toEqual([]);
+      expect(first.report.pending).toBe(0);
+      await slow.write(MEMBER, (await slow.read(MEMBER)).replace('"Head of Content"', '"Late but landed"'));
+      // Verification gives up after 0.3 s: the PATCH is reported failed, then applied 1.5 s after its 202.
+      const s1 = await slow.open({ config: { verify: { deadlineSeconds: 0.3 } } });
+      await s1.engine.push({ paths: [MEMBER], verifyWaitMs: 600 });
+      expect(s1.store.manifest.failed.map((f) => f.entity)).toEqual(['item:team_members:ada-lovelace']);
+      await s1.done();
+      await slow.emulator.settle();
+      await slow.write(MEMBER, (await slow.read(MEMBER)).replace('"Late but landed"', '"Edited again"'));
+      const s2 = await slow.open();
+      const { report } = await s2.engine.push({ paths: [MEMBER], verifyWaitMs: 5_000 });
+      const manifest = s2.store.manifest;
+      await s2.done();
+      expect(report.conflicts).toEqual([]);
+      expect(manifest.failed).toEqual([]);
+      expect(JSON.parse(writesIn(slow.emulator).at(-1)?.body ?? '{}')).toEqual({
+        fields: { role: 'Edited again' },
+      });
+    } finally {
+      await slow.cleanup();
+    }
+  });
 });

@@ -18,28 +18,12 @@ import type {
   WriteAccepted,
 } from '../port.js';
 import type { ForbiddenReading } from './http-errors.js';
-import { type ApiRequest, type CallEvent, RequestPipeline } from './request-pipeline.js';
+import { type ApiRequest, type PipelineOptions, RequestPipeline } from './request-pipeline.js';
 
 export type { CallEvent } from './request-pipeline.js';
 
-export interface ButterClientOptions {
-  /** e.g. https://api.buttercms.com/v2 or http://127.0.0.1:PORT/v2 (no trailing slash needed). */
-  baseUrl: string;
-  readToken: string;
-  /** Absent → every write throws SyncError('MISSING_TOKEN'). */
-  writeToken?: string | undefined;
-  requestsPerSecond: number;
-  concurrency: number;
-  timeoutMs: number;
-  maxRetries: number;
-  /** One event per HTTP attempt; paths never carry a token. */
-  onCall?: ((event: CallEvent) => void) | undefined;
-  /** Backoff base in ms, default 250 (tests set it low). */
-  retryBaseMs?: number | undefined;
-  userAgent?: string | undefined;
-  /** A 429 asking to wait longer than this throws CMS_RATE_LIMITED at once (a monthly quota reset). Default 60. */
-  maxRetryAfterSeconds?: number | undefined;
-}
+/** The client is its request pipeline's options: base URL, tokens, rate, retries, timeout, call observer. */
+export type ButterClientOptions = PipelineOptions;
 
 /** The largest page the list endpoints allow (butter-api.md §2.1, §2.2); one call verifies up to 100 entities. */
 const PAGE_SIZE = 100;
