@@ -28,7 +28,7 @@ import {
   type RemoteSnapshot,
   type SnapshotScope,
 } from './remote-snapshot.js';
-import { type SyncReport, toFileProblem } from './report.js';
+import { newReport, type SyncReport, toFileProblem } from './report.js';
 import { settleLandedFailures, verifyPending } from './verify-pending.js';
 
 export interface PushOptions {
@@ -50,23 +50,6 @@ export interface ReconcileOptions {
   dryRun?: boolean;
   verifyWaitMs?: number;
   commit?: boolean;
-}
-
-function newReport(mode: SyncReport['mode'], dryRun: boolean, now: Date): SyncReport {
-  return {
-    mode,
-    dryRun,
-    startedAt: now.toISOString(),
-    finishedAt: now.toISOString(),
-    calls: 0,
-    operations: [],
-    conflicts: [],
-    failures: [],
-    pending: 0,
-    notices: [],
-    errors: [],
-    rateLimited: false,
-  };
 }
 
 /**
@@ -268,17 +251,29 @@ export class SyncEngine {
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     const commit = options.commit ?? ctx.config.pull.commit;
+    const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
+    ctx.store.manifest.lastPull = nowOf(ctx).toISOString();
+    await ctx.store.save();
+    if (commit) await this.commitPulled(changedFiles, report, guard);
+    return { report: this.finish(report, callsBefore), plan };
+  }
+
+  /** Apply a plan that writes files, behind the git guard (pull and reconcile share it). */
+  private async applyGuarded(
+    plan: SyncPlan,
+    scan: LocalScan,
+    snapshot: RemoteSnapshot,
+    report: SyncReport,
+    commit: boolean,
+  ) {
     const guard = await this.guardGit(plan, report, commit);
-    const { changedFiles } = await applyPlan(ctx, {
+    const { changedFiles } = await applyPlan(this.ctx, {
       plan: guard.plan,
       local: scan.local,
       remote: snapshot.remote,
       report,
     });
-    ctx.store.manifest.lastPull = nowOf(ctx).toISOString();
-    await ctx.store.save();
-    if (commit) await this.commitPulled(changedFiles, report, guard);
-    return { report: this.finish(report, callsBefore), plan };
+    return { guard, changedFiles };
   }
 
   /**
@@ -378,13 +373,7 @@ export class SyncEngine {
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     const commit = options.commit ?? ctx.config.pull.commit;
-    const guard = await this.guardGit(plan, report, commit);
-    const { changedFiles } = await applyPlan(ctx, {
-      plan: guard.plan,
-      local: scan.local,
-      remote: snapshot.remote,
-      report,
-    });
+    const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
     await this.waitForPending(options.verifyWaitMs ?? 10_000);
     if (ctx.configDigest) ctx.store.manifest.configDigest = ctx.configDigest;
     const now = nowOf(ctx).toISOString();

@@ -51,3 +51,21 @@ export function exitCodeForReport(report: SyncReport): number {
   if (report.operations.some((op) => op.status === 'failed')) return EXIT.partial;
   return EXIT.ok;
 }
+
+/** An empty report for a run that starts now. */
+export function newReport(mode: SyncReport['mode'], dryRun: boolean, now: Date): SyncReport {
+  return {
+    mode,
+    dryRun,
+    startedAt: now.toISOString(),
+    finishedAt: now.toISOString(),
+    calls: 0,
+    operations: [],
+    conflicts: [],
+    failures: [],
+    pending: 0,
+    notices: [],
+    errors: [],
+    rateLimited: false,
+  };
+}

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/sync/apply-plan.js';
-import { exitCodeForReport, type SyncReport } from '../../src/sync/report.js';
+import { exitCodeForReport, newReport } from '../../src/sync/report.js';
 import { type Fixture, makeFixture, writesIn } from '../helpers/sync-fixture.js';
 
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
@@ -294,20 +294,7 @@ describe('push against the emulator', () => {
     // The writer saves between the scan and the write.
     const saved = (await fx.read(MEMBER)).replace('"Head of Content"', '"Saved by the writer"');
     await fx.write(MEMBER, saved);
-    const report: SyncReport = {
-      mode: 'pull',
-      dryRun: false,
-      startedAt: new Date().toISOString(),
-      finishedAt: new Date().toISOString(),
-      calls: 0,
-      operations: [],
-      conflicts: [],
-      failures: [],
-      pending: 0,
-      notices: [],
-      errors: [],
-      rateLimited: false,
-    };
+    const report = newReport('pull', false, new Date());
     const { changedFiles } = await applyPlan(s.engine.ctx, { plan, local: new Map(), report });
     await s.done();
     expect(changedFiles).not.toContain(MEMBER);
