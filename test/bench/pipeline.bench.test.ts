@@ -9,6 +9,7 @@ import { expect, it } from 'vitest';
 import { createButterClient } from '../../src/cms/butter/index.js';
 import type { EmulatorFaults, RequestLogEntry } from '../../src/emulator/index.js';
 import { startTestEmulator, TEST_READ_TOKEN } from '../helpers/emulator.js';
+import { maxInWindow } from '../helpers/rate-window.js';
 
 const REQUESTS = 1_000;
 const RATE = 50;
@@ -25,17 +26,6 @@ interface RunResult {
   maxIn1sWindow: number;
   serverCalls: number;
   status429: number;
-}
-
-function maxInWindow(times: number[], ms: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end++) {
-    while ((sorted[end] ?? 0) - (sorted[start] ?? 0) >= ms) start++;
-    best = Math.max(best, end - start + 1);
-  }
-  return best;
 }
 
 async function runOnce(faults: Partial<EmulatorFaults>): Promise<RunResult> {

@@ -187,15 +187,21 @@ describe('watch: the pull side', () => {
   });
 });
 
+/** A repo polled every second, already pushed once; `adaId` is a team member's CMS id to edit "in the dashboard". */
+async function pollingFixture(): Promise<{ fx: Fixture; adaId: number }> {
+  const fx = await makeFixture({ config: { pull: { intervalSeconds: 1, commit: true } } });
+  const s = await fx.open();
+  await s.engine.push({ verifyWaitMs: 5_000 });
+  const adaId = s.store.manifest.entities['item:team_members:ada-lovelace']!.remoteId!;
+  await s.done();
+  return { fx, adaId };
+}
+
 describe('watch: polling as the fallback for lost webhooks', () => {
   it('brings a dashboard edit in by polling when every webhook delivery is dropped', async () => {
-    const fx = await makeFixture({ config: { pull: { intervalSeconds: 1, commit: true } } });
+    const { fx, adaId } = await pollingFixture();
     let watch: Watch | undefined;
     try {
-      const s = await fx.open();
-      await s.engine.push({ verifyWaitMs: 5_000 });
-      const adaId = s.store.manifest.entities['item:team_members:ada-lovelace']!.remoteId!;
-      await s.done();
       watch = await startWatch(fx);
       fx.emulator.setWebhooks([{ url: `${watch.url}/webhooks/butter`, headers: { [HEADER]: SECRET } }]);
       fx.emulator.setFaults({ webhookDropRate: 1 });
@@ -215,13 +221,9 @@ describe('watch: polling as the fallback for lost webhooks', () => {
 
 describe('watch: the monthly call budget', () => {
   it("stops polling once the month's calls reach monthlyCallBudget", async () => {
-    const fx = await makeFixture({ config: { pull: { intervalSeconds: 1, commit: true } } });
+    const { fx, adaId } = await pollingFixture();
     let watch: Watch | undefined;
     try {
-      const s = await fx.open();
-      await s.engine.push({ verifyWaitMs: 5_000 });
-      const adaId = s.store.manifest.entities['item:team_members:ada-lovelace']!.remoteId!;
-      await s.done();
       // The start-up sync alone spends more than this budget.
       const config = JSON.parse(await fx.read('sync.config.json')) as Record<string, Record<string, unknown>>;
       config.rate = { ...config.rate, monthlyCallBudget: 5 };

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ButterClientOptions, type CallEvent, createButterClient } from '../../src/cms/butter/index.js';
 import type { CmsClient } from '../../src/cms/port.js';
 import { SyncError } from '../../src/core/errors.js';
+import { maxInWindow } from '../helpers/rate-window.js';
 
 const READ = 'read-secret-token-123';
 const WRITE = 'write-secret-token-456';
@@ -104,18 +105,6 @@ async function caught(promise: Promise<unknown>): Promise<SyncError> {
     throw error;
   }
   throw new Error('expected the call to fail');
-}
-
-/** The largest number of request arrivals inside any window of `ms`. */
-function maxInWindow(times: number[], ms: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end++) {
-    while ((sorted[end] ?? 0) - (sorted[start] ?? 0) >= ms) start++;
-    best = Math.max(best, end - start + 1);
-  }
-  return best;
 }
 
 describe('request pipeline', () => {
