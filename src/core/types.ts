@@ -114,6 +114,8 @@ export interface FailedWrite {
   path?: string | undefined;
   /** What the write expected to read back: if it lands late after all, the base moves then. */
   expect?: Record<string, FieldDigests> | undefined;
+  /** The media values it sent, so a late landing's CDN URLs can still be mapped to them. */
+  media?: Record<string, Record<string, unknown>> | undefined;
 }
 
 export interface ConflictRecord {

@@ -58,6 +58,7 @@ export function failPending(
     at,
     path: path ?? entry.path ?? entityPath(manifest, entry.entity),
     ...(Object.keys(entry.expect).length > 0 ? { expect: entry.expect } : {}),
+    ...(entry.media ? { media: entry.media } : {}),
   };
   manifest.failed.push(failed);
   return failed;

@@ -2,6 +2,7 @@ import { digestVariant } from '../core/digest.js';
 import { type EntityModel, modelFor } from '../core/model.js';
 import {
   type EntityKey,
+  type FailedWrite,
   type FieldDigests,
   type Manifest,
   type PendingWrite,
@@ -88,19 +89,7 @@ export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot)
           matches = false;
           break;
         }
-        const sentMedia = write.media?.[locale];
-        if (sentMedia) {
-          // Learn CDN → source only for fields the remote has moved on from the base: an old, unmapped CDN URL
-          // still in place means the write has not landed, and must not be mistaken for its re-hosted copy.
-          const base = entity?.locales[locale]?.base ?? {};
-          const before = digestVariant(variant, model, { media: manifest.media });
-          const moved = Object.fromEntries(
-            Object.entries(sentMedia).filter(
-              ([field]) => base[field] === undefined || before[field] !== base[field],
-            ),
-          );
-          learnRecord(model.fields, moved, variant.fields, manifest.media);
-        }
+        learnSentMedia(manifest, write.entity, locale, write.media?.[locale], variant, model);
         if (!localeShows(expected, variant, model, manifest.media)) {
           matches = false;
           break;
@@ -124,6 +113,29 @@ export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot)
   settled += settleLandedFailures(ctx, snap.remote);
   if (settled + failed > 0) ctx.store.markDirty();
   return { settled, failed, stillPending: manifest.pending.length, calls: snapshot ? 0 : snap.calls };
+}
+
+/**
+ * Learn CDN → source for the media a write sent (into `media`, the manifest's map by default), only for
+ * fields the remote has moved on from the base: an old, unmapped CDN URL still in place means the write has
+ * not landed, and must not be mistaken for its re-hosted copy. Returns entries learned.
+ */
+function learnSentMedia(
+  manifest: Manifest,
+  key: EntityKey,
+  locale: string,
+  sentMedia: Record<string, unknown> | undefined,
+  variant: Variant,
+  model: EntityModel,
+  media: Record<string, string> = manifest.media,
+): number {
+  if (!sentMedia) return 0;
+  const base = manifest.entities[key]?.locales[locale]?.base ?? {};
+  const before = digestVariant(variant, model, { media });
+  const moved = Object.fromEntries(
+    Object.entries(sentMedia).filter(([field]) => base[field] === undefined || before[field] !== base[field]),
+  );
+  return learnRecord(model.fields, moved, variant.fields, media);
 }
 
 /** Does this locale read back as the write expected? */
@@ -169,16 +181,56 @@ export function settleLandedFailures(ctx: SyncContext, remote: Map<EntityKey, Re
   for (const failure of [...manifest.failed]) {
     const seen = failure.expect ? remote.get(failure.entity) : undefined;
     if (!failure.expect || !seen) continue;
-    const model = modelFor(parseEntityKey(failure.entity), ctx.config);
-    const shows = Object.entries(failure.expect).every(([locale, expected]) => {
-      const variant = seen.locales[locale];
-      return variant !== undefined && localeShows(expected, variant, model, manifest.media);
-    });
-    if (!shows) continue;
+    const learned = landedFailureMedia(
+      manifest,
+      failure,
+      seen,
+      modelFor(parseEntityKey(failure.entity), ctx.config),
+    );
+    if (learned === undefined) continue;
+    Object.assign(manifest.media, learned);
     moveBase(manifest, failure.entity, seen, failure.expect);
     manifest.failed = manifest.failed.filter((f) => f.id !== failure.id);
     landed += 1;
   }
   if (landed > 0) ctx.store.markDirty();
   return landed;
+}
+
+/**
+ * Does the CMS show exactly what a failed write expected? Then the CDN → source entries it teaches (possibly
+ * none); otherwise undefined. A media value read back is an opaque CDN handle, and an editor may have put a
+ * different image there since the write failed: so media are learned only when a non-media field the write
+ * changed also reads back as sent. Without that evidence the write is left failed, which is noisy but safe.
+ */
+function landedFailureMedia(
+  manifest: Manifest,
+  failure: FailedWrite,
+  seen: RemoteEntity,
+  model: EntityModel,
+): Record<string, string> | undefined {
+  const media = { ...manifest.media };
+  let learned = 0;
+  let evidence = false;
+  for (const [locale, expected] of Object.entries(failure.expect ?? {})) {
+    const variant = seen.locales[locale];
+    if (variant === undefined) return undefined;
+    const sent = failure.media?.[locale] ?? {};
+    const base = manifest.entities[failure.entity]?.locales[locale]?.base ?? {};
+    evidence ||= Object.entries(expected).some(
+      ([field, digest]) => !field.startsWith('$') && !(field in sent) && digest !== base[field],
+    );
+    learned += learnSentMedia(
+      manifest,
+      failure.entity,
+      locale,
+      failure.media?.[locale],
+      variant,
+      model,
+      media,
+    );
+    if (!localeShows(expected, variant, model, media)) return undefined;
+  }
+  if (learned > 0 && !evidence) return undefined;
+  return Object.fromEntries(Object.entries(media).filter(([cdn]) => manifest.media[cdn] === undefined));
 }

@@ -121,7 +121,9 @@ describe('reconcile against a faulty CMS', () => {
     for (let run = 0; run < 2; run++) {
       const result = await reconcileOnce();
       checkRun(result, `${context} dropping run=${run}`);
-      expect(result.code, `${context} dropping run=${run}`).toBe(EXIT.partial);
+      expect(result.code, `${context} dropping run=${run}: ${JSON.stringify(result.report?.conflicts)}`).toBe(
+        EXIT.partial,
+      );
       expect(result.report?.failures.map((f) => f.path)).toContain(MEMBER);
     }
 

@@ -473,4 +473,45 @@ describe('push against the emulator', () => {
       await slow.cleanup();
     }
   });
+  it('a page with an image whose create lands late is recognised, its CDN URL learned: no conflict', async () => {
+    const slow = await makeFixture({ emulator: { applyDelayMs: 1_500 } });
+    try {
+      const s0 = await slow.open({ config: { verify: { deadlineSeconds: 0.3 } } });
+      await s0.engine.push({ verifyWaitMs: 600 });
+      expect(s0.store.manifest.failed.map((f) => f.entity)).toContain('page:faq:shipping');
+      await s0.done();
+      await slow.emulator.settle();
+      slow.emulator.clearLog();
+      const s1 = await slow.open();
+      const { report } = await s1.engine.reconcile({ verifyWaitMs: 5_000 });
+      const manifest = s1.store.manifest;
+      await s1.done();
+      expect(report.conflicts).toEqual([]);
+      expect(manifest.failed.filter((f) => f.entity === 'page:faq:shipping')).toEqual([]);
+      expect(writesIn(slow.emulator).filter((w) => w.path.includes('/faq/shipping'))).toEqual([]);
+    } finally {
+      await slow.cleanup();
+    }
+  });
+  it('an image an editor changes after our write was dropped is a conflict, not taken for our write', async () => {
+    const s0 = await fx.open();
+    await s0.engine.push({ verifyWaitMs: 10_000 });
+    await s0.done();
+    await fx.emulator.settle();
+    const ours = 'https://images.example.com/ours.jpg';
+    await fx.write(FAQ, (await fx.read(FAQ)).replace('https://images.example.com/shipping-hero.jpg', ours));
+    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
+    const s1 = await fx.open({ config: { verify: { deadlineSeconds: 0.3 } } });
+    await s1.engine.push({ paths: [FAQ], verifyWaitMs: 600 });
+    expect(s1.store.manifest.failed.map((f) => f.entity)).toEqual(['page:faq:shipping']);
+    await s1.done();
+    fx.emulator.setFaults({ failAfterAcceptRate: 0 });
+    fx.emulator.editPage('faq', 'shipping', { hero_image: 'https://images.example.com/editors-pick.jpg' });
+    const s2 = await fx.open();
+    const { report } = await s2.engine.reconcile({ verifyWaitMs: 5_000 });
+    await s2.done();
+    expect(report.conflicts.map((c) => [c.entity, c.locale, c.field, c.git])).toEqual([
+      ['page:faq:shipping', 'en', 'hero_image', ours],
+    ]);
+  });
 });
