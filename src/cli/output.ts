@@ -65,7 +65,10 @@ export function renderPlan(plan: SyncPlan): string {
   const visible = plan.operations.filter((op) => op.kind !== 'adopt');
   if (visible.length === 0) return 'Nothing to do: both sides are in sync. (0 API calls)';
   const rows = visible.map((op) => {
-    const { what, detail } = describeOperation(op);
+    const { what, detail } =
+      'unresolved' in op && op.unresolved !== undefined
+        ? { what: 'HELD BACK', detail: `it ${op.unresolved}` }
+        : describeOperation(op);
     return [what, op.entity, detail, String(op.cost)];
   });
   return `${renderTable(['operation', 'entity', 'fields / detail', 'calls'], rows)}\n\nTotal API calls: ${plan.totalCalls}`;

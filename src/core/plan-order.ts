@@ -84,16 +84,28 @@ export function referencesOf(op: BodyOperation, model: EntityModel, locales: rea
   return out;
 }
 
+/** What the planner knows exists in ButterCMS, beyond this plan's own creates. */
+export interface KnownRemote {
+  ids: IdLookup;
+  /** Entities the manifest or the remote snapshot holds (a create still awaiting its id included). */
+  entities: ReadonlySet<EntityKey>;
+  /** Slugs of the pages known to exist: page references are written by slug (butter-api.md §3.6). */
+  pageSlugs: ReadonlySet<string>;
+}
+
 /**
- * Fills `dependsOn` with the entities created in the same plan that a body references, and reports
- * references to items that exist nowhere (they would fail at apply time with CONTENT_WRONG_TYPE).
+ * Fills `dependsOn` with the entities a body references that are created in the same plan (or whose earlier
+ * create still awaits its id), and marks `unresolved` a write that references something ButterCMS does not
+ * hold: sent, it would fail after its 202 or read back without the reference, and never verify.
+ * `scoped`: the run covers some paths only, so a target missing from `localKeys` may still have a file.
  */
 export function linkDependencies(
   operations: Operation[],
   modelOf: (entity: EntityKey) => EntityModel | undefined,
   config: SyncConfig,
-  ids: IdLookup,
+  known: KnownRemote,
   localKeys: ReadonlySet<EntityKey>,
+  scoped: boolean,
 ): Operation[] {
   const created = new Set<EntityKey>();
   const createdPagesBySlug = new Map<string, EntityKey[]>();
@@ -104,31 +116,45 @@ export function linkDependencies(
       appendTo(createdPagesBySlug, op.slug, op.entity);
     }
   }
-  const reports: Operation[] = [];
+  const missing = (target: string, local: boolean): string =>
+    local
+      ? `references ${target}, which is not in ButterCMS yet`
+      : scoped
+        ? `references ${target}, which is not in ButterCMS yet and not part of this run`
+        : `references ${target}, which exists neither in ButterCMS nor in the files`;
   for (const op of operations) {
     if (!('body' in op)) continue;
     const model = modelOf(op.entity);
     if (!model) continue;
     const refs = referencesOf(op, model, config.locales.all);
     const deps = new Set<EntityKey>();
+    const unresolved: string[] = [];
     for (const [collection, key] of refs.items) {
       const target = `item:${collection}:${key}`;
-      if (created.has(target)) deps.add(target);
-      else if (ids.itemIdByKey(collection, key) === undefined && !localKeys.has(target)) {
-        reports.push({
-          kind: 'report',
-          entity: op.entity,
-          reason: 'unsupported',
-          message: `references ${collection} item "${key}", which exists neither in ButterCMS nor in the files`,
-          cost: 0,
-        });
+      if (
+        created.has(target) ||
+        (known.entities.has(target) && known.ids.itemIdByKey(collection, key) === undefined)
+      )
+        deps.add(target);
+      else if (known.ids.itemIdByKey(collection, key) === undefined)
+        unresolved.push(missing(`${collection} item "${key}"`, localKeys.has(target)));
+    }
+    for (const slug of refs.pages) {
+      const creates = createdPagesBySlug.get(slug) ?? [];
+      for (const target of creates) deps.add(target);
+      if (creates.length === 0 && !known.pageSlugs.has(slug)) {
+        const local = [...localKeys].some((k) => k.startsWith('page:') && k.endsWith(`:${slug}`));
+        unresolved.push(missing(`page "${slug}"`, local));
       }
     }
-    for (const slug of refs.pages) for (const target of createdPagesBySlug.get(slug) ?? []) deps.add(target);
     deps.delete(op.entity);
     op.dependsOn = [...deps].sort();
+    if (unresolved.length > 0) {
+      op.unresolved = [...new Set(unresolved)].join('; it ');
+      op.cost = 0; // not sent this run
+    }
   }
-  return [...operations, ...reports];
+  return operations;
 }
 
 /**

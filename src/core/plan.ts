@@ -4,7 +4,7 @@ import type { IdLookup } from './api-fields.js';
 import { digestValue, digestVariant, STATUS_KEY, TITLE_KEY } from './digest.js';
 import { type EntityModel, modelFor } from './model.js';
 import { type NormalizeContext, normalizeVariant } from './normalize.js';
-import { appendTo, linkDependencies, orderOperations } from './plan-order.js';
+import { appendTo, type KnownRemote, linkDependencies, orderOperations } from './plan-order.js';
 import { diffLocale, type FieldChange } from './three-way.js';
 import {
   type EntityKey,
@@ -696,6 +696,20 @@ function pendingExpectations(pending: PendingWrite[], locale: string): Map<strin
   return out;
 }
 
+/** Entities and page slugs known to exist in ButterCMS: the manifest's and the remote snapshot's. */
+function knownRemote(input: PlanInput): KnownRemote {
+  const entities = new Set<EntityKey>([
+    ...Object.keys(input.manifest.entities),
+    ...(input.remote?.keys() ?? []),
+  ]);
+  const pageSlugs = new Set<string>();
+  for (const key of entities) {
+    const ref = parseEntityKey(key);
+    if (ref.kind === 'page') pageSlugs.add(ref.slug);
+  }
+  return { ids: input.ids, entities, pageSlugs };
+}
+
 /**
  * The heart of the product (DESIGN.md §3): a pure three-way comparison of files, ButterCMS and the
  * manifest, turned into the smallest set of API calls, file edits and reports, in dependency order.
@@ -764,8 +778,9 @@ export function planSync(input: PlanInput): SyncPlan {
     planner.ops,
     (entity) => models.get(entity),
     input.config,
-    input.ids,
+    knownRemote(input),
     new Set(input.local.keys()),
+    input.only !== undefined,
   );
   const operations = orderOperations(linked);
   return { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };

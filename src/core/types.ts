@@ -157,6 +157,8 @@ export type Operation =
       dependsOn: EntityKey[];
       /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
       expect?: Record<string, FieldDigests> | undefined;
+      /** Why it cannot be sent yet: it references something that is not in ButterCMS (set by the planner). */
+      unresolved?: string | undefined;
     }
   | {
       kind: 'update-page';
@@ -169,6 +171,8 @@ export type Operation =
       dependsOn: EntityKey[];
       /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
       expect?: Record<string, FieldDigests> | undefined;
+      /** Why it cannot be sent yet: it references something that is not in ButterCMS (set by the planner). */
+      unresolved?: string | undefined;
     }
   | {
       kind: 'create-item';
@@ -180,6 +184,8 @@ export type Operation =
       dependsOn: EntityKey[];
       /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
       expect?: Record<string, FieldDigests> | undefined;
+      /** Why it cannot be sent yet: it references something that is not in ButterCMS (set by the planner). */
+      unresolved?: string | undefined;
     }
   | {
       kind: 'patch-item' | 'put-item';
@@ -191,6 +197,8 @@ export type Operation =
       dependsOn: EntityKey[];
       /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
       expect?: Record<string, FieldDigests> | undefined;
+      /** Why it cannot be sent yet: it references something that is not in ButterCMS (set by the planner). */
+      unresolved?: string | undefined;
     }
   | {
       kind: 'delete-item';

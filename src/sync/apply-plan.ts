@@ -217,6 +217,27 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           });
           break;
         }
+        if ('unresolved' in op && op.unresolved !== undefined) {
+          // Sent, it would fail after its 202 or read back without the reference: it goes out on a later run.
+          failedEntities.add(op.entity);
+          const file = entityPaths(manifest, local.get(op.entity), op.entity);
+          report.failures.push({
+            id: randomUUID(),
+            entity: op.entity,
+            kind: op.kind,
+            reason: `not sent: it ${op.unresolved} — Push the referenced file first (or the whole content tree), or fix the reference; this file goes out on the next run after that.`,
+            at: nowOf(ctx).toISOString(),
+            path: file,
+          });
+          record({
+            kind: op.kind,
+            entity: op.entity,
+            path: file,
+            status: 'failed',
+            message: `not sent: it ${op.unresolved}`,
+          });
+          break;
+        }
         try {
           await sendWrite(ctx, op, local.get(op.entity), referenced.has(op.entity));
           record({

@@ -164,4 +164,23 @@ describe('the CLI on a real repository', () => {
     const parsed = JSON.parse(json.stdout) as { plan: { totalCalls: number; operations: unknown[] } };
     expect(parsed.plan.totalCalls).toBe(1);
   });
+
+  it('plan shows a page whose reference is not in ButterCMS as held back, at no cost; push says why', async () => {
+    const gifts = 'content-example/pages/faq/gifts.md';
+    const text = (await fx.read('content-example/pages/faq/returns.md')).replace(
+      'related: ""',
+      'related: wrapping',
+    );
+    await fx.write(gifts, text);
+    const plan = await cli(fx, ['push', '--dry-run', gifts]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/HELD BACK\s+page:faq:gifts\s+it references page "wrapping"/);
+    expect(plan.stdout).toContain('Total API calls: 0');
+    const push = await cli(fx, ['push', gifts]);
+    expect(push.code).toBe(4);
+    expect(push.stdout + push.stderr).toContain(
+      `FAILED ${gifts} (create-page): not sent: it references page "wrapping"`,
+    );
+    expect(writesIn(fx.emulator)).toEqual([]);
+  });
 });

@@ -473,6 +473,37 @@ describe('push against the emulator', () => {
       await slow.cleanup();
     }
   });
+  it('a file referencing an entity not in ButterCMS yet is held back with a clear reason, then sent after it', async () => {
+    const s0 = await fx.open();
+    const first = await s0.engine.push({ paths: [FAQ, FAQ_ES, MEMBER], verifyWaitMs: 5_000 });
+    await s0.done();
+    // FAQ references page "returns", the member references tags "writing" and "engineering": none exists yet.
+    expect(writesIn(fx.emulator)).toEqual([]);
+    expect(exitCodeForReport(first.report)).toBe(4);
+    expect(first.report.failures.map((f) => [f.entity, f.reason])).toEqual([
+      [
+        'item:team_members:ada-lovelace',
+        expect.stringMatching(/tags item "writing", which is not in ButterCMS yet/),
+      ],
+      [
+        'page:faq:shipping',
+        expect.stringMatching(
+          /page "returns", which is not in ButterCMS yet.*Push the referenced file first/,
+        ),
+      ],
+    ]);
+    const s1 = await fx.open();
+    const whole = await s1.engine.push({ verifyWaitMs: 10_000 });
+    await s1.done();
+    expect(whole.report.failures).toEqual([]);
+    expect(whole.report.pending).toBe(0);
+    await fx.emulator.settle();
+    const s2 = await fx.open();
+    const { report, plan } = await s2.engine.reconcile({ dryRun: true });
+    await s2.done();
+    expect(report.conflicts).toEqual([]);
+    expect(plan.totalCalls).toBe(0);
+  });
   it('a page with an image whose create lands late is recognised, its CDN URL learned: no conflict', async () => {
     const slow = await makeFixture({ emulator: { applyDelayMs: 1_500 } });
     try {

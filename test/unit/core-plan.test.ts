@@ -322,12 +322,48 @@ describe('planSync: creates', () => {
     });
   });
 
-  it('reports a reference to an item that exists nowhere', () => {
+  it('does not send a write whose referenced item exists nowhere, and says why', () => {
     const local = mapOf(localEntity(ana, { en: withFields(anaEn, { tags: ['ghost'] }) }));
     const plan = planSync(planInput({ scope: 'push', local, ids }));
-    expect(plan.operations).toContainEqual(
-      expect.objectContaining({ kind: 'report', message: expect.stringContaining('ghost') }),
+    expect(plan.operations).toEqual([
+      expect.objectContaining({
+        kind: 'create-item',
+        unresolved: 'references tags item "ghost", which exists neither in ButterCMS nor in the files',
+      }),
+    ]);
+  });
+
+  it('a page reference to a page ButterCMS does not hold keeps the write back; one it holds does not', () => {
+    const withRelated = (slug: string) =>
+      mapOf(localEntity(faq, { en: withFields(faqEn, { related: slug }), es: faqEs }));
+    const only = new Set(['page:faq:shipping']);
+    const scoped = planSync(planInput({ scope: 'push', local: withRelated('returns'), ids, only }));
+    expect(scoped.operations).toEqual([
+      expect.objectContaining({
+        kind: 'create-page',
+        unresolved: 'references page "returns", which is not in ButterCMS yet and not part of this run',
+      }),
+    ]);
+    const m = agree(emptyManifest(), { kind: 'page', pageType: 'faq', slug: 'returns' }, { en: faqEn });
+    const known = planSync(
+      planInput({ scope: 'push', manifest: m, local: withRelated('returns'), ids, only }),
     );
+    expect(kinds(known.operations)).toEqual(['create-page']);
+    expect(known.operations[0]).not.toHaveProperty('unresolved');
+  });
+
+  it('a reference to an item whose earlier create still awaits its id waits for it instead of failing', () => {
+    const m = emptyManifest();
+    m.entities['item:tags:design'] = { locales: {} };
+    const local = mapOf(localEntity(ana, { en: withFields(anaEn, { tags: ['design'] }) }));
+    const plan = planSync(planInput({ scope: 'push', manifest: m, local, ids }));
+    expect(plan.operations).toEqual([
+      expect.objectContaining({
+        kind: 'create-item',
+        dependsOn: ['item:tags:design'],
+      }),
+    ]);
+    expect(plan.operations[0]).not.toHaveProperty('unresolved');
   });
 
   it('is deterministic whatever the input order', () => {
