@@ -696,6 +696,12 @@ function pendingExpectations(pending: PendingWrite[], locale: string): Map<strin
   return out;
 }
 
+/** An entity the plan cannot handle, reported with the reason (the rest of the plan goes on). */
+function refusal(entity: EntityKey, error: unknown): Operation {
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: 'report', entity, reason: 'unsupported', message, cost: 0 };
+}
+
 /** Entities and page slugs known to exist in ButterCMS: the manifest's and the remote snapshot's. */
 function knownRemote(input: PlanInput): KnownRemote {
   const entities = new Set<EntityKey>([
@@ -737,13 +743,7 @@ export function planSync(input: PlanInput): SyncPlan {
     try {
       model = modelFor(ref, input.config);
     } catch (error) {
-      planner.ops.push({
-        kind: 'report',
-        entity: key,
-        reason: 'unsupported',
-        message: error instanceof Error ? error.message : String(error),
-        cost: 0,
-      });
+      planner.ops.push(refusal(key, error));
       continue;
     }
     models.set(key, model);
@@ -764,13 +764,7 @@ export function planSync(input: PlanInput): SyncPlan {
       // only (DESIGN.md §3 "bad input"): the rest of the plan goes on.
       planner.ops.length = opsBefore;
       planner.deletes.length = deletesBefore;
-      planner.ops.push({
-        kind: 'report',
-        entity: key,
-        reason: 'unsupported',
-        message: error instanceof Error ? error.message : String(error),
-        cost: 0,
-      });
+      planner.ops.push(refusal(key, error));
     }
   }
   planner.guardDeletes();
