@@ -95,17 +95,17 @@ export interface KnownRemote {
 
 /**
  * Fills `dependsOn` with the entities a body references that are created in the same plan (or whose earlier
- * create still awaits its id), and marks `unresolved` a write that references something ButterCMS does not
- * hold: sent, it would fail after its 202 or read back without the reference, and never verify.
- * `scoped`: the run covers some paths only, so a target missing from `localKeys` may still have a file.
+ * create still awaits its id), and marks `unresolved` (at no cost) a write that references something
+ * ButterCMS does not hold: sent, it would fail after its 202 or read back without the reference, and never
+ * verify. A page reference to a slug nobody knows is still sent: it may be a page butter-sync does not track.
+ * `hasFile`: a content file for this entity exists, whether or not this run read it.
  */
 export function linkDependencies(
   operations: Operation[],
   modelOf: (entity: EntityKey) => EntityModel | undefined,
   config: SyncConfig,
   known: KnownRemote,
-  localKeys: ReadonlySet<EntityKey>,
-  scoped: boolean,
+  hasFile: (entity: EntityKey) => boolean,
 ): Operation[] {
   const created = new Set<EntityKey>();
   const createdPagesBySlug = new Map<string, EntityKey[]>();
@@ -116,41 +116,36 @@ export function linkDependencies(
       appendTo(createdPagesBySlug, op.slug, op.entity);
     }
   }
-  const missing = (target: string, local: boolean): string =>
-    local
-      ? `references ${target}, which is not in ButterCMS yet`
-      : scoped
-        ? `references ${target}, which is not in ButterCMS yet and not part of this run`
-        : `references ${target}, which exists neither in ButterCMS nor in the files`;
+  const pageTypes = ['*', ...Object.keys(config.pageTypes)];
   for (const op of operations) {
     if (!('body' in op)) continue;
     const model = modelOf(op.entity);
     if (!model) continue;
     const refs = referencesOf(op, model, config.locales.all);
     const deps = new Set<EntityKey>();
-    const unresolved: string[] = [];
+    const unresolved = new Set<string>();
     for (const [collection, key] of refs.items) {
       const target = `item:${collection}:${key}`;
-      if (
-        created.has(target) ||
-        (known.entities.has(target) && known.ids.itemIdByKey(collection, key) === undefined)
-      )
-        deps.add(target);
-      else if (known.ids.itemIdByKey(collection, key) === undefined)
-        unresolved.push(missing(`${collection} item "${key}"`, localKeys.has(target)));
+      const id = known.ids.itemIdByKey(collection, key);
+      if (created.has(target) || (id === undefined && known.entities.has(target))) deps.add(target);
+      else if (id === undefined)
+        unresolved.add(
+          hasFile(target)
+            ? `references ${collection} item "${key}", which is not in ButterCMS yet`
+            : `references ${collection} item "${key}", which exists neither in ButterCMS nor in the files`,
+        );
     }
     for (const slug of refs.pages) {
       const creates = createdPagesBySlug.get(slug) ?? [];
       for (const target of creates) deps.add(target);
-      if (creates.length === 0 && !known.pageSlugs.has(slug)) {
-        const local = [...localKeys].some((k) => k.startsWith('page:') && k.endsWith(`:${slug}`));
-        unresolved.push(missing(`page "${slug}"`, local));
-      }
+      if (creates.length > 0 || known.pageSlugs.has(slug)) continue;
+      if (pageTypes.some((type) => hasFile(`page:${type}:${slug}`)))
+        unresolved.add(`references page "${slug}", which is not in ButterCMS yet`);
     }
     deps.delete(op.entity);
     op.dependsOn = [...deps].sort();
-    if (unresolved.length > 0) {
-      op.unresolved = [...new Set(unresolved)].join('; it ');
+    if (unresolved.size > 0) {
+      op.unresolved = [...unresolved].join('; it ');
       op.cost = 0; // not sent this run
     }
   }

@@ -37,6 +37,11 @@ export interface PlanInput {
   resolvePath(ref: EntityRef, locale: string): string;
   ids: IdLookup;
   now: Date;
+  /**
+   * Does a content file exist for this entity, read by this run or not? Asked only about referenced
+   * entities ButterCMS does not hold; without it, only `local` counts.
+   */
+  hasFile?: ((entity: EntityKey) => boolean) | undefined;
 }
 
 /**
@@ -773,8 +778,7 @@ export function planSync(input: PlanInput): SyncPlan {
     (entity) => models.get(entity),
     input.config,
     knownRemote(input),
-    new Set(input.local.keys()),
-    input.only !== undefined,
+    (entity) => input.local.has(entity) || (input.hasFile?.(entity) ?? false),
   );
   const operations = orderOperations(linked);
   return { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { editContentFile, locateFile, pathForEntity } from '../content/index.js';
@@ -77,7 +78,26 @@ export class SyncEngine {
       resolvePath: (ref: EntityRef, locale: string) => pathForEntity(ref, locale, config),
       ids: makeIdLookup(store.manifest, snapshot?.itemKeys),
       now: nowOf(this.ctx),
+      hasFile: (entity: EntityKey) => this.hasFile(entity),
     };
+  }
+
+  /** A content file exists for this entity in some locale (read or not): asked about references only. */
+  private hasFile(entity: EntityKey): boolean {
+    const { config, repoDir } = this.ctx;
+    const ref = parseEntityKey(entity);
+    return config.locales.all.some((locale) => {
+      let file: string;
+      try {
+        file = pathForEntity(ref, locale, config);
+      } catch {
+        return false; // a name that cannot be a file has none
+      }
+      // A Markdown page may also be stored as .mdx or .markdown.
+      const stem = file.endsWith('.md') ? file.slice(0, -'.md'.length) : undefined;
+      const candidates = stem ? [file, `${stem}.mdx`, `${stem}.markdown`] : [file];
+      return candidates.some((candidate) => existsSync(path.join(repoDir, candidate)));
+    });
   }
 
   private finish(report: SyncReport, callsBefore: number): SyncReport {

@@ -165,13 +165,15 @@ describe('the CLI on a real repository', () => {
     expect(parsed.plan.totalCalls).toBe(1);
   });
 
-  it('plan shows a page whose reference is not in ButterCMS as held back, at no cost; push says why', async () => {
+  it('push --dry-run shows a page referencing a new page not pushed yet as held back, at no cost; push says why', async () => {
     const gifts = 'content-example/pages/faq/gifts.md';
     const text = (await fx.read('content-example/pages/faq/returns.md')).replace(
       'related: ""',
       'related: wrapping',
     );
     await fx.write(gifts, text);
+    // The referenced page is a new file too, not pushed yet.
+    await fx.write('content-example/pages/faq/wrapping.md', text.replace('related: wrapping', 'related: ""'));
     const plan = await cli(fx, ['push', '--dry-run', gifts]);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/HELD BACK\s+page:faq:gifts\s+it references page "wrapping"/);

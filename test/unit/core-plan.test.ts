@@ -333,23 +333,35 @@ describe('planSync: creates', () => {
     ]);
   });
 
-  it('a page reference to a page ButterCMS does not hold keeps the write back; one it holds does not', () => {
+  it('a page reference to a new page file ButterCMS does not hold yet keeps the write back', () => {
     const withRelated = (slug: string) =>
       mapOf(localEntity(faq, { en: withFields(faqEn, { related: slug }), es: faqEs }));
     const only = new Set(['page:faq:shipping']);
-    const scoped = planSync(planInput({ scope: 'push', local: withRelated('returns'), ids, only }));
-    expect(scoped.operations).toEqual([
+    const hasFile = (entity: string) => entity === 'page:faq:returns';
+    const held = planSync(planInput({ scope: 'push', local: withRelated('returns'), ids, only, hasFile }));
+    expect(held.operations).toEqual([
       expect.objectContaining({
         kind: 'create-page',
-        unresolved: 'references page "returns", which is not in ButterCMS yet and not part of this run',
+        cost: 0,
+        unresolved: 'references page "returns", which is not in ButterCMS yet',
       }),
     ]);
+    expect(held.totalCalls).toBe(0);
+
+    // Known to ButterCMS (in the manifest): sent. Unknown everywhere: sent too, as a page butter-sync
+    // may not track (a page type outside the config) can hold that slug.
     const m = agree(emptyManifest(), { kind: 'page', pageType: 'faq', slug: 'returns' }, { en: faqEn });
     const known = planSync(
       planInput({ scope: 'push', manifest: m, local: withRelated('returns'), ids, only }),
     );
-    expect(kinds(known.operations)).toEqual(['create-page']);
-    expect(known.operations[0]).not.toHaveProperty('unresolved');
+    const untracked = planSync(
+      planInput({ scope: 'push', local: withRelated('about-us'), ids, only, hasFile }),
+    );
+    for (const plan of [known, untracked]) {
+      expect(kinds(plan.operations)).toEqual(['create-page']);
+      expect(plan.operations[0]).not.toHaveProperty('unresolved');
+      expect(plan.totalCalls).toBe(CALL_COST['create-page']);
+    }
   });
 
   it('a reference to an item whose earlier create still awaits its id waits for it instead of failing', () => {
