@@ -5,7 +5,7 @@
  */
 
 import { SyncError } from '../core/errors.js';
-import type { EntityKey, FailedWrite, Manifest, PendingWrite } from '../core/types.js';
+import type { EntityKey, FailedWrite, FieldDigests, Manifest, PendingWrite } from '../core/types.js';
 
 /**
  * Record a write about to be sent (the caller's object itself, set to `intent`). A duplicate id is a bug:
@@ -62,6 +62,28 @@ export function failPending(
   };
   manifest.failed.push(failed);
   return failed;
+}
+
+/**
+ * A proven write ends the failures it supersedes: failed writes of the same entity whose every expected
+ * field (per locale) it wrote. The CMS now shows values that were read back and became the base; whatever
+ * the files still hold beyond them is re-sent by the planner. `expect` undefined: the entity is gone, so all
+ * its failures end. Returns how many ended. Without this a failure fixed by a later edit stayed reported.
+ */
+export function endSupersededFailures(
+  manifest: Manifest,
+  entity: EntityKey,
+  expect: Record<string, FieldDigests> | undefined,
+): number {
+  const covered = (failure: FailedWrite): boolean =>
+    expect === undefined ||
+    (failure.expect !== undefined &&
+      Object.entries(failure.expect).every(([locale, fields]) =>
+        Object.keys(fields).every((field) => expect[locale]?.[field] !== undefined),
+      ));
+  const before = manifest.failed.length;
+  manifest.failed = manifest.failed.filter((failure) => failure.entity !== entity || !covered(failure));
+  return before - manifest.failed.length;
 }
 
 /** Writes still open for one entity, oldest first: a new write must not race one that is unresolved. */

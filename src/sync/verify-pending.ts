@@ -10,7 +10,7 @@ import {
   type RemoteEntity,
   type Variant,
 } from '../core/types.js';
-import { failPending, settlePending } from '../state/outbox.js';
+import { endSupersededFailures, failPending, settlePending } from '../state/outbox.js';
 import { nowOf, type SyncContext } from './context.js';
 import { learnRecord } from './media-map.js';
 import { fetchRemoteSnapshot, type RemoteSnapshot, type SnapshotScope } from './remote-snapshot.js';
@@ -64,6 +64,7 @@ export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot)
       if (!remote) {
         settlePending(manifest, write.id);
         delete manifest.entities[write.entity];
+        endSupersededFailures(manifest, write.entity, undefined);
         settled += 1;
       } else if (overdue) {
         failPending(
@@ -99,6 +100,7 @@ export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot)
     if (matches && remote) {
       moveBase(manifest, write.entity, remote, write.expect);
       settlePending(manifest, write.id);
+      endSupersededFailures(manifest, write.entity, write.expect);
       settled += 1;
     } else if (overdue) {
       failPending(
@@ -179,6 +181,7 @@ export function settleLandedFailures(ctx: SyncContext, remote: Map<EntityKey, Re
   const manifest = ctx.store.manifest;
   let landed = 0;
   for (const failure of [...manifest.failed]) {
+    if (!manifest.failed.includes(failure)) continue; // ended by one that landed before it in this loop
     const seen = failure.expect ? remote.get(failure.entity) : undefined;
     if (!failure.expect || !seen) continue;
     const learned = landedFailureMedia(
@@ -190,7 +193,7 @@ export function settleLandedFailures(ctx: SyncContext, remote: Map<EntityKey, Re
     if (learned === undefined) continue;
     Object.assign(manifest.media, learned);
     moveBase(manifest, failure.entity, seen, failure.expect);
-    manifest.failed = manifest.failed.filter((f) => f.id !== failure.id);
+    endSupersededFailures(manifest, failure.entity, failure.expect); // itself included
     landed += 1;
   }
   if (landed > 0) ctx.store.markDirty();

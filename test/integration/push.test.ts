@@ -139,6 +139,35 @@ describe('push against the emulator', () => {
     expect(manifest.pending).toEqual([]);
     expect(manifest.failed).toHaveLength(1);
     expect(manifest.failed[0]?.entity).toBe('item:team_members:ada-lovelace');
+
+    // The next run re-sends it; once it lands, the failure is over: status no longer reports it.
+    fx.emulator.setFaults({ failAfterAcceptRate: 0 });
+    const again = await fx.open();
+    const retry = await again.engine.push({ paths: [MEMBER], verifyWaitMs: 5_000 });
+    const after = again.store.manifest;
+    await again.done();
+    expect(retry.report.failures).toEqual([]);
+    expect(JSON.parse(writesIn(fx.emulator).at(-1)?.body ?? '{}')).toEqual({ fields: { role: 'Lost' } });
+    expect(after.failed).toEqual([]);
+  });
+
+  it('a failure that a later edit of the same fields supersedes ends once that edit lands', async () => {
+    await initialPush();
+    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Lost"'));
+    const s = await fx.open({ config: { verify: { deadlineSeconds: 0.5 } } });
+    await s.engine.push({ paths: [MEMBER], verifyWaitMs: 2_000 });
+    expect(s.store.manifest.failed).toHaveLength(1);
+    await s.done();
+    fx.emulator.setFaults({ failAfterAcceptRate: 0 });
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Lost"', '"Found"'));
+    const again = await fx.open();
+    await again.engine.push({ paths: [MEMBER], verifyWaitMs: 5_000 });
+    const after = again.store.manifest;
+    await again.done();
+    expect(JSON.parse(writesIn(fx.emulator).at(-1)?.body ?? '{}')).toEqual({ fields: { role: 'Found' } });
+    expect(after.pending).toEqual([]);
+    expect(after.failed).toEqual([]);
   });
 
   it('lands every write through a burst of 429s', async () => {

@@ -3,6 +3,7 @@ import { isSyncError } from '../../src/core/errors.js';
 import type { PendingWrite } from '../../src/core/types.js';
 import { emptyManifest } from '../../src/state/manifest-file.js';
 import {
+  endSupersededFailures,
   failPending,
   markSent,
   overduePending,
@@ -81,6 +82,29 @@ describe('outbox', () => {
 
     recordIntent(manifest, { ...pending('w2', 'item:tags:news'), path: 'collections/tags/news.es.json' });
     expect(failPending(manifest, 'w2', 'rejected', 'y')?.path).toBe('collections/tags/news.es.json');
+  });
+
+  it('a proven write ends the failures of its entity whose every field it wrote again', () => {
+    const manifest = emptyManifest('cfg');
+    const fail = (id: string, entity: string, expect: PendingWrite['expect']) => {
+      recordIntent(manifest, { ...pending(id, entity), expect });
+      failPending(manifest, id, 'dropped', '2025-01-02T00:00:00Z');
+    };
+    fail('role', 'item:team_members:ada', { en: { role: 'r1' } });
+    fail('role+name', 'item:team_members:ada', { en: { role: 'r1', name: 'n1' } });
+    fail('es', 'item:team_members:ada', { es: { role: 'r1' } });
+    fail('other', 'item:team_members:bo', { en: { role: 'r1' } });
+    const left = () => manifest.failed.map((f) => f.id);
+
+    expect(endSupersededFailures(manifest, 'item:team_members:ada', { en: { role: 'r2' } })).toBe(1);
+    expect(left()).toEqual(['role+name', 'es', 'other']);
+    expect(endSupersededFailures(manifest, 'item:team_members:ada', { en: { role: 'r3', name: 'n3' } })).toBe(
+      1,
+    );
+    expect(left()).toEqual(['es', 'other']);
+    // The entity is gone (a proven delete): every failure of it ends.
+    expect(endSupersededFailures(manifest, 'item:team_members:ada', undefined)).toBe(1);
+    expect(left()).toEqual(['other']);
   });
 
   it('lists pending writes per entity and those past their deadline', () => {
