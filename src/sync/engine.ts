@@ -270,6 +270,7 @@ export class SyncEngine {
     );
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
+    this.endMootFailures(plan, only);
     const commit = options.commit ?? ctx.config.pull.commit;
     const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
     ctx.store.manifest.lastPull = nowOf(ctx).toISOString();
@@ -319,6 +320,22 @@ export class SyncEngine {
     }
     if (!state.ok) return { plan, dirty: new Set() };
     return { plan, dirty: await uncommittedAmong(this.ctx.repoDir, paths) };
+  }
+
+  /**
+   * A failure is over once a full reconcile finds its entity in step on both sides: nothing left to send or
+   * to pull for it (the file was put back, or the write landed some other way). Entities left out of the
+   * plan (unreadable files) or with a write still pending keep theirs.
+   */
+  private endMootFailures(plan: SyncPlan, only: Set<EntityKey> | undefined): void {
+    const manifest = this.ctx.store.manifest;
+    const busy = new Set<EntityKey>(manifest.pending.map((p) => p.entity));
+    for (const op of plan.operations) if (op.kind !== 'adopt') busy.add(op.entity);
+    const before = manifest.failed.length;
+    manifest.failed = manifest.failed.filter(
+      (failure) => busy.has(failure.entity) || (only !== undefined && !only.has(failure.entity)),
+    );
+    if (manifest.failed.length !== before) this.ctx.store.markDirty();
   }
 
   /**
@@ -392,6 +409,7 @@ export class SyncEngine {
     const only = this.withoutUnreadable(undefined, scan, snapshot.remote);
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
+    this.endMootFailures(plan, only);
     const commit = options.commit ?? ctx.config.pull.commit;
     const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
     await this.waitForPending(options.verifyWaitMs ?? 10_000);

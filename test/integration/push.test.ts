@@ -170,6 +170,27 @@ describe('push against the emulator', () => {
     expect(after.failed).toEqual([]);
   });
 
+  it('a failure whose file was put back ends at the next reconcile that finds both sides in step', async () => {
+    await initialPush();
+    const original = await fx.read(MEMBER);
+    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
+    await fx.write(MEMBER, original.replace('"Head of Content"', '"Never mind"'));
+    const s = await fx.open({ config: { verify: { deadlineSeconds: 0.5 } } });
+    await s.engine.push({ paths: [MEMBER], verifyWaitMs: 2_000 });
+    expect(s.store.manifest.failed).toHaveLength(1);
+    await s.done();
+    fx.emulator.setFaults({ failAfterAcceptRate: 0 });
+    await fx.write(MEMBER, original);
+    fx.emulator.clearLog();
+    const again = await fx.open();
+    const { report } = await again.engine.reconcile({ verifyWaitMs: 2_000 });
+    const after = again.store.manifest;
+    await again.done();
+    expect(writesIn(fx.emulator)).toEqual([]);
+    expect(exitCodeForReport(report)).toBe(0);
+    expect(after.failed).toEqual([]);
+  });
+
   it('lands every write through a burst of 429s', async () => {
     fx.emulator.setFaults({ burst429: 5, retryAfterSeconds: 1 });
     const report = await initialPush();
