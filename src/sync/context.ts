@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { CmsClient } from '../cms/port.js';
 import type { SyncConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -30,15 +31,7 @@ export function nowOf(ctx: SyncContext): Date {
   return ctx.now ? ctx.now() : new Date();
 }
 
+/** Wait `ms`, or less when `signal` aborts first; never rejects. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
 }

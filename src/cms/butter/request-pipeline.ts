@@ -4,6 +4,7 @@
  */
 
 import { setMaxListeners } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { SyncError } from '../../core/errors.js';
 import type { CallStats } from '../port.js';
@@ -336,23 +337,14 @@ export class RequestPipeline {
     return Math.random() * ceiling;
   }
 
-  #sleep(ms: number, context: RequestContext): Promise<void> {
+  /** Wait before a retry; a client closed meanwhile turns the wait into its closed error. */
+  async #sleep(ms: number, context: RequestContext): Promise<void> {
     const signal = this.#shutdown.signal;
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) {
-        reject(this.#closedError(context, signal.reason));
-        return;
-      }
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(this.#closedError(context, signal.reason));
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    try {
+      await delay(ms, undefined, { signal });
+    } catch {
+      throw this.#closedError(context, signal.reason);
+    }
   }
 
   #closedError(context: RequestContext, cause: unknown): SyncError {

@@ -4,6 +4,7 @@
  */
 
 import { setMaxListeners } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import PQueue from 'p-queue';
 
 /** p-queue settings for a rate in requests per second. */
@@ -81,18 +82,9 @@ export class RequestQueue {
     });
   }
 
+  /** The slot stays taken `holdMs` after the answer (or until the queue is disposed). */
   #hold(): Promise<void> {
-    const signal = this.#disposed.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.#holdMs);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return delay(this.#holdMs, undefined, { signal: this.#disposed.signal }).catch(() => undefined);
   }
 
   /** Holds every queued task for `ms` (running ones finish); a longer pause already in place wins. */
