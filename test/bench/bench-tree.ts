@@ -9,7 +9,6 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput, SyncConfig } from '../../src/config/schema.js';
 import { digestVariant } from '../../src/core/digest.js';
 import { modelFor } from '../../src/core/model.js';
@@ -20,6 +19,7 @@ import { scanLocal } from '../../src/sync/local-scan.js';
 import { scanCachePath } from '../../src/sync/scan-cache.js';
 import { makeRandom, type Random } from '../helpers/prng.js';
 import { PROJECT_ROOT } from '../helpers/sync-fixture.js';
+import { validConfig } from '../helpers/valid-config.js';
 
 const exec = promisify(execFile);
 
@@ -86,9 +86,7 @@ export async function generateTree(count: number, seed = 20_261_123): Promise<Be
   const random = makeRandom(seed + count);
   const repoDir = await mkdtemp(path.join(os.tmpdir(), `butter-sync-bench-${count}-`));
   const configInput = await benchConfigInput();
-  const parsed = parseConfig(configInput);
-  if (!parsed.config) throw new Error(JSON.stringify(parsed.errors));
-  const config = parsed.config;
+  const config = validConfig(configInput);
 
   const tagCount = Math.max(5, Math.round(count * 0.02));
   const memberCount = Math.round(count * 0.18);

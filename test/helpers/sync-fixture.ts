@@ -6,13 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createButterClient } from '../../src/cms/butter/index.js';
 import type { CmsClient } from '../../src/cms/port.js';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput, SyncConfig } from '../../src/config/schema.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { ManifestStore } from '../../src/state/manifest-store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { startTestEmulator, TEST_READ_TOKEN, TEST_WRITE_TOKEN } from './emulator.js';
+import { validConfig } from './valid-config.js';
 
 const exec = promisify(execFile);
 
@@ -77,9 +77,7 @@ export async function makeFixture(
     rate: { requestsPerSecond: 200, concurrency: 8, timeoutMs: 10_000, maxRetries: 3 },
     ...options.config,
   };
-  const parsed = parseConfig(configInput);
-  if (!parsed.config) throw new Error(JSON.stringify(parsed.errors));
-  const config = parsed.config;
+  const config = validConfig(configInput);
   await initRepo(repoDir);
   await writeFile(path.join(repoDir, 'sync.config.json'), `${JSON.stringify(configInput, null, 2)}\n`);
   await writeFile(path.join(repoDir, '.gitignore'), '.butter-sync/\n');
@@ -95,12 +93,7 @@ export async function makeFixture(
   const open = async (
     overrides: { config?: Partial<ConfigInput>; configDigest?: string } = {},
   ): Promise<Opened> => {
-    let cfg = config;
-    if (overrides.config) {
-      const again = parseConfig({ ...configInput, ...overrides.config });
-      if (!again.config) throw new Error(JSON.stringify(again.errors));
-      cfg = again.config;
-    }
+    const cfg = overrides.config ? validConfig({ ...configInput, ...overrides.config }) : config;
     const cms = createButterClient({
       baseUrl: emulator.url,
       readToken: TEST_READ_TOKEN,

@@ -10,40 +10,14 @@ import {
   WEBHOOK_BODY_LIMIT,
 } from '../../src/server/daemon-server.js';
 import { createDaemonMetrics } from '../../src/server/metrics.js';
+import { ITEM_DATA, PAGE_DATA, webhookEnvelope } from '../helpers/webhook-payloads.js';
 
 const SECRET = 's3cr3t-Shared-Value-7f1c';
 const HEADER = 'X-Butter-Sync-Secret';
 const PATH = '/webhooks/butter';
 
-// butter-api.md §4, verbatim.
-const PAGE_EVENT = {
-  data: {
-    id: 'product-launch',
-    buttercms_id: 5678,
-    page_type: 'landing',
-    editor: 'Marketing Team',
-    name: 'Product Launch Landing Page',
-    timestamp: '2024-01-15T14:30:00',
-    locale: null,
-    status: 'published',
-    updated: '2024-01-15T14:30:00.123456Z',
-    published: '2024-01-15T14:30:00.123456Z',
-    scheduled: null,
-  },
-  webhook: { event: 'page.published', target: 'https://yourapp.example/hooks/butter' },
-};
-const ITEM_EVENT = {
-  data: {
-    id: 'products',
-    itemid: '/v2/content/?keys=products[_id=5678]',
-    label: 'Wireless Headphones Pro',
-    editor: 'Product Manager',
-    timestamp: '2024-01-15T13:45:00',
-    locale: null,
-    status: 'published',
-  },
-  webhook: { event: 'collectionitem.published', target: 'https://yourapp.example/hooks/butter' },
-};
+const PAGE_EVENT = webhookEnvelope('page.published', PAGE_DATA);
+const ITEM_EVENT = webhookEnvelope('collectionitem.published', ITEM_DATA);
 
 interface Harness {
   server: DaemonServer;

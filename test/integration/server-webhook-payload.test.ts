@@ -1,38 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseWebhook } from '../../src/server/daemon-server.js';
-
-const envelope = (event: string | undefined, data: Record<string, unknown>) => ({
-  data,
-  ...(event === undefined ? {} : { webhook: { event, target: 'https://yourapp.example/hooks/butter' } }),
-});
-
-// Shapes from butter-api.md §4.
-const pageData = {
-  id: 'product-launch',
-  buttercms_id: 5678,
-  page_type: 'landing',
-  editor: 'Marketing Team',
-  name: 'Product Launch Landing Page',
-  timestamp: '2024-01-15T14:30:00',
-  locale: null,
-  status: 'published',
-  updated: '2024-01-15T14:30:00.123456Z',
-  published: '2024-01-15T14:30:00.123456Z',
-  scheduled: null,
-};
-const itemData = {
-  id: 'products',
-  itemid: '/v2/content/?keys=products[_id=5678]',
-  label: 'Wireless Headphones Pro',
-  editor: 'Product Manager',
-  timestamp: '2024-01-15T13:45:00',
-  locale: null,
-  status: 'published',
-};
+import { ITEM_DATA, PAGE_DATA, webhookEnvelope } from '../helpers/webhook-payloads.js';
 
 describe('parseWebhook', () => {
   it('maps a page event: id is the slug, locale null is the default locale', () => {
-    expect(parseWebhook(envelope('page.published', pageData))).toEqual({
+    expect(parseWebhook(webhookEnvelope('page.published', PAGE_DATA))).toEqual({
       kind: 'page',
       pageType: 'landing',
       slug: 'product-launch',
@@ -43,19 +15,21 @@ describe('parseWebhook', () => {
 
   it('keeps page_type "*" for single pages and passes the locale', () => {
     expect(
-      parseWebhook(envelope('page.draft', { ...pageData, id: 'homepage', page_type: '*', locale: 'es' })),
+      parseWebhook(
+        webhookEnvelope('page.draft', { ...PAGE_DATA, id: 'homepage', page_type: '*', locale: 'es' }),
+      ),
     ).toEqual({ kind: 'page', pageType: '*', slug: 'homepage', locale: 'es', event: 'page.draft' });
   });
 
   it('passes page deletion on through the event name', () => {
-    expect(parseWebhook(envelope('page.delete', { ...pageData, status: 'deleted' }))).toMatchObject({
+    expect(parseWebhook(webhookEnvelope('page.delete', { ...PAGE_DATA, status: 'deleted' }))).toMatchObject({
       kind: 'page',
       event: 'page.delete',
     });
   });
 
   it('maps an item event: id is the collection key, the item id comes from itemid', () => {
-    expect(parseWebhook(envelope('collectionitem.published', itemData))).toEqual({
+    expect(parseWebhook(webhookEnvelope('collectionitem.published', ITEM_DATA))).toEqual({
       kind: 'item',
       collection: 'products',
       id: 5678,
@@ -70,21 +44,27 @@ describe('parseWebhook', () => {
     ['/v2/content/?keys=tags[_id=1]', 1],
     ['/v2/content/?keys=products[_id=9007199254740991]', 9007199254740991],
   ])('parses the item id out of %s', (itemid, id) => {
-    expect(parseWebhook(envelope('collectionitem.draft', { ...itemData, itemid }))).toMatchObject({ id });
+    expect(parseWebhook(webhookEnvelope('collectionitem.draft', { ...ITEM_DATA, itemid }))).toMatchObject({
+      id,
+    });
   });
 
   it('marks deleted items, by status or by event', () => {
-    expect(parseWebhook(envelope('collectionitem.delete', { ...itemData, status: 'deleted' }))).toMatchObject(
-      {
-        deleted: true,
-      },
-    );
-    expect(parseWebhook(envelope('collectionitem.all', { ...itemData, status: 'deleted' }))).toMatchObject({
+    expect(
+      parseWebhook(webhookEnvelope('collectionitem.delete', { ...ITEM_DATA, status: 'deleted' })),
+    ).toMatchObject({
       deleted: true,
     });
-    expect(parseWebhook(envelope('collectionitem.delete', itemData))).toMatchObject({ deleted: true });
     expect(
-      parseWebhook(envelope('collectionitem.unpublished', { ...itemData, status: 'draft' })),
+      parseWebhook(webhookEnvelope('collectionitem.all', { ...ITEM_DATA, status: 'deleted' })),
+    ).toMatchObject({
+      deleted: true,
+    });
+    expect(parseWebhook(webhookEnvelope('collectionitem.delete', ITEM_DATA))).toMatchObject({
+      deleted: true,
+    });
+    expect(
+      parseWebhook(webhookEnvelope('collectionitem.unpublished', { ...ITEM_DATA, status: 'draft' })),
     ).toMatchObject({
       deleted: false,
       event: 'collectionitem.unpublished',
@@ -92,39 +72,44 @@ describe('parseWebhook', () => {
   });
 
   it('passes an item locale', () => {
-    expect(parseWebhook(envelope('collectionitem.published', { ...itemData, locale: 'fr' }))).toMatchObject({
+    expect(
+      parseWebhook(webhookEnvelope('collectionitem.published', { ...ITEM_DATA, locale: 'fr' })),
+    ).toMatchObject({
       locale: 'fr',
     });
   });
 
   it('returns null for blog post events: posts are not synced', () => {
-    expect(parseWebhook(envelope('post.published', { id: 'hello-world', _id: 5678 }))).toBeNull();
-    expect(parseWebhook(envelope('post.delete', { id: 'hello-world', _id: 5678 }))).toBeNull();
+    expect(parseWebhook(webhookEnvelope('post.published', { id: 'hello-world', _id: 5678 }))).toBeNull();
+    expect(parseWebhook(webhookEnvelope('post.delete', { id: 'hello-world', _id: 5678 }))).toBeNull();
   });
 
   it('falls back on the data shape when the envelope names no event', () => {
-    expect(parseWebhook(envelope(undefined, itemData))).toMatchObject({ kind: 'item', id: 5678 });
-    expect(parseWebhook(envelope(undefined, pageData))).toMatchObject({
+    expect(parseWebhook(webhookEnvelope(undefined, ITEM_DATA))).toMatchObject({ kind: 'item', id: 5678 });
+    expect(parseWebhook(webhookEnvelope(undefined, PAGE_DATA))).toMatchObject({
       kind: 'page',
       slug: 'product-launch',
     });
-    expect(parseWebhook(envelope(undefined, { id: 'hello-world', _id: 5678 }))).toBeNull();
+    expect(parseWebhook(webhookEnvelope(undefined, { id: 'hello-world', _id: 5678 }))).toBeNull();
   });
 
   it.each([
     ['null', null],
-    ['an array', [envelope('page.published', pageData)]],
+    ['an array', [webhookEnvelope('page.published', PAGE_DATA)]],
     ['a string', 'page.published'],
     ['no data', { webhook: { event: 'page.published' } }],
-    ['an item without itemid', envelope('collectionitem.published', { ...itemData, itemid: undefined })],
+    [
+      'an item without itemid',
+      webhookEnvelope('collectionitem.published', { ...ITEM_DATA, itemid: undefined }),
+    ],
     [
       'an itemid without _id',
-      envelope('collectionitem.published', { ...itemData, itemid: '/v2/content/?keys=x' }),
+      webhookEnvelope('collectionitem.published', { ...ITEM_DATA, itemid: '/v2/content/?keys=x' }),
     ],
-    ['an item id of 0', envelope('collectionitem.published', { ...itemData, itemid: '[_id=0]' })],
-    ['a page without page_type', envelope('page.published', { ...pageData, page_type: undefined })],
-    ['a page with a numeric id', envelope('page.published', { ...pageData, id: 5678 })],
-    ['a media event', envelope('media.uploaded', { id: 'x' })],
+    ['an item id of 0', webhookEnvelope('collectionitem.published', { ...ITEM_DATA, itemid: '[_id=0]' })],
+    ['a page without page_type', webhookEnvelope('page.published', { ...PAGE_DATA, page_type: undefined })],
+    ['a page with a numeric id', webhookEnvelope('page.published', { ...PAGE_DATA, id: 5678 })],
+    ['a media event', webhookEnvelope('media.uploaded', { id: 'x' })],
   ])('returns null for %s', (_, body) => {
     expect(parseWebhook(body)).toBeNull();
   });

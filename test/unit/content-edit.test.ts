@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { SyncConfig } from '../../src/config/schema.js';
 import { editContentFile, readContentFile, renderContentFile } from '../../src/content/index.js';
 import type { Variant } from '../../src/core/types.js';
+import { validConfig } from '../helpers/valid-config.js';
 
 function makeConfig(): SyncConfig {
-  const { config, errors } = parseConfig({
+  return validConfig({
     contentDir: 'content',
     locales: { default: 'en', all: ['en', 'es'] },
     pageTypes: {
@@ -25,8 +25,6 @@ function makeConfig(): SyncConfig {
     singlePages: { homepage: { fields: { tagline: 'text' } } },
     collections: { tags: { keyField: 'slug', fields: { slug: 'text', name: 'text', color: 'color' } } },
   });
-  if (!config) throw new Error(JSON.stringify(errors));
-  return config;
 }
 
 const config = makeConfig();

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { SyncConfig } from '../../src/config/schema.js';
 import { isContentPath, locateFile, pathForEntity } from '../../src/content/index.js';
 import type { EntityRef } from '../../src/core/types.js';
+import { validConfig } from '../helpers/valid-config.js';
 
 function makeConfig(contentDir = 'content'): SyncConfig {
-  const { config, errors } = parseConfig({
+  return validConfig({
     contentDir,
     locales: { default: 'en', all: ['en', 'es', 'pt-br'] },
     pageTypes: {
@@ -15,8 +15,6 @@ function makeConfig(contentDir = 'content'): SyncConfig {
     singlePages: { homepage: { fields: { tagline: 'text' } } },
     collections: { tags: { keyField: 'slug', fields: { slug: 'text', name: 'text' } } },
   });
-  if (!config) throw new Error(JSON.stringify(errors));
-  return config;
 }
 
 const config = makeConfig();

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { SyncConfig } from '../../src/config/schema.js';
 import { MAX_CONTENT_BYTES, readContentFile } from '../../src/content/index.js';
 import type { ErrorCode } from '../../src/core/errors.js';
+import { validConfig } from '../helpers/valid-config.js';
 
 function makeConfig(): SyncConfig {
-  const { config, errors } = parseConfig({
+  return validConfig({
     contentDir: 'content',
     locales: { default: 'en', all: ['en', 'es'] },
     pageTypes: {
@@ -45,8 +45,6 @@ function makeConfig(): SyncConfig {
       tags: { keyField: 'slug', fields: { slug: 'text', name: 'text' } },
     },
   });
-  if (!config) throw new Error(JSON.stringify(errors));
-  return config;
 }
 
 const config = makeConfig();

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { SyncConfig } from '../../src/config/schema.js';
 import type { IdLookup } from '../../src/core/api-fields.js';
 import { digestVariant } from '../../src/core/digest.js';
@@ -14,12 +13,13 @@ import {
   type RemoteEntity,
   type Variant,
 } from '../../src/core/types.js';
+import { validConfig } from '../helpers/valid-config.js';
 
 const example = JSON.parse(readFileSync(new URL('../../sync.config.json', import.meta.url), 'utf8'));
 
 /** The shipped example model plus a page type using every container field type. */
 export function makeConfig(overrides: Record<string, unknown> = {}): SyncConfig {
-  const result = parseConfig({
+  return validConfig({
     ...example,
     pageTypes: {
       ...example.pageTypes,
@@ -46,8 +46,6 @@ export function makeConfig(overrides: Record<string, unknown> = {}): SyncConfig 
     },
     ...overrides,
   });
-  if (!result.config) throw new Error(JSON.stringify(result.errors));
-  return result.config;
 }
 
 export const config = makeConfig();
