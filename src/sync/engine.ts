@@ -270,7 +270,6 @@ export class SyncEngine {
     );
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
-    this.endMootFailures(plan, only);
     const commit = options.commit ?? ctx.config.pull.commit;
     const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
     ctx.store.manifest.lastPull = nowOf(ctx).toISOString();
@@ -325,7 +324,8 @@ export class SyncEngine {
   /**
    * A failure is over once a full reconcile finds its entity in step on both sides: nothing left to send or
    * to pull for it (the file was put back, or the write landed some other way). Entities left out of the
-   * plan (unreadable files) or with a write still pending keep theirs.
+   * plan (unreadable files) or with a write still pending keep theirs. Only for two-way plans: a pull plan
+   * holds no push operations, so a failure whose change is still unsent would look over.
    */
   private endMootFailures(plan: SyncPlan, only: Set<EntityKey> | undefined): void {
     const manifest = this.ctx.store.manifest;

@@ -191,6 +191,21 @@ describe('push against the emulator', () => {
     expect(after.failed).toEqual([]);
   });
 
+  it('a pull keeps a failure whose change is still unsent (it plans no push to prove otherwise)', async () => {
+    await initialPush();
+    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Still unsent"'));
+    const s = await fx.open({ config: { verify: { deadlineSeconds: 0.5 } } });
+    await s.engine.push({ paths: [MEMBER], verifyWaitMs: 2_000 });
+    await s.done();
+    fx.emulator.setFaults({ failAfterAcceptRate: 0 });
+    const puller = await fx.open();
+    await puller.engine.pull({ commit: false });
+    const after = puller.store.manifest;
+    await puller.done();
+    expect(after.failed.map((f) => f.entity)).toEqual(['item:team_members:ada-lovelace']);
+  });
+
   it('lands every write through a burst of 429s', async () => {
     fx.emulator.setFaults({ burst429: 5, retryAfterSeconds: 1 });
     const report = await initialPush();
