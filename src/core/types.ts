@@ -116,6 +116,11 @@ export interface FailedWrite {
   expect?: Record<string, FieldDigests> | undefined;
   /** The media values it sent, so a late landing's CDN URLs can still be mapped to them. */
   media?: Record<string, Record<string, unknown>> | undefined;
+  /**
+   * Never sent: it referenced something not in ButterCMS yet. Every push retries it (a scoped push adds its
+   * file), so it goes out once the target exists; it ends when it is sent.
+   */
+  heldBack?: true | undefined;
 }
 
 export interface ConflictRecord {

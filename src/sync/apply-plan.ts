@@ -9,6 +9,7 @@ import { isSyncError, SyncError } from '../core/errors.js';
 import { modelFor } from '../core/model.js';
 import type {
   EntityKey,
+  FailedWrite,
   FieldDigests,
   LocalEntity,
   Manifest,
@@ -218,17 +219,22 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           break;
         }
         if ('unresolved' in op && op.unresolved !== undefined) {
-          // Sent, it would fail after its 202 or read back without the reference: it goes out on a later run.
+          // Sent, it would fail after its 202 or read back without the reference. Kept in the manifest, so
+          // every later push retries it (status shows it meanwhile).
           failedEntities.add(op.entity);
           const file = entityPaths(manifest, local.get(op.entity), op.entity);
-          report.failures.push({
+          const held: FailedWrite = {
             id: randomUUID(),
             entity: op.entity,
             kind: op.kind,
-            reason: `not sent: it ${op.unresolved} — Push the referenced file first (or the whole content tree), or fix the reference; this file goes out on the next run after that.`,
+            reason: `not sent: it ${op.unresolved} — Push the referenced file too (or the whole content tree), or fix the reference; every later push retries this file.`,
             at: nowOf(ctx).toISOString(),
             path: file,
-          });
+            heldBack: true,
+          };
+          manifest.failed = [...manifest.failed.filter((f) => !(f.entity === op.entity && f.heldBack)), held];
+          ctx.store.markDirty();
+          report.failures.push(held);
           record({
             kind: op.kind,
             entity: op.entity,
@@ -238,6 +244,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           });
           break;
         }
+        endHeldBack(manifest, op.entity); // whatever the answer, it is no longer held back
         try {
           await sendWrite(ctx, op, local.get(op.entity), referenced.has(op.entity));
           record({
@@ -271,6 +278,12 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
   ctx.onProgress?.({ phase: 'apply', done: total, total });
   await ctx.store.save();
   return { changedFiles };
+}
+
+/** Once an entity's write goes out, the record of it being held back is over. */
+function endHeldBack(manifest: Manifest, entity: EntityKey): void {
+  if (manifest.failed.some((f) => f.entity === entity && f.heldBack))
+    manifest.failed = manifest.failed.filter((f) => !(f.entity === entity && f.heldBack));
 }
 
 function fieldNames(body: CreatePageBody | UpdatePageBody | CreateItemBody | UpdateItemBody): string[] {

@@ -12,6 +12,7 @@ import {
   type EntityKey,
   type EntityRef,
   entityKey,
+  type FailedWrite,
   type LocalEntity,
   parseEntityKey,
   type RemoteEntity,
@@ -129,15 +130,18 @@ export class SyncEngine {
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'push', options.dryRun ?? false, nowOf(ctx));
     ctx.onProgress?.({ phase: 'scan' });
-    const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest, options.paths);
+    // Files held back earlier (a reference not in ButterCMS yet) ride along, so they go out once it is.
+    const heldBack = ctx.store.manifest.failed.flatMap((f) => (f.heldBack && f.path ? [f.path] : []));
+    const paths = options.paths && [...new Set([...options.paths, ...heldBack])];
+    const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest, paths);
     report.errors.push(...scan.errors.map(toFileProblem));
     if (!options.dryRun && ctx.store.manifest.pending.length > 0) await verifyPending(ctx);
 
-    let plan = planSync(
-      this.planInput(scan.local, undefined, 'push', this.withoutUnreadable(scan.scope, scan)),
-    );
+    const only = this.withoutUnreadable(scan.scope, scan);
+    let plan = planSync(this.planInput(scan.local, undefined, 'push', only));
     if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
+    this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true);
 
     await applyPlan(ctx, { plan, local: scan.local, report });
     await this.waitForPending(options.verifyWaitMs ?? 0);
@@ -322,18 +326,23 @@ export class SyncEngine {
   }
 
   /**
-   * A failure is over once a full reconcile finds its entity in step on both sides: nothing left to send or
-   * to pull for it (the file was put back, or the write landed some other way). Entities left out of the
-   * plan (unreadable files) or with a write still pending keep theirs. Only for two-way plans: a pull plan
-   * holds no push operations, so a failure whose change is still unsent would look over.
+   * Failures (those `which` picks) whose entity has nothing left to do in this plan are over: no operation
+   * for it (an adopt aside) and no write pending. Entities left out of the plan (unreadable files) keep
+   * theirs. A two-way plan may end any failure (the file was put back, or the write landed some other way);
+   * a push plan only held-back ones (their file put back or removed before it was ever sent), since it does
+   * not look at the remote; a pull plan none, as it holds no push operations.
    */
-  private endMootFailures(plan: SyncPlan, only: Set<EntityKey> | undefined): void {
+  private endFailuresWithNothingLeft(
+    plan: SyncPlan,
+    only: Set<EntityKey> | undefined,
+    which: (failure: FailedWrite) => boolean,
+  ): void {
     const manifest = this.ctx.store.manifest;
     const busy = new Set<EntityKey>(manifest.pending.map((p) => p.entity));
     for (const op of plan.operations) if (op.kind !== 'adopt') busy.add(op.entity);
     const before = manifest.failed.length;
     manifest.failed = manifest.failed.filter(
-      (failure) => busy.has(failure.entity) || (only !== undefined && !only.has(failure.entity)),
+      (f) => !which(f) || busy.has(f.entity) || (only !== undefined && !only.has(f.entity)),
     );
     if (manifest.failed.length !== before) this.ctx.store.markDirty();
   }
@@ -409,7 +418,7 @@ export class SyncEngine {
     const only = this.withoutUnreadable(undefined, scan, snapshot.remote);
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
-    this.endMootFailures(plan, only);
+    this.endFailuresWithNothingLeft(plan, only, () => true);
     const commit = options.commit ?? ctx.config.pull.commit;
     const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
     await this.waitForPending(options.verifyWaitMs ?? 10_000);

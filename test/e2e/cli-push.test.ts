@@ -165,7 +165,7 @@ describe('the CLI on a real repository', () => {
     expect(parsed.plan.totalCalls).toBe(1);
   });
 
-  it('push --dry-run shows a page referencing a new page not pushed yet as held back, at no cost; push says why', async () => {
+  it('a page referencing a new page not pushed yet is held back (dry run, push, status), then sent with it', async () => {
     const gifts = 'content-example/pages/faq/gifts.md';
     const text = (await fx.read('content-example/pages/faq/returns.md')).replace(
       'related: ""',
@@ -184,5 +184,14 @@ describe('the CLI on a real repository', () => {
       `FAILED ${gifts} (create-page): not sent: it references page "wrapping"`,
     );
     expect(writesIn(fx.emulator)).toEqual([]);
+
+    const held = await cli(fx, ['status']);
+    expect(held.code).toBe(4);
+    expect(held.stdout).toContain(gifts);
+    // Pushing only the referenced file (as the commit hook would) sends the held-back page with it.
+    const wrapping = await cli(fx, ['push', 'content-example/pages/faq/wrapping.md']);
+    expect(wrapping.code, wrapping.stdout + wrapping.stderr).toBe(0);
+    expect(writesIn(fx.emulator).map((w) => JSON.parse(w.body ?? '{}').slug)).toEqual(['wrapping', 'gifts']);
+    expect((await cli(fx, ['status'])).code).toBe(0);
   });
 });

@@ -538,9 +538,10 @@ describe('push against the emulator', () => {
       await slow.cleanup();
     }
   });
-  it('a file referencing an entity not in ButterCMS yet is held back with a clear reason, then sent after it', async () => {
+  it('a file referencing an entity not in ButterCMS yet is held back with a clear reason, then sent with it', async () => {
     const s0 = await fx.open();
     const first = await s0.engine.push({ paths: [FAQ, FAQ_ES, MEMBER], verifyWaitMs: 5_000 });
+    const heldBack = s0.store.manifest.failed.filter((f) => f.heldBack).map((f) => f.entity);
     await s0.done();
     // FAQ references page "returns", the member references tags "writing" and "engineering": none exists yet.
     expect(writesIn(fx.emulator)).toEqual([]);
@@ -552,22 +553,55 @@ describe('push against the emulator', () => {
       ],
       [
         'page:faq:shipping',
-        expect.stringMatching(
-          /page "returns", which is not in ButterCMS yet.*Push the referenced file first/,
-        ),
+        expect.stringMatching(/page "returns", which is not in ButterCMS yet.*Push the referenced file too/),
       ],
     ]);
+    // Kept in the manifest (status shows them), so a later push of anything retries them.
+    expect(heldBack.sort()).toEqual(['item:team_members:ada-lovelace', 'page:faq:shipping']);
+
+    // Pushing just the referenced files sends the held-back ones too, in dependency order, in the same run.
+    const targets = [
+      'content-example/pages/faq/returns.md',
+      'content-example/collections/tags/writing.json',
+      'content-example/collections/tags/writing.es.json',
+      'content-example/collections/tags/engineering.json',
+    ];
     const s1 = await fx.open();
-    const whole = await s1.engine.push({ verifyWaitMs: 10_000 });
+    const second = await s1.engine.push({ paths: targets, verifyWaitMs: 10_000 });
+    const after = s1.store.manifest;
     await s1.done();
-    expect(whole.report.failures).toEqual([]);
-    expect(whole.report.pending).toBe(0);
+    expect(second.report.failures).toEqual([]);
+    expect(second.report.pending).toBe(0);
+    expect(after.failed).toEqual([]);
+    const sent = second.report.operations.filter((op) => op.status === 'sent').map((op) => op.entity);
+    expect(sent).toEqual(expect.arrayContaining(['page:faq:shipping', 'item:team_members:ada-lovelace']));
+    expect(sent.indexOf('page:faq:returns')).toBeLessThan(sent.indexOf('page:faq:shipping'));
     await fx.emulator.settle();
     const s2 = await fx.open();
-    const { report, plan } = await s2.engine.reconcile({ dryRun: true });
+    const { report, plan } = await s2.engine.push({ paths: [FAQ, FAQ_ES, MEMBER, ...targets], dryRun: true });
     await s2.done();
     expect(report.conflicts).toEqual([]);
     expect(plan.totalCalls).toBe(0);
+  });
+  it('a held-back file removed before it was ever sent stops being reported at the next push', async () => {
+    await initialPush();
+    const gifts = 'content-example/pages/faq/gifts.md';
+    await fx.write(gifts, (await fx.read(FAQ)).replace('related: returns', 'related: wrapping'));
+    await fx.write(
+      'content-example/pages/faq/wrapping.md',
+      await fx.read('content-example/pages/faq/returns.md'),
+    );
+    const s0 = await fx.open();
+    await s0.engine.push({ paths: [gifts] });
+    expect(s0.store.manifest.failed.map((f) => [f.entity, f.heldBack])).toEqual([['page:faq:gifts', true]]);
+    await s0.done();
+    await rm(path.join(fx.repoDir, gifts));
+    const s1 = await fx.open();
+    const { report } = await s1.engine.push({ paths: [FAQ] });
+    const after = s1.store.manifest;
+    await s1.done();
+    expect(report.failures).toEqual([]);
+    expect(after.failed).toEqual([]);
   });
   it('a page with an image whose create lands late is recognised, its CDN URL learned: no conflict', async () => {
     const slow = await makeFixture({ emulator: { applyDelayMs: 1_500 } });
