@@ -169,6 +169,7 @@ export class SyncEngine {
       const isCreate = op.kind === 'create-page' || op.kind === 'create-item';
       const isUpdate = op.kind === 'put-item' || op.kind === 'patch-item' || op.kind === 'update-page';
       if (!isCreate && !isUpdate) continue;
+      if ('unresolved' in op && op.unresolved !== undefined) continue; // held back: not sent, so not read
       if (isCreate && ctx.store.manifest.pending.some((p) => p.entity === op.entity)) continue;
       const remote = await this.readRemoteEntity(parseEntityKey(op.entity));
       if (remote) (isCreate ? created : replaced).set(op.entity, remote);

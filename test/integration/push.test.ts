@@ -544,7 +544,9 @@ describe('push against the emulator', () => {
     const heldBack = s0.store.manifest.failed.filter((f) => f.heldBack).map((f) => f.entity);
     await s0.done();
     // FAQ references page "returns", the member references tags "writing" and "engineering": none exists yet.
-    expect(writesIn(fx.emulator)).toEqual([]);
+    // Nothing is sent, and nothing read either (a held-back write needs no read-before-write).
+    expect(fx.emulator.requestLog()).toEqual([]);
+    expect(first.report.calls).toBe(0);
     expect(exitCodeForReport(first.report)).toBe(4);
     expect(first.report.failures.map((f) => [f.entity, f.reason])).toEqual([
       [
