@@ -49,9 +49,16 @@ type WriteOperation = Extract<
   { kind: 'create-page' | 'update-page' | 'create-item' | 'patch-item' | 'put-item' | 'delete-item' }
 >;
 
-function entityPaths(manifest: Manifest, local: LocalEntity | undefined, key: EntityKey): string | undefined {
-  const fromLocal = local ? Object.values(local.locales)[0]?.path : undefined;
-  return fromLocal ?? Object.values(manifest.entities[key]?.locales ?? {})[0]?.path;
+/** The file to name in a report for an entity: its default-locale file when it has one, else any of its files. */
+function entityPaths(
+  manifest: Manifest,
+  local: LocalEntity | undefined,
+  key: EntityKey,
+  defaultLocale: string,
+): string | undefined {
+  const pick = (locales: Record<string, { path?: string | undefined }> | undefined) =>
+    locales?.[defaultLocale]?.path ?? Object.values(locales ?? {})[0]?.path;
+  return pick(local?.locales) ?? pick(manifest.entities[key]?.locales);
 }
 
 /**
@@ -222,7 +229,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           // Sent, it would fail after its 202 or read back without the reference. Kept in the manifest, so
           // every later push retries it (status shows it meanwhile).
           failedEntities.add(op.entity);
-          const file = entityPaths(manifest, local.get(op.entity), op.entity);
+          const file = entityPaths(manifest, local.get(op.entity), op.entity, ctx.config.locales.default);
           const held: FailedWrite = {
             id: randomUUID(),
             entity: op.entity,
@@ -250,7 +257,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           record({
             kind: op.kind,
             entity: op.entity,
-            path: entityPaths(manifest, local.get(op.entity), op.entity),
+            path: entityPaths(manifest, local.get(op.entity), op.entity, ctx.config.locales.default),
             locale: 'locale' in op ? op.locale : undefined,
             fields: 'body' in op ? fieldNames(op.body) : undefined,
             status: 'sent',
@@ -261,7 +268,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           if (err.code === 'CMS_RATE_LIMITED') report.rateLimited = true;
           if (err.code === 'CMS_RATE_LIMITED' || err.code === 'CMS_AUTH' || err.code === 'MISSING_TOKEN')
             stopSending = true;
-          const file = entityPaths(manifest, local.get(op.entity), op.entity);
+          const file = entityPaths(manifest, local.get(op.entity), op.entity, ctx.config.locales.default);
           report.failures.push({
             id: randomUUID(),
             entity: op.entity,
@@ -337,7 +344,7 @@ async function sendWrite(
     createdAt: now.toISOString(),
     deadline: new Date(now.getTime() + config.verify.deadlineSeconds * 1000).toISOString(),
     ...(Object.keys(media).length ? { media } : {}),
-    path: entityPaths(manifest, entity, op.entity),
+    path: entityPaths(manifest, entity, op.entity, ctx.config.locales.default),
   };
   // A newer write to the same entity supersedes older unverified updates of the same fields.
   manifest.pending = manifest.pending.filter(

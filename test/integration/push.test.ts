@@ -558,6 +558,8 @@ describe('push against the emulator', () => {
         expect.stringMatching(/page "returns", which is not in ButterCMS yet.*Push the referenced file too/),
       ],
     ]);
+    // A report names the default-locale file of a page that has several.
+    expect(first.report.failures.find((f) => f.entity === 'page:faq:shipping')?.path).toBe(FAQ);
     // Kept in the manifest (status shows them), so a later push of anything retries them.
     expect(heldBack.sort()).toEqual(['item:team_members:ada-lovelace', 'page:faq:shipping']);
 
