@@ -19,13 +19,15 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
+/** Aligned columns, each at most 60 characters wide; the last one is never cut, as nothing follows it. */
 export function renderTable(headers: string[], rows: string[][]): string {
+  const last = headers.length - 1;
   const widths = headers.map((h, i) =>
     Math.min(60, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))),
   );
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => pad(c.length > 60 ? `${c.slice(0, 57)}...` : c, widths[i] ?? 0))
+      .map((c, i) => (i === last ? c : pad(c.length > 60 ? `${c.slice(0, 57)}...` : c, widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
@@ -69,9 +71,9 @@ export function renderPlan(plan: SyncPlan): string {
       'unresolved' in op && op.unresolved !== undefined
         ? { what: 'HELD BACK', detail: `it ${op.unresolved}` }
         : describeOperation(op);
-    return [what, op.entity, detail, String(op.cost)];
+    return [what, op.entity, String(op.cost), detail];
   });
-  return `${renderTable(['operation', 'entity', 'fields / detail', 'calls'], rows)}\n\nTotal API calls: ${plan.totalCalls}`;
+  return `${renderTable(['operation', 'entity', 'calls', 'fields / detail'], rows)}\n\nTotal API calls: ${plan.totalCalls}`;
 }
 
 export function renderReport(report: SyncReport): string {
