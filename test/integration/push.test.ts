@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Manifest } from '../../src/core/types.js';
 import { applyPlan } from '../../src/sync/apply-plan.js';
 import { exitCodeForReport, newReport } from '../../src/sync/report.js';
 import { type Fixture, makeFixture, writesIn } from '../helpers/sync-fixture.js';
@@ -29,6 +30,22 @@ describe('push against the emulator', () => {
     const { report } = await s.engine.push({ verifyWaitMs: 5_000 });
     await s.done();
     return report;
+  }
+
+  /**
+   * After the initial push, Ada's role edited to `role` and pushed while ButterCMS drops every write it
+   * accepts: reported failed after a 0.5 s deadline. Faults are off again when it returns.
+   */
+  async function pushDroppedRoleEdit(role: string): Promise<Manifest> {
+    await initialPush();
+    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', `"${role}"`));
+    const s = await fx.open({ config: { verify: { deadlineSeconds: 0.5 } } });
+    await s.engine.push({ paths: [MEMBER], verifyWaitMs: 2_000 });
+    const manifest = s.store.manifest;
+    await s.done();
+    fx.emulator.setFaults({ failAfterAcceptRate: 0 });
+    return manifest;
   }
 
   it('creates every entity once, finds the new item ids, and settles every pending write', async () => {
@@ -129,19 +146,12 @@ describe('push against the emulator', () => {
   });
 
   it('reports a write the CMS accepted but never applied as failed after its deadline', async () => {
-    await initialPush();
-    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
-    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Lost"'));
-    const s = await fx.open({ config: { verify: { deadlineSeconds: 0.5 } } });
-    await s.engine.push({ paths: [MEMBER], verifyWaitMs: 2_000 });
-    const manifest = s.store.manifest;
-    await s.done();
+    const manifest = await pushDroppedRoleEdit('Lost');
     expect(manifest.pending).toEqual([]);
     expect(manifest.failed).toHaveLength(1);
     expect(manifest.failed[0]?.entity).toBe('item:team_members:ada-lovelace');
 
     // The next run re-sends it; once it lands, the failure is over: status no longer reports it.
-    fx.emulator.setFaults({ failAfterAcceptRate: 0 });
     const again = await fx.open();
     const retry = await again.engine.push({ paths: [MEMBER], verifyWaitMs: 5_000 });
     const after = again.store.manifest;
@@ -152,14 +162,7 @@ describe('push against the emulator', () => {
   });
 
   it('a failure that a later edit of the same fields supersedes ends once that edit lands', async () => {
-    await initialPush();
-    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
-    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Lost"'));
-    const s = await fx.open({ config: { verify: { deadlineSeconds: 0.5 } } });
-    await s.engine.push({ paths: [MEMBER], verifyWaitMs: 2_000 });
-    expect(s.store.manifest.failed).toHaveLength(1);
-    await s.done();
-    fx.emulator.setFaults({ failAfterAcceptRate: 0 });
+    expect((await pushDroppedRoleEdit('Lost')).failed).toHaveLength(1);
     await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Lost"', '"Found"'));
     const again = await fx.open();
     await again.engine.push({ paths: [MEMBER], verifyWaitMs: 5_000 });
@@ -171,15 +174,8 @@ describe('push against the emulator', () => {
   });
 
   it('a failure whose file was put back ends at the next reconcile that finds both sides in step', async () => {
-    await initialPush();
     const original = await fx.read(MEMBER);
-    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
-    await fx.write(MEMBER, original.replace('"Head of Content"', '"Never mind"'));
-    const s = await fx.open({ config: { verify: { deadlineSeconds: 0.5 } } });
-    await s.engine.push({ paths: [MEMBER], verifyWaitMs: 2_000 });
-    expect(s.store.manifest.failed).toHaveLength(1);
-    await s.done();
-    fx.emulator.setFaults({ failAfterAcceptRate: 0 });
+    expect((await pushDroppedRoleEdit('Never mind')).failed).toHaveLength(1);
     await fx.write(MEMBER, original);
     fx.emulator.clearLog();
     const again = await fx.open();
@@ -192,13 +188,7 @@ describe('push against the emulator', () => {
   });
 
   it('a pull keeps a failure whose change is still unsent (it plans no push to prove otherwise)', async () => {
-    await initialPush();
-    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
-    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Still unsent"'));
-    const s = await fx.open({ config: { verify: { deadlineSeconds: 0.5 } } });
-    await s.engine.push({ paths: [MEMBER], verifyWaitMs: 2_000 });
-    await s.done();
-    fx.emulator.setFaults({ failAfterAcceptRate: 0 });
+    await pushDroppedRoleEdit('Still unsent');
     const puller = await fx.open();
     await puller.engine.pull({ commit: false });
     const after = puller.store.manifest;
