@@ -149,62 +149,48 @@ export interface Manifest {
   calls: Record<string, number>;
 }
 
+/** What every write carrying a body has besides its target and body. */
+export interface BodyWrite {
+  cost: number;
+  dependsOn: EntityKey[];
+  /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
+  expect?: Record<string, FieldDigests> | undefined;
+  /** Why it cannot be sent yet: it references something that is not in ButterCMS (set by the planner). */
+  unresolved?: string | undefined;
+}
+
 /** Operations of a SyncPlan. Bodies are in canonical form; `sync/` translates refs to ids when applying. */
 export type Operation =
-  | {
+  | ({
       kind: 'create-page';
       entity: EntityKey;
       pageType: string;
       slug: string;
       locale?: string | undefined;
       body: CreatePageBody;
-      cost: number;
-      dependsOn: EntityKey[];
-      /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
-      expect?: Record<string, FieldDigests> | undefined;
-      /** Why it cannot be sent yet: it references something that is not in ButterCMS (set by the planner). */
-      unresolved?: string | undefined;
-    }
-  | {
+    } & BodyWrite)
+  | ({
       kind: 'update-page';
       entity: EntityKey;
       pageType: string;
       slug: string;
       locale?: string | undefined;
       body: UpdatePageBody;
-      cost: number;
-      dependsOn: EntityKey[];
-      /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
-      expect?: Record<string, FieldDigests> | undefined;
-      /** Why it cannot be sent yet: it references something that is not in ButterCMS (set by the planner). */
-      unresolved?: string | undefined;
-    }
-  | {
+    } & BodyWrite)
+  | ({
       kind: 'create-item';
       entity: EntityKey;
       collection: string;
       keyValue: string;
       body: CreateItemBody;
-      cost: number;
-      dependsOn: EntityKey[];
-      /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
-      expect?: Record<string, FieldDigests> | undefined;
-      /** Why it cannot be sent yet: it references something that is not in ButterCMS (set by the planner). */
-      unresolved?: string | undefined;
-    }
-  | {
+    } & BodyWrite)
+  | ({
       kind: 'patch-item' | 'put-item';
       entity: EntityKey;
       collection: string;
       id: number;
       body: UpdateItemBody;
-      cost: number;
-      dependsOn: EntityKey[];
-      /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
-      expect?: Record<string, FieldDigests> | undefined;
-      /** Why it cannot be sent yet: it references something that is not in ButterCMS (set by the planner). */
-      unresolved?: string | undefined;
-    }
+    } & BodyWrite)
   | {
       kind: 'delete-item';
       entity: EntityKey;
