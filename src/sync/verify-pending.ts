@@ -212,7 +212,8 @@ function landedFailureMedia(
   seen: RemoteEntity,
   model: EntityModel,
 ): Record<string, string> | undefined {
-  const media = { ...manifest.media };
+  // A tentative copy of the map to learn into; a write that sent no media needs none.
+  const media = failure.media ? { ...manifest.media } : manifest.media;
   let learned = 0;
   let evidence = false;
   for (const [locale, expected] of Object.entries(failure.expect ?? {})) {
@@ -234,6 +235,7 @@ function landedFailureMedia(
     );
     if (!localeShows(expected, variant, model, media)) return undefined;
   }
-  if (learned > 0 && !evidence) return undefined;
+  if (learned === 0) return {};
+  if (!evidence) return undefined;
   return Object.fromEntries(Object.entries(media).filter(([cdn]) => manifest.media[cdn] === undefined));
 }
