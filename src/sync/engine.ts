@@ -261,11 +261,7 @@ export class SyncEngine {
     const { ctx } = this;
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'pull', options.dryRun ?? false, nowOf(ctx));
-    ctx.onProgress?.({ phase: 'scan' });
-    const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest);
-    report.errors.push(...scan.errors.map(toFileProblem));
-    ctx.onProgress?.({ phase: 'read-cms' });
-    const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, options.scope);
+    const { scan, snapshot } = await this.readBothSides(report, options.scope);
     // A webhook's one-entity snapshot says nothing about other pending writes: only full pulls verify.
     if (!options.dryRun && !options.scope) await verifyPending(ctx, snapshot);
     const only = this.withoutUnreadable(
@@ -281,6 +277,20 @@ export class SyncEngine {
     await ctx.store.save();
     if (commit) await this.commitPulled(changedFiles, report, guard);
     return { report: this.finish(report, callsBefore), plan };
+  }
+
+  /** The whole file tree, then ButterCMS (all lists, or those in `scope`): pull and reconcile start here. */
+  private async readBothSides(
+    report: SyncReport,
+    scope?: SnapshotScope,
+  ): Promise<{ scan: LocalScan; snapshot: RemoteSnapshot }> {
+    const { ctx } = this;
+    ctx.onProgress?.({ phase: 'scan' });
+    const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest);
+    report.errors.push(...scan.errors.map(toFileProblem));
+    ctx.onProgress?.({ phase: 'read-cms' });
+    const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, scope);
+    return { scan, snapshot };
   }
 
   /** Apply a plan that writes files, behind the git guard (pull and reconcile share it). */
@@ -410,11 +420,7 @@ export class SyncEngine {
     const { ctx } = this;
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'reconcile', options.dryRun ?? false, nowOf(ctx));
-    ctx.onProgress?.({ phase: 'scan' });
-    const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest);
-    report.errors.push(...scan.errors.map(toFileProblem));
-    ctx.onProgress?.({ phase: 'read-cms' });
-    const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest);
+    const { scan, snapshot } = await this.readBothSides(report);
     if (!options.dryRun) await verifyPending(ctx, snapshot);
     const only = this.withoutUnreadable(undefined, scan, snapshot.remote);
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
