@@ -32,6 +32,26 @@ function emit(options: GlobalOptions, report: SyncReport, plan: SyncPlan, dryRun
   process.stdout.write(`${renderReport(report)}\n`);
 }
 
+/**
+ * One engine run as a command: open a session, run with progress, print, map to an exit code, close.
+ * A dry run exits by `dryRunExit` (default: 4 when a file could not be read, else 0).
+ */
+async function runEngineCommand(
+  options: GlobalOptions,
+  open: { needsWrite: boolean; signal: AbortSignal; dryRun: boolean },
+  run: (session: Session) => Promise<{ report: SyncReport; plan: SyncPlan }>,
+  dryRunExit: (report: SyncReport, plan: SyncPlan) => number = (report) => (report.errors.length ? 4 : 0),
+): Promise<RunResult> {
+  const session = await openSession(options, { needsWrite: open.needsWrite, signal: open.signal });
+  try {
+    const { report, plan } = await withProgress(options, session, () => run(session));
+    emit(options, report, plan, open.dryRun);
+    return { exitCode: open.dryRun ? dryRunExit(report, plan) : exitCodeForReport(report) };
+  } finally {
+    await session.close();
+  }
+}
+
 /** `push [PATH…] [--commit REV] [--dry-run]` */
 export async function runPush(
   options: GlobalOptions,
@@ -39,25 +59,15 @@ export async function runPush(
   flags: { commit?: string; dryRun?: boolean; wait?: number },
   signal: AbortSignal,
 ): Promise<RunResult> {
-  const session = await openSession(options, { needsWrite: !flags.dryRun, signal });
-  try {
+  const dryRun = flags.dryRun ?? false;
+  return runEngineCommand(options, { needsWrite: !dryRun, signal, dryRun }, async (session) => {
     let scoped: string[] | undefined = paths.length ? paths : undefined;
     if (flags.commit) {
       const changed = await filesChangedBy(session.repoDir, flags.commit);
       scoped = changed.flatMap((c) => (c.from ? [c.path, c.from] : [c.path]));
     }
-    const { report, plan } = await withProgress(options, session, () =>
-      session.engine.push({
-        paths: scoped,
-        dryRun: flags.dryRun ?? false,
-        verifyWaitMs: (flags.wait ?? 10) * 1000,
-      }),
-    );
-    emit(options, report, plan, flags.dryRun ?? false);
-    return { exitCode: flags.dryRun ? (report.errors.length ? 4 : 0) : exitCodeForReport(report) };
-  } finally {
-    await session.close();
-  }
+    return session.engine.push({ paths: scoped, dryRun, verifyWaitMs: (flags.wait ?? 10) * 1000 });
+  });
 }
 
 /** `pull [--dry-run]` */
@@ -66,16 +76,10 @@ export async function runPull(
   flags: { dryRun?: boolean },
   signal: AbortSignal,
 ): Promise<RunResult> {
-  const session = await openSession(options, { needsWrite: false, signal });
-  try {
-    const { report, plan } = await withProgress(options, session, () =>
-      session.engine.pull({ dryRun: flags.dryRun ?? false }),
-    );
-    emit(options, report, plan, flags.dryRun ?? false);
-    return { exitCode: flags.dryRun ? (report.errors.length ? 4 : 0) : exitCodeForReport(report) };
-  } finally {
-    await session.close();
-  }
+  const dryRun = flags.dryRun ?? false;
+  return runEngineCommand(options, { needsWrite: false, signal, dryRun }, (session) =>
+    session.engine.pull({ dryRun }),
+  );
 }
 
 /** `reconcile [--dry-run]` and `plan` (a reconcile that sends nothing). */
@@ -84,23 +88,14 @@ export async function runReconcile(
   flags: { dryRun?: boolean; wait?: number },
   signal: AbortSignal,
 ): Promise<RunResult> {
-  const session = await openSession(options, { needsWrite: !flags.dryRun, signal });
-  try {
-    const { report, plan } = await withProgress(options, session, () =>
-      session.engine.reconcile({
-        dryRun: flags.dryRun ?? false,
-        verifyWaitMs: (flags.wait ?? 30) * 1000,
-      }),
-    );
-    emit(options, report, plan, flags.dryRun ?? false);
-    if (flags.dryRun) {
-      const conflicts = plan.operations.some((op) => op.kind === 'conflict');
-      return { exitCode: conflicts ? 3 : report.errors.length ? 4 : 0 };
-    }
-    return { exitCode: exitCodeForReport(report) };
-  } finally {
-    await session.close();
-  }
+  const dryRun = flags.dryRun ?? false;
+  return runEngineCommand(
+    options,
+    { needsWrite: !dryRun, signal, dryRun },
+    (session) => session.engine.reconcile({ dryRun, verifyWaitMs: (flags.wait ?? 30) * 1000 }),
+    (report, plan) =>
+      plan.operations.some((op) => op.kind === 'conflict') ? 3 : report.errors.length ? 4 : 0,
+  );
 }
 
 /** `resolve PATH --take git|cms` */
