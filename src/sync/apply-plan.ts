@@ -6,12 +6,13 @@ import { editContentFile, readContentFile, renderContentFile } from '../content/
 import { isLocaleNested, toApiBody } from '../core/api-fields.js';
 import { digestVariant } from '../core/digest.js';
 import { isSyncError, SyncError } from '../core/errors.js';
-import { modelFor } from '../core/model.js';
+import { type EntityModel, modelFor } from '../core/model.js';
 import type {
   EntityKey,
   FailedWrite,
   FieldDigests,
   LocalEntity,
+  LocalVariant,
   Manifest,
   Operation,
   PendingKind,
@@ -95,9 +96,23 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
     try {
       const written =
         op.kind === 'write-file'
-          ? await writeEntityFile(ctx, op, input.remote)
+          ? await writeEntityFile(ctx, op, input.remote, local.get(op.entity)?.locales[op.locale])
           : await deleteEntityFile(ctx, op);
-      if (written === CHANGED_MEANWHILE) {
+      if (typeof written === 'object') {
+        // Some pulled keys were saved in the file meanwhile: the others were written, these wait.
+        const message = `${written.heldBack.map(fieldLabel).join(', ')} changed in the file while the pull ran; the other pulled fields were written and the next run merges these`;
+        report.notices.push({ entity: op.entity, path: op.path, reason: 'changed-meanwhile', message });
+        changedFiles.push(op.path);
+        record({
+          kind: op.kind,
+          entity: op.entity,
+          path: op.path,
+          locale: op.locale,
+          fields: written.written,
+          status: 'written',
+          message,
+        });
+      } else if (written === CHANGED_MEANWHILE) {
         const message =
           'the file changed while the pull ran; it was left as it is and the next run merges it';
         report.notices.push({ entity: op.entity, path: op.path, reason: 'changed-meanwhile', message });
@@ -489,13 +504,16 @@ function fileKeyToDigestKey(key: string, config: SyncContext['config'], isPage: 
 /** Write a pulled change into its file: only the changed keys, atomically, and not at all if nothing changed. */
 async function writeEntityFile(
   ctx: SyncContext,
-  op: Extract<Operation, { kind: 'write-file' }>,
+  planned: Extract<Operation, { kind: 'write-file' }>,
   remote: Map<EntityKey, RemoteEntity> | undefined,
-): Promise<boolean | typeof CHANGED_MEANWHILE> {
+  scanned: LocalVariant | undefined,
+): Promise<boolean | typeof CHANGED_MEANWHILE | PartlyWritten> {
   const { config } = ctx;
+  let op = planned;
   const abs = await resolveInside(ctx, op.path);
   const isPage = parseEntityKey(op.entity).kind === 'page';
   let next: string;
+  let partly: PartlyWritten | undefined;
   if (op.create) {
     const fields: Record<string, unknown> = {};
     const meta: { title?: string; status?: 'draft' | 'published' } = {};
@@ -511,7 +529,13 @@ async function writeEntityFile(
     const current = await readCurrent(abs);
     if (current === undefined) return CHANGED_MEANWHILE; // removed since the scan
     const keys = Object.keys(op.set).map((k) => fileKeyToDigestKey(k, config, isPage));
-    if (!stillAtBase(ctx, op, current, keys)) return CHANGED_MEANWHILE;
+    const moved = keysChangedMeanwhile(ctx, op, current, scanned, keys);
+    if (moved === undefined || moved.length === keys.length) return CHANGED_MEANWHILE;
+    if (moved.length > 0) {
+      // One key saved meanwhile holds back only itself: the other pulled keys are written now.
+      op = withoutKeys(ctx, op, moved, isPage);
+      partly = { written: Object.keys(op.set), heldBack: moved };
+    }
     next = editContentFile(op.path, current, op.set, config);
   }
   const written = await writeFileAtomic(abs, next);
@@ -532,7 +556,38 @@ async function writeEntityFile(
     (c) => !(c.entity === op.entity && c.locale === op.locale && keys.includes(c.field)),
   );
   ctx.store.markDirty();
-  return written;
+  return partly ?? written;
+}
+
+/** A pull that wrote some of its keys: the rest changed in the file while the pull ran. */
+interface PartlyWritten {
+  written: string[];
+  heldBack: string[];
+}
+
+function fieldLabel(key: string): string {
+  if (key === '$title') return 'the title';
+  if (key === '$status') return 'the status';
+  return `field "${key}"`;
+}
+
+/** The write without the held-back keys; their base stays as it was, so the next run merges them. */
+function withoutKeys(
+  ctx: SyncContext,
+  op: Extract<Operation, { kind: 'write-file' }>,
+  heldBack: string[],
+  isPage: boolean,
+): Extract<Operation, { kind: 'write-file' }> {
+  const set = Object.fromEntries(
+    Object.entries(op.set).filter(([k]) => !heldBack.includes(fileKeyToDigestKey(k, ctx.config, isPage))),
+  );
+  const oldBase = ctx.store.manifest.entities[op.entity]?.locales[op.locale]?.base ?? {};
+  const base: FieldDigests = { ...op.base };
+  for (const key of heldBack) {
+    if (oldBase[key] === undefined) delete base[key];
+    else base[key] = oldBase[key];
+  }
+  return { ...op, set, base };
 }
 
 async function deleteEntityFile(
@@ -592,8 +647,38 @@ async function readCurrent(abs: string): Promise<string | undefined> {
 
 /**
  * The plan was made from a scan taken before the CMS was read (seconds earlier): a writer may have saved
- * the file since. Only when the keys about to change still hold their base values is it safe to write.
+ * the file since. The keys about to change that no longer hold what the plan saw (their base, or the
+ * scanned value); `undefined` when the file cannot be read now (mid-save or broken: not ours to touch).
+ * A page's `title`/`status` key that the file does not have, now or at the scan, is no change: the planner
+ * read it as "no opinion" (three-way.ts), and the pull adds it.
  */
+function keysChangedMeanwhile(
+  ctx: SyncContext,
+  op: { entity: EntityKey; locale: string; path: string },
+  current: string,
+  scanned: LocalVariant | undefined,
+  keys: string[],
+): string[] | undefined {
+  const base = ctx.store.manifest.entities[op.entity]?.locales[op.locale]?.base ?? {};
+  const norm = { media: ctx.store.manifest.media };
+  let digests: FieldDigests;
+  let model: EntityModel;
+  try {
+    const { location, variant } = readContentFile(op.path, Buffer.from(current, 'utf8'), ctx.config);
+    model = modelFor(location.ref, ctx.config);
+    digests = digestVariant(variant, model, norm);
+  } catch {
+    return undefined;
+  }
+  const seen = scanned ? digestVariant(scanned, model, norm) : undefined;
+  return keys.filter((key) => {
+    const now = digests[key];
+    if (base[key] === undefined || now === base[key]) return false;
+    if (seen && now === seen[key]) return false; // as the plan saw it (a missing meta key included)
+    return true;
+  });
+}
+
 function stillAtBase(
   ctx: SyncContext,
   op: { entity: EntityKey; locale: string; path: string },
