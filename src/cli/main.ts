@@ -94,6 +94,10 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .option('--commit <rev>', 'push only the files this commit changed')
     .option('--dry-run', 'print the operations and their API-call cost; send nothing')
     .option('--wait <seconds>', 'how long to read back pending writes before returning', number, 10)
+    .option(
+      '--create-renamed',
+      'create a new page for each renamed page file (the old page stays in ButterCMS); without it a rename is only reported',
+    )
     .action((paths: string[], flags) => run((signal) => runPush(globals(), paths, flags, signal)));
 
   program

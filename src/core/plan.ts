@@ -5,6 +5,7 @@ import { digestValue, digestVariant, STATUS_KEY, TITLE_KEY } from './digest.js';
 import { type EntityModel, modelFor } from './model.js';
 import { type NormalizeContext, normalizeVariant } from './normalize.js';
 import { appendTo, type KnownRemote, linkDependencies, orderOperations } from './plan-order.js';
+import { findRenames } from './plan-renames.js';
 import { diffLocale, type FieldChange } from './three-way.js';
 import {
   type EntityKey,
@@ -42,6 +43,11 @@ export interface PlanInput {
    * entities ButterCMS does not hold; without it, only `local` counts.
    */
   hasFile?: ((entity: EntityKey) => boolean) | undefined;
+  /**
+   * The user's opt-in (`push --create-renamed`): a renamed page file becomes a new page. Without it a
+   * rename is reported and nothing is sent for it, since ButterCMS cannot change a slug (DESIGN.md §3).
+   */
+  createRenamed?: boolean | undefined;
 }
 
 /**
@@ -115,7 +121,26 @@ class Planner {
     return this.input.config;
   }
 
+  /** New entity → the entity its files were renamed from (findRenames), and the reverse. */
+  private readonly renamedFrom = new Map<EntityKey, EntityKey>();
+  private readonly renamedTo = new Map<EntityKey, EntityKey>();
+
+  noteRenames(renames: Map<EntityKey, EntityKey>): void {
+    for (const [to, from] of renames) {
+      // The opt-in turns a renamed page file into a new page: plan it as the create and removal it is.
+      if (this.input.createRenamed && to.startsWith('page:')) continue;
+      this.renamedFrom.set(to, from);
+      this.renamedTo.set(from, to);
+    }
+  }
+
   planEntity(e: EntityInput): void {
+    if (this.renamedTo.has(e.key)) return; // planned with the entity it was renamed to
+    const from = this.renamedFrom.get(e.key);
+    if (from !== undefined) {
+      this.planRename(e, from);
+      return;
+    }
     const hasLocal = e.local !== undefined && Object.keys(e.local.locales).length > 0;
     const hasBase = baseLocales(e.manifest).length > 0;
     const itemId = e.remote?.remoteId ?? e.manifest?.remoteId;
@@ -496,6 +521,63 @@ class Planner {
     }
   }
 
+  // ---- renamed files -------------------------------------------------------------------------------
+
+  /**
+   * A page file renamed: ButterCMS slugs cannot change through the API (butter-api.md §9), so a create
+   * would leave two pages. Report it and send nothing. A renamed item file keeps its item: one PATCH of
+   * the keyField, never DELETE + POST (the id, and every reference to it, survive).
+   */
+  private planRename(e: EntityInput, from: EntityKey): void {
+    if (!this.pushing || !e.local) return;
+    const old = this.input.manifest.entities[from];
+    const oldPath = Object.values(old?.locales ?? {}).find((slot) => slot.path)?.path ?? from;
+    const newPath = entityPath(e.local, this.config.locales.default);
+    if (e.ref.kind === 'page') {
+      const oldRef = parseEntityKey(from);
+      const oldSlug = oldRef.kind === 'page' ? oldRef.slug : from;
+      this.ops.push({
+        kind: 'report',
+        entity: e.key,
+        path: newPath,
+        reason: 'page-renamed',
+        message:
+          `page file renamed from ${oldPath}; nothing was sent, since ButterCMS cannot change the slug of page "${oldSlug}". ` +
+          `Rename the file back to keep the page, or run \`butter-sync push --create-renamed ${newPath}\` ` +
+          `to create a new page "${e.ref.slug}" (delete "${oldSlug}" in the dashboard if it should go)`,
+        cost: 0,
+      });
+      return;
+    }
+    const id = this.input.remote?.get(from)?.remoteId ?? old?.remoteId;
+    const keyField = e.model.keyField;
+    if (id === undefined || keyField === undefined) return;
+    if (e.pending.some((p) => p.kind === 'patch-item')) return; // already sent, being verified
+    const perLocale: Record<string, Record<string, unknown>> = {};
+    const expect: Record<string, FieldDigests> = {};
+    let status: PageStatus | undefined;
+    for (const locale of Object.keys(e.local.locales).sort()) {
+      const view = this.view(e, locale);
+      if (!view.localNorm || !view.localDigests) continue;
+      status ??= view.localNorm.meta.status;
+      perLocale[locale] = { [keyField]: view.localNorm.fields[keyField] };
+      // The other fields were matched against the old base: the read-back must show the whole file.
+      expect[locale] = { ...view.localDigests };
+    }
+    const shaped = this.shapeFields(perLocale, true);
+    this.ops.push({
+      kind: 'patch-item',
+      entity: e.key,
+      collection: e.ref.collection,
+      id,
+      body: { ...(status ? { status } : {}), fields: shaped.fields },
+      renamedFrom: from,
+      cost: CALL_COST['patch-item'],
+      dependsOn: [],
+      expect,
+    });
+  }
+
   // ---- one side missing ---------------------------------------------------------------------------
 
   /** An entity only ButterCMS has and the manifest does not know: write its files (never delete on no base). */
@@ -666,6 +748,11 @@ class Planner {
   }
 }
 
+/** The file to name for an entity: its default-locale file, else its first. */
+function entityPath(local: LocalEntity, defaultLocale: string): string | undefined {
+  return local.locales[defaultLocale]?.path ?? Object.values(local.locales)[0]?.path;
+}
+
 function pathOfDelete(group: GuardedDelete[], entity: EntityKey): string | undefined {
   for (const { op } of group) if (op.entity === entity && op.kind === 'delete-file') return op.path;
   return undefined;
@@ -727,6 +814,7 @@ function knownRemote(input: PlanInput): KnownRemote {
  */
 export function planSync(input: PlanInput): SyncPlan {
   const planner = new Planner(input);
+  if (input.scope !== 'pull') planner.noteRenames(findRenames(input));
   const keys = new Set<EntityKey>([
     ...input.local.keys(),
     ...(input.remote?.keys() ?? []),

@@ -190,6 +190,8 @@ export type Operation =
       collection: string;
       id: number;
       body: UpdateItemBody;
+      /** A renamed item file: the entity this item was known as; its id and base move to `entity` once sent. */
+      renamedFrom?: EntityKey | undefined;
     } & BodyWrite)
   | {
       kind: 'delete-item';
@@ -237,7 +239,13 @@ export type Operation =
       kind: 'report';
       entity: EntityKey;
       path?: string | undefined;
-      reason: 'page-removed' | 'title-changed' | 'slug-changed' | 'delete-guard' | 'unsupported';
+      reason:
+        | 'page-removed'
+        | 'page-renamed'
+        | 'title-changed'
+        | 'slug-changed'
+        | 'delete-guard'
+        | 'unsupported';
       message: string;
       cost: 0;
     };

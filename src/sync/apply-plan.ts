@@ -398,6 +398,27 @@ async function sendWrite(
     await ctx.store.save();
     throw error;
   }
+  if (op.kind === 'patch-item' && op.renamedFrom) moveRenamedItem(manifest, op.renamedFrom, op.entity);
+}
+
+/**
+ * A renamed item file was PATCHed under its old id: the old entry's id and base become the new entity's
+ * (its paths are the new files'), so the item is never seen as deleted, nor created again. Done only after
+ * ButterCMS accepted the PATCH: a refused one leaves the manifest as it was, and the next run plans it again.
+ */
+function moveRenamedItem(manifest: Manifest, from: EntityKey, to: EntityKey): void {
+  const old = manifest.entities[from];
+  if (!old) return;
+  const renamed = manifest.entities[to] ?? { locales: {} };
+  const locales: Manifest['entities'][string]['locales'] = {};
+  for (const [locale, slot] of Object.entries(old.locales)) {
+    const path = renamed.locales[locale]?.path;
+    locales[locale] = { ...slot, ...(path ? { path } : {}) };
+  }
+  for (const [locale, slot] of Object.entries(renamed.locales)) locales[locale] ??= slot;
+  manifest.entities[to] = { ...old, locales };
+  delete manifest.entities[from];
+  manifest.conflicts = manifest.conflicts.filter((c) => c.entity !== from);
 }
 
 async function sendRequest(

@@ -39,6 +39,8 @@ export interface PushOptions {
   dryRun?: boolean;
   /** How long to keep reading back pending writes before returning (they stay pending afterwards). */
   verifyWaitMs?: number;
+  /** `--create-renamed`: a renamed page file becomes a new page instead of a report. */
+  createRenamed?: boolean;
 }
 
 export interface PullOptions {
@@ -138,7 +140,10 @@ export class SyncEngine {
     if (!options.dryRun && ctx.store.manifest.pending.length > 0) await verifyPending(ctx);
 
     const only = this.withoutUnreadable(scan.scope, scan);
-    let plan = planSync(this.planInput(scan.local, undefined, 'push', only));
+    let plan = planSync({
+      ...this.planInput(scan.local, undefined, 'push', only),
+      createRenamed: options.createRenamed,
+    });
     if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true);

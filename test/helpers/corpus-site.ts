@@ -1,4 +1,4 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigInput } from '../../src/config/schema.js';
@@ -45,6 +45,62 @@ export async function makeCorpusSite(
     await mkdir(path.dirname(target), { recursive: true });
     await copyFile(path.join(CORPUS_DIR, from), target);
   }
-  await fx.commitAll('real content from the corpus');
+  if (Object.keys(files).length > 0) await fx.commitAll('real content from the corpus');
   return fx;
+}
+
+/**
+ * A countries collection a user can model today: the real item's scalar facts and its `borders` as
+ * references to other countries. (Nested keys need the field `path` feature; until then the test writes
+ * this flat view of the real corpus item, named for its cca3 as the key field requires.)
+ */
+export const COUNTRY_COLLECTION = {
+  keyField: 'cca3',
+  fields: {
+    cca3: 'text',
+    name: 'text',
+    region: 'text',
+    subregion: 'text',
+    capital: 'text',
+    area: 'number',
+    landlocked: 'boolean',
+    borders: { type: 'reference', to: 'collection:countries', many: true },
+  },
+} as const satisfies NonNullable<ConfigInput['collections']>[string];
+
+/** The flat view of a real corpus country (see COUNTRY_COLLECTION); `borders` limited to `keep` when given. */
+export async function flatCountry(cca3: string, keep?: string[]): Promise<Record<string, unknown>> {
+  const text = await readFile(path.join(CORPUS_DIR, COUNTRIES, `${cca3.toLowerCase()}.json`), 'utf8');
+  const real = JSON.parse(text) as {
+    cca3: string;
+    name: { common: string };
+    region: string;
+    subregion?: string;
+    capital?: string[];
+    area: number;
+    landlocked: boolean;
+    borders?: string[];
+  };
+  const borders = (real.borders ?? []).filter((b) => !keep || keep.includes(b));
+  return {
+    cca3: real.cca3,
+    name: real.name.common,
+    region: real.region,
+    subregion: real.subregion ?? '',
+    capital: real.capital?.[0] ?? '',
+    area: real.area,
+    landlocked: real.landlocked,
+    borders,
+  };
+}
+
+/** Write flat countries into the fixture's countries folder, as `<CCA3>.json`. */
+export async function writeCountries(fx: Fixture, items: Array<Record<string, unknown>>): Promise<void> {
+  await mkdir(path.join(fx.repoDir, CONTENT, 'collections/countries'), { recursive: true });
+  for (const item of items) {
+    await fx.write(
+      `${CONTENT}/collections/countries/${item.cca3}.json`,
+      `${JSON.stringify(item, null, 2)}\n`,
+    );
+  }
 }

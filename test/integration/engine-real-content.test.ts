@@ -1,7 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONTENT, JEKYLL_POST_TYPE, JEKYLL_POSTS, makeCorpusSite } from '../helpers/corpus-site.js';
+import {
+  CONTENT,
+  COUNTRY_COLLECTION,
+  flatCountry,
+  JEKYLL_POST_TYPE,
+  JEKYLL_POSTS,
+  makeCorpusSite,
+  writeCountries,
+} from '../helpers/corpus-site.js';
 import { type Fixture, git, writesIn } from '../helpers/sync-fixture.js';
 
 // The engine's behaviours on real corpus files (issue 9), end to end: a temp git repo holding the files as
@@ -96,5 +104,81 @@ describe('engine on real content', () => {
     expect(second.report.conflicts.map((c) => [c.field, c.git, c.cms])).toEqual([
       ['author', 'writer-author', 'dashboard-author'],
     ]);
+  });
+
+  it('a renamed page file is reported and sends nothing; --create-renamed makes the new page (F2)', async () => {
+    const old = '2013-07-25-jekyll-1-0-4-released';
+    const other = '2013-09-14-jekyll-1-2-1-released';
+    fx = await makeCorpusSite(
+      { pageTypes: { post: JEKYLL_POST_TYPE } },
+      {
+        [`${JEKYLL_POSTS}/${old}.markdown`]: `pages/post/${old}.markdown`,
+        [`${JEKYLL_POSTS}/${other}.markdown`]: `pages/post/${other}.markdown`,
+      },
+    );
+    await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+    const renamed = '2013-07-25-jekyll-104-released';
+    await git(fx.repoDir, 'mv', `${POSTS}/${old}.markdown`, `${POSTS}/${renamed}.markdown`);
+    await fx.commitAll('rename a post');
+    fx.emulator.clearLog();
+
+    // The hook's push: both names of the rename, as `push --commit` passes them.
+    const paths = [`${POSTS}/${renamed}.markdown`, `${POSTS}/${old}.markdown`];
+    for (const scoped of [paths, undefined]) {
+      const { report, plan } = await run(fx, (s) => s.engine.push({ paths: scoped, verifyWaitMs: 0 }));
+      expect(plan.operations.map((op) => [op.kind, op.entity])).toEqual([['report', `page:post:${renamed}`]]);
+      expect(report.notices.map((n) => [n.reason, n.path])).toEqual([
+        ['page-renamed', `${POSTS}/${renamed}.markdown`],
+      ]);
+      expect(report.notices[0]?.message).toContain(`renamed from ${POSTS}/${old}.markdown`);
+      expect(report.notices[0]?.message).toContain('--create-renamed');
+    }
+    expect(writesIn(fx.emulator)).toEqual([]);
+
+    // The user opts in: the new page is created; the old one is reported as a removed page file.
+    const optIn = await run(fx, (s) => s.engine.push({ paths, verifyWaitMs: 5_000, createRenamed: true }));
+    expect(writesIn(fx.emulator).map((w) => `${w.method} ${w.path}`)).toEqual(['POST /v2/pages/']);
+    expect(optIn.report.notices.map((n) => [n.reason, n.entity])).toEqual([
+      ['page-removed', `page:post:${old}`],
+    ]);
+  });
+
+  it('a renamed item file whose keyField changed keeps its id: one PATCH of the key, no DELETE + POST (F2)', async () => {
+    fx = await makeCorpusSite({ collections: { countries: COUNTRY_COLLECTION } }, {});
+    // Austria and Liechtenstein; LIE borders AUT, so the reference must follow the renamed item's id.
+    await writeCountries(fx, [await flatCountry('AUT', []), await flatCountry('LIE', ['AUT'])]);
+    await fx.commitAll('countries');
+    await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+    const before = await run(fx, async (s) => s.store.manifest.entities['item:countries:AUT']?.remoteId);
+    expect(before).toBeTypeOf('number');
+
+    const dir = `${CONTENT}/collections/countries`;
+    const aut = JSON.parse(await fx.read(`${dir}/AUT.json`)) as Record<string, unknown>;
+    await git(fx.repoDir, 'mv', `${dir}/AUT.json`, `${dir}/OST.json`);
+    await fx.write(`${dir}/OST.json`, `${JSON.stringify({ ...aut, cca3: 'OST' }, null, 2)}\n`);
+    await fx.commitAll('rename the Austria item');
+    fx.emulator.clearLog();
+
+    const { report } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+    expect(report.errors).toEqual([]);
+    expect(report.failures).toEqual([]);
+    const writes = writesIn(fx.emulator);
+    expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual([`PATCH /v2/content/countries/${before}/`]);
+    expect(JSON.parse(writes[0]?.body ?? '{}')).toEqual({ fields: { cca3: 'OST' } });
+    const entities = await run(fx, async (s) => s.store.manifest.entities);
+    expect(entities['item:countries:AUT']).toBeUndefined();
+    expect(entities['item:countries:OST']?.remoteId).toBe(before);
+    expect(await run(fx, async (s) => s.store.manifest.pending)).toEqual([]);
+
+    // The reference held by id follows the item: a reconcile brings its new key into LIE.json, sends nothing.
+    fx.emulator.clearLog();
+    const again = await run(fx, (s) => s.engine.reconcile({ verifyWaitMs: 1_000 }));
+    expect(again.plan.operations.map((op) => [op.kind, op.entity])).toEqual([
+      ['write-file', 'item:countries:LIE'],
+    ]);
+    expect(JSON.parse(await fx.read(`${dir}/LIE.json`)).borders).toEqual(['OST']);
+    const settled = await run(fx, (s) => s.engine.reconcile({ verifyWaitMs: 1_000 }));
+    expect(settled.plan.operations).toEqual([]);
+    expect(writesIn(fx.emulator)).toEqual([]);
   });
 });

@@ -56,7 +56,7 @@ async function runEngineCommand(
 export async function runPush(
   options: GlobalOptions,
   paths: string[],
-  flags: { commit?: string; dryRun?: boolean; wait?: number },
+  flags: { commit?: string; dryRun?: boolean; wait?: number; createRenamed?: boolean },
   signal: AbortSignal,
 ): Promise<RunResult> {
   const dryRun = flags.dryRun ?? false;
@@ -66,7 +66,12 @@ export async function runPush(
       const changed = await filesChangedBy(session.repoDir, flags.commit);
       scoped = changed.flatMap((c) => (c.from ? [c.path, c.from] : [c.path]));
     }
-    return session.engine.push({ paths: scoped, dryRun, verifyWaitMs: (flags.wait ?? 10) * 1000 });
+    return session.engine.push({
+      paths: scoped,
+      dryRun,
+      verifyWaitMs: (flags.wait ?? 10) * 1000,
+      createRenamed: flags.createRenamed ?? false,
+    });
   });
 }
 
