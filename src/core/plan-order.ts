@@ -157,7 +157,13 @@ export function linkDependencies(
  * each layer sorted by entity key so `plan` output is stable. A reference cycle cannot be ordered: it is
  * reported and the rest goes on.
  */
-export function orderOperations(operations: Operation[]): Operation[] {
+export function orderOperations(all: Operation[]): Operation[] {
+  // The writes that complete a reference cycle go after everything else (plan-cycles.ts): their
+  // dependencies are the cycle itself, which no order could satisfy.
+  const completing = all
+    .filter((op) => 'completesCycle' in op && op.completesCycle)
+    .sort((a, b) => a.entity.localeCompare(b.entity));
+  const operations = all.filter((op) => !('completesCycle' in op && op.completesCycle));
   const byEntity = new Map<EntityKey, Operation[]>();
   for (const op of operations) appendTo(byEntity, op.entity, op);
   const keys = [...byEntity.keys()].sort();
@@ -200,7 +206,7 @@ export function orderOperations(operations: Operation[]): Operation[] {
     }
     layer = [...new Set(next)].sort();
   }
-  return ordered;
+  return [...ordered, ...completing];
 }
 
 /** Map-of-lists append without copying the list. */

@@ -4,6 +4,7 @@ import type { IdLookup } from './api-fields.js';
 import { digestValue, digestVariant, STATUS_KEY, TITLE_KEY } from './digest.js';
 import { type EntityModel, modelFor } from './model.js';
 import { type NormalizeContext, normalizeVariant } from './normalize.js';
+import { breakReferenceCycles } from './plan-cycles.js';
 import { appendTo, type KnownRemote, linkDependencies, orderOperations } from './plan-order.js';
 import { findRenames } from './plan-renames.js';
 import { diffLocale, type FieldChange } from './three-way.js';
@@ -861,12 +862,18 @@ export function planSync(input: PlanInput): SyncPlan {
     }
   }
   planner.guardDeletes();
-  const linked = linkDependencies(
-    planner.ops,
-    (entity) => models.get(entity),
+  const modelOf = (entity: EntityKey) => models.get(entity);
+  const linked = breakReferenceCycles(
+    linkDependencies(
+      planner.ops,
+      modelOf,
+      input.config,
+      knownRemote(input),
+      (entity) => input.local.has(entity) || (input.hasFile?.(entity) ?? false),
+    ),
+    modelOf,
     input.config,
-    knownRemote(input),
-    (entity) => input.local.has(entity) || (input.hasFile?.(entity) ?? false),
+    { media: input.manifest.media },
   );
   const operations = orderOperations(linked);
   return { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };

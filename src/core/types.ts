@@ -157,6 +157,11 @@ export interface BodyWrite {
   expect?: Record<string, FieldDigests> | undefined;
   /** Why it cannot be sent yet: it references something that is not in ButterCMS (set by the planner). */
   unresolved?: string | undefined;
+  /**
+   * The second half of a create in a reference cycle: the references its create left out, sent after every
+   * create of the cycle (plan-cycles.ts). A new item's id is read from the manifest when it is sent.
+   */
+  completesCycle?: true | undefined;
 }
 
 /** Operations of a SyncPlan. Bodies are in canonical form; `sync/` translates refs to ids when applying. */

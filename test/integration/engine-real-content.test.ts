@@ -181,4 +181,97 @@ describe('engine on real content', () => {
     expect(settled.plan.operations).toEqual([]);
     expect(writesIn(fx.emulator)).toEqual([]);
   });
+
+  it('countries whose borders reference each other: created without the cycle, then PATCHed in; plan = push (F9)', async () => {
+    fx = await makeCorpusSite({ collections: { countries: COUNTRY_COLLECTION } }, {});
+    const keep = ['CAN', 'MEX', 'USA'];
+    await writeCountries(fx, await Promise.all(keep.map((c) => flatCountry(c, keep))));
+    await fx.commitAll('north american countries');
+
+    const dry = await run(fx, (s) => s.engine.push({ dryRun: true }));
+    const planned = dry.plan.operations.map((op) => [op.kind, op.entity]);
+    expect(planned).toEqual([
+      ['create-item', 'item:countries:CAN'],
+      ['create-item', 'item:countries:MEX'],
+      ['create-item', 'item:countries:USA'],
+      ['patch-item', 'item:countries:CAN'],
+      ['patch-item', 'item:countries:MEX'],
+      ['patch-item', 'item:countries:USA'],
+    ]);
+    expect(dry.report.notices).toEqual([]);
+
+    fx.emulator.clearLog();
+    const { report, plan } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+    expect(report.failures).toEqual([]);
+    expect(report.notices).toEqual([]);
+    expect(plan.operations.map((op) => [op.kind, op.entity])).toEqual(planned);
+    const writes = writesIn(fx.emulator).map((w) => w.method);
+    expect(writes).toEqual(['POST', 'POST', 'POST', 'PATCH', 'PATCH', 'PATCH']);
+    expect(report.operations.filter((op) => op.status === 'sent')).toHaveLength(6);
+    expect(await run(fx, async (s) => s.store.manifest.pending)).toEqual([]);
+
+    // ButterCMS holds every border, and both sides agree: the next reconcile sends and writes nothing.
+    const ids = await run(fx, async (s) =>
+      Object.fromEntries(keep.map((c) => [c, s.store.manifest.entities[`item:countries:${c}`]?.remoteId])),
+    );
+    const usa = await run(fx, (s) =>
+      s.cms.getItem('countries', ids.USA as number, { preview: true, levels: 1 }),
+    );
+    expect(usa?.fields.borders).toEqual([
+      `/v2/content/?keys=countries[_id=${ids.CAN}]`,
+      `/v2/content/?keys=countries[_id=${ids.MEX}]`,
+    ]);
+    fx.emulator.clearLog();
+    const again = await run(fx, (s) => s.engine.reconcile({ verifyWaitMs: 1_000 }));
+    expect(again.plan.operations).toEqual([]);
+    expect(writesIn(fx.emulator)).toEqual([]);
+  });
+
+  it('pages referencing each other in a ring are created, then linked (F9)', async () => {
+    const slugs = [
+      '2013-05-06-jekyll-1-0-0-released',
+      '2013-06-07-jekyll-1-0-3-released',
+      '2013-07-25-jekyll-1-0-4-released',
+    ];
+    const type = {
+      ...JEKYLL_POST_TYPE,
+      fields: { ...JEKYLL_POST_TYPE.fields, next: { type: 'reference', to: 'page' } },
+    } as const;
+    fx = await makeCorpusSite(
+      { pageTypes: { post: type } },
+      Object.fromEntries(
+        slugs.map((slug) => [`${JEKYLL_POSTS}/${slug}.markdown`, `pages/post/${slug}.markdown`]),
+      ),
+    );
+    // Each post names the next one, the last names the first: a ring.
+    for (const [i, slug] of slugs.entries()) {
+      const file = `${POSTS}/${slug}.markdown`;
+      const next = slugs[(i + 1) % slugs.length];
+      await fx.write(file, (await fx.read(file)).replace(/^author: /m, `next: ${next}\nauthor: `));
+    }
+    await fx.commitAll('link the posts in a ring');
+
+    const dry = await run(fx, (s) => s.engine.push({ dryRun: true }));
+    const { report, plan } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+    expect(plan.operations.map((op) => [op.kind, op.entity])).toEqual(
+      dry.plan.operations.map((op) => [op.kind, op.entity]),
+    );
+    expect(plan.operations.map((op) => op.kind)).toEqual([
+      'create-page',
+      'create-page',
+      'create-page',
+      'update-page',
+      'update-page',
+      'update-page',
+    ]);
+    expect(report.failures).toEqual([]);
+    expect(report.notices).toEqual([]);
+    expect(await run(fx, async (s) => s.store.manifest.pending)).toEqual([]);
+    const first = await run(fx, (s) => s.cms.getPage('post', slugs[0]!, { preview: true, levels: 1 }));
+    expect(first?.fields.next).toBe(`/v2/pages/post/${slugs[1]}/`);
+    fx.emulator.clearLog();
+    const again = await run(fx, (s) => s.engine.reconcile({ verifyWaitMs: 1_000 }));
+    expect(again.plan.operations).toEqual([]);
+    expect(writesIn(fx.emulator)).toEqual([]);
+  });
 });

@@ -307,7 +307,7 @@ describe('planSync: creates', () => {
     expect(plan.totalCalls).toBe(3 + 3 + 2);
   });
 
-  it('reports a reference cycle between new entities and still plans both', () => {
+  it('creates new entities in a reference cycle without the cyclic references, then links them', () => {
     const a: EntityRef = { kind: 'page', pageType: 'faq', slug: 'a' };
     const b: EntityRef = { kind: 'page', pageType: 'faq', slug: 'b' };
     const local = mapOf(
@@ -315,11 +315,20 @@ describe('planSync: creates', () => {
       localEntity(b, { en: { fields: { related: 'a' } } }),
     );
     const plan = planSync(planInput({ scope: 'push', local, ids }));
-    expect(kinds(plan.operations)).toEqual(['report', 'create-page', 'create-page']);
-    expect(plan.operations[0]).toMatchObject({
-      reason: 'unsupported',
-      message: expect.stringContaining('cycle'),
-    });
+    expect(kinds(plan.operations)).toEqual(['create-page', 'create-page', 'update-page', 'update-page']);
+    expect(plan.operations.map((op) => ('body' in op ? op.body.fields : undefined))).toEqual([
+      expect.objectContaining({ related: '' }),
+      expect.objectContaining({ related: '' }),
+      { related: 'b' },
+      { related: 'a' },
+    ]);
+    expect(plan.operations.map((op) => ('dependsOn' in op ? op.dependsOn : []))).toEqual([
+      [],
+      [],
+      ['page:faq:a', 'page:faq:b'],
+      ['page:faq:a', 'page:faq:b'],
+    ]);
+    expect(plan.totalCalls).toBe(2 + 2 + 1 + 1);
   });
 
   it('does not send a write whose referenced item exists nowhere, and says why', () => {
