@@ -92,8 +92,11 @@ function splitCreate(
       if (!keys.some(isCyclic)) continue;
       const now = spec.many ? keys.filter((key) => !isCyclic(key)) : '';
       fields[name] = now;
-      (later[locale] ??= {})[name] = value;
-      (laterExpect[locale] ??= {})[name] = digestValue(normalizeField(spec, value, norm));
+      later[locale] = { ...later[locale], [name]: value };
+      laterExpect[locale] = {
+        ...laterExpect[locale],
+        [name]: digestValue(normalizeField(spec, value, norm)),
+      };
       // The create's read-back shows what it sent; the follow-up's shows the rest.
       const expected = op.expect?.[locale];
       if (expected) expected[name] = digestValue(normalizeField(spec, now, norm));
