@@ -97,7 +97,7 @@ export interface KnownRemote {
  * Fills `dependsOn` with the entities a body references that are created in the same plan (or whose earlier
  * create still awaits its id), and marks `unresolved` (at no cost) a write that references something
  * ButterCMS does not hold: sent, it would fail after its 202 or read back without the reference, and never
- * verify. A page reference to a slug nobody knows is still sent: it may be a page butter-sync does not track.
+ * verify.
  * `hasFile`: a content file for this entity exists, whether or not this run read it.
  */
 export function linkDependencies(
@@ -139,8 +139,14 @@ export function linkDependencies(
       const creates = createdPagesBySlug.get(slug) ?? [];
       for (const target of creates) deps.add(target);
       if (creates.length > 0 || known.pageSlugs.has(slug)) continue;
+      // ButterCMS drops a reference to a page it does not hold after the 202 (butter-api.md §9): sent, the
+      // write could never verify. A page of a type the config does not list is unknown too: say so.
       if (pageTypes.some((type) => hasFile(`page:${type}:${slug}`)))
         unresolved.add(`references page "${slug}", which is not in ButterCMS yet`);
+      else
+        unresolved.add(
+          `references page "${slug}", which exists neither in ButterCMS nor in the files (if it is a page of a page type sync.config.json does not list, add that page type)`,
+        );
     }
     deps.delete(op.entity);
     op.dependsOn = [...deps].sort();

@@ -3,7 +3,7 @@ import type { SyncConfig } from '../config/schema.js';
 import type { IdLookup } from './api-fields.js';
 import { digestValue, digestVariant, STATUS_KEY, TITLE_KEY } from './digest.js';
 import { type EntityModel, modelFor } from './model.js';
-import { type NormalizeContext, normalizeVariant } from './normalize.js';
+import { type NormalizeContext, normalizeField, normalizeVariant } from './normalize.js';
 import { breakReferenceCycles } from './plan-cycles.js';
 import { appendTo, type KnownRemote, linkDependencies, orderOperations } from './plan-order.js';
 import { findRenames } from './plan-renames.js';
@@ -111,11 +111,60 @@ class Planner {
   private readonly pulling: boolean;
   private readonly remoteKnown: boolean;
 
+  /** Page slug → the locales ButterCMS holds it in (or gets it in this run, from a file). */
+  private readonly pageLocales = new Map<string, Set<string>>();
+
   constructor(private readonly input: PlanInput) {
     this.norm = { media: input.manifest.media };
     this.pushing = input.scope !== 'pull';
     this.pulling = input.scope !== 'push';
     this.remoteKnown = input.remote !== undefined;
+    const note = (key: EntityKey, locales: string[]) => {
+      if (!key.startsWith('page:')) return;
+      const ref = parseEntityKey(key);
+      if (ref.kind !== 'page') return;
+      const set = this.pageLocales.get(ref.slug) ?? new Set<string>();
+      for (const locale of locales) set.add(locale);
+      this.pageLocales.set(ref.slug, set);
+    };
+    for (const [key, entity] of Object.entries(input.manifest.entities)) note(key, baseLocales(entity));
+    for (const [key, entity] of input.remote ?? []) note(key, Object.keys(entity.locales));
+    for (const [key, entity] of input.local) note(key, Object.keys(entity.locales));
+  }
+
+  /**
+   * What ButterCMS will read back for a field in one locale: a page reference resolves only where its target
+   * has content in that locale (butter-api.md §2.6: partial translations are normal), so references to a
+   * page known only in other locales read back empty there. A slug known nowhere is left as is (the write is
+   * held back for it, plan-order.ts). Other fields read back as sent.
+   */
+  private heldDigest(model: EntityModel, key: string, value: unknown, locale: string): string | undefined {
+    const spec = model.fields[key];
+    if (spec?.type !== 'reference' || spec.to !== 'page') return undefined;
+    const resolves = (slug: unknown) =>
+      typeof slug !== 'string' || !this.pageLocales.has(slug) || this.pageLocales.get(slug)!.has(locale);
+    const normalized = normalizeField(spec, value, this.norm);
+    const held = Array.isArray(normalized)
+      ? normalized.filter(resolves)
+      : resolves(normalized)
+        ? normalized
+        : '';
+    return digestValue(normalizeField(spec, held, this.norm));
+  }
+
+  /** Expected read-back digests of a page write, locale by locale (heldDigest). */
+  private expectHeld(
+    model: EntityModel,
+    locale: string,
+    fields: Record<string, unknown>,
+    digests: FieldDigests,
+  ): void {
+    if (model.kind !== 'page') return;
+    for (const key of Object.keys(digests)) {
+      if (!(key in fields)) continue;
+      const held = this.heldDigest(model, key, fields[key], locale);
+      if (held !== undefined) digests[key] = held;
+    }
   }
 
   private get config(): SyncConfig {
@@ -210,7 +259,14 @@ class Planner {
           initialSource: this.config.initialSource,
           pending,
         });
-        outcomes.push({ view, changes: new Map(changes.map((c) => [c.key, c.action])), createFile: false });
+        const actions = new Map(changes.map((c) => [c.key, c.action]));
+        // A page reference ButterCMS cannot hold in this locale is no change once the rest is in.
+        for (const [key, action] of actions) {
+          if (action !== 'push' || !view.localNorm || view.base === undefined) continue;
+          const held = this.heldDigest(e.model, key, view.localNorm.fields[key], view.locale);
+          if (held !== undefined && held === view.base[key]) actions.delete(key);
+        }
+        outcomes.push({ view, changes: actions, createFile: false });
       } else if (view.localDigests) {
         // A locale the remote does not have yet: every field is new there (titles cannot be set by update).
         const changes = new Map<string, Change>();
@@ -362,6 +418,7 @@ class Planner {
           fields[key] = view.localNorm?.fields[key];
           digests[key] = view.localDigests?.[key] as string;
         }
+        this.expectHeld(e.model, view.locale, fields, digests);
         perLocale[view.locale] = fields;
         expect[view.locale] = digests;
       }
@@ -486,6 +543,7 @@ class Planner {
       if (e.model.kind !== 'page' || local.meta.title !== title) delete digests[TITLE_KEY];
       else digests[TITLE_KEY] = digestValue(title);
       if (e.model.kind === 'page') digests[STATUS_KEY] = digestValue(status);
+      this.expectHeld(e.model, view.locale, local.fields, digests);
       expect[view.locale] = digests;
     }
     if (e.ref.kind === 'page') {

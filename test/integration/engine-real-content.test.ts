@@ -274,4 +274,81 @@ describe('engine on real content', () => {
     expect(again.plan.operations).toEqual([]);
     expect(writesIn(fx.emulator)).toEqual([]);
   });
+
+  describe('references to what ButterCMS does not hold (F10)', () => {
+    const type = {
+      ...JEKYLL_POST_TYPE,
+      fields: { ...JEKYLL_POST_TYPE.fields, related: { type: 'reference', to: 'page' } },
+    } as const;
+    const a = '2014-03-27-jekyll-1-5-1-released';
+    const b = '2014-07-29-jekyll-2-2-0-released';
+
+    async function addRelated(f: Fixture, file: string, slug: string) {
+      await f.write(file, (await f.read(file)).replace(/^author: /m, `related: ${slug}\nauthor: `));
+    }
+
+    it('a page reference to a slug found nowhere is reported at plan time with the key and never sent', async () => {
+      fx = await makeCorpusSite(
+        { pageTypes: { post: type } },
+        {
+          [`${JEKYLL_POSTS}/${a}.markdown`]: `pages/post/${a}.markdown`,
+          [`${JEKYLL_POSTS}/${b}.markdown`]: `pages/post/${b}.markdown`,
+        },
+      );
+      await addRelated(fx, `${POSTS}/${a}.markdown`, 'council-survey');
+      await fx.commitAll('a reference to a page nobody has');
+
+      const dry = await run(fx, (s) => s.engine.push({ dryRun: true }));
+      const held = dry.plan.operations.find((op) => op.entity === `page:post:${a}`);
+      expect(held).toMatchObject({ kind: 'create-page', cost: 0 });
+      expect(held && 'unresolved' in held ? held.unresolved : '').toContain(
+        'references page "council-survey", which exists neither in ButterCMS nor in the files',
+      );
+
+      const { report } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+      expect(writesIn(fx.emulator).map((w) => w.method)).toEqual(['POST']); // the other post only
+      expect(report.failures.map((f) => [f.entity, f.heldBack])).toEqual([[`page:post:${a}`, true]]);
+      // Listed by `status` until fixed; no pending write, so no "failed after acceptance", no false conflict.
+      const manifest = await run(fx, async (s) => s.store.manifest);
+      expect(manifest.pending).toEqual([]);
+      expect(manifest.failed.map((f) => f.entity)).toEqual([`page:post:${a}`]);
+      fx.emulator.clearLog();
+      const again = await run(fx, (s) => s.engine.reconcile({ verifyWaitMs: 1_000 }));
+      expect(again.report.conflicts).toEqual([]);
+      expect(writesIn(fx.emulator)).toEqual([]);
+    });
+
+    it('a page reference whose target exists only in another locale sends what ButterCMS holds and verifies it', async () => {
+      fx = await makeCorpusSite(
+        { locales: { default: 'en', all: ['en', 'fr'] }, pageTypes: { post: type } },
+        {
+          [`${JEKYLL_POSTS}/${a}.markdown`]: `pages/post/${a}.markdown`,
+          [`${JEKYLL_POSTS}/${b}.markdown`]: `pages/post/${b}.markdown`,
+        },
+      );
+      // The first post also in fr (the same text: a partial translation, as real sites have); the second has none.
+      await fx.write(`${POSTS}/${a}.fr.markdown`, await fx.read(`${POSTS}/${a}.markdown`));
+      await addRelated(fx, `${POSTS}/${a}.markdown`, b);
+      await addRelated(fx, `${POSTS}/${a}.fr.markdown`, b);
+      await fx.commitAll('both locales of one post reference a post that has no fr');
+
+      const { report } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+      expect(report.failures).toEqual([]);
+      const manifest = await run(fx, async (s) => s.store.manifest);
+      expect(manifest.pending).toEqual([]);
+      expect(manifest.failed).toEqual([]);
+      // Read in en the reference is there; in fr it reads back empty, as the write expected.
+      const en = await run(fx, (s) => s.cms.getPage('post', a, { preview: true, levels: 1 }));
+      expect(en?.fields.related).toBe(`/v2/pages/post/${b}/`);
+
+      // No loop: the next runs send nothing, pull nothing and raise no conflict.
+      fx.emulator.clearLog();
+      for (let i = 0; i < 2; i += 1) {
+        const again = await run(fx, (s) => s.engine.reconcile({ verifyWaitMs: 1_000 }));
+        expect(again.report.conflicts).toEqual([]);
+        expect(again.plan.operations).toEqual([]);
+      }
+      expect(writesIn(fx.emulator)).toEqual([]);
+    });
+  });
 });

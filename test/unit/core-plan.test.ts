@@ -357,20 +357,28 @@ describe('planSync: creates', () => {
     ]);
     expect(held.totalCalls).toBe(0);
 
-    // Known to ButterCMS (in the manifest): sent. Unknown everywhere: sent too, as a page butter-sync
-    // may not track (a page type outside the config) can hold that slug.
+    // Known to ButterCMS (in the manifest): sent.
     const m = agree(emptyManifest(), { kind: 'page', pageType: 'faq', slug: 'returns' }, { en: faqEn });
     const known = planSync(
       planInput({ scope: 'push', manifest: m, local: withRelated('returns'), ids, only }),
     );
+    expect(kinds(known.operations)).toEqual(['create-page']);
+    expect(known.operations[0]).not.toHaveProperty('unresolved');
+    expect(known.totalCalls).toBe(CALL_COST['create-page']);
+
+    // Unknown everywhere: ButterCMS would drop the reference after the 202, so the write is held back too.
     const untracked = planSync(
       planInput({ scope: 'push', local: withRelated('about-us'), ids, only, hasFile }),
     );
-    for (const plan of [known, untracked]) {
-      expect(kinds(plan.operations)).toEqual(['create-page']);
-      expect(plan.operations[0]).not.toHaveProperty('unresolved');
-      expect(plan.totalCalls).toBe(CALL_COST['create-page']);
-    }
+    expect(untracked.operations).toEqual([
+      expect.objectContaining({
+        kind: 'create-page',
+        cost: 0,
+        unresolved: expect.stringContaining(
+          'references page "about-us", which exists neither in ButterCMS nor in the files',
+        ),
+      }),
+    ]);
   });
 
   it('a reference to an item whose earlier create still awaits its id waits for it instead of failing', () => {
