@@ -137,19 +137,32 @@ export class SyncEngine {
     const paths = options.paths && [...new Set([...options.paths, ...heldBack])];
     const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest, paths);
     report.errors.push(...scan.errors.map(toFileProblem));
-    if (!options.dryRun && ctx.store.manifest.pending.length > 0) await verifyPending(ctx);
-
     const only = this.withoutUnreadable(scan.scope, scan);
-    let plan = planSync({
-      ...this.planInput(scan.local, undefined, 'push', only),
-      createRenamed: options.createRenamed,
-    });
+    const planPush = () =>
+      planSync({
+        ...this.planInput(scan.local, undefined, 'push', only),
+        createRenamed: options.createRenamed,
+      });
+    let plan = planPush();
+    // Writes still pending are read back only when there is something to send, or a created item's id is
+    // still unknown (what references it waits for it): the planner already keeps pending writes from being
+    // re-sent, and an unchanged tree costs no call, even while a write is pending.
+    const { pending, entities } = ctx.store.manifest;
+    const sends = plan.operations.some((op) => op.cost > 0);
+    const idUnknown = pending.some(
+      (p) => p.kind === 'create-item' && entities[p.entity]?.remoteId === undefined,
+    );
+    if (!options.dryRun && (sends || idUnknown) && pending.length > 0) {
+      await verifyPending(ctx);
+      plan = planPush();
+    }
     if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true);
 
+    const earlier = new Set(ctx.store.manifest.pending.map((p) => p.id));
     await applyPlan(ctx, { plan, local: scan.local, report });
-    await this.waitForPending(options.verifyWaitMs ?? 0);
+    await this.waitForPending(options.verifyWaitMs ?? 0, earlier);
     if (plan.operations.some((op) => op.cost > 0)) ctx.store.manifest.lastPush = nowOf(ctx).toISOString();
     await ctx.store.save();
     return { report: this.finish(report, callsBefore), plan };
@@ -247,15 +260,20 @@ export class SyncEngine {
     return Object.keys(entity.locales).length > 0 ? entity : undefined;
   }
 
-  /** Read back pending writes with backoff until none is left or the wait is over. */
-  async waitForPending(waitMs: number): Promise<void> {
+  /**
+   * Read back pending writes with backoff until none is left or the wait is over. Writes pending from
+   * earlier runs (`earlier`: their ids) are verified along the way but not waited for: one that cannot
+   * verify must not make every later run poll until its wait is over.
+   */
+  async waitForPending(waitMs: number, earlier: ReadonlySet<string> = new Set()): Promise<void> {
     const { ctx } = this;
     const until = Date.now() + waitMs;
-    if (ctx.store.manifest.pending.length > 0) ctx.onProgress?.({ phase: 'verify' });
+    const waiting = () => ctx.store.manifest.pending.some((p) => !earlier.has(p.id));
+    if (waiting()) ctx.onProgress?.({ phase: 'verify' });
     let delay = 150;
-    while (ctx.store.manifest.pending.length > 0 && !ctx.signal?.aborted) {
+    while (waiting() && !ctx.signal?.aborted) {
       await verifyPending(ctx);
-      if (ctx.store.manifest.pending.length === 0 || Date.now() + delay > until) break;
+      if (!waiting() || Date.now() + delay > until) break;
       await sleep(delay, ctx.signal);
       delay = Math.min(delay * 2, 5_000);
     }
@@ -432,8 +450,9 @@ export class SyncEngine {
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, () => true);
     const commit = options.commit ?? ctx.config.pull.commit;
+    const earlier = new Set(ctx.store.manifest.pending.map((p) => p.id));
     const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
-    await this.waitForPending(options.verifyWaitMs ?? 10_000);
+    await this.waitForPending(options.verifyWaitMs ?? 10_000, earlier);
     if (ctx.configDigest) ctx.store.manifest.configDigest = ctx.configDigest;
     const now = nowOf(ctx).toISOString();
     ctx.store.manifest.lastPull = now;

@@ -351,4 +351,44 @@ describe('engine on real content', () => {
       expect(writesIn(fx.emulator)).toEqual([]);
     });
   });
+
+  it('a pending write that cannot verify holds back only what it touches; an unchanged tree costs 0 calls (item 7)', async () => {
+    const slug = '2015-11-17-jekyll-3-0-1-released';
+    fx = await makeCorpusSite(
+      { locales: { default: 'en', all: ['en', 'fr'] }, pageTypes: { post: JEKYLL_POST_TYPE } },
+      { [`${JEKYLL_POSTS}/${slug}.markdown`]: `pages/post/${slug}.markdown` },
+    );
+    const file = `${POSTS}/${slug}.markdown`;
+    const frFile = `${POSTS}/${slug}.fr.markdown`;
+    await fx.write(frFile, await fx.read(file));
+    await fx.commitAll('a post in en and fr');
+    await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+
+    // A writer changes the en author; ButterCMS accepts the PATCH (202) and then drops it.
+    await fx.write(file, (await fx.read(file)).replace(/^author: .*$/m, 'author: writer'));
+    await fx.commitAll('new author');
+    fx.emulator.setFaults({ failAfterAcceptRate: 1 });
+    await run(fx, (s) => s.engine.push({ verifyWaitMs: 0 }));
+    await fx.emulator.settle();
+    fx.emulator.setFaults({ failAfterAcceptRate: 0 });
+    expect(await run(fx, async (s) => s.store.manifest.pending.map((p) => p.kind))).toEqual(['update-page']);
+
+    // Nothing changed in the tree: a push (the hook's, or watch's) makes no call at all.
+    const calls = await run(fx, async (s) => {
+      const before = s.cms.stats().total;
+      await s.engine.push({ verifyWaitMs: 10_000 });
+      return s.cms.stats().total - before;
+    });
+    expect(calls).toBe(0);
+
+    // An editor changes another field in en and the fr version: both pull while the write is pending.
+    fx.emulator.editPage('post', slug, { category: 'news' }, { status: 'published' });
+    fx.emulator.editPage('post', slug, { version: '9.9.9' }, { locale: 'fr', status: 'published' });
+    const { report } = await run(fx, (s) => s.engine.pull({}));
+    expect(report.notices).toEqual([]);
+    expect(await fx.read(file)).toMatch(/^category: news$/m);
+    expect(await fx.read(file)).toMatch(/^author: writer$/m);
+    expect(await fx.read(frFile)).toMatch(/^version: 9\.9\.9$/m);
+    expect(await run(fx, async (s) => s.store.manifest.pending.map((p) => p.kind))).toEqual(['update-page']);
+  });
 });
