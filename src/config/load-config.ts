@@ -48,7 +48,7 @@ export function parseConfig(raw: unknown): ConfigResult {
     pageTypes: Object.fromEntries(
       Object.entries(data.pageTypes).map(([k, v]): [string, PageTypeModel] => [
         k,
-        { bodyField: v.bodyField, fields: expandFieldMap(v.fields) },
+        { bodyField: v.bodyField, fields: expandFieldMap(v.fields), slugs: v.slugs },
       ]),
     ),
     singlePages: Object.fromEntries(

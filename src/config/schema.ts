@@ -92,6 +92,12 @@ export const pageTypeSchema = z.strictObject({
     .string()
     .optional()
     .describe('The field that receives the Markdown body. A body with nowhere to go is an error.'),
+  slugs: z
+    .enum(['exact', 'slugify'])
+    .optional()
+    .describe(
+      '"exact" (default): a file name must be a valid page slug. "slugify": map other names to one (Rust-1.22.md → Rust-1-22).',
+    ),
   fields: fieldMap,
 });
 
@@ -219,6 +225,8 @@ export type ConfigInput = z.input<typeof configSchema>;
 type ParsedConfig = z.output<typeof configSchema>;
 
 export interface PageTypeModel {
+  /** How a file name becomes a page slug (content-path.ts). */
+  slugs?: 'exact' | 'slugify' | undefined;
   bodyField?: string | undefined;
   fields: Record<string, FieldSpec>;
 }

@@ -104,8 +104,45 @@ export function locateFile(relPath: string, config: SyncConfig): FileLocation {
     if (!config.singlePages[name]) throw pathError(relPath, `no single page "${name}" in the config`);
     return { ref: { kind: 'page', pageType: '*', slug: name }, locale, format };
   }
-  if (!config.pageTypes[group]) throw pathError(relPath, `no page type "${group}" in the config`);
-  return { ref: { kind: 'page', pageType: group, slug: name }, locale, format };
+  const pageType = config.pageTypes[group];
+  if (!pageType) throw pathError(relPath, `no page type "${group}" in the config`);
+  if (isPageSlug(name)) return { ref: { kind: 'page', pageType: group, slug: name }, locale, format };
+  if (pageType.slugs === 'slugify') {
+    const slug = slugify(name);
+    if (slug === '')
+      throw pathError(relPath, `the file name "${name}" has no letter or digit to make a slug of`);
+    return { ref: { kind: 'page', pageType: group, slug }, locale, format };
+  }
+  // Caught here, before any call: ButterCMS refuses the create with 400 "Enter a valid slug" (butter-api.md §3.1).
+  throw new SyncError(
+    'CONTENT_PATH',
+    `the file name "${name}" is not a valid ButterCMS page slug (only letters, digits, "-" and "_")`,
+    {
+      file: relPath,
+      hint: `Rename the file (for example to "${slugify(name) || 'my-page'}${ext}"), or set "slugs": "slugify" on page type "${group}" in sync.config.json to map file names to slugs.`,
+    },
+  );
+}
+
+/** A ButterCMS page slug: letters, digits, "-" and "_" (butter-api.md §3.1, the Write API's slug check). */
+export function isPageSlug(name: string): boolean {
+  return /^[A-Za-z0-9_-]+$/.test(name);
+}
+
+/**
+ * The slug a page type with `"slugs": "slugify"` gives a file name that is not one: accents dropped
+ * (`ünïcode` → `unicode`), every run of other characters (dots, spaces, `@`) becomes one "-", case kept.
+ * `Rust-1.22` → `Rust-1-22`, `roadmap@0` → `roadmap-0`. The manifest remembers each page's file, so a
+ * pull writes back to the file the slug came from (the mapping is reversed through it, not guessed).
+ * A few lines rather than a dependency: ButterCMS allows exactly [A-Za-z0-9_-].
+ */
+export function slugify(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 function hasControlChars(name: string): boolean {

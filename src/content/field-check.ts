@@ -1,5 +1,6 @@
 import type { FieldSpec } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
+import { normalizeDate } from '../core/normalize.js';
 import type { EntityMeta } from '../core/types.js';
 import { isPlainObject } from './value-equal.js';
 
@@ -24,6 +25,12 @@ export interface EntityShape {
 
 // Files keep whatever date spelling they have (core normalises to the API's `YYYY-MM-DDTHH:mm:ss`, butter-api.md §2.3).
 const DATE = /^\d{4}-\d{2}-\d{2}(?:[T ].*)?$/;
+
+/** A date normalisation can turn into an instant (`2023-01-29 18:30:22 2023 -0800` cannot). */
+function isReadableDate(value: string): boolean {
+  const normalized = normalizeDate(value);
+  return typeof normalized === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(normalized);
+}
 
 /** `record[key]` for own keys only: `__proto__` or `constructor` in a file must not reach Object.prototype. */
 function own<T>(record: Record<string, T>, key: string): T | undefined {
@@ -100,7 +107,8 @@ export function checkEntityValues(
         return text;
       }
       case 'date':
-        if (typeof value !== 'string' || !DATE.test(value)) {
+        // Checked before any call: ButterCMS refuses a date it cannot read with a 400 (butter-api.md §2.3).
+        if (typeof value !== 'string' || !DATE.test(value) || !isReadableDate(value)) {
           throw wrongType(path, 'a date like 2024-03-15 or 2024-03-15T14:30:00', value);
         }
         return value;

@@ -121,6 +121,11 @@ export interface FailedWrite {
    * file), so it goes out once the target exists; it ends when it is sent.
    */
   heldBack?: true | undefined;
+  /**
+   * ButterCMS refused it (400, 401, 403): it changed nothing and is not pending. Kept so `status` lists it
+   * until a later write of the entity is accepted, or a run finds nothing left to send for it.
+   */
+  refused?: true | undefined;
 }
 
 export interface ConflictRecord {

@@ -269,6 +269,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
         endHeldBack(manifest, op.entity); // whatever the answer, it is no longer held back
         try {
           await sendWrite(ctx, op, local.get(op.entity), referenced.has(op.entity));
+          endRefused(manifest, op.entity); // accepted: an earlier refusal of this entity is over
           record({
             kind: op.kind,
             entity: op.entity,
@@ -284,14 +285,25 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           if (err.code === 'CMS_RATE_LIMITED' || err.code === 'CMS_AUTH' || err.code === 'MISSING_TOKEN')
             stopSending = true;
           const file = entityPaths(manifest, local.get(op.entity), op.entity, ctx.config.locales.default);
-          report.failures.push({
+          const failure: FailedWrite = {
             id: randomUUID(),
             entity: op.entity,
             kind: op.kind,
             reason: `${err.message} — ${err.hint}`,
             at: nowOf(ctx).toISOString(),
             path: file,
-          });
+          };
+          if (REFUSALS.has(err.code)) {
+            // ButterCMS refused it (400/401/403): nothing changed there and nothing is pending, so only the
+            // manifest can keep it in `status` until a later write of this entity is accepted.
+            failure.refused = true;
+            manifest.failed = [
+              ...manifest.failed.filter((f) => !(f.entity === op.entity && f.refused)),
+              failure,
+            ];
+            ctx.store.markDirty();
+          }
+          report.failures.push(failure);
           record({ kind: op.kind, entity: op.entity, path: file, status: 'failed', message: err.message });
         }
       }
@@ -315,6 +327,21 @@ function leaveToFollowUp(manifest: Manifest, entity: EntityKey, expect: Record<s
       for (const field of Object.keys(digests)) if (!field.startsWith('$')) delete created[field];
     }
   }
+}
+
+/** Answers that refuse a write outright: the write changed nothing and is not pending. */
+const REFUSALS = new Set([
+  'CMS_BAD_REQUEST',
+  'CMS_AUTH',
+  'MISSING_TOKEN',
+  'CMS_NOT_FOUND',
+  'CMS_METHOD_NOT_ALLOWED',
+]);
+
+/** A write of this entity was accepted: its earlier refusal is fixed. */
+function endRefused(manifest: Manifest, entity: EntityKey): void {
+  if (manifest.failed.some((f) => f.entity === entity && f.refused))
+    manifest.failed = manifest.failed.filter((f) => !(f.entity === entity && f.refused));
 }
 
 /** Once an entity's write goes out, the record of it being held back is over. */

@@ -158,7 +158,7 @@ export class SyncEngine {
     }
     if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
-    this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true);
+    this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true || f.refused === true);
 
     const earlier = new Set(ctx.store.manifest.pending.map((p) => p.id));
     await applyPlan(ctx, { plan, local: scan.local, report });

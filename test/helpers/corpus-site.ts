@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConfigInput } from '../../src/config/schema.js';
+import type { ConfigInput, SyncConfig } from '../../src/config/schema.js';
 import { type Fixture, makeFixture } from './sync-fixture.js';
 
 /** The shared real-content corpus (never copied into the project; tests copy files into temp repos). */
@@ -29,8 +29,11 @@ export const JEKYLL_POST_TYPE = {
 export async function makeCorpusSite(
   config: Partial<ConfigInput>,
   files: Record<string, string>,
+  /** The emulator's own model, when a test needs the dashboard to differ from the config. */
+  emulator?: { config: SyncConfig },
 ): Promise<Fixture> {
   const fx = await makeFixture({
+    ...(emulator ? { emulator } : {}),
     withContent: false,
     config: {
       locales: { default: 'en', all: ['en'] },

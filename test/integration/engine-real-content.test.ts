@@ -11,6 +11,7 @@ import {
   writeCountries,
 } from '../helpers/corpus-site.js';
 import { type Fixture, git, writesIn } from '../helpers/sync-fixture.js';
+import { validConfig } from '../helpers/valid-config.js';
 
 // The engine's behaviours on real corpus files (issue 9), end to end: a temp git repo holding the files as
 // the corpus has them, the real engine, and the emulator over HTTP.
@@ -390,5 +391,119 @@ describe('engine on real content', () => {
     expect(await fx.read(file)).toMatch(/^author: writer$/m);
     expect(await fx.read(frFile)).toMatch(/^version: 9\.9\.9$/m);
     expect(await run(fx, async (s) => s.store.manifest.pending.map((p) => p.kind))).toEqual(['update-page']);
+  });
+
+  describe('checks before any call (F7)', () => {
+    const sass = '2022-12-21-jekyll-sass-converter-3.0-released';
+    const good = '2016-01-28-jekyll-3-1-1-released';
+    const badDate = '2023-01-29-jekyll-3-9-3-released';
+    const dated = { ...JEKYLL_POST_TYPE, fields: { ...JEKYLL_POST_TYPE.fields, date: 'date' } } as const;
+
+    it('plan reports file names that are not slugs and dates that do not parse, with file and line', async () => {
+      fx = await makeCorpusSite(
+        { pageTypes: { post: dated } },
+        {
+          [`${JEKYLL_POSTS}/${sass}.markdown`]: `pages/post/${sass}.markdown`,
+          [`${JEKYLL_POSTS}/${good}.markdown`]: `pages/post/${good}.markdown`,
+          [`${JEKYLL_POSTS}/${badDate}.markdown`]: `pages/post/${badDate}.markdown`,
+        },
+      );
+      // A real post under names people give files: non-ASCII, a space.
+      for (const name of ['2024-01-01-jekyll-ünïcode.md', '2024-01-02 my post.md'])
+        await fx.write(`${POSTS}/${name}`, await fx.read(`${POSTS}/${good}.markdown`));
+      // Its `categories: [release]` list needs the list field type; the date is what this test is about.
+      const badFile = `${POSTS}/${badDate}.markdown`;
+      await fx.write(badFile, (await fx.read(badFile)).replace(/^categories: .*\n/m, ''));
+      await fx.commitAll('names and dates as real sites have them');
+
+      const { report, plan } = await run(fx, async (s) => {
+        const before = s.cms.stats().total;
+        const result = await s.engine.push({ dryRun: true });
+        expect(s.cms.stats().total - before).toBe(0);
+        return result;
+      });
+      const problems = report.errors.map((e) => [e.file, e.line, e.message]).sort();
+      expect(problems).toEqual([
+        [
+          `${POSTS}/2022-12-21-jekyll-sass-converter-3.0-released.markdown`,
+          undefined,
+          'the file name "2022-12-21-jekyll-sass-converter-3.0-released" is not a valid ButterCMS page slug (only letters, digits, "-" and "_")',
+        ],
+        [
+          `${POSTS}/2023-01-29-jekyll-3-9-3-released.markdown`,
+          3,
+          'field "date" must be a date like 2024-03-15 or 2024-03-15T14:30:00, not the text "2023-01-29 18:30:22 2023 -0800"',
+        ],
+        [
+          `${POSTS}/2024-01-01-jekyll-ünïcode.md`,
+          undefined,
+          'the file name "2024-01-01-jekyll-ünïcode" is not a valid ButterCMS page slug (only letters, digits, "-" and "_")',
+        ],
+        [
+          `${POSTS}/2024-01-02 my post.md`,
+          undefined,
+          'the file name "2024-01-02 my post" is not a valid ButterCMS page slug (only letters, digits, "-" and "_")',
+        ],
+      ]);
+      expect(report.errors.find((e) => e.file?.includes('sass'))?.hint).toContain('"slugs": "slugify"');
+      expect(plan.operations.map((op) => [op.kind, op.entity])).toEqual([
+        ['create-page', `page:post:${good}`],
+      ]);
+
+      const pushed = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+      expect(pushed.report.failures).toEqual([]);
+      expect(writesIn(fx.emulator).map((w) => `${w.method} ${w.path}`)).toEqual(['POST /v2/pages/']);
+    });
+
+    it('"slugs": "slugify" maps such names to slugs, and a pull writes back to the same file', async () => {
+      fx = await makeCorpusSite(
+        { pageTypes: { post: { ...JEKYLL_POST_TYPE, slugs: 'slugify' } } },
+        { [`${JEKYLL_POSTS}/${sass}.markdown`]: `pages/post/${sass}.markdown` },
+      );
+      await fx.write(`${POSTS}/2024-01-01-jekyll-ünïcode.md`, await fx.read(`${POSTS}/${sass}.markdown`));
+      await fx.commitAll('a non-ASCII name');
+      const { report } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+      expect(report.errors).toEqual([]);
+      expect(report.failures).toEqual([]);
+      const slug = '2022-12-21-jekyll-sass-converter-3-0-released';
+      const pages = await run(fx, (s) => s.cms.listPages('post', { preview: true, levels: 1 }));
+      expect(pages.map((p) => p.slug).sort()).toEqual([slug, '2024-01-01-jekyll-unicode']);
+
+      fx.emulator.editPage('post', slug, { author: 'dashboard' }, { status: 'published' });
+      await run(fx, (s) => s.engine.pull({}));
+      expect(await fx.read(`${POSTS}/${sass}.markdown`)).toMatch(/^author: dashboard$/m);
+      expect(await git(fx.repoDir, 'status', '--porcelain')).toBe('');
+      expect(await git(fx.repoDir, 'ls-files', POSTS)).not.toContain(`${slug}.md`);
+      const again = await run(fx, (s) => s.engine.reconcile({ verifyWaitMs: 1_000 }));
+      expect(again.plan.operations).toEqual([]);
+    });
+
+    it('a write ButterCMS refuses (400) stays listed in status until a write of it is accepted', async () => {
+      // The dashboard's model says "version" is a number; the config (wrongly) says text.
+      const dashboard = { ...JEKYLL_POST_TYPE, fields: { ...JEKYLL_POST_TYPE.fields, version: 'number' } };
+      const emulatorConfig = validConfig({
+        locales: { default: 'en', all: ['en'] },
+        pageTypes: { post: dashboard },
+      });
+      fx = await makeCorpusSite(
+        { pageTypes: { post: JEKYLL_POST_TYPE } },
+        { [`${JEKYLL_POSTS}/${good}.markdown`]: `pages/post/${good}.markdown` },
+        { config: emulatorConfig },
+      );
+      for (let i = 0; i < 2; i += 1) {
+        const { report } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 1_000 }));
+        expect(report.failures.map((f) => f.entity)).toEqual([`page:post:${good}`]);
+        const failed = await run(fx, async (s) => s.store.manifest.failed);
+        expect(failed.map((f) => [f.entity, f.kind, f.refused])).toEqual([
+          [`page:post:${good}`, 'create-page', true],
+        ]);
+        expect(failed[0]?.reason).toContain('(400)');
+      }
+      const file = `${POSTS}/${good}.markdown`;
+      await fx.write(file, (await fx.read(file)).replace(/^version: .*$/m, 'version: 3'));
+      const fixed = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+      expect(fixed.report.failures).toEqual([]);
+      expect(await run(fx, async (s) => s.store.manifest.failed)).toEqual([]);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncConfig } from '../../src/config/schema.js';
+import { isPageSlug, slugify } from '../../src/content/content-path.js';
 import { isContentPath, locateFile, pathForEntity } from '../../src/content/index.js';
 import type { EntityRef } from '../../src/core/types.js';
 import { validConfig } from '../helpers/valid-config.js';
@@ -53,13 +54,17 @@ describe('locateFile', () => {
   });
 
   it('counts a suffix as a locale only when it is a configured non-default locale', () => {
-    expect(locateFile('content/pages/faq/v1.2.md', config).ref).toMatchObject({ slug: 'v1.2' });
-    expect(locateFile('content/pages/faq/intro.en.md', config)).toMatchObject({
-      ref: { slug: 'intro.en' },
+    expect(locateFile('content/collections/tags/v1.2.json', config).ref).toMatchObject({ key: 'v1.2' });
+    expect(locateFile('content/collections/tags/intro.en.json', config)).toMatchObject({
+      ref: { key: 'intro.en' },
       locale: 'en',
     });
-    expect(locateFile('content/pages/faq/intro.fr.md', config)).toMatchObject({
-      ref: { slug: 'intro.fr' },
+    // A page file name is its slug, and ButterCMS slugs hold no dot: refused before any call.
+    expect(() => locateFile('content/pages/faq/v1.2.md', config)).toThrow(
+      'the file name "v1.2" is not a valid ButterCMS page slug',
+    );
+    expect(locateFile('content/collections/tags/intro.fr.json', config)).toMatchObject({
+      ref: { key: 'intro.fr' },
       locale: 'en',
     });
   });
@@ -115,7 +120,7 @@ describe('pathForEntity', () => {
       { kind: 'page', pageType: '*', slug: 'homepage' },
       { kind: 'item', collection: 'tags', key: 'news' },
       { kind: 'item', collection: 'tags', key: 'Ünïcode tag' },
-      { kind: 'page', pageType: 'faq', slug: 'v1.2' },
+      { kind: 'item', collection: 'tags', key: 'v1.2' },
     ];
     for (const ref of refs) {
       for (const locale of ['en', 'es', 'pt-br']) {
@@ -177,5 +182,16 @@ describe('pathForEntity', () => {
     expectPathError(() => pathForEntity({ kind: 'page', pageType: '*', slug: 'about' }, 'en', config));
     expectPathError(() => pathForEntity({ kind: 'item', collection: 'people', key: 'a' }, 'en', config));
     expectPathError(() => pathForEntity({ kind: 'page', pageType: 'faq', slug: 'a' }, 'fr', config));
+  });
+});
+
+describe('slugify (page types with "slugs": "slugify")', () => {
+  it('maps real file names to ButterCMS slugs, keeping case', () => {
+    expect(slugify('Rust-1.22')).toBe('Rust-1-22');
+    expect(slugify('roadmap@0')).toBe('roadmap-0');
+    expect(slugify('2024-01-02 my post')).toBe('2024-01-02-my-post');
+    expect(slugify('2024-01-01-jekyll-ünïcode')).toBe('2024-01-01-jekyll-unicode');
+    expect(slugify('..weird..')).toBe('weird');
+    expect(isPageSlug(slugify('Rust-1.86.0'))).toBe(true);
   });
 });
