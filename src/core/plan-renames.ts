@@ -12,6 +12,8 @@ export interface RenameInput {
   local: Map<EntityKey, LocalEntity>;
   remote?: Map<EntityKey, RemoteEntity> | undefined;
   only?: Set<EntityKey> | undefined;
+  /** Renames git detected (new path → old path; `push --commit` passes them): paired even when edited too. */
+  renamedPaths?: ReadonlyMap<string, string> | undefined;
 }
 
 /**
@@ -19,8 +21,9 @@ export interface RenameInput {
  * page type or collection, an entity whose files are all gone (it has a base, and ButterCMS still holds it
  * or is assumed to) and a new one (no base, not in ButterCMS) whose files hold the same content as the old
  * base, locale by locale: every field (an item's keyField aside, since it names the file) and the page
- * title. A page's status is left out: it is no content. Returns new entity → old entity; content found
- * more than once pairs in sorted order. Pure, like the planner.
+ * title. A page's status is left out: it is no content. A rename git detected (`renamedPaths`) pairs even
+ * when the file was edited too. Returns new entity → old entity; content found more than once pairs in
+ * sorted order. Pure, like the planner.
  */
 export function findRenames(input: RenameInput): Map<EntityKey, EntityKey> {
   const norm: NormalizeContext = { media: input.manifest.media };
@@ -59,21 +62,34 @@ export function findRenames(input: RenameInput): Map<EntityKey, EntityKey> {
       }),
     );
     const compared = [...Object.keys(model.fields).filter((name) => name !== model.keyField), TITLE_KEY];
-    const match = candidates.find((old) => {
-      if (used.has(old)) return false;
-      const slots = input.manifest.entities[old]?.locales ?? {};
-      const oldLocales = Object.keys(slots).filter((l) => Object.keys(slots[l]!.base).length > 0);
-      if (oldLocales.sort().join() !== locales.join()) return false;
-      return locales.every((locale) =>
-        compared.every((name) => {
-          const base = slots[locale]!.base[name];
-          const now = digests[locale]![name];
-          return name === TITLE_KEY || name === STATUS_KEY
-            ? base === undefined || base === now
-            : base === now;
-        }),
-      );
+    const fromGit = Object.values(entity.locales).flatMap((v) => {
+      const old = input.renamedPaths?.get(v.path);
+      return old === undefined ? [] : [old];
     });
+    const byGit = candidates.find(
+      (old) =>
+        !used.has(old) &&
+        Object.values(input.manifest.entities[old]?.locales ?? {}).some((slot) =>
+          fromGit.includes(slot.path ?? ''),
+        ),
+    );
+    const match =
+      byGit ??
+      candidates.find((old) => {
+        if (used.has(old)) return false;
+        const slots = input.manifest.entities[old]?.locales ?? {};
+        const oldLocales = Object.keys(slots).filter((l) => Object.keys(slots[l]!.base).length > 0);
+        if (oldLocales.sort().join() !== locales.join()) return false;
+        return locales.every((locale) =>
+          compared.every((name) => {
+            const base = slots[locale]!.base[name];
+            const now = digests[locale]![name];
+            return name === TITLE_KEY || name === STATUS_KEY
+              ? base === undefined || base === now
+              : base === now;
+          }),
+        );
+      });
     if (match === undefined) continue;
     used.add(match);
     renames.set(key, match);

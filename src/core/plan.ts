@@ -49,6 +49,8 @@ export interface PlanInput {
    * rename is reported and nothing is sent for it, since ButterCMS cannot change a slug (DESIGN.md §3).
    */
   createRenamed?: boolean | undefined;
+  /** Renames git detected: new path → old path (plan-renames.ts). */
+  renamedPaths?: ReadonlyMap<string, string> | undefined;
 }
 
 /**
@@ -619,9 +621,14 @@ class Planner {
       const view = this.view(e, locale);
       if (!view.localNorm || !view.localDigests) continue;
       status ??= view.localNorm.meta.status;
-      perLocale[locale] = { [keyField]: view.localNorm.fields[keyField] };
-      // The other fields were matched against the old base: the read-back must show the whole file.
-      expect[locale] = { ...view.localDigests };
+      // The key, and whatever else the file changed since the old base (a rename git found may be edited too);
+      // the read-back is asked for those only, so an editor's change to another field is pulled, not lost.
+      const oldBase = old?.locales[locale]?.base ?? {};
+      const keys = Object.keys(e.model.fields).filter(
+        (name) => name === keyField || view.localDigests![name] !== oldBase[name],
+      );
+      perLocale[locale] = Object.fromEntries(keys.map((name) => [name, view.localNorm!.fields[name]]));
+      expect[locale] = Object.fromEntries(keys.map((name) => [name, view.localDigests![name]!]));
     }
     const shaped = this.shapeFields(perLocale, true);
     this.ops.push({

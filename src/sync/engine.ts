@@ -41,6 +41,8 @@ export interface PushOptions {
   verifyWaitMs?: number;
   /** `--create-renamed`: a renamed page file becomes a new page instead of a report. */
   createRenamed?: boolean;
+  /** Renames git detected in the pushed commit (new path → old path). */
+  renamedPaths?: ReadonlyMap<string, string>;
 }
 
 export interface PullOptions {
@@ -142,6 +144,7 @@ export class SyncEngine {
       planSync({
         ...this.planInput(scan.local, undefined, 'push', only),
         createRenamed: options.createRenamed,
+        renamedPaths: options.renamedPaths,
       });
     let plan = planPush();
     // Writes still pending are read back only when there is something to send, or a created item's id is

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { filesChangedBy } from '../../src/git/index.js';
 import {
   CONTENT,
   COUNTRY_COLLECTION,
@@ -142,6 +143,46 @@ describe('engine on real content', () => {
     expect(optIn.report.notices.map((n) => [n.reason, n.entity])).toEqual([
       ['page-removed', `page:post:${old}`],
     ]);
+  });
+
+  it('a rename git detects is recognised even when the file was edited too (F2)', async () => {
+    const old = '2013-11-26-jekyll-1-3-1-released';
+    fx = await makeCorpusSite(
+      { pageTypes: { post: JEKYLL_POST_TYPE }, collections: { countries: COUNTRY_COLLECTION } },
+      { [`${JEKYLL_POSTS}/${old}.markdown`]: `pages/post/${old}.markdown` },
+    );
+    await writeCountries(fx, [await flatCountry('AUT', [])]);
+    await fx.commitAll('a country');
+    await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+    const id = await run(fx, async (s) => s.store.manifest.entities['item:countries:AUT']?.remoteId);
+
+    const renamed = '2013-11-26-jekyll-131-released';
+    const dir = `${CONTENT}/collections/countries`;
+    await git(fx.repoDir, 'mv', `${POSTS}/${old}.markdown`, `${POSTS}/${renamed}.markdown`);
+    await git(fx.repoDir, 'mv', `${dir}/AUT.json`, `${dir}/OST.json`);
+    const post = `${POSTS}/${renamed}.markdown`;
+    await fx.write(post, (await fx.read(post)).replace(/^author: .*$/m, 'author: someone-else'));
+    const aut = JSON.parse(await fx.read(`${dir}/OST.json`)) as Record<string, unknown>;
+    await fx.write(
+      `${dir}/OST.json`,
+      `${JSON.stringify({ ...aut, cca3: 'OST', capital: 'Wien' }, null, 2)}\n`,
+    );
+    await fx.commitAll('rename and edit');
+    fx.emulator.clearLog();
+
+    // What the hook and `push --commit` pass: the commit's files, and git's renames.
+    const changed = await filesChangedBy(fx.repoDir, 'HEAD');
+    expect(changed.filter((c) => c.status === 'R')).toHaveLength(2);
+    const paths = changed.flatMap((c) => (c.from ? [c.path, c.from] : [c.path]));
+    const renamedPaths = new Map(changed.flatMap((c) => (c.from ? [[c.path, c.from] as const] : [])));
+    const { report } = await run(fx, (s) => s.engine.push({ paths, renamedPaths, verifyWaitMs: 5_000 }));
+    expect(report.notices.map((n) => [n.reason, n.entity])).toEqual([
+      ['page-renamed', `page:post:${renamed}`],
+    ]);
+    const writes = writesIn(fx.emulator);
+    expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual([`PATCH /v2/content/countries/${id}/`]);
+    expect(JSON.parse(writes[0]?.body ?? '{}')).toEqual({ fields: { cca3: 'OST', capital: 'Wien' } });
+    expect(await run(fx, async (s) => s.store.manifest.pending)).toEqual([]);
   });
 
   it('a removed page file is reported once, not on every run; again if it comes back and goes again (F1)', async () => {

@@ -73,6 +73,7 @@ export async function runHookPostCommit(
     }
     const changed = await filesChangedBy(repoDir, 'HEAD');
     const paths = changed.flatMap((c) => (c.from ? [c.path, c.from] : [c.path]));
+    const renamedPaths = new Map(changed.flatMap((c) => (c.from ? [[c.path, c.from] as const] : [])));
     let session: Awaited<ReturnType<typeof openSession>>;
     try {
       session = await openSession(options, {
@@ -88,7 +89,11 @@ export async function runHookPostCommit(
       throw error;
     }
     try {
-      const { report } = await session.engine.push({ paths, verifyWaitMs: Math.max(0, budgetSeconds * 500) });
+      const { report } = await session.engine.push({
+        paths,
+        renamedPaths,
+        verifyWaitMs: Math.max(0, budgetSeconds * 500),
+      });
       logger.info({ calls: report.calls, pending: report.pending }, renderReport(report));
     } finally {
       await session.close();

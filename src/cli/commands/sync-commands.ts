@@ -62,12 +62,15 @@ export async function runPush(
   const dryRun = flags.dryRun ?? false;
   return runEngineCommand(options, { needsWrite: !dryRun, signal, dryRun }, async (session) => {
     let scoped: string[] | undefined = paths.length ? paths : undefined;
+    let renamedPaths: Map<string, string> | undefined;
     if (flags.commit) {
       const changed = await filesChangedBy(session.repoDir, flags.commit);
       scoped = changed.flatMap((c) => (c.from ? [c.path, c.from] : [c.path]));
+      renamedPaths = new Map(changed.flatMap((c) => (c.from ? [[c.path, c.from] as const] : [])));
     }
     return session.engine.push({
       paths: scoped,
+      renamedPaths,
       dryRun,
       verifyWaitMs: (flags.wait ?? 10) * 1000,
       createRenamed: flags.createRenamed ?? false,
