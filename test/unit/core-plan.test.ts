@@ -331,6 +331,46 @@ describe('planSync: creates', () => {
     expect(plan.totalCalls).toBe(2 + 2 + 1 + 1);
   });
 
+  it('splits a cycle of new items in two locales: creates without the cycle, then one nested PATCH each', () => {
+    const peopleConfig = makeConfig({
+      collections: {
+        ...makeConfig().collections,
+        people: {
+          keyField: 'slug',
+          fields: {
+            slug: 'text',
+            name: 'text',
+            friends: { type: 'reference', to: 'collection:people', many: true },
+          },
+        },
+      },
+    });
+    const amy: EntityRef = { kind: 'item', collection: 'people', key: 'amy' };
+    const bo: EntityRef = { kind: 'item', collection: 'people', key: 'bo' };
+    const person = (slug: string, name: string, friends: string[]) => ({ fields: { slug, name, friends } });
+    const local = mapOf(
+      localEntity(amy, { en: person('amy', 'Amy', ['bo', 'cy']), es: person('amy', 'Amí', ['bo']) }),
+      localEntity(bo, { en: person('bo', 'Bo', ['amy']), es: person('bo', 'Bo', ['amy']) }),
+    );
+    const ids = idTable({ people: { cy: 7 } });
+    const plan = planSync(planInput({ config: peopleConfig, scope: 'push', local, ids }));
+    expect(kinds(plan.operations)).toEqual(['create-item', 'create-item', 'patch-item', 'patch-item']);
+    const [createAmy, , patchAmy] = plan.operations;
+    // Amy's create keeps the reference outside the cycle (cy, which ButterCMS holds); the follow-up adds bo.
+    expect(createAmy).toMatchObject({
+      body: { fields: [{ en: { friends: ['cy'] }, es: { friends: [] } }] },
+      expect: { en: { friends: digestValue(['cy']) }, es: { friends: digestValue([]) } },
+      dependsOn: [],
+    });
+    expect(patchAmy).toMatchObject({
+      kind: 'patch-item',
+      completesCycle: true,
+      body: { fields: { en: { friends: ['bo', 'cy'] }, es: { friends: ['bo'] } } },
+      expect: { en: { friends: digestValue(['bo', 'cy']) }, es: { friends: digestValue(['bo']) } },
+      dependsOn: ['item:people:amy', 'item:people:bo'],
+    });
+  });
+
   it('does not send a write whose referenced item exists nowhere, and says why', () => {
     const local = mapOf(localEntity(ana, { en: withFields(anaEn, { tags: ['ghost'] }) }));
     const plan = planSync(planInput({ scope: 'push', local, ids }));
