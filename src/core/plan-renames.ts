@@ -14,6 +14,8 @@ export interface RenameInput {
   only?: Set<EntityKey> | undefined;
   /** Renames git detected (new path → old path; `push --commit` passes them): paired even when edited too. */
   renamedPaths?: ReadonlyMap<string, string> | undefined;
+  /** Does a file of this entity exist, read by this run or not (PlanInput.hasFile)? */
+  hasFile?: ((entity: EntityKey) => boolean) | undefined;
 }
 
 /**
@@ -30,7 +32,10 @@ export function findRenames(input: RenameInput): Map<EntityKey, EntityKey> {
   const inScope = (key: EntityKey) => !input.only || input.only.has(key);
   const gone = new Map<string, EntityKey[]>();
   for (const [key, entity] of Object.entries(input.manifest.entities)) {
-    if (!inScope(key) || Object.keys(input.local.get(key)?.locales ?? {}).length > 0) continue;
+    if (Object.keys(input.local.get(key)?.locales ?? {}).length > 0) continue;
+    // A push of only the new name (`push new.md`) must still see the old one is gone, or it would POST a
+    // second page: outside the scope, an entity counts as gone when none of its files exists.
+    if (!inScope(key) && (input.hasFile?.(key) ?? true)) continue;
     if (!Object.values(entity.locales).some((slot) => Object.keys(slot.base).length > 0)) continue;
     const ref = parseEntityKey(key);
     if (ref.kind === 'page' && ref.pageType === '*') continue; // a Single Page is its own model

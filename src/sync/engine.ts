@@ -87,9 +87,13 @@ export class SyncEngine {
     };
   }
 
-  /** A content file exists for this entity in some locale (read or not): asked about references only. */
+  /** A content file exists for this entity in some locale (read or not): where the manifest says, or by its name. */
   private hasFile(entity: EntityKey): boolean {
-    const { config, repoDir } = this.ctx;
+    const { config, repoDir, store } = this.ctx;
+    const known = Object.values(store.manifest.entities[entity]?.locales ?? {}).flatMap((slot) =>
+      slot.path ? [slot.path] : [],
+    );
+    if (known.some((file) => existsSync(path.join(repoDir, file)))) return true;
     const ref = parseEntityKey(entity);
     return config.locales.all.some((locale) => {
       let file: string;

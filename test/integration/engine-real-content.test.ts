@@ -124,9 +124,9 @@ describe('engine on real content', () => {
     await fx.commitAll('rename a post');
     fx.emulator.clearLog();
 
-    // The hook's push: both names of the rename, as `push --commit` passes them.
+    // The hook's push: both names of the rename, as `push --commit` passes them; only the new name; everything.
     const paths = [`${POSTS}/${renamed}.markdown`, `${POSTS}/${old}.markdown`];
-    for (const scoped of [paths, undefined]) {
+    for (const scoped of [paths, [`${POSTS}/${renamed}.markdown`], undefined]) {
       const { report, plan } = await run(fx, (s) => s.engine.push({ paths: scoped, verifyWaitMs: 0 }));
       expect(plan.operations.map((op) => [op.kind, op.entity])).toEqual([['report', `page:post:${renamed}`]]);
       expect(report.notices.map((n) => [n.reason, n.path])).toEqual([
