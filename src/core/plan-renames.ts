@@ -30,13 +30,19 @@ export interface RenameInput {
 export function findRenames(input: RenameInput): Map<EntityKey, EntityKey> {
   const norm: NormalizeContext = { media: input.manifest.media };
   const inScope = (key: EntityKey) => !input.only || input.only.has(key);
+  const isNew = (key: EntityKey) =>
+    inScope(key) && input.manifest.entities[key] === undefined && !input.remote?.has(key);
+  // Groups with a new entity in them: only there can a rename be (and only there are files looked for).
+  const groups = new Set([...input.local.keys()].filter(isNew).map(groupOf));
   const gone = new Map<string, EntityKey[]>();
+  if (groups.size === 0) return new Map();
   for (const [key, entity] of Object.entries(input.manifest.entities)) {
+    if (!groups.has(groupOf(key))) continue;
     if (Object.keys(input.local.get(key)?.locales ?? {}).length > 0) continue;
+    if (!Object.values(entity.locales).some((slot) => Object.keys(slot.base).length > 0)) continue;
     // A push of only the new name (`push new.md`) must still see the old one is gone, or it would POST a
     // second page: outside the scope, an entity counts as gone when none of its files exists.
     if (!inScope(key) && (input.hasFile?.(key) ?? true)) continue;
-    if (!Object.values(entity.locales).some((slot) => Object.keys(slot.base).length > 0)) continue;
     const ref = parseEntityKey(key);
     if (ref.kind === 'page' && ref.pageType === '*') continue; // a Single Page is its own model
     const remoteHolds = input.remote
@@ -51,8 +57,7 @@ export function findRenames(input: RenameInput): Map<EntityKey, EntityKey> {
   const used = new Set<EntityKey>();
   for (const [key, entity] of [...input.local].sort(([a], [b]) => a.localeCompare(b))) {
     const candidates = gone.get(groupOf(key));
-    if (!candidates || !inScope(key) || input.manifest.entities[key] !== undefined) continue;
-    if (input.remote?.has(key)) continue;
+    if (!candidates || !isNew(key)) continue;
     let model: ReturnType<typeof modelFor>;
     try {
       model = modelFor(entity.ref, input.config);
