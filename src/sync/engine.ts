@@ -69,6 +69,7 @@ export class SyncEngine {
     snapshot?: RemoteSnapshot,
   ) {
     const { config, store } = this.ctx;
+    const lowerCased = lowerCaseCollections(local);
     return {
       config,
       manifest: store.manifest,
@@ -76,7 +77,10 @@ export class SyncEngine {
       ...(remote ? { remote } : {}),
       scope,
       ...(only ? { only } : {}),
-      resolvePath: (ref: EntityRef, locale: string) => pathForEntity(ref, locale, config),
+      resolvePath: (ref: EntityRef, locale: string) =>
+        pathForEntity(ref, locale, config, {
+          lowerCase: ref.kind === 'item' && lowerCased.has(ref.collection),
+        }),
       ids: makeIdLookup(store.manifest, snapshot?.itemKeys),
       now: nowOf(this.ctx),
       hasFile: (entity: EntityKey) => this.hasFile(entity),
@@ -94,9 +98,10 @@ export class SyncEngine {
       } catch {
         return false; // a name that cannot be a file has none
       }
-      // A Markdown page may also be stored as .mdx or .markdown.
+      // A Markdown page may also be stored as .mdx or .markdown; an item file may be named in lower case.
       const stem = file.endsWith('.md') ? file.slice(0, -'.md'.length) : undefined;
       const candidates = stem ? [file, `${stem}.mdx`, `${stem}.markdown`] : [file];
+      if (ref.kind === 'item') candidates.push(pathForEntity(ref, locale, config, { lowerCase: true }));
       return candidates.some((candidate) => existsSync(path.join(repoDir, candidate)));
     });
   }
@@ -375,6 +380,10 @@ export class SyncEngine {
       } catch {
         // a file outside the content model belongs to no entity
       }
+      // `fra.json` holds item "FRA": the manifest knows which entity the broken file was.
+      for (const [key, entity] of Object.entries(this.ctx.store.manifest.entities)) {
+        if (Object.values(entity.locales).some((l) => l.path === error.file)) unreadable.add(key);
+      }
     }
     if (unreadable.size === 0) return only;
     const candidates =
@@ -574,4 +583,23 @@ async function holdsOnlyPulledChanges(ctx: SyncContext, file: string, plan: Sync
   } catch {
     return false;
   }
+}
+
+/** Collections whose item files are named in lower case (`fra.json` for "FRA"): pulled items follow suit. */
+function lowerCaseCollections(local: Map<EntityKey, LocalEntity>): Set<string> {
+  const lower = new Set<string>();
+  const asIs = new Set<string>();
+  for (const entity of local.values()) {
+    if (entity.ref.kind !== 'item') continue;
+    const { collection, key } = entity.ref;
+    if (key === key.toLowerCase()) continue; // says nothing about the habit
+    for (const variant of Object.values(entity.locales)) {
+      const base = (variant.path.split('/').pop() ?? '').replace(/\.json$/, '');
+      const named = (name: string) => base === name || base.startsWith(`${name}.`);
+      if (named(key)) asIs.add(collection);
+      else if (named(key.toLowerCase())) lower.add(collection);
+    }
+  }
+  for (const collection of asIs) lower.delete(collection);
+  return lower;
 }
