@@ -6,7 +6,7 @@ import { type FileLocation, locateFile } from './content-path.js';
 import { formatDateLike } from './date-style.js';
 import { checkEntityValues, type EntityShape, type ValueSource } from './field-check.js';
 import { editJsonText, jsonLineOf, jsonNodeValue, parseJsonSource, renderJsonText } from './json-source.js';
-import { applyChanges, getIn, type KeyChange } from './key-path.js';
+import { applyChanges, getIn, type KeyChange, samePath, startsWithPath } from './key-path.js';
 import { restoreLineEndings } from './line-endings.js';
 import {
   bodyValue,
@@ -27,9 +27,21 @@ interface FileModel extends EntityShape {
   keyField?: string | undefined;
 }
 
-/** gitOnly key paths of one type: the top-level defaults plus the type's own list. */
-function gitOnlyOf(config: SyncConfig, own: string[] | undefined): string[][] {
-  return [...new Set([...(config.gitOnly ?? []), ...(own ?? [])])].map((key) => key.split('.'));
+/**
+ * gitOnly key paths of one type: the top-level defaults plus the type's own list. A field of the type
+ * wins over a top-level default of the same key (the config check refuses that clash in the type's own list).
+ */
+function gitOnlyOf(
+  config: SyncConfig,
+  own: string[] | undefined,
+  fields: Record<string, FieldSpec>,
+): string[][] {
+  const claimed = Object.entries(fields).map(([name, spec]) => filePathOf(name, spec));
+  const defaults = (config.gitOnly ?? [])
+    .map((key) => key.split('.'))
+    .filter((keys) => !claimed.some((path) => startsWithPath(path, keys) || startsWithPath(keys, path)));
+  const all = [...defaults, ...(own ?? []).map((key) => key.split('.'))];
+  return all.filter((keys, i) => all.findIndex((other) => samePath(other, keys)) === i);
 }
 
 function modelFor(location: FileLocation, config: SyncConfig): FileModel {
@@ -40,7 +52,7 @@ function modelFor(location: FileLocation, config: SyncConfig): FileModel {
       label: `collection "${ref.collection}"`,
       fields: collection.fields,
       keyField: collection.keyField,
-      gitOnly: gitOnlyOf(config, collection.gitOnly),
+      gitOnly: gitOnlyOf(config, collection.gitOnly, collection.fields),
     };
   }
   if (ref.pageType === '*') {
@@ -49,7 +61,7 @@ function modelFor(location: FileLocation, config: SyncConfig): FileModel {
       label: `single page "${ref.slug}"`,
       fields: single.fields,
       meta: config.pageMeta,
-      gitOnly: gitOnlyOf(config, single.gitOnly),
+      gitOnly: gitOnlyOf(config, single.gitOnly, single.fields),
     };
   }
   const type = config.pageTypes[ref.pageType]!;
@@ -58,7 +70,7 @@ function modelFor(location: FileLocation, config: SyncConfig): FileModel {
     fields: type.fields,
     meta: config.pageMeta,
     bodyField: location.format === 'markdown' ? type.bodyField : undefined,
-    gitOnly: gitOnlyOf(config, type.gitOnly),
+    gitOnly: gitOnlyOf(config, type.gitOnly, type.fields),
   };
 }
 

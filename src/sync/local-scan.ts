@@ -191,7 +191,7 @@ export async function scanLocal(
         result.errors.push(
           new SyncError('CONTENT_PATH', 'not a content file (unknown extension)', {
             file,
-            hint: 'Use .md, .mdx, .markdown or .json, or move the file out of the content folder.',
+            hint: 'Use .md, .mdx, .markdown or .json, move the file out of the content folder, or skip it with an "ignore" glob in sync.config.json.',
           }),
         );
       }

@@ -247,6 +247,25 @@ describe('format preservation on real files', () => {
   });
 });
 
+describe('keys a file does not have and the CMS holds empty stay absent', () => {
+  it('in YAML, TOML and JSON alike', () => {
+    const yaml = corpus('markdown/tauri-docs/src/content/docs/blog/tauri-1-7.mdx');
+    expect(editContentFile('content/pages/post/t.mdx', yaml, { version: '', categories: [] }, config)).toBe(
+      yaml,
+    );
+    const toml = corpus('markdown/rust-blog/content/async-vision-doc-shiny-future.md');
+    expect(
+      editContentFile('content/pages/rust_post/a.md', toml, { release: false, team_url: undefined }, config),
+    ).toBe(toml);
+    const json = corpus('json/countries/fra.json').replace('\n  "area": 551695,', '');
+    expect(json).not.toContain('"area"');
+    expect(editContentFile('content/collections/countries/fra.json', json, { area: '' }, config)).toBe(json);
+    expect(editContentFile('content/collections/countries/fra.json', json, { area: 5 }, config)).toContain(
+      '"area": 5',
+    );
+  });
+});
+
 describe('real frontmatter, modelled as it is', () => {
   it('gitOnly keys are kept, not sent and not unknown; a pull never touches them', () => {
     const rel = 'content/pages/astro_doc/integrations-reference.mdx';
@@ -343,6 +362,45 @@ describe('real frontmatter, modelled as it is', () => {
         expect.stringMatching(/"k" is listed in gitOnly but field "k" syncs it/),
       ]),
     );
+  });
+});
+
+describe('nested keys in YAML frontmatter', () => {
+  const nested = validConfig({
+    contentDir: 'content',
+    gitOnly: ['layout', 'sidebar'],
+    pageTypes: {
+      doc: {
+        bodyField: 'body',
+        fields: {
+          body: 'richtext',
+          layout: 'text',
+          sidebar_label: { type: 'text', path: 'sidebar.label' },
+          sidebar_order: { type: 'number', path: 'sidebar.order' },
+        },
+        gitOnly: ['sidebar.badge'],
+      },
+    },
+  });
+  const rel = 'content/pages/doc/a.md';
+
+  it('edits a nested key in place and adds a new one to its mapping, at its indentation', () => {
+    const text = '---\ntitle: A\nsidebar:\n    label: Old  # why\n    badge: new\nlayout: x\n---\nBody\n';
+    const { variant } = readContentFile(rel, Buffer.from(text), nested);
+    // A field wins over a top-level gitOnly default of the same name; the type's own gitOnly key stays out.
+    expect(variant.fields).toEqual({ body: 'Body', layout: 'x', sidebar_label: 'Old' });
+    expect(editContentFile(rel, text, { sidebar_label: 'New', sidebar_order: 3 }, nested)).toBe(
+      '---\ntitle: A\nsidebar:\n    label: New  # why\n    badge: new\n    order: 3\nlayout: x\n---\nBody\n',
+    );
+  });
+
+  it('creates the mapping when the file has none, and edits a flow mapping as one value', () => {
+    expect(editContentFile(rel, '---\ntitle: A\n---\nBody\n', { sidebar_label: 'L' }, nested)).toBe(
+      '---\ntitle: A\nsidebar:\n  label: L\n---\nBody\n',
+    );
+    expect(
+      editContentFile(rel, '---\nsidebar: { label: A, badge: b }\n---\n', { sidebar_label: 'B' }, nested),
+    ).toBe('---\nsidebar: { label: B, badge: b }\n---\n');
   });
 });
 
