@@ -150,13 +150,14 @@ export function checkSafeName(name: string): string | undefined {
 
 /**
  * The path a new entity's file gets; refuses remote names that are unsafe as file names (DESIGN.md §3 "bad
- * input"). `lowerCase` names an item file in lower case (`fra.json` for "FRA"), as the collection's other files are.
+ * input"). `lowerCase` names an item file in lower case (`fra.json` for "FRA"), and `markdownExtension`
+ * gives a page the extension (`.markdown`, `.mdx`) its type's other files have.
  */
 export function pathForEntity(
   ref: EntityRef,
   locale: string,
   config: SyncConfig,
-  options: { lowerCase?: boolean } = {},
+  options: { lowerCase?: boolean; markdownExtension?: string } = {},
 ): string {
   const name = ref.kind === 'page' ? ref.slug : options.lowerCase ? ref.key.toLowerCase() : ref.key;
   const label = ref.kind === 'page' ? `page slug "${name}"` : `item key "${name}"`;
@@ -184,7 +185,13 @@ export function pathForEntity(
   } else {
     const model = config.pageTypes[ref.pageType];
     if (!model) throw new SyncError('CONTENT_PATH', `No page type "${ref.pageType}" in the config`);
-    const ext = model.bodyField === undefined ? '.json' : '.md';
+    const markdown = options.markdownExtension ?? '.md';
+    const ext =
+      model.bodyField === undefined
+        ? '.json'
+        : (MARKDOWN_EXTENSIONS as readonly string[]).includes(markdown)
+          ? markdown
+          : '.md';
     segments = ['pages', ref.pageType, `${name}${suffix}${ext}`];
   }
   return [...root, ...segments].join('/');

@@ -70,6 +70,7 @@ export class SyncEngine {
   ) {
     const { config, store } = this.ctx;
     const lowerCased = lowerCaseCollections(local);
+    const extensions = markdownExtensions(local);
     return {
       config,
       manifest: store.manifest,
@@ -80,6 +81,7 @@ export class SyncEngine {
       resolvePath: (ref: EntityRef, locale: string) =>
         pathForEntity(ref, locale, config, {
           lowerCase: ref.kind === 'item' && lowerCased.has(ref.collection),
+          markdownExtension: ref.kind === 'page' ? extensions.get(ref.pageType) : undefined,
         }),
       ids: makeIdLookup(store.manifest, snapshot?.itemKeys),
       now: nowOf(this.ctx),
@@ -602,4 +604,22 @@ function lowerCaseCollections(local: Map<EntityKey, LocalEntity>): Set<string> {
   }
   for (const collection of asIs) lower.delete(collection);
   return lower;
+}
+
+/** The one Markdown extension every file of a page type uses (`.markdown`, `.mdx`): new pulled pages get it too. */
+function markdownExtensions(local: Map<EntityKey, LocalEntity>): Map<string, string> {
+  const seen = new Map<string, Set<string>>();
+  for (const entity of local.values()) {
+    if (entity.ref.kind !== 'page') continue;
+    for (const variant of Object.values(entity.locales)) {
+      const ext = /\.(md|mdx|markdown)$/i.exec(variant.path)?.[0].toLowerCase();
+      if (!ext) continue;
+      const set = seen.get(entity.ref.pageType) ?? new Set<string>();
+      set.add(ext);
+      seen.set(entity.ref.pageType, set);
+    }
+  }
+  const out = new Map<string, string>();
+  for (const [type, exts] of seen) if (exts.size === 1) out.set(type, [...exts][0]!);
+  return out;
 }

@@ -634,7 +634,7 @@ describe('the whole corpus, each source with a real-site model', () => {
     );
   }, 120_000);
 
-  it('a country added in the dashboard gets a lower-case, nested file like its neighbours; a broken item file is no deletion', async () => {
+  it('items and pages added in the dashboard get file names like their neighbours (fra.json, .mdx); a broken item file is no deletion', async () => {
     fx.emulator.seedItem({
       collection: 'countries',
       fields: {
@@ -643,6 +643,13 @@ describe('the whole corpus, each source with a real-site model', () => {
         name_official: 'Republic of Zedland',
         capital: 'Zed City',
       },
+    });
+    // Every astro_docs file is .mdx: a page added in the dashboard comes down as .mdx too.
+    fx.emulator.seedPage({
+      pageType: 'astro_docs',
+      slug: 'zz-added-in-the-dashboard',
+      title: 'Added',
+      fields: { description: 'New', body: 'Hello' },
     });
     let s = await fx.open();
     const pulled = await s.engine.pull({});
@@ -657,6 +664,10 @@ describe('the whole corpus, each source with a real-site model', () => {
       name: { common: 'Zedland', official: 'Republic of Zedland' },
       capital: ['Zed City'],
     });
+
+    expect(await fx.read(`${CONTENT}/pages/astro_docs/zz-added-in-the-dashboard.mdx`)).toBe(
+      '---\ntitle: Added\nstatus: published\ndescription: New\n---\n\nHello\n',
+    );
 
     // `fra.json` holds item FRA: broken, it must not read as "FRA's file was removed" (a DELETE).
     const fra = `${CONTENT}/collections/countries/fra.json`;
