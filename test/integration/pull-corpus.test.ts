@@ -681,5 +681,15 @@ describe('the whole corpus, each source with a real-site model', () => {
     // (The Jekyll page ButterCMS refused is re-sent by every push; nothing touches the countries.)
     expect(writesIn(fx.emulator).filter((r) => !r.body?.includes(MALFORMED_DATE))).toEqual([]);
     await fx.write(fra, original);
+
+    // A push of just that file (the hook's case) finds item FRA through its lower-case name.
+    await fx.write(fra, original.replace('"region": "Europe"', '"region": "Europa"'));
+    fx.emulator.clearLog();
+    s = await fx.open();
+    const scoped = await s.engine.push({ paths: [fra] });
+    await s.done();
+    expect(scoped.report.errors).toEqual([]);
+    const patches = writesIn(fx.emulator).filter((r) => r.method === 'PATCH');
+    expect(patches.map((r) => JSON.parse(r.body ?? '{}'))).toEqual([{ fields: { region: 'Europa' } }]);
   }, 60_000);
 });
