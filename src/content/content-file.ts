@@ -218,29 +218,40 @@ function inFileStyle(spec: FieldSpec, old: unknown, next: unknown, timezone: str
         : items;
     }
     case 'component':
-      if (!isPlainObject(next)) return next;
-      return Object.fromEntries(
-        Object.entries(next).map(([k, v]) => {
-          const sub = spec.fields[k];
-          const oldSub = isPlainObject(old) ? old[k] : undefined;
-          return [k, sub ? inFileStyle(sub, oldSub, v, timezone) : v];
-        }),
-      );
+      return isPlainObject(next) ? membersInFileStyle(spec.fields, old, next, timezone) : next;
     case 'repeater':
+      // Rows are sent and pulled whole (butter-api.md §3.6); each row keeps the habits of the row it replaces.
       if (!Array.isArray(next)) return next;
-      return next.map((row, i) => {
-        const oldRow = Array.isArray(old) && isPlainObject(old[i]) ? (old[i] as Record<string, unknown>) : {};
-        if (!isPlainObject(row)) return row;
-        return Object.fromEntries(
-          Object.entries(row).map(([k, v]) => {
-            const sub = spec.fields[k];
-            return [k, sub ? inFileStyle(sub, oldRow[k], v, timezone) : v];
-          }),
-        );
-      });
+      return next.map((row, i) =>
+        isPlainObject(row)
+          ? membersInFileStyle(spec.fields, Array.isArray(old) ? old[i] : undefined, row, timezone)
+          : row,
+      );
     default:
       return next;
   }
+}
+
+/** A component's or row's members in file style; members the old value lacks and the CMS holds empty stay out. */
+function membersInFileStyle(
+  fields: Record<string, FieldSpec>,
+  old: unknown,
+  next: Record<string, unknown>,
+  timezone: string | undefined,
+): Record<string, unknown> {
+  const before = isPlainObject(old) ? old : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(next)) {
+    const sub = Object.hasOwn(fields, key) ? fields[key] : undefined;
+    if (sub && !Object.hasOwn(before, key) && isBlank(sub, value)) continue;
+    Object.defineProperty(out, key, {
+      value: sub ? inFileStyle(sub, before[key], value, timezone) : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }
 
 /**

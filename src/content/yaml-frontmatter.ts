@@ -141,6 +141,32 @@ function detectYamlStyle(text: string, map: YAMLMap | undefined): YamlStyle {
   };
 }
 
+/**
+ * Give a freshly created node the old node's styles, all the way down (a repeater row's quoted title
+ * stays quoted when another row changes): scalar quoting and block style, flow or block collections,
+ * quoted keys. Map members are matched by key, sequence items by position.
+ */
+function copyStyle(node: unknown, old: unknown): void {
+  if (isScalar(node) && isScalar(old)) {
+    // Block scalars stay block scalars (a `>-` summary keeps its style even when the new text is one line);
+    // the yaml printer falls back to a quoted form by itself when a value cannot be written in that style.
+    if (typeof node.value === 'string' && old.type) node.type = old.type;
+    return;
+  }
+  if (!isCollection(node) || !isCollection(old)) return;
+  node.flow = old.flow ?? false;
+  if (isSeq(node) && isSeq(old)) {
+    node.items.forEach((item, i) => copyStyle(item, old.items[i]));
+  } else if (isMap(node) && isMap(old)) {
+    for (const pair of node.items) {
+      const match = findPair(old, keyString(pair.key));
+      if (!match) continue;
+      if (isScalar(pair.key) && isScalar(match.key) && match.key.type) pair.key.type = match.key.type;
+      copyStyle(pair.value, match.value);
+    }
+  }
+}
+
 /** A fresh `key: value` in the old pair's style (quoting, block scalar, flow collection), without final newline. */
 function printPair(
   key: string,
@@ -150,14 +176,7 @@ function printPair(
 ): string {
   const doc = new Document(null, { version: '1.2' });
   const node = doc.createNode(value);
-  const oldValue = old?.value;
-  if (isScalar(oldValue) && isScalar(node) && typeof value === 'string') {
-    const type = oldValue.type;
-    // Block scalars stay block scalars (a `>-` summary keeps its style even when the new text is one line);
-    // the yaml printer falls back to a quoted form by itself when a value cannot be a block scalar.
-    if (type) node.type = type;
-  }
-  if (isCollection(oldValue) && isCollection(node)) node.flow = oldValue.flow ?? false;
+  copyStyle(node, old?.value);
   const keyNode = new Scalar(key);
   if (isScalar(old?.key) && old.key.type) keyNode.type = old.key.type;
   const map = new YAMLMap();

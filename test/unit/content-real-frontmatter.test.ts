@@ -266,6 +266,43 @@ describe('keys a file does not have and the CMS holds empty stay absent', () => 
   });
 });
 
+describe('repeater rows from the dashboard', () => {
+  it('keep their date style and do not gain the empty members a row never had (eleventy wordpress.md)', () => {
+    const links = validConfig({
+      contentDir: 'content',
+      pageTypes: {
+        doc: {
+          bodyField: 'body',
+          fields: {
+            body: 'richtext',
+            exportCommunityLinks: {
+              type: 'repeater',
+              fields: { url: 'text', title: 'text', author: 'text', date: 'date', note: 'text' },
+            },
+          },
+          gitOnly: ['titleOverride', 'eleventyNavigation', 'iconUrl'],
+        },
+      },
+    });
+    const rel = 'content/pages/doc/wordpress.md';
+    const text = corpus('markdown/eleventy-docs/src/docs/migrate/wordpress.md');
+    const { variant } = readContentFile(rel, Buffer.from(text), links);
+    // What the CMS sends back: every row with every member, dates as instants; the editor retitled row 1.
+    const spec = links.pageTypes.doc!.fields.exportCommunityLinks!;
+    const rows = normalizeField(spec, variant.fields.exportCommunityLinks, { media: {} }) as Record<
+      string,
+      unknown
+    >[];
+    expect(rows[0]).toMatchObject({ date: '2024-10-20T00:00:00', note: '' });
+    (rows[0] as Record<string, unknown>).title = 'So, Your CMS Blew Up (2024)';
+    const out = editContentFile(rel, text, { exportCommunityLinks: rows }, links);
+    expect(changedLines(text, out)).toEqual({
+      removed: ['    title: So, Your CMS Blew Up\n'],
+      added: ['    title: So, Your CMS Blew Up (2024)\n'],
+    });
+  });
+});
+
 describe('real frontmatter, modelled as it is', () => {
   it('gitOnly keys are kept, not sent and not unknown; a pull never touches them', () => {
     const rel = 'content/pages/astro_doc/integrations-reference.mdx';
