@@ -156,7 +156,7 @@ function copyStyle(node: unknown, old: unknown): void {
   if (!isCollection(node) || !isCollection(old)) return;
   node.flow = old.flow ?? false;
   if (isSeq(node) && isSeq(old)) {
-    node.items.forEach((item, i) => copyStyle(item, old.items[i]));
+    for (const [i, item] of node.items.entries()) copyStyle(item, old.items[i]);
   } else if (isMap(node) && isMap(old)) {
     for (const pair of node.items) {
       const match = findPair(old, keyString(pair.key));
