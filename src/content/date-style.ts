@@ -42,8 +42,8 @@ function hms(d: Date, seconds: boolean): string {
  * A pulled date (the API's UTC instant) written the way the file already writes that date: date-only,
  * `T` or space, seconds and fraction digits, and above all its zone offset, so the instant a site
  * generator reads (Jekyll's `2013-05-06 02:12:52 +0200`) stays right. A value the file does not have
- * yet is written in `timezone` (when configured) as `YYYY-MM-DDTHH:mm:ss+HH:MM`, else as UTC without a
- * zone; a midnight-UTC instant without a configured zone is written date-only, as a writer would type it.
+ * yet (or a date-only one that gets a time of day) is written in `timezone` (when configured) as
+ * `YYYY-MM-DDTHH:mm:ss+HH:MM`, else as UTC without a zone; a midnight-UTC instant is written date-only.
  * Anything that is not an API instant is returned as it is.
  */
 export function formatDateLike(old: unknown, next: unknown, timezone: string | undefined): unknown {
@@ -53,17 +53,15 @@ export function formatDateLike(old: unknown, next: unknown, timezone: string | u
   const [, y, mo, d, h, mi, s] = instant;
   const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   const style = typeof old === 'string' ? FILE_DATE.exec(old.trim()) : null;
-  if (!style) {
+  if (!style || style[2] === undefined) {
+    // A date-only value reads as midnight UTC, so that instant is written date-only, as a writer types it.
+    if (next.endsWith('T00:00:00')) return next.slice(0, 10);
     const offset = timezone === undefined ? undefined : timezoneOffsetMinutes(timezone, new Date(utc));
-    if (offset === undefined) return next.endsWith('T00:00:00') ? next.slice(0, 10) : next;
+    if (offset === undefined) return next;
     const wall = wallClock(utc, offset);
     return `${ymd(wall)}T${hms(wall, true)}${spellZone(offset, '+00:00')}`;
   }
-  const [, , separator, , , seconds, fractionMark, fraction, space, zone] = style;
-  if (separator === undefined) {
-    // Date-only files are read as midnight UTC: another time of day needs the full form.
-    return next.endsWith('T00:00:00') ? next.slice(0, 10) : next;
-  }
+  const [, , separator = 'T', , , seconds, fractionMark, fraction, space, zone] = style;
   const offset = zone === undefined ? 0 : zoneMinutes(zone);
   const wall = wallClock(utc, offset);
   const needSeconds = seconds !== undefined || wall.getUTCSeconds() !== 0 || fraction !== undefined;

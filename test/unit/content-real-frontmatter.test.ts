@@ -230,6 +230,14 @@ describe('format preservation on real files', () => {
     expect(editContentFile(rel, text, { date: '2013-06-07T19:02:13' }, berlin)).toBe(
       '---\ntitle: New\ndate: 2013-06-07T21:02:13+02:00\n---\n\nBody\n',
     );
+    // A date-only value that gets a time of day is written in the zone too; midnight UTC stays date-only.
+    const dated = '---\ndate: 2024-07-01\n---\n';
+    expect(editContentFile(rel, dated, { date: '2024-07-02T15:00:00' }, berlin)).toBe(
+      '---\ndate: 2024-07-02T17:00:00+02:00\n---\n',
+    );
+    expect(editContentFile(rel, dated, { date: '2024-07-02T00:00:00' }, berlin)).toBe(
+      '---\ndate: 2024-07-02\n---\n',
+    );
     const fresh = renderContentFile(
       rel,
       { fields: { date: '2024-01-15T12:00:00', body: 'Hi' }, meta: {} },
