@@ -369,7 +369,7 @@ function addYamlMatter(parts: MarkdownParts, changes: KeyChange[]): MarkdownPart
 
 /**
  * Values in the order a new file shows them: meta keys, then model fields (at their `path`, dates in the
- * configured `timezone`), then anything else. Keys whose value reads the same as a missing key are left out.
+ * configured `timezone`), then anything else. Empty text, lists and components are left out.
  */
 function orderedValues(
   variant: Variant,
@@ -386,7 +386,9 @@ function orderedValues(
   }
   for (const [key, spec] of Object.entries(model.fields)) {
     const value = variant.fields[key];
-    if (key === skip || value === undefined || value === null || isBlank(spec, value)) continue;
+    // Empty text and lists stay out; `false` is a choice someone made, so a new file shows it.
+    if (key === skip || value === undefined || value === null) continue;
+    if (spec.type !== 'boolean' && isBlank(spec, value)) continue;
     changes.push({
       path: filePathOf(key, spec),
       value: inFileStyle(spec, undefined, value, config.timezone),
