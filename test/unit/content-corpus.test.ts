@@ -241,7 +241,7 @@ describe('content corpus: JSON items', () => {
       const parsed = JSON.parse(text) as Record<string, unknown>;
       expect(jsonNodeValue(parseJsonSource(file, text))).toEqual(parsed);
       const cca3 = parsed.cca3 as string;
-      // Lists of numbers (latlng) have no ButterCMS field type: the model leaves them out.
+      // The inferred model has no spec for lists of numbers (latlng): it leaves them out (a user writes `list`).
       const fields: Record<string, FieldSpec> = {};
       const inexpressible: string[] = [];
       for (const [key, value] of Object.entries(parsed)) {
