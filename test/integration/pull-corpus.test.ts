@@ -663,6 +663,8 @@ describe('the whole corpus, each source with a real-site model', () => {
       cca3: 'ZZX',
       name: { common: 'Zedland', official: 'Republic of Zedland' },
       capital: ['Zed City'],
+      // Empty text and lists stay out of a new file; a false boolean is shown.
+      landlocked: false,
     });
 
     expect(await fx.read(`${CONTENT}/pages/astro_docs/zz-added-in-the-dashboard.mdx`)).toBe(
