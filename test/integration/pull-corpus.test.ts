@@ -668,7 +668,7 @@ describe('the whole corpus, each source with a real-site model', () => {
     });
 
     expect(await fx.read(`${CONTENT}/pages/astro_docs/zz-added-in-the-dashboard.mdx`)).toBe(
-      '---\ntitle: Added\nstatus: published\ndescription: New\n---\n\nHello\n',
+      '---\ntitle: Added\nstatus: published\ndescription: New\ni18nReady: false\n---\n\nHello\n',
     );
 
     // `fra.json` holds item FRA: broken, it must not read as "FRA's file was removed" (a DELETE).
