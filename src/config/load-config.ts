@@ -48,16 +48,19 @@ export function parseConfig(raw: unknown): ConfigResult {
     pageTypes: Object.fromEntries(
       Object.entries(data.pageTypes).map(([k, v]): [string, PageTypeModel] => [
         k,
-        { bodyField: v.bodyField, fields: expandFieldMap(v.fields), slugs: v.slugs },
+        { bodyField: v.bodyField, fields: expandFieldMap(v.fields), slugs: v.slugs, gitOnly: v.gitOnly },
       ]),
     ),
     singlePages: Object.fromEntries(
-      Object.entries(data.singlePages).map(([k, v]) => [k, { fields: expandFieldMap(v.fields) }]),
+      Object.entries(data.singlePages).map(([k, v]) => [
+        k,
+        { fields: expandFieldMap(v.fields), gitOnly: v.gitOnly },
+      ]),
     ),
     collections: Object.fromEntries(
       Object.entries(data.collections).map(([k, v]): [string, CollectionModel] => [
         k,
-        { keyField: v.keyField, fields: expandFieldMap(v.fields) },
+        { keyField: v.keyField, fields: expandFieldMap(v.fields), gitOnly: v.gitOnly },
       ]),
     ),
   };

@@ -19,6 +19,18 @@ export type ScalarFieldType = (typeof SCALAR_FIELD_TYPES)[number];
 
 const scalarType = z.enum(SCALAR_FIELD_TYPES);
 
+/** Scalar types a `list` field may hold. */
+export const LIST_ITEM_TYPES = ['text', 'number', 'date'] as const;
+export type ListItemType = (typeof LIST_ITEM_TYPES)[number];
+
+const fieldPath = z
+  .string()
+  .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'a dotted key path like "name.common"')
+  .optional()
+  .describe(
+    'Where the field lives in the file when that is not a top-level key of its own name: a dotted path such as "name.common" or "extra.team".',
+  );
+
 const referenceTarget = z
   .string()
   .regex(/^(page|collection:[A-Za-z0-9_-]+)$/, 'must be "page" or "collection:<collection key>"')
@@ -27,28 +39,41 @@ const referenceTarget = z
 export interface ScalarFieldSpec {
   type: ScalarFieldType;
   required?: boolean | undefined;
+  path?: string | undefined;
+}
+/** A list of scalars (`categories: [release]`); ButterCMS holds it as one value per line of a text field. */
+export interface ListFieldSpec {
+  type: 'list';
+  of: ListItemType;
+  required?: boolean | undefined;
+  path?: string | undefined;
 }
 export interface ReferenceFieldSpec {
   type: 'reference';
   to: string;
   many?: boolean | undefined;
   required?: boolean | undefined;
+  path?: string | undefined;
 }
 export interface RepeaterFieldSpec {
   type: 'repeater';
   fields: Record<string, FieldSpecInput>;
+  path?: string | undefined;
 }
 export interface ComponentFieldSpec {
   type: 'component';
   fields: Record<string, FieldSpecInput>;
+  path?: string | undefined;
 }
 export interface ComponentPickerFieldSpec {
   type: 'component-picker';
   components: Record<string, { fields: Record<string, FieldSpecInput> }>;
+  path?: string | undefined;
 }
 export type FieldSpecInput =
   | ScalarFieldType
   | ScalarFieldSpec
+  | ListFieldSpec
   | ReferenceFieldSpec
   | RepeaterFieldSpec
   | ComponentFieldSpec
@@ -57,29 +82,49 @@ export type FieldSpecInput =
 /** A field spec after loading: always the object form. */
 export type FieldSpec =
   | ScalarFieldSpec
+  | ListFieldSpec
   | ReferenceFieldSpec
   | (Omit<RepeaterFieldSpec, 'fields'> & { fields: Record<string, FieldSpec> })
   | (Omit<ComponentFieldSpec, 'fields'> & { fields: Record<string, FieldSpec> })
-  | { type: 'component-picker'; components: Record<string, { fields: Record<string, FieldSpec> }> };
+  | {
+      type: 'component-picker';
+      components: Record<string, { fields: Record<string, FieldSpec> }>;
+      path?: string | undefined;
+    };
 
 const fieldSpec: z.ZodType<FieldSpecInput> = z.lazy(() =>
   z.union([
     scalarType,
-    z.strictObject({ type: scalarType, required: z.boolean().optional() }),
+    z.strictObject({ type: scalarType, required: z.boolean().optional(), path: fieldPath }),
+    z.strictObject({
+      type: z.literal('list'),
+      of: z.enum(LIST_ITEM_TYPES).describe('What each item of the list is: text, number or date.'),
+      required: z.boolean().optional(),
+      path: fieldPath,
+    }),
     z.strictObject({
       type: z.literal('reference'),
       to: referenceTarget,
       many: z.boolean().optional().describe('A one-to-many reference (an array of keys).'),
       required: z.boolean().optional(),
+      path: fieldPath,
     }),
-    z.strictObject({ type: z.literal('repeater'), fields: fieldMap }),
-    z.strictObject({ type: z.literal('component'), fields: fieldMap }),
+    z.strictObject({ type: z.literal('repeater'), fields: fieldMap, path: fieldPath }),
+    z.strictObject({ type: z.literal('component'), fields: fieldMap, path: fieldPath }),
     z.strictObject({
       type: z.literal('component-picker'),
       components: z.record(z.string(), z.strictObject({ fields: fieldMap })),
+      path: fieldPath,
     }),
   ]),
 );
+
+const gitOnly = z
+  .array(z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'a key or a dotted key path like "extra.see_also"'))
+  .optional()
+  .describe(
+    'Keys (or dotted key paths) that stay in the files only: never sent, never reported as unknown, never touched by a pull.',
+  );
 
 const fieldMap: z.ZodType<Record<string, FieldSpecInput>> = z.lazy(() =>
   z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'field names are ButterCMS API slugs'), fieldSpec),
@@ -99,6 +144,7 @@ export const pageTypeSchema = z.strictObject({
       '"exact" (default): a file name must be a valid page slug. "slugify": map other names to one (Rust-1.22.md → Rust-1-22).',
     ),
   fields: fieldMap,
+  gitOnly,
 });
 
 export const collectionSchema = z.strictObject({
@@ -106,10 +152,12 @@ export const collectionSchema = z.strictObject({
     .string()
     .describe('A field with unique values; it names the item file and finds new items after a create.'),
   fields: fieldMap,
+  gitOnly,
 });
 
 export const singlePageSchema = z.strictObject({
   fields: fieldMap,
+  gitOnly,
 });
 
 const localeSlug = z
@@ -216,6 +264,22 @@ export const configSchema = z.strictObject({
         .describe('Custom header carrying BUTTER_WEBHOOK_SECRET.'),
     })
     .default({ port: 8787, path: '/webhooks/butter', header: 'X-Butter-Sync-Secret' }),
+  gitOnly: z
+    .array(z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'a key or a dotted key path like "extra.see_also"'))
+    .default([])
+    .describe('gitOnly keys of every page type, single page and collection (added to their own lists).'),
+  ignore: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      'Globs (relative to contentDir, like "**/*.png") of files inside the content folder that are not content: skipped, not errors.',
+    ),
+  timezone: z
+    .string()
+    .optional()
+    .describe(
+      'Offset or IANA zone ("+02:00", "Europe/Berlin") for dates written into files that have none yet; default UTC.',
+    ),
   pageTypes: z.record(apiSlug, pageTypeSchema).default({}),
   singlePages: z.record(apiSlug, singlePageSchema).default({}),
   collections: z.record(apiSlug, collectionSchema).default({}),
@@ -229,18 +293,32 @@ export interface PageTypeModel {
   slugs?: 'exact' | 'slugify' | undefined;
   bodyField?: string | undefined;
   fields: Record<string, FieldSpec>;
+  gitOnly?: string[] | undefined;
 }
 export interface CollectionModel {
   keyField: string;
   fields: Record<string, FieldSpec>;
+  gitOnly?: string[] | undefined;
 }
 
 /** The validated config, with every field spec in object form. */
-export type SyncConfig = Omit<ParsedConfig, 'pageTypes' | 'singlePages' | 'collections'> & {
+export type SyncConfig = Omit<
+  ParsedConfig,
+  'pageTypes' | 'singlePages' | 'collections' | 'gitOnly' | 'ignore' | 'timezone'
+> & {
   pageTypes: Record<string, PageTypeModel>;
-  singlePages: Record<string, { fields: Record<string, FieldSpec> }>;
+  singlePages: Record<string, { fields: Record<string, FieldSpec>; gitOnly?: string[] | undefined }>;
   collections: Record<string, CollectionModel>;
+  /** Optional here so configs built in code (tests) need not spell them out; loadConfig always sets them. */
+  gitOnly?: string[] | undefined;
+  ignore?: string[] | undefined;
+  timezone?: string | undefined;
 };
+
+/** Where a field lives in its file: its dotted `path`, or the top-level key of its name. */
+export function filePathOf(name: string, spec: FieldSpec): string[] {
+  return spec.path === undefined ? [name] : spec.path.split('.');
+}
 
 export function expandFieldSpec(spec: FieldSpecInput): FieldSpec {
   if (typeof spec === 'string') return { type: spec };

@@ -1,3 +1,4 @@
+import picomatch from 'picomatch';
 import type { SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
 import type { EntityRef } from '../core/types.js';
@@ -38,10 +39,30 @@ function segmentsBelowContentDir(relPath: string, config: SyncConfig): string[] 
   return segments.slice(root.length);
 }
 
+const ignoreMatchers = new WeakMap<readonly string[], (path: string) => boolean>();
+
+/**
+ * True for a file the `ignore` globs skip (matched against its path below contentDir, so Hugo page
+ * bundles' images can be left out): it is neither content nor an error.
+ */
+export function isIgnoredPath(relPath: string, config: SyncConfig): boolean {
+  const globs = config.ignore;
+  if (!globs || globs.length === 0) return false;
+  const below = segmentsBelowContentDir(relPath, config);
+  if (!below) return false;
+  let matcher = ignoreMatchers.get(globs);
+  if (!matcher) {
+    matcher = picomatch([...globs], { dot: true });
+    ignoreMatchers.set(globs, matcher);
+  }
+  return matcher(below.join('/'));
+}
+
 /** Cheap filter for watchers and diffs: under contentDir/pages or contentDir/collections with a content extension. */
 export function isContentPath(relPath: string, config: SyncConfig): boolean {
   const below = segmentsBelowContentDir(relPath, config);
   if (!below || below.length < 2) return false;
+  if (isIgnoredPath(relPath, config)) return false;
   if (below[0] !== 'pages' && below[0] !== 'collections') return false;
   const name = below[below.length - 1] ?? '';
   return (CONTENT_EXTENSIONS as readonly string[]).includes(extensionOf(name));
@@ -164,9 +185,18 @@ export function checkSafeName(name: string): string | undefined {
   return undefined;
 }
 
-/** The path a new entity's file gets; refuses remote names that are unsafe as file names (DESIGN.md §3 "bad input"). */
-export function pathForEntity(ref: EntityRef, locale: string, config: SyncConfig): string {
-  const name = ref.kind === 'page' ? ref.slug : ref.key;
+/**
+ * The path a new entity's file gets; refuses remote names that are unsafe as file names (DESIGN.md §3 "bad
+ * input"). `lowerCase` names an item file in lower case (`fra.json` for "FRA"), and `markdownExtension`
+ * gives a page the extension (`.markdown`, `.mdx`) its type's other files have.
+ */
+export function pathForEntity(
+  ref: EntityRef,
+  locale: string,
+  config: SyncConfig,
+  options: { lowerCase?: boolean; markdownExtension?: string } = {},
+): string {
+  const name = ref.kind === 'page' ? ref.slug : options.lowerCase ? ref.key.toLowerCase() : ref.key;
   const label = ref.kind === 'page' ? `page slug "${name}"` : `item key "${name}"`;
   const unsafe = checkSafeName(name);
   if (unsafe) throw new SyncError('CONTENT_PATH', `Cannot store ${label} as a file: ${unsafe}`);
@@ -192,7 +222,13 @@ export function pathForEntity(ref: EntityRef, locale: string, config: SyncConfig
   } else {
     const model = config.pageTypes[ref.pageType];
     if (!model) throw new SyncError('CONTENT_PATH', `No page type "${ref.pageType}" in the config`);
-    const ext = model.bodyField === undefined ? '.json' : '.md';
+    const markdown = options.markdownExtension ?? '.md';
+    const ext =
+      model.bodyField === undefined
+        ? '.json'
+        : (MARKDOWN_EXTENSIONS as readonly string[]).includes(markdown)
+          ? markdown
+          : '.md';
     segments = ['pages', ref.pageType, `${name}${suffix}${ext}`];
   }
   return [...root, ...segments].join('/');

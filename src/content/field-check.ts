@@ -1,7 +1,8 @@
-import type { FieldSpec } from '../config/schema.js';
+import { type FieldSpec, filePathOf } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
 import { normalizeDate } from '../core/normalize.js';
 import type { EntityMeta } from '../core/types.js';
+import { samePath, startsWithPath } from './key-path.js';
 import { isPlainObject } from './value-equal.js';
 
 type Path = readonly (string | number)[];
@@ -21,6 +22,8 @@ export interface EntityShape {
   label: string;
   fields: Record<string, FieldSpec>;
   meta?: { titleKey: string; statusKey: string } | undefined;
+  /** Key paths that stay in the file only (`gitOnly`): skipped, never reported as unknown. */
+  gitOnly?: readonly (readonly string[])[] | undefined;
 }
 
 // Files keep whatever date spelling they have (core normalises to the API's `YYYY-MM-DDTHH:mm:ss`, butter-api.md §2.3).
@@ -72,7 +75,11 @@ export function checkEntityValues(
     new SyncError(
       'CONTENT_UNKNOWN_FIELD',
       `unknown field "${pathName(path)}" (${shape.label} has: ${known.join(', ') || 'no fields'})`,
-      { file: relPath, ...lineOf(path) },
+      {
+        file: relPath,
+        ...lineOf(path),
+        hint: `Add it to the model's "fields", or list "${pathName(path)}" in "gitOnly" to keep it in the file without syncing it.`,
+      },
     );
   const asText = (value: unknown, path: Path): string | undefined => {
     if (typeof value === 'string') return value;
@@ -80,9 +87,16 @@ export function checkEntityValues(
     return undefined;
   };
 
+  const gitOnly = shape.gitOnly ?? [];
+  const isGitOnly = (path: Path): boolean =>
+    gitOnly.some(
+      (keys) => path.every((step) => typeof step === 'string') && samePath(keys, path as string[]),
+    );
+
   const checkObject = (fields: Record<string, FieldSpec>, value: Record<string, unknown>, path: Path) => {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
+      if (isGitOnly([...path, key])) continue;
       const spec = own(fields, key);
       if (!spec) throw unknownField([...path, key], Object.keys(fields));
       Object.defineProperty(out, key, {
@@ -112,6 +126,18 @@ export function checkEntityValues(
           throw wrongType(path, 'a date like 2024-03-15 or 2024-03-15T14:30:00', value);
         }
         return value;
+      case 'list': {
+        // A single value where a list is declared (`authors: lucasfernog`) is a one-item list.
+        const items = Array.isArray(value) ? value : [value];
+        const itemSpec: FieldSpec = { type: spec.of };
+        return items.map((item, i) => {
+          const at = Array.isArray(value) ? [...path, i] : path;
+          if (item === null) throw wrongType(at, `a ${spec.of === 'text' ? 'text' : spec.of}`, item);
+          if (Array.isArray(item) || isPlainObject(item))
+            throw wrongType(at, `a list of ${spec.of} values`, value);
+          return checkValue(itemSpec, item, at);
+        });
+      }
       case 'number':
         if (typeof value !== 'number' || !Number.isFinite(value)) throw wrongType(path, 'a number', value);
         return value;
@@ -161,8 +187,49 @@ export function checkEntityValues(
     }
   };
 
+  // Where each field lives in the file: its own top-level key, or its `path`.
+  const places = Object.entries(shape.fields).map(([name, spec]) => ({
+    name,
+    spec,
+    path: filePathOf(name, spec),
+  }));
   const fields: Record<string, unknown> = {};
   const meta: EntityMeta = {};
+  const visit = (data: Record<string, unknown>, prefix: string[]): void => {
+    for (const [key, value] of Object.entries(data)) {
+      const here = [...prefix, key];
+      if (isGitOnly(here)) continue;
+      const place = places.find((p) => samePath(p.path, here));
+      if (place) {
+        fields[place.name] = checkValue(place.spec, value, here);
+        continue;
+      }
+      const below = [...places.map((p) => p.path), ...gitOnly].filter(
+        (p) => p.length > here.length && startsWithPath(p, here),
+      );
+      if (below.length > 0) {
+        if (value === null) continue;
+        if (!isPlainObject(value)) throw wrongType(here, 'a mapping of keys', value);
+        visit(value, here);
+        continue;
+      }
+      const known =
+        prefix.length === 0
+          ? [
+              ...(shape.meta ? [shape.meta.titleKey, shape.meta.statusKey] : []),
+              ...new Set(places.map((p) => p.path[0]!)),
+            ]
+          : [
+              ...new Set(
+                places
+                  .filter((p) => p.path.length > prefix.length && startsWithPath(p.path, prefix))
+                  .map((p) => p.path[prefix.length]!),
+              ),
+            ];
+      throw unknownField(here, known);
+    }
+  };
+  const top: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(source.data)) {
     if (shape.meta && key === shape.meta.titleKey) {
       if (value === null) continue;
@@ -177,15 +244,8 @@ export function checkEntityValues(
       meta.status = value;
       continue;
     }
-    const spec = own(shape.fields, key);
-    if (!spec) {
-      const known = [
-        ...(shape.meta ? [shape.meta.titleKey, shape.meta.statusKey] : []),
-        ...Object.keys(shape.fields),
-      ];
-      throw unknownField([key], known);
-    }
-    fields[key] = checkValue(spec, value, [key]);
+    Object.defineProperty(top, key, { value, enumerable: true, writable: true, configurable: true });
   }
+  visit(top, []);
   return { fields, meta };
 }

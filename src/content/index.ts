@@ -1,10 +1,11 @@
 /** Public surface of the pure content layer: path ↔ entity mapping, file codecs, format-preserving edits. */
-export { editContentFile, readContentFile, renderContentFile } from './content-file.js';
+export { editContentFile, locateVariant, readContentFile, renderContentFile } from './content-file.js';
 export {
   checkSafeName,
   type FileFormat,
   type FileLocation,
   isContentPath,
+  isIgnoredPath,
   locateFile,
   pathForEntity,
   SINGLE_PAGE_DIR,

@@ -1,6 +1,7 @@
 import { SyncError } from '../core/errors.js';
+import { getIn, type KeyChange, nestValue } from './key-path.js';
 import { lineAt } from './markdown-split.js';
-import { isPlainObject, matchDateStyle, valuesEqual } from './value-equal.js';
+import { isPlainObject, valuesEqual } from './value-equal.js';
 
 /** A parsed JSON value with the source offsets of every node, so edits can splice single members. */
 export type JsonNode =
@@ -246,6 +247,39 @@ function printReplacement(oldText: string, value: unknown, style: JsonStyle, ind
   return printJson(value, style, indent);
 }
 
+/** Changes below one member (a `path` into a nested object), kept apart from a whole new value. */
+class NestedChanges {
+  constructor(readonly changes: Map<string, unknown>) {}
+}
+
+/** KeyChanges as a tree of member changes (`undefined` = remove the member). */
+function changeTree(changes: readonly KeyChange[]): Map<string, unknown> {
+  const root = new Map<string, unknown>();
+  for (const { path, value } of changes) {
+    let map = root;
+    for (const step of path.slice(0, -1)) {
+      let next = map.get(step);
+      if (!(next instanceof NestedChanges)) {
+        next = new NestedChanges(new Map());
+        map.set(step, next);
+      }
+      map = (next as NestedChanges).changes;
+    }
+    map.set(path[path.length - 1]!, value === null ? undefined : value);
+  }
+  return root;
+}
+
+/** The plain value nested changes give when the member they go under is missing (or not an object). */
+function materialize(changes: NestedChanges): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of changes.changes) {
+    const v = value instanceof NestedChanges ? materialize(value) : value;
+    if (v !== undefined) Object.assign(out, nestValue([key], v));
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
 /**
  * The object's new source text after `changes` (key → new value, `undefined` = remove the member):
  * unchanged members keep their bytes; changed objects are edited member by member, other values re-printed.
@@ -260,6 +294,10 @@ function editJsonObject(
   const baseIndent = indentOfLine(text, node.start);
   const newMemberIndent = node.members[0] ? memberIndent(node.members[0]) : baseIndent + style.unit;
   const valueText = (m: JsonMember, next: unknown): string => {
+    if (next instanceof NestedChanges) {
+      if (m.value.kind === 'object') return editJsonObject(text, m.value, next.changes, style);
+      next = materialize(next) ?? {};
+    }
     const old = jsonNodeValue(m.value);
     if (valuesEqual(old, next)) return text.slice(m.value.start, m.value.end);
     if (m.value.kind === 'object' && isPlainObject(next)) {
@@ -289,7 +327,8 @@ function editJsonObject(
     });
   });
   const known = new Set(node.members.map((m) => m.key));
-  for (const [key, next] of changes) {
+  for (const [key, change] of changes) {
+    const next = change instanceof NestedChanges ? materialize(change) : change;
     if (known.has(key) || next === undefined) continue;
     membershipChanged = true;
     pieces.push({
@@ -337,8 +376,8 @@ function editJsonObject(
   return `${out}${trail}}`;
 }
 
-/** Format-preserving edit of a JSON file's top-level members (`null` removes a member). */
-export function editJsonText(relPath: string, text: string, set: Record<string, unknown>): string {
+/** Format-preserving edit of a JSON file's members, top-level or nested by key path (`null` removes one). */
+export function editJsonText(relPath: string, text: string, changes: readonly KeyChange[]): string {
   const root = parseJsonSource(relPath, text);
   if (root.kind !== 'object') {
     throw new SyncError('CONTENT_PARSE', 'the file must hold a JSON object', {
@@ -347,19 +386,15 @@ export function editJsonText(relPath: string, text: string, set: Record<string, 
     });
   }
   const current = jsonNodeValue(root) as Record<string, unknown>;
-  const changes = new Map<string, unknown>();
-  for (const [key, wanted] of Object.entries(set)) {
-    if (wanted === undefined) continue;
-    const value = matchDateStyle(current[key], wanted);
-    if (value === null) {
-      if (Object.hasOwn(current, key)) changes.set(key, undefined);
-    } else if (!Object.hasOwn(current, key) || !valuesEqual(current[key], value)) {
-      changes.set(key, value);
-    }
-  }
-  if (changes.size === 0) return text;
+  const real = changes.filter(({ path, value }) => {
+    const old = getIn(current, path);
+    return value === null ? old !== undefined : old === undefined || !valuesEqual(old, value);
+  });
+  if (real.length === 0) return text;
   const style = detectJsonStyle(text, root);
-  return text.slice(0, root.start) + editJsonObject(text, root, changes, style) + text.slice(root.end);
+  return (
+    text.slice(0, root.start) + editJsonObject(text, root, changeTree(real), style) + text.slice(root.end)
+  );
 }
 
 /** A brand-new JSON file: 2-space indentation and a final newline, keys in the given order. */

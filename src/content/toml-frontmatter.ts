@@ -1,23 +1,36 @@
 import { parse, stringify, TomlDate, TomlError } from 'smol-toml';
 import { SyncError } from '../core/errors.js';
 import type { ValueSource } from './field-check.js';
+import { applyChanges, getIn, type KeyChange, samePath } from './key-path.js';
 import { lineAt } from './markdown-split.js';
-import { isPlainObject, matchDateStyle, valuesEqual } from './value-equal.js';
+import { isPlainObject, valuesEqual } from './value-equal.js';
 
-/** One top-level `key = value` statement (possibly spanning lines), by offsets into the TOML text. */
+/** One `key = value` statement (possibly spanning lines), by offsets into the TOML text. */
 interface TomlStatement {
+  /** The full key path: the enclosing `[table]` header's keys, then the statement's own (dotted) keys. */
   keys: string[];
   lineStart: number;
   valueStart: number;
   valueEnd: number;
   /** After the statement's final line break. */
   end: number;
+  /** Index of the enclosing table header in `tables`, or -1 for the top level. */
+  table: number;
+  /** Inside an `[[array]]` element: its key path names no single value, so it is never edited in place. */
+  inArray: boolean;
+}
+
+interface TomlTable {
+  keys: string[];
+  start: number;
+  /** After the header line. */
+  headerEnd: number;
+  array: boolean;
 }
 
 interface TomlLayout {
   statements: TomlStatement[];
-  /** First key segment of each `[table]` / `[[array]]` header, with the header's offset. */
-  headers: { key: string; start: number }[];
+  tables: TomlTable[];
 }
 
 const TOML_DATE = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})?)?$/;
@@ -155,11 +168,12 @@ function decodeBasicKey(raw: string): string {
   }
 }
 
-/** Top-level statements and table headers of a TOML text that smol-toml has already accepted. */
+/** Statements and table headers of a TOML text that smol-toml has already accepted. */
 function scanTomlLayout(text: string): TomlLayout {
   const statements: TomlStatement[] = [];
-  const headers: TomlLayout['headers'] = [];
+  const tables: TomlTable[] = [];
   let pos = 0;
+  let inArray = false;
   while (pos < text.length) {
     const lineStart = pos;
     pos = skipBlanks(text, pos);
@@ -169,19 +183,35 @@ function scanTomlLayout(text: string): TomlLayout {
       continue;
     }
     if (c === '[') {
-      const { keys } = scanKey(text, text[pos + 1] === '[' ? pos + 2 : pos + 1);
-      headers.push({ key: keys[0] ?? '', start: lineStart });
+      const array = text[pos + 1] === '[';
+      const { keys } = scanKey(text, array ? pos + 2 : pos + 1);
       pos = lineEnd(text, pos);
+      tables.push({ keys, start: lineStart, headerEnd: pos, array });
+      // `[a.b]` after `[[a]]` belongs to the last element of `a`: just as unaddressable.
+      inArray =
+        array ||
+        tables.some(
+          (t) => t.array && t.keys.length < keys.length && samePath(t.keys, keys.slice(0, t.keys.length)),
+        );
       continue;
     }
     const { keys, end: keyEnd } = scanKey(text, pos);
     const valueStart = skipBlanks(text, keyEnd + 1);
     const valueEnd = scanValue(text, valueStart);
     const end = lineEnd(text, valueEnd);
-    if (headers.length === 0) statements.push({ keys, lineStart, valueStart, valueEnd, end });
+    const table = tables.length - 1;
+    statements.push({
+      keys: [...(tables[table]?.keys ?? []), ...keys],
+      lineStart,
+      valueStart,
+      valueEnd,
+      end,
+      table,
+      inArray,
+    });
     pos = end;
   }
-  return { statements, headers };
+  return { statements, tables };
 }
 
 /** TOML frontmatter → top-level values (dates as ISO strings), with lines for errors. */
@@ -194,8 +224,8 @@ export function parseTomlMatter(relPath: string, matter: string, matterLine: num
       layout ??= scanTomlLayout(matter);
       const key = String(path[0]);
       const at =
-        layout.statements.find((s) => s.keys[0] === key)?.lineStart ??
-        layout.headers.find((h) => h.key === key)?.start;
+        layout.statements.find((s) => s.table === -1 && s.keys[0] === key)?.lineStart ??
+        layout.tables.find((t) => t.keys[0] === key)?.start;
       return at === undefined ? matterLine : matterLine + lineAt(matter, at) - 1;
     },
   };
@@ -217,7 +247,10 @@ function hasControlChars(value: string, allowNewlines: boolean): boolean {
 
 function printString(value: string, oldRaw: string, eol: string): string {
   const oldIsBareDate = TOML_DATE.test(oldRaw);
-  if (oldIsBareDate && TOML_DATE.test(value)) return value;
+  if (oldIsBareDate && TOML_DATE.test(value)) {
+    // smol-toml reads `07:32:00-08:00` as `07:32:00.000-08:00`: keep the file's own precision.
+    return /\.\d/.test(oldRaw) ? value : value.replace(/\.0+(?=[Zz+-]|$)/, '');
+  }
   const lead = /^("""|''')\r?\n/.test(oldRaw) || value.startsWith('\n') ? eol : '';
   if (
     oldRaw.startsWith("'''") &&
@@ -275,87 +308,102 @@ function printTomlValue(relPath: string, key: string, value: unknown, oldRaw: st
 }
 
 /**
- * Format-preserving edit of TOML frontmatter: a changed top-level key gets only its value text replaced,
- * removed keys lose their lines, new keys go after the last top-level key (before any `[table]`).
+ * Format-preserving edit of TOML frontmatter: a changed key (top-level, in a `[table]` or a dotted key)
+ * gets only its value text replaced, removed keys lose their lines, new keys go after the last key of
+ * their table (a missing table is appended). Anything else re-prints the frontmatter with smol-toml.
  */
 export function editTomlMatter(
   relPath: string,
   matter: string,
   matterLine: number,
-  set: Record<string, unknown>,
+  changes: readonly KeyChange[],
   eol: string,
 ): string {
   const raw = parseToml(relPath, matter, matterLine);
   const current = toFileForm(raw) as Record<string, unknown>;
   const layout = scanTomlLayout(matter);
+  const addressable = layout.statements.filter((st) => !st.inArray);
   const edits: { start: number; end: number; text: string }[] = [];
-  const expected = new Map<string, unknown>();
-  let appended = '';
+  const applied: KeyChange[] = [];
+  /** What `applied` reads back as: a bare TOML date comes back in smol-toml's ISO spelling. */
+  const readBack: KeyChange[] = [];
+  const appendedAt = new Map<number, string>();
+  let trailing = '';
   let needsReprint = false;
-  for (const [key, wanted] of Object.entries(set)) {
-    if (wanted === undefined) continue;
-    const statement = layout.statements.find((s) => s.keys.length === 1 && s.keys[0] === key);
-    const exists = Object.hasOwn(current, key);
-    if (wanted === null) {
-      if (!exists) continue;
-      expected.set(key, undefined);
-      if (statement) edits.push({ start: statement.lineStart, end: statement.end, text: '' });
-      else needsReprint = true;
-      continue;
-    }
-    const value = matchDateStyle(current[key], wanted);
-    if (exists && valuesEqual(current[key], value)) continue;
-    expected.set(key, value);
+  for (const change of changes) {
+    const { path, value } = change;
+    const old = getIn(current, path);
+    if (value === null ? old === undefined : old !== undefined && valuesEqual(old, value)) continue;
+    applied.push(change);
+    readBack.push(change);
+    const statement = addressable.find((st) => samePath(st.keys, path));
+    const holder = addressable.find(
+      (st) => st.keys.length < path.length && samePath(st.keys, path.slice(0, st.keys.length)),
+    );
     if (statement) {
+      if (value === null) {
+        edits.push({ start: statement.lineStart, end: statement.end, text: '' });
+        continue;
+      }
       const oldRaw = matter.slice(statement.valueStart, statement.valueEnd);
-      const text = printTomlValue(relPath, key, value, oldRaw, eol);
-      // A bare TOML date reads back in smol-toml's ISO spelling (`…T00:00:00.000`), the same instant.
-      if (typeof value === 'string' && text === value) expected.set(key, new TomlDate(value).toISOString());
+      const text = printTomlValue(relPath, path.join('.'), value, oldRaw, eol);
+      if (typeof value === 'string' && text === value) {
+        readBack[readBack.length - 1] = { path, value: new TomlDate(value).toISOString() };
+      }
       edits.push({ start: statement.valueStart, end: statement.valueEnd, text });
-    } else if (exists) {
-      needsReprint = true; // defined as a [table] or dotted keys: no single statement to replace
+    } else if (holder && isPlainObject(getIn(current, holder.keys))) {
+      // The key sits in an inline table (`extra = { team = "x" }`): re-print that one value.
+      const whole = applyChanges(current, [change]);
+      const text = printTomlValue(relPath, holder.keys.join('.'), getIn(whole, holder.keys), '', eol);
+      edits.push({ start: holder.valueStart, end: holder.valueEnd, text });
+    } else if (value === null || old !== undefined) {
+      needsReprint = true; // a whole [table] or an array element: no single statement to replace
     } else {
-      appended += `${printKey(key)} = ${printTomlValue(relPath, key, value, '', eol)}${eol}`;
+      const key = printKey(path[path.length - 1]!);
+      const line = `${key} = ${printTomlValue(relPath, path.join('.'), value, '', eol)}${eol}`;
+      const parent = path.slice(0, -1);
+      const tableIndex = layout.tables.findIndex((t) => !t.array && samePath(t.keys, parent));
+      if (parent.length === 0 || tableIndex !== -1) {
+        const table = tableIndex === -1 ? undefined : layout.tables[tableIndex];
+        const inTable = layout.statements.filter((st) => st.table === tableIndex);
+        const at = inTable[inTable.length - 1]?.end ?? table?.headerEnd ?? 0;
+        appendedAt.set(at, (appendedAt.get(at) ?? '') + line);
+      } else if (getIn(current, parent) === undefined) {
+        trailing += `[${parent.map(printKey).join('.')}]${eol}${line}`;
+      } else {
+        needsReprint = true;
+      }
     }
   }
-  if (expected.size === 0) return matter;
+  if (applied.length === 0) return matter;
+  const want = applyChanges(current, readBack);
 
   if (!needsReprint) {
     let out = matter;
-    const last = layout.statements[layout.statements.length - 1];
-    const insertAt = last ? last.end : 0;
-    if (appended !== '') {
-      const glue = insertAt > 0 && !out.slice(0, insertAt).endsWith('\n') ? eol : '';
-      edits.push({ start: insertAt, end: insertAt, text: glue + appended });
+    for (const [at, text] of appendedAt) {
+      const glue = at > 0 && !out.slice(0, at).endsWith('\n') ? eol : '';
+      edits.push({ start: at, end: at, text: glue + text });
     }
     for (const edit of edits.sort((a, b) => b.start - a.start || b.end - a.end)) {
       out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
     }
-    if (sameData(out, current, expected)) return out;
+    if (trailing !== '') {
+      out += (out === '' ? '' : out.endsWith('\n') ? eol : eol + eol) + trailing;
+    }
+    if (readsAs(out, want)) return out;
   }
-  // Keys defined as tables (or an exotic layout): re-print the whole frontmatter with smol-toml.
-  for (const [key, value] of expected) {
-    if (value === undefined) delete raw[key];
-    else raw[key] = value;
-  }
-  const reprinted = stringify(raw).replace(/\r?\n/g, eol);
-  if (sameData(reprinted, current, expected)) return reprinted;
+  // A whole table changed (or an exotic layout): re-print the frontmatter with smol-toml.
+  const reprinted = stringify(applyChanges(raw, applied)).replace(/\r?\n/g, eol);
+  if (readsAs(reprinted, want)) return reprinted;
   throw new SyncError('INTERNAL', `could not update the TOML frontmatter without changing other keys`, {
     file: relPath,
   });
 }
 
-function sameData(text: string, before: Record<string, unknown>, expected: Map<string, unknown>): boolean {
-  let after: Record<string, unknown>;
+function readsAs(text: string, want: Record<string, unknown>): boolean {
   try {
-    after = toFileForm(parse(text)) as Record<string, unknown>;
+    return valuesEqual(toFileForm(parse(text)), want);
   } catch {
     return false;
   }
-  const keys = new Set([...Object.keys(before), ...Object.keys(after), ...expected.keys()]);
-  for (const key of keys) {
-    const want = expected.has(key) ? expected.get(key) : before[key];
-    if (want === undefined ? Object.hasOwn(after, key) : !valuesEqual(after[key], want)) return false;
-  }
-  return true;
 }

@@ -19,15 +19,3 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
   }
   return false;
 }
-
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const MIDNIGHT = /^(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?$/;
-
-/** A date-only old value stays date-only when the new value is that form's midnight instant (STYLE.md edits). */
-export function matchDateStyle(old: unknown, next: unknown): unknown {
-  if (typeof old === 'string' && typeof next === 'string' && DATE_ONLY.test(old)) {
-    const midnight = MIDNIGHT.exec(next);
-    if (midnight) return midnight[1];
-  }
-  return next;
-}

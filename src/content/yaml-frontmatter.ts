@@ -14,7 +14,8 @@ import {
 } from 'yaml';
 import { SyncError } from '../core/errors.js';
 import type { ValueSource } from './field-check.js';
-import { matchDateStyle, valuesEqual } from './value-equal.js';
+import { applyChanges, getIn, type KeyChange, nestValue } from './key-path.js';
+import { valuesEqual } from './value-equal.js';
 
 // YAML 1.2 core schema: `2024-03-15` stays a string and `01234` is not octal (STYLE.md).
 const PARSE_OPTIONS = { version: '1.2', uniqueKeys: true, merge: false } as const;
@@ -140,6 +141,32 @@ function detectYamlStyle(text: string, map: YAMLMap | undefined): YamlStyle {
   };
 }
 
+/**
+ * Give a freshly created node the old node's styles, all the way down (a repeater row's quoted title
+ * stays quoted when another row changes): scalar quoting and block style, flow or block collections,
+ * quoted keys. Map members are matched by key, sequence items by position.
+ */
+function copyStyle(node: unknown, old: unknown): void {
+  if (isScalar(node) && isScalar(old)) {
+    // Block scalars stay block scalars (a `>-` summary keeps its style even when the new text is one line);
+    // the yaml printer falls back to a quoted form by itself when a value cannot be written in that style.
+    if (typeof node.value === 'string' && old.type) node.type = old.type;
+    return;
+  }
+  if (!isCollection(node) || !isCollection(old)) return;
+  node.flow = old.flow ?? false;
+  if (isSeq(node) && isSeq(old)) {
+    for (const [i, item] of node.items.entries()) copyStyle(item, old.items[i]);
+  } else if (isMap(node) && isMap(old)) {
+    for (const pair of node.items) {
+      const match = findPair(old, keyString(pair.key));
+      if (!match) continue;
+      if (isScalar(pair.key) && isScalar(match.key) && match.key.type) pair.key.type = match.key.type;
+      copyStyle(pair.value, match.value);
+    }
+  }
+}
+
 /** A fresh `key: value` in the old pair's style (quoting, block scalar, flow collection), without final newline. */
 function printPair(
   key: string,
@@ -149,14 +176,7 @@ function printPair(
 ): string {
   const doc = new Document(null, { version: '1.2' });
   const node = doc.createNode(value);
-  const oldValue = old?.value;
-  if (isScalar(oldValue) && isScalar(node) && typeof value === 'string') {
-    const type = oldValue.type;
-    // Block scalars stay block scalars (a `>-` summary keeps its style even when the new text is one line);
-    // the yaml printer falls back to a quoted form by itself when a value cannot be a block scalar.
-    if (type) node.type = type;
-  }
-  if (isCollection(oldValue) && isCollection(node)) node.flow = oldValue.flow ?? false;
+  copyStyle(node, old?.value);
   const keyNode = new Scalar(key);
   if (isScalar(old?.key) && old.key.type) keyNode.type = old.key.type;
   const map = new YAMLMap();
@@ -203,64 +223,121 @@ function isUnchanged(oldNode: unknown, oldValue: unknown, value: unknown): boole
   );
 }
 
+interface Splice {
+  start: number;
+  end: number;
+  text: string;
+}
+
 /**
- * Format-preserving edit of YAML frontmatter (STYLE.md): each changed top-level pair's source range is
- * replaced by a freshly printed pair; removed pairs lose their lines; new pairs are appended.
+ * Where a change lands: the deepest block mapping on its key path, and the pair in it (when the key
+ * exists). A flow mapping (`{a: 1}`) on the way is edited as a whole: `pair` is then its outer pair.
+ */
+function locate(
+  map: YAMLMap | undefined,
+  path: readonly string[],
+): { parent: YAMLMap | undefined; depth: number; pair: Pair<unknown, unknown> | undefined } {
+  let parent = map;
+  let depth = 0;
+  for (;;) {
+    const pair = parent ? findPair(parent, path[depth]!) : undefined;
+    if (!pair || depth === path.length - 1) return { parent, depth, pair };
+    const value = pair.value;
+    if (!isMap(value) || value.flow || value.items.length === 0) return { parent, depth, pair };
+    parent = value;
+    depth++;
+  }
+}
+
+/**
+ * Format-preserving edit of YAML frontmatter (STYLE.md): each changed pair's source range (top-level or
+ * nested by key path) is replaced by a freshly printed pair; removed pairs lose their lines; new pairs go
+ * after the last pair of their mapping (or at the end for top-level keys).
  */
 export function editYamlMatter(
   relPath: string,
   matter: string,
   matterLine: number,
-  set: Record<string, unknown>,
+  changes: readonly KeyChange[],
   eol: string,
 ): string {
   const { doc, map } = parseMatter(relPath, matter, matterLine);
   const current = toData(relPath, doc, matterLine);
   const style = detectYamlStyle(matter, map);
-  const edits: { start: number; end: number; text: string }[] = [];
-  const expected = new Map<string, unknown>();
+  const edits: Splice[] = [];
+  const applied: KeyChange[] = [];
   let appended = '';
-  for (const [key, wanted] of Object.entries(set)) {
-    if (wanted === undefined) continue;
-    const pair = map ? findPair(map, key) : undefined;
+  for (const change of changes) {
+    const { path } = change;
+    const old = getIn(current, path);
+    if (change.value === null && old === undefined) continue;
+    const { parent, depth, pair } = locate(map, path);
+    if (
+      change.value !== null &&
+      pair &&
+      depth === path.length - 1 &&
+      isUnchanged(pair.value, old, change.value)
+    )
+      continue;
+    applied.push(change);
     const keyStart = (pair?.key as Node | undefined)?.range?.[0];
-    if (wanted === null) {
+    if (change.value === null) {
       if (!pair || keyStart === undefined) continue;
-      expected.set(key, undefined);
-      edits.push({
-        start: lineStartOf(matter, keyStart),
-        end: lineEndAfter(matter, pairEnd(matter, pair)),
-        text: '',
-      });
-      continue;
+      if (depth === path.length - 1) {
+        edits.push({
+          start: lineStartOf(matter, keyStart),
+          end: lineEndAfter(matter, pairEnd(matter, pair)),
+          text: '',
+        });
+        continue;
+      }
     }
-    const value = matchDateStyle(current[key], wanted);
-    if (pair && isUnchanged(pair.value, current[key], value)) continue;
-    expected.set(key, value);
-    const printed = printPair(key, value, pair, style);
+    // The pair to print: the changed key itself, or (inside a flow mapping / under a scalar) its outer pair.
+    const key = path[depth]!;
+    const value =
+      pair && depth < path.length - 1
+        ? (applyChanges({ [key]: getIn(current, path.slice(0, depth + 1)) }, [
+            { path: [key, ...path.slice(depth + 1)], value: change.value },
+          ])[key] ?? null)
+        : depth < path.length - 1
+          ? nestValue(path.slice(depth + 1), change.value)
+          : change.value;
     if (!pair || keyStart === undefined) {
-      appended += withEol(printed, eol) + eol;
+      if (depth === 0) {
+        appended += withEol(printPair(key, value, undefined, style), eol) + eol;
+        continue;
+      }
+      // A new key in an existing nested mapping: after its last pair, at its indentation.
+      const last = parent!.items[parent!.items.length - 1]!;
+      const firstKey = parent!.items[0]!.key as Node;
+      const indent = ' '.repeat(columnOf(matter, firstKey.range![0]));
+      const at = lineEndAfter(matter, pairEnd(matter, last));
+      const printed = printPair(key, value, undefined, style).replace(/\n/g, `\n${indent}`);
+      const glue = at > 0 && !matter.slice(0, at).endsWith('\n') ? eol : '';
+      edits.push({ start: at, end: at, text: glue + withEol(indent + printed, eol) + eol });
       continue;
     }
+    const printed = printPair(key, value, pair, style);
     const end = pairEnd(matter, pair);
     const lineEnd = matter.indexOf('\n', end);
     const pairEol = lineEnd > 0 && matter[lineEnd - 1] === '\r' ? '\r\n' : lineEnd === -1 ? eol : '\n';
     const indent = ' '.repeat(columnOf(matter, keyStart));
     edits.push({ start: keyStart, end, text: withEol(printed.replace(/\n/g, `\n${indent}`), pairEol) });
   }
-  if (expected.size === 0) return matter;
+  if (applied.length === 0) return matter;
+  const want = applyChanges(current, applied);
 
   let out = matter;
   for (const edit of edits.sort((a, b) => b.start - a.start)) {
     out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
   }
   if (appended !== '') out += (out === '' || out.endsWith('\n') ? '' : eol) + appended;
-  if (sameData(out, current, expected)) return out;
+  if (readsAs(out, want)) return out;
 
   // The splice did not read back as intended (an exotic layout): let the yaml Document API re-print it.
-  for (const [key, value] of expected) {
-    if (value === undefined) doc.delete(key);
-    else doc.set(key, doc.createNode(value));
+  for (const { path, value } of applied) {
+    if (value === null) doc.deleteIn(path);
+    else doc.setIn(path, doc.createNode(value));
   }
   let reprinted: string | undefined;
   try {
@@ -268,28 +345,21 @@ export function editYamlMatter(
   } catch {
     reprinted = undefined;
   }
-  if (reprinted !== undefined && sameData(reprinted, current, expected)) return reprinted;
+  if (reprinted !== undefined && readsAs(reprinted, want)) return reprinted;
   throw new SyncError('INTERNAL', 'could not update the YAML frontmatter without changing other keys', {
     file: relPath,
     hint: 'The frontmatter likely uses YAML anchors/aliases on the changed key; replace the alias with its value.',
   });
 }
 
-function sameData(text: string, before: Record<string, unknown>, expected: Map<string, unknown>): boolean {
+function readsAs(text: string, want: Record<string, unknown>): boolean {
   const doc = parseDocument(text, PARSE_OPTIONS);
   if (doc.errors.length > 0 || (doc.contents !== null && !isMap(doc.contents))) return false;
-  let after: Record<string, unknown>;
   try {
-    after = (doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as Record<string, unknown>;
+    return valuesEqual((doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as Record<string, unknown>, want);
   } catch {
     return false; // e.g. an alias whose anchor was on the replaced value
   }
-  const keys = new Set([...Object.keys(before), ...Object.keys(after), ...expected.keys()]);
-  for (const key of keys) {
-    const want = expected.has(key) ? expected.get(key) : before[key];
-    if (want === undefined ? Object.hasOwn(after, key) : !valuesEqual(after[key], want)) return false;
-  }
-  return true;
 }
 
 /** New YAML frontmatter text (block style, no line folding), or "" for no keys. */

@@ -45,10 +45,51 @@ function toApiReference(
   return (Array.isArray(value) ? value : [value]).map(one);
 }
 
+/**
+ * A `list` field as ButterCMS holds it: one Long Text field, one value per line, so an editor can change
+ * it in the dashboard (pages and collections alike; collections cannot hold repeaters, butter-api.md §2).
+ * A list a line per value cannot carry losslessly (an empty value, a line break, edge spaces, a leading
+ * "[") is held as a JSON array instead, which reads back the same.
+ */
+export function encodeList(spec: FieldSpec & { type: 'list' }, value: unknown): string {
+  if (value === undefined || value === null || value === '') return '';
+  const items = (Array.isArray(value) ? value : [value]).map((v) =>
+    spec.of === 'date' ? normalizeDate(v) : v,
+  );
+  const texts = items.map((v) => (typeof v === 'string' ? v : String(v)));
+  const awkward = texts.some((t) => t === '' || /[\r\n]/.test(t) || t !== t.trim() || t.startsWith('['));
+  return awkward ? JSON.stringify(items) : texts.join('\n');
+}
+
+/** The list a `list` field's text stands for (the inverse of encodeList; blank lines are ignored). */
+export function decodeList(spec: FieldSpec & { type: 'list' }, value: unknown): unknown {
+  if (Array.isArray(value)) return value;
+  if (typeof value !== 'string') return value === undefined || value === null ? [] : [value];
+  if (value.trim() === '') return [];
+  if (value.trimStart().startsWith('[')) {
+    try {
+      const parsed = JSON.parse(value) as unknown;
+      if (Array.isArray(parsed) && parsed.every((v) => typeof v === 'string' || typeof v === 'number'))
+        return parsed;
+    } catch {
+      // not JSON: one value per line after all
+    }
+  }
+  const lines = value
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  if (spec.of !== 'number') return lines;
+  // A line that is not a number stays text, so it never silently equals a valid value.
+  return lines.map((line) => (Number.isFinite(Number(line)) ? Number(line) : line));
+}
+
 function toApiValue(spec: FieldSpec, value: unknown, ids: IdLookup, path: string): unknown {
   switch (spec.type) {
     case 'reference':
       return toApiReference(spec, value, ids, path);
+    case 'list':
+      return encodeList(spec, value);
     case 'date':
       return normalizeDate(value);
     case 'number':
@@ -186,6 +227,8 @@ function fromApiReferenceKey(
 
 function fromApiValue(spec: FieldSpec, value: unknown, ids: IdLookup, config: SyncConfig): unknown {
   switch (spec.type) {
+    case 'list':
+      return decodeList(spec, value);
     case 'reference': {
       const collection = collectionOf(spec);
       if (spec.many !== true) return fromApiReferenceKey(collection, value, ids, config);

@@ -130,6 +130,12 @@ export function normalizeField(spec: FieldSpec, value: unknown, ctx: NormalizeCo
       return normalizeBoolean(value);
     case 'date':
       return normalizeDate(value);
+    case 'list': {
+      // A single scalar where a list is declared (`authors: lucasfernog`) is a one-item list.
+      if (value === undefined || value === null || value === '') return [];
+      const item: FieldSpec = { type: spec.of };
+      return (Array.isArray(value) ? value : [value]).map((v) => normalizeField(item, v, ctx));
+    }
     case 'media':
       return normalizeMedia(value, ctx);
     case 'reference':

@@ -24,6 +24,7 @@ export function blankValue(spec: FieldSpec): unknown {
     case 'richtext':
     case 'color':
     case 'media':
+    case 'list':
       return '';
     case 'number':
     case 'date':
@@ -86,6 +87,8 @@ function normalizeValue(spec: FieldSpec, value: unknown, key: string, problems: 
     case 'text':
     case 'richtext':
     case 'color':
+    // butter-sync's `list` type is a Long Text field in the dashboard, one value per line (README).
+    case 'list':
       if (value === null) return '';
       if (typeof value === 'string') return value;
       addProblem(problems, key, 'Not a valid string.');

@@ -73,6 +73,8 @@ export class SyncEngine {
     snapshot?: RemoteSnapshot,
   ) {
     const { config, store } = this.ctx;
+    const lowerCased = lowerCaseCollections(local);
+    const extensions = markdownExtensions(local);
     return {
       config,
       manifest: store.manifest,
@@ -80,7 +82,11 @@ export class SyncEngine {
       ...(remote ? { remote } : {}),
       scope,
       ...(only ? { only } : {}),
-      resolvePath: (ref: EntityRef, locale: string) => pathForEntity(ref, locale, config),
+      resolvePath: (ref: EntityRef, locale: string) =>
+        pathForEntity(ref, locale, config, {
+          lowerCase: ref.kind === 'item' && lowerCased.has(ref.collection),
+          markdownExtension: ref.kind === 'page' ? extensions.get(ref.pageType) : undefined,
+        }),
       ids: makeIdLookup(store.manifest, snapshot?.itemKeys),
       now: nowOf(this.ctx),
       hasFile: (entity: EntityKey) => this.hasFile(entity),
@@ -102,9 +108,10 @@ export class SyncEngine {
       } catch {
         return false; // a name that cannot be a file has none
       }
-      // A Markdown page may also be stored as .mdx or .markdown.
+      // A Markdown page may also be stored as .mdx or .markdown; an item file may be named in lower case.
       const stem = file.endsWith('.md') ? file.slice(0, -'.md'.length) : undefined;
       const candidates = stem ? [file, `${stem}.mdx`, `${stem}.markdown`] : [file];
+      if (ref.kind === 'item') candidates.push(pathForEntity(ref, locale, config, { lowerCase: true }));
       return candidates.some((candidate) => existsSync(path.join(repoDir, candidate)));
     });
   }
@@ -405,6 +412,10 @@ export class SyncEngine {
       } catch {
         // a file outside the content model belongs to no entity
       }
+      // `fra.json` holds item "FRA": the manifest knows which entity the broken file was.
+      for (const [key, entity] of Object.entries(this.ctx.store.manifest.entities)) {
+        if (Object.values(entity.locales).some((l) => l.path === error.file)) unreadable.add(key);
+      }
     }
     if (unreadable.size === 0) return only;
     const candidates =
@@ -605,4 +616,41 @@ async function holdsOnlyPulledChanges(ctx: SyncContext, file: string, plan: Sync
   } catch {
     return false;
   }
+}
+
+/** Collections whose item files are named in lower case (`fra.json` for "FRA"): pulled items follow suit. */
+function lowerCaseCollections(local: Map<EntityKey, LocalEntity>): Set<string> {
+  const lower = new Set<string>();
+  const asIs = new Set<string>();
+  for (const entity of local.values()) {
+    if (entity.ref.kind !== 'item') continue;
+    const { collection, key } = entity.ref;
+    if (key === key.toLowerCase()) continue; // says nothing about the habit
+    for (const variant of Object.values(entity.locales)) {
+      const base = (variant.path.split('/').pop() ?? '').replace(/\.json$/, '');
+      const named = (name: string) => base === name || base.startsWith(`${name}.`);
+      if (named(key)) asIs.add(collection);
+      else if (named(key.toLowerCase())) lower.add(collection);
+    }
+  }
+  for (const collection of asIs) lower.delete(collection);
+  return lower;
+}
+
+/** The one Markdown extension every file of a page type uses (`.markdown`, `.mdx`): new pulled pages get it too. */
+function markdownExtensions(local: Map<EntityKey, LocalEntity>): Map<string, string> {
+  const seen = new Map<string, Set<string>>();
+  for (const entity of local.values()) {
+    if (entity.ref.kind !== 'page') continue;
+    for (const variant of Object.values(entity.locales)) {
+      const ext = /\.(md|mdx|markdown)$/i.exec(variant.path)?.[0].toLowerCase();
+      if (!ext) continue;
+      const set = seen.get(entity.ref.pageType) ?? new Set<string>();
+      set.add(ext);
+      seen.set(entity.ref.pageType, set);
+    }
+  }
+  const out = new Map<string, string>();
+  for (const [type, exts] of seen) if (exts.size === 1) out.set(type, [...exts][0]!);
+  return out;
 }

@@ -6,7 +6,9 @@ import type { SyncConfig } from '../config/schema.js';
 import {
   type FileLocation,
   isContentPath,
+  isIgnoredPath,
   locateFile,
+  locateVariant,
   pathForEntity,
   readContentFile,
 } from '../content/index.js';
@@ -116,7 +118,7 @@ function readOne(
     const cached = cache?.lookup(relPath, stamp);
     if (cached) {
       result.filesRead += 1;
-      result.add(relPath, locateFile(relPath, config), cached);
+      result.add(relPath, locateVariant(relPath, cached, config), cached);
       return;
     }
     bytes = readFileSync(abs);
@@ -180,6 +182,8 @@ export async function scanLocal(
     for (const file of files) {
       if (isContentPath(file, config)) {
         contentFiles.push(file);
+      } else if (isIgnoredPath(file, config)) {
+        // the config's `ignore` globs: not content, and not an error either
       } else if (
         file.startsWith(`${config.contentDir}/pages/`) ||
         file.startsWith(`${config.contentDir}/collections/`)
@@ -187,7 +191,7 @@ export async function scanLocal(
         result.errors.push(
           new SyncError('CONTENT_PATH', 'not a content file (unknown extension)', {
             file,
-            hint: 'Use .md, .mdx, .markdown or .json, or move the file out of the content folder.',
+            hint: 'Use .md, .mdx, .markdown or .json, move the file out of the content folder, or skip it with an "ignore" glob in sync.config.json.',
           }),
         );
       }
@@ -228,7 +232,17 @@ export async function scanLocal(
     for (const known of Object.values(manifest.entities[key]?.locales ?? {})) {
       if (known.path) candidates.add(known.path);
     }
+    // `fra.json` holds item "FRA": the manifest knows the entity by the key its key field gives.
+    for (const [known, entity] of Object.entries(manifest.entities)) {
+      if (Object.values(entity.locales).some((l) => l.path === rel)) {
+        scope.add(known);
+        for (const l of Object.values(entity.locales)) if (l.path) candidates.add(l.path);
+      }
+    }
   }
   await readAll(repoDir, [...candidates].sort(), config, result);
+  for (const entity of result.local.values()) {
+    if (Object.values(entity.locales).some((v) => candidates.has(v.path))) scope.add(entity.key);
+  }
   return { local: result.local, errors: result.errors, scope, filesRead: result.filesRead };
 }

@@ -225,10 +225,10 @@ describe('editContentFile: unusual YAML layouts', () => {
 });
 
 describe('editContentFile: TOML frontmatter', () => {
-  it('keeps an offset datetime bare when it is replaced', () => {
+  it('keeps an offset datetime bare, and in its offset, when it is replaced', () => {
     const text = '+++\npublished_on = 1979-05-27T07:32:00-08:00\n+++\n';
     expect(edit(MD, text, { published_on: '2020-01-01T10:00:00' })).toBe(
-      '+++\npublished_on = 2020-01-01T10:00:00\n+++\n',
+      '+++\npublished_on = 2020-01-01T02:00:00-08:00\n+++\n',
     );
   });
 

@@ -3,8 +3,11 @@ import path from 'node:path';
 import { writeFileAtomic } from '../../state/atomic-file.js';
 import { configPathOf, type GlobalOptions, repoDirOf } from '../wiring.js';
 
+/** Where the installed package keeps the JSON Schema (package.json `files` ships it; a test checks both). */
+export const INSTALLED_SCHEMA_PATH = './node_modules/butter-sync/src/config/sync.config.schema.json';
+
 const STARTER = {
-  $schema: './node_modules/butter-sync/src/config/sync.config.schema.json',
+  $schema: INSTALLED_SCHEMA_PATH,
   contentDir: 'content',
   locales: { default: 'en', all: ['en'] },
   defaultStatus: 'published',
