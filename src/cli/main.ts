@@ -68,9 +68,16 @@ export function buildProgram(
     .option('--repo <dir>', 'the content repository (default: the current directory)')
     .option('--json', 'machine-readable output on stdout')
     .addOption(
-      new Option('--log-level <level>', 'log detail on stderr')
-        .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
-        .default('info'),
+      new Option(
+        '--log-level <level>',
+        'log detail on stderr (default: error for commands, which print a report; info for watch); debug shows every API call',
+      ).choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'human: one readable line per log entry; json: pino JSON lines for a log collector (default: human, or $BUTTER_SYNC_LOG_FORMAT)',
+      ).choices(['human', 'json']),
     )
     .addHelpText(
       'after',
@@ -94,12 +101,14 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .option('--commit <rev>', 'push only the files this commit changed')
     .option('--dry-run', 'print the operations and their API-call cost; send nothing')
     .option('--wait <seconds>', 'how long to read back pending writes before returning', number, 10)
+    .option('--allow-delete', 'delete this time even beyond maxDeletePercent')
     .action((paths: string[], flags) => run((signal) => runPush(globals(), paths, flags, signal)));
 
   program
     .command('pull')
     .description('bring ButterCMS changes into the files and commit them')
     .option('--dry-run', 'print what would change; write nothing')
+    .option('--allow-delete', 'remove files this time even beyond maxDeletePercent')
     .action((flags) => run((signal) => runPull(globals(), flags, signal)));
 
   program
@@ -107,6 +116,7 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .description('full two-way comparison: push, pull, verify pending writes, report (for schedulers)')
     .option('--dry-run', 'print the plan; send and write nothing')
     .option('--wait <seconds>', 'how long to read back pending writes', number, 30)
+    .option('--allow-delete', 'delete this time even beyond maxDeletePercent')
     .action((flags) => run((signal) => runReconcile(globals(), flags, signal)));
 
   program

@@ -39,7 +39,17 @@ export interface PushOptions {
   dryRun?: boolean;
   /** How long to keep reading back pending writes before returning (they stay pending afterwards). */
   verifyWaitMs?: number;
+  /**
+   * What a push does when the content model changed since the last reconcile: `reconcile` runs a full
+   * two-way pass instead (the daemon, which pulls anyway); `push-only` pushes and says a reconcile is due,
+   * so the hook and a push-only CI job never pull or commit (every write is still read before it is sent).
+   */
+  onModelChange?: 'reconcile' | 'push-only';
 }
+
+/** The notice a push-only run gives while the content model differs from the one of the last reconcile. */
+export const RECONCILE_DUE_MESSAGE =
+  'the content model in the config changed since the last reconcile: this push sent only file changes (each checked against ButterCMS first); run `butter-sync reconcile` to bring in ButterCMS changes and settle every entity under the new model';
 
 export interface PullOptions {
   dryRun?: boolean;
@@ -122,13 +132,19 @@ export class SyncEngine {
   /** Push local changes: the whole tree, some paths, or what a commit changed (the caller passes its paths). */
   async push(options: PushOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
     const { ctx } = this;
-    if (!options.dryRun && this.modelChanged()) {
+    const modelChanged = !options.dryRun && this.modelChanged();
+    if (modelChanged && (options.onModelChange ?? 'reconcile') === 'reconcile') {
       // Digests made under another content model may no longer mean the same values (STYLE.md principle 4).
       ctx.logger.info('the content model in the config changed since the last run: running a full reconcile');
       return this.reconcile({ verifyWaitMs: options.verifyWaitMs ?? 0 });
     }
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'push', options.dryRun ?? false, nowOf(ctx));
+    if (modelChanged) {
+      // The base digests were made under the old model; the read before each write (below) keeps a value
+      // that only looks different from being sent or overwriting an editor's change.
+      report.notices.push({ entity: 'config', reason: 'reconcile-due', message: RECONCILE_DUE_MESSAGE });
+    }
     ctx.onProgress?.({ phase: 'scan' });
     // Files held back earlier (a reference not in ButterCMS yet) ride along, so they go out once it is.
     const heldBack = ctx.store.manifest.failed.flatMap((f) => (f.heldBack && f.path ? [f.path] : []));

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { isSyncError } from '../../core/errors.js';
 import { checkRepoState, filesChangedBy, installHook, isPullCommit, uninstallHook } from '../../git/index.js';
-import { renderReport } from '../output.js';
-import { configPathOf, type GlobalOptions, makeLogger, openSession, repoDirOf } from '../wiring.js';
+import { renderReport, scrubSecrets } from '../output.js';
+import { configPathOf, type GlobalOptions, openSession, repoDirOf } from '../wiring.js';
 
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -42,17 +42,21 @@ export async function runHookUninstall(options: GlobalOptions): Promise<{ exitCo
   return { exitCode: 0 };
 }
 
+/** One line of the hook log (.butter-sync/hook.log, where the hook script sends stdout and stderr). */
+function say(text: string): void {
+  process.stdout.write(scrubSecrets(`${new Date().toISOString()} ${text}\n`));
+}
+
 /**
  * Runs after each commit: push what the commit changed, within a time budget; anything unfinished stays
  * pending for the next run. It never fails the commit: every outcome exits 0. Commits made by the
  * daemon's pulls (trailer `Butter-Sync: pull`) are skipped, and a running daemon (holding the lock) is
- * left to do the work.
+ * left to do the work. Its output is the report, as `push` prints it, in the hook log.
  */
 export async function runHookPostCommit(
   options: GlobalOptions,
   budgetSeconds: number,
 ): Promise<{ exitCode: number }> {
-  const logger = makeLogger(options);
   const repoDir = repoDirOf(options);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), budgetSeconds * 1000);
@@ -61,14 +65,11 @@ export async function runHookPostCommit(
     // git also runs post-commit for each commit a rebase or cherry-pick replays: wait for the final state.
     const state = await checkRepoState(repoDir);
     if (!state.ok && state.reason !== 'detached') {
-      logger.info(
-        { reason: state.reason },
-        'repository is mid-operation: the next push or reconcile picks this up',
-      );
+      say(`repository is mid-operation (${state.reason}): the next push or reconcile picks this up`);
       return { exitCode: 0 };
     }
     if (await isPullCommit(repoDir, 'HEAD')) {
-      logger.info('commit made by a butter-sync pull: nothing to push');
+      say('commit made by a butter-sync pull: nothing to push');
       return { exitCode: 0 };
     }
     const changed = await filesChangedBy(repoDir, 'HEAD');
@@ -82,22 +83,25 @@ export async function runHookPostCommit(
       });
     } catch (error) {
       if (isSyncError(error) && error.code === 'MANIFEST_LOCKED') {
-        logger.info('another butter-sync (the daemon) is running; it pushes this change itself');
+        say('another butter-sync (the daemon) is running; it pushes this change itself');
         return { exitCode: 0 };
       }
       throw error;
     }
     try {
-      const { report } = await session.engine.push({ paths, verifyWaitMs: Math.max(0, budgetSeconds * 500) });
-      logger.info({ calls: report.calls, pending: report.pending }, renderReport(report));
+      // The hook never pulls or commits, even after a model change (it says a reconcile is due instead).
+      const { report } = await session.engine.push({
+        paths,
+        verifyWaitMs: Math.max(0, budgetSeconds * 500),
+        onModelChange: 'push-only',
+      });
+      say(`post-commit push of ${paths.length} changed file(s):\n${renderReport(report)}`);
     } finally {
       await session.close();
     }
   } catch (error) {
-    logger.error(
-      { code: isSyncError(error) ? error.code : undefined },
-      `post-commit push failed: ${(error as Error).message}`,
-    );
+    const hint = isSyncError(error) ? `\n  hint: ${error.hint}` : '';
+    say(`post-commit push failed: ${(error as Error).message}${hint}`);
   } finally {
     clearTimeout(timer);
   }

@@ -50,6 +50,7 @@ export async function runWatch(
   const session = await openSession(options, {
     needsWrite: true,
     signal,
+    logKind: 'daemon',
     onCall: (event) => {
       metrics.recordCall(event.method, event.status);
       metrics.setQueueDepth(queueDepth());
