@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, exitCodeFor, isSyncError } from '../core/errors.js';
-import { runEmulator } from './commands/emulator.js';
+import { EMULATOR_HELP, type EmulatorFlags, runEmulator } from './commands/emulator.js';
 import { runHookInstall, runHookPostCommit, runHookUninstall } from './commands/hook.js';
 import { runInit } from './commands/init.js';
 import { runStatus } from './commands/status.js';
@@ -192,7 +192,13 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .option('--latency <ms>', 'added latency per request', number)
     .option('--fail-after-accept <0..1>', 'share of accepted writes silently dropped', number)
     .option('--quota <calls>', 'API calls allowed before 429', number)
-    .action((flags) => run((signal) => runEmulator(globals(), flags, signal)));
+    .option('--config <file>', 'the content model to serve (default: ./sync.config.json; the global option)')
+    .addHelpText('after', EMULATOR_HELP)
+    .action((flags: EmulatorFlags & { config?: string }) =>
+      run((signal) =>
+        runEmulator({ ...globals(), ...(flags.config ? { config: flags.config } : {}) }, flags, signal),
+      ),
+    );
 
   program
     .command('init')
