@@ -25,6 +25,7 @@ import { nowOf, type SyncContext, sleep } from './context.js';
 import { type LocalScan, scanLocal } from './local-scan.js';
 import {
   fetchRemoteSnapshot,
+  inUnavailableList,
   isEmptyVariant,
   makeIdLookup,
   type RemoteSnapshot,
@@ -155,7 +156,7 @@ export class SyncEngine {
 
     const only = this.withoutUnreadable(scan.scope, scan);
     let plan = planSync(this.planInput(scan.local, undefined, 'push', only));
-    if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local);
+    if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local, report);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true);
 
@@ -177,18 +178,43 @@ export class SyncEngine {
   private async mergeWithRemoteWhereNeeded(
     plan: SyncPlan,
     local: Map<EntityKey, LocalEntity>,
+    report: SyncReport,
   ): Promise<SyncPlan> {
     const { ctx } = this;
     const created = new Map<EntityKey, RemoteEntity>();
     const replaced = new Map<EntityKey, RemoteEntity>();
+    const unavailable = new Set<EntityKey>();
+    const unavailableLists = new Set<string>();
     for (const op of plan.operations) {
       const isCreate = op.kind === 'create-page' || op.kind === 'create-item';
       const isUpdate = op.kind === 'put-item' || op.kind === 'patch-item' || op.kind === 'update-page';
       if (!isCreate && !isUpdate) continue;
       if ('unresolved' in op && op.unresolved !== undefined) continue; // held back: not sent, so not read
       if (isCreate && ctx.store.manifest.pending.some((p) => p.entity === op.entity)) continue;
-      const remote = await this.readRemoteEntity(parseEntityKey(op.entity));
+      const ref = parseEntityKey(op.entity);
+      let remote: RemoteEntity | undefined;
+      try {
+        remote = await this.readRemoteEntity(ref);
+      } catch (error) {
+        // A collection ButterCMS answers 404 for fails its own writes, not the whole push (trial F14).
+        if (!(error instanceof SyncError) || error.code !== 'CMS_NOT_FOUND' || ref.kind !== 'item')
+          throw error;
+        unavailable.add(op.entity);
+        if (!unavailableLists.has(ref.collection)) {
+          unavailableLists.add(ref.collection);
+          report.errors.push({
+            code: error.code,
+            message: `ButterCMS has no collection "${ref.collection}" (${error.message}); its files were not pushed`,
+            hint: `Create the collection "${ref.collection}" in the ButterCMS dashboard, or fix or remove its name in the config. The other page types and collections are not held up by it.`,
+          });
+        }
+        continue;
+      }
       if (remote) (isCreate ? created : replaced).set(op.entity, remote);
+    }
+    if (unavailable.size > 0) {
+      const operations = plan.operations.filter((op) => !unavailable.has(op.entity));
+      plan = { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };
     }
     if (created.size + replaced.size === 0) return plan;
     // A write reported failed that landed late after all is recognised before it could look like an editor's edit.
@@ -283,7 +309,7 @@ export class SyncEngine {
     const only = this.withoutUnreadable(
       options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined,
       scan,
-      snapshot.remote,
+      snapshot,
     );
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
@@ -306,6 +332,13 @@ export class SyncEngine {
     report.errors.push(...scan.errors.map(toFileProblem));
     ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, scope);
+    for (const { kind, name, error } of snapshot.unavailable) {
+      report.errors.push({
+        code: error.code,
+        message: `ButterCMS has no ${kind} "${name}" (${error.message}); its files were left out of this run`,
+        hint: `Create the ${kind} "${name}" in the ButterCMS dashboard, or fix or remove its name in the config. The other page types and collections are not held up by it.`,
+      });
+    }
     return { scan, snapshot };
   }
 
@@ -376,12 +409,13 @@ export class SyncEngine {
 
   /**
    * Entities with a file that could not be read are left out of the plan on both sides: a parse error must
-   * never look like a deletion (a DELETE sent, or the file "restored" over the person's broken edit).
+   * never look like a deletion (a DELETE sent, or the file "restored" over the person's broken edit). So are
+   * the entities of a page type or collection ButterCMS answered 404 for: missing there is not deleted.
    */
   private withoutUnreadable(
     only: Set<EntityKey> | undefined,
     scan: LocalScan,
-    remote?: Map<EntityKey, RemoteEntity>,
+    snapshot?: RemoteSnapshot,
   ): Set<EntityKey> | undefined {
     const unreadable = new Set<EntityKey>();
     for (const error of scan.errors) {
@@ -392,15 +426,20 @@ export class SyncEngine {
         // a file outside the content model belongs to no entity
       }
     }
-    if (unreadable.size === 0) return only;
+    const unavailable = snapshot?.unavailable ?? [];
+    if (unreadable.size === 0 && unavailable.length === 0) return only;
     const candidates =
       only ??
       new Set([
         ...scan.local.keys(),
-        ...(remote?.keys() ?? []),
+        ...(snapshot?.remote.keys() ?? []),
         ...Object.keys(this.ctx.store.manifest.entities),
       ]);
-    return new Set([...candidates].filter((key) => !unreadable.has(key)));
+    return new Set(
+      [...candidates].filter(
+        (key) => !unreadable.has(key) && !inUnavailableList(parseEntityKey(key), unavailable),
+      ),
+    );
   }
 
   private keysInScope(
@@ -438,7 +477,7 @@ export class SyncEngine {
     const report = newReport(options.dryRun ? 'plan' : 'reconcile', options.dryRun ?? false, nowOf(ctx));
     const { scan, snapshot } = await this.readBothSides(report);
     if (!options.dryRun) await verifyPending(ctx, snapshot);
-    const only = this.withoutUnreadable(undefined, scan, snapshot.remote);
+    const only = this.withoutUnreadable(undefined, scan, snapshot);
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, () => true);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -123,5 +123,29 @@ describe('trial defects (issue 9, smaller defects)', () => {
     const removed = await cli(fx, ['push', '--allow-delete', `${TAGS}/alpha.json`]);
     expect(removed.code, removed.stderr).toBe(0);
     expect(writesIn(fx.emulator).map((w) => w.method)).toEqual(['DELETE']);
+  });
+
+  it('F14: a collection ButterCMS answers 404 for fails that one (exit 4), the rest still syncs', async () => {
+    // The config knows a collection the account (here the emulator, started with the old model) does not.
+    const config = JSON.parse(await fx.read('sync.config.json'));
+    config.collections.authors = { keyField: 'slug', fields: { slug: 'text', name: 'text' } };
+    await fx.write('sync.config.json', `${JSON.stringify(config, null, 2)}\n`);
+    await mkdir(path.join(fx.repoDir, 'content-example/collections/authors'));
+    await fx.write('content-example/collections/authors/kim.json', '{ "slug": "kim", "name": "Kim" }\n');
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Still synced"'));
+
+    const push = await cli(fx, ['push']);
+    expect(push.code, push.stderr).toBe(4);
+    expect(push.stderr).toContain('ButterCMS has no collection "authors"');
+    expect(push.stdout).toMatch(/^PATCH item team_members\/ada-lovelace: role$/m);
+    expect(writesIn(fx.emulator).map((w) => w.method)).toEqual(['PATCH']);
+
+    fx.emulator.clearLog();
+    fx.emulator.editItem('tags', await remoteIdOf(fx, 'item:tags:engineering'), { name: 'Pulled anyway' });
+    const reconcile = await cli(fx, ['reconcile']);
+    expect(reconcile.code, reconcile.stderr).toBe(4);
+    expect(reconcile.stderr.match(/ButterCMS has no collection "authors"/g)).toHaveLength(1);
+    expect(await fx.read(`${TAGS}/engineering.json`)).toContain('"Pulled anyway"');
+    expect(writesIn(fx.emulator)).toEqual([]);
   });
 });
