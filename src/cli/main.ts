@@ -42,15 +42,25 @@ function installSignals(): { signal: AbortSignal; exitCodeIfStopped: () => numbe
   };
 }
 
-function reportError(error: unknown, json: boolean): number {
+/**
+ * The one place a failed command is told to a person: message and hint, never a stack trace (that only at
+ * --log-level debug, for a bug report).
+ */
+function reportError(error: unknown, json: boolean, logLevel?: string): number {
   const code = exitCodeFor(error);
   // Errors bypass the logger, so they get the same scrubbing: no token ever reaches a terminal or CI log.
   if (isSyncError(error)) {
     if (json) process.stdout.write(scrubSecrets(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`));
     process.stderr.write(scrubSecrets(`butter-sync: ${error.describe()}\n  hint: ${error.hint}\n`));
   } else {
+    const debug = logLevel === 'debug' || logLevel === 'trace';
+    const detail = debug
+      ? ((error as Error)?.stack ?? String(error))
+      : ((error as Error)?.message ?? String(error));
     process.stderr.write(
-      scrubSecrets(`butter-sync: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`),
+      scrubSecrets(
+        `butter-sync: unexpected error: ${detail}\n  hint: ${debug ? 'Please report it with the lines above.' : 'Run again with --log-level debug to see where it happened, and report it.'}\n`,
+      ),
     );
   }
   return code;
@@ -90,7 +100,10 @@ Environment:
 
 Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some operations failed · 75 try later · 130/143 stopped`,
     )
-    .showHelpAfterError('(run butter-sync --help for usage)');
+    .showHelpAfterError('(run butter-sync --help for usage)')
+    // Before any subcommand is added, so each inherits it: commander would otherwise exit 1 on a usage error
+    // in a subcommand by itself, where the README promises 2 (main maps every CommanderError).
+    .exitOverride();
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
@@ -215,12 +228,11 @@ async function main(argv: string[]): Promise<void> {
     try {
       exitCode = (await task(signal)).exitCode;
     } catch (error) {
-      exitCode = reportError(error, Boolean(program.opts().json));
+      exitCode = reportError(error, Boolean(program.opts().json), program.opts().logLevel);
     }
     exitCode = exitCodeIfStopped() ?? exitCode;
   };
   const program = buildProgram(run);
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (error) {

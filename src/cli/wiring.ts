@@ -73,6 +73,38 @@ export function configDigest(config: SyncConfig): string {
   return createHash('sha256').update(JSON.stringify(model)).digest('hex').slice(0, 16);
 }
 
+/**
+ * BUTTER_API_URL, checked before any call: a value without a scheme, with a misspelt one or without the
+ * `/v2` version path would otherwise surface as a stack trace, a network error or a misleading 404 (F18).
+ */
+export function checkApiUrl(value: string): string {
+  const expected =
+    'expected the form https://api.buttercms.com/v2 (or http://127.0.0.1:8790/v2 for the bundled emulator)';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SyncError('USAGE', `BUTTER_API_URL "${value}" is not a URL: ${expected}`, {
+      hint: 'Fix or unset BUTTER_API_URL (unset, butter-sync uses https://api.buttercms.com/v2).',
+    });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new SyncError(
+      'USAGE',
+      `BUTTER_API_URL "${value}" must start with https:// or http://: ${expected}`,
+      {
+        hint: 'Fix or unset BUTTER_API_URL (unset, butter-sync uses https://api.buttercms.com/v2).',
+      },
+    );
+  }
+  if (!/\/v2\/?$/.test(url.pathname) || url.search !== '' || url.hash !== '') {
+    throw new SyncError('USAGE', `BUTTER_API_URL "${value}" must end with the API version /v2: ${expected}`, {
+      hint: 'Fix or unset BUTTER_API_URL (unset, butter-sync uses https://api.buttercms.com/v2).',
+    });
+  }
+  return value.replace(/\/$/, '');
+}
+
 export function makeCmsClient(
   config: SyncConfig,
   logger: Logger,
@@ -86,8 +118,9 @@ export function makeCmsClient(
   if (needsWrite && !secrets.writeToken) {
     throw new SyncError('MISSING_TOKEN', 'BUTTER_WRITE_TOKEN is not set (writing needs the Write API token)');
   }
+  const baseUrl = checkApiUrl(secrets.apiUrl);
   return createButterClient({
-    baseUrl: secrets.apiUrl,
+    baseUrl,
     readToken: secrets.readToken,
     ...(secrets.writeToken ? { writeToken: secrets.writeToken } : {}),
     requestsPerSecond: config.rate.requestsPerSecond,
