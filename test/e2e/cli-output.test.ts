@@ -89,6 +89,15 @@ describe('CLI output', () => {
     expect(run.stdout.split('\n').filter((l) => l.startsWith('POST item tags/'))).toHaveLength(3);
     expect(run.stdout).toMatch(/^push\s+3\s+0\s+\d+\s+0\s+0\s+0\s+0$/m);
 
+    // Two locales in one write: the line names the fields, not the locales.
+    for (const file of ['writing.json', 'writing.es.json']) {
+      const rel = `${TAGS}/${file}`;
+      const tag = JSON.parse(await fx.read(rel));
+      await fx.write(rel, `${JSON.stringify({ ...tag, name: `${tag.name}!` }, null, 2)}\n`);
+    }
+    const locales = await cli(fx, ['push']);
+    expect(locales.stdout).toMatch(/^PATCH item tags\/writing: name$/m);
+
     await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"JSON run"'));
     const json = await cli(fx, ['push', '--json']);
     expect(json.code).toBe(0);
