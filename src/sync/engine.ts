@@ -57,6 +57,8 @@ export interface PullOptions {
   /** Limit the remote read to these lists (webhook-driven pulls). */
   scope?: SnapshotScope | undefined;
   commit?: boolean;
+  /** The pull commit's title, when the pull settles something else (a resolve); default "pull N files". */
+  commitTitle?: string;
 }
 
 export interface ReconcileOptions {
@@ -317,7 +319,7 @@ export class SyncEngine {
     const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
     ctx.store.manifest.lastPull = nowOf(ctx).toISOString();
     await ctx.store.save();
-    if (commit) await this.commitPulled(changedFiles, report, guard);
+    if (commit) await this.commitPulled(changedFiles, report, guard, options.commitTitle);
     return { report: this.finish(report, callsBefore), plan };
   }
 
@@ -547,7 +549,9 @@ export class SyncEngine {
     manifest.conflicts = manifest.conflicts.filter((c) => c.path !== relPath);
     ctx.store.markDirty();
     const result =
-      take === 'git' ? await this.push({ paths: [relPath], verifyWaitMs: 5_000 }) : await this.pull({});
+      take === 'git'
+        ? await this.push({ paths: [relPath], verifyWaitMs: 5_000 })
+        : await this.pull({ commitTitle: `butter-sync: resolve ${relPath}, taking ButterCMS's side` });
     return { resolved: conflicts.length, report: result.report };
   }
 
@@ -556,6 +560,7 @@ export class SyncEngine {
     files: string[],
     report: SyncReport,
     guard: { plan: SyncPlan; dirty: Set<string> },
+    title?: string,
   ): Promise<void> {
     const { ctx } = this;
     const dirty = new Set<string>();
@@ -575,7 +580,9 @@ export class SyncEngine {
       ctx.logger.warn({ reason: state.reason }, report.gitNote);
       return;
     }
-    const message = `butter-sync: pull ${unique.length} file${unique.length === 1 ? '' : 's'} from ButterCMS\n\n${unique
+    const heading =
+      title ?? `butter-sync: pull ${unique.length} file${unique.length === 1 ? '' : 's'} from ButterCMS`;
+    const message = `${heading}\n\n${unique
       .slice(0, 20)
       .map((f) => `- ${f}`)
       .join('\n')}${unique.length > 20 ? `\n- … and ${unique.length - 20} more` : ''}`;

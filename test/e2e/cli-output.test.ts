@@ -153,4 +153,20 @@ describe('CLI output', () => {
       expect(run.stderr).not.toMatch(/^\s+at /m);
     }
   });
+
+  it('a resolve that pulls commits under a resolve title, not as a pull', async () => {
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Git side"'));
+    await fx.commitAll('git side');
+    const manifest = JSON.parse(await fx.read('.butter-sync/manifest.json'));
+    fx.emulator.editItem('team_members', manifest.entities['item:team_members:ada-lovelace'].remoteId, {
+      role: 'Dashboard side',
+    });
+    expect((await cli(fx, ['reconcile'])).code).toBe(3);
+    const resolve = await cli(fx, ['resolve', MEMBER, '--take', 'cms']);
+    expect(resolve.code, resolve.stderr).toBe(0);
+    expect(await fx.read(MEMBER)).toContain('"Dashboard side"');
+    const { stdout } = await exec('git', ['log', '-1', '--format=%s%n%b'], { cwd: fx.repoDir });
+    expect(stdout.split('\n')[0]).toBe(`butter-sync: resolve ${MEMBER}, taking ButterCMS's side`);
+    expect(stdout).toContain('Butter-Sync: pull'); // still skipped by the hook
+  });
 });
