@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -66,6 +66,33 @@ describe('the CLI on a real repository', () => {
       (await hookLog(fx)).includes('made by a butter-sync pull'),
     );
     expect(writesIn(fx.emulator)).toEqual([]);
+  });
+
+  it('the hook finds node and the project when the commit runs: a moved repository keeps pushing', async () => {
+    expect((await cli(fx, ['hook', 'install'])).code).toBe(0);
+    const hook = await readFile(path.join(fx.repoDir, '.git/hooks/post-commit'), 'utf8');
+    expect(hook).not.toContain(fx.repoDir);
+    expect(hook).toContain('command -v node');
+    const original = fx.repoDir;
+    const moved = `${original}-moved`;
+    await rename(original, moved);
+    try {
+      const rel = MEMBER;
+      await writeFile(
+        path.join(moved, rel),
+        (await readFile(path.join(moved, rel), 'utf8')).replace('"Head of Content"', '"After the move"'),
+      );
+      await exec('git', ['commit', '-qam', 'edit after moving the repo'], { cwd: moved, env: fx.env() });
+      const log = path.join(moved, '.butter-sync/hook.log');
+      await waitUntil('the hook to push from the moved repo', async () =>
+        (await readFile(log, 'utf8').catch(() => '')).includes('writes sent'),
+      );
+      expect(writesIn(fx.emulator).map((w) => JSON.parse(w.body ?? '{}'))).toEqual([
+        { fields: { role: 'After the move' } },
+      ]);
+    } finally {
+      await rename(moved, original);
+    }
   });
 
   it('a commit succeeds even when ButterCMS cannot be reached', async () => {

@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { isSyncError } from '../../core/errors.js';
-import { checkRepoState, filesChangedBy, installHook, isPullCommit, uninstallHook } from '../../git/index.js';
+import {
+  checkRepoState,
+  filesChangedBy,
+  installHook,
+  isPullCommit,
+  repoRoot,
+  uninstallHook,
+} from '../../git/index.js';
 import { renderReport, scrubSecrets } from '../output.js';
 import { configPathOf, type GlobalOptions, openSession, repoDirOf } from '../wiring.js';
 
@@ -8,28 +15,36 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The line the git hook runs: this very binary, with the repo and config made absolute. */
-export function hookCommandLine(options: GlobalOptions): string {
-  const script = process.argv[1] ? path.resolve(process.argv[1]) : 'butter-sync';
+/**
+ * The line the git hook runs, from the top of the work tree. It finds node and butter-sync when the commit
+ * runs, not when the hook was installed, so a moved repository or a new Node keeps working: `node` from the
+ * PATH of the shell running `git commit`, the project's own node_modules/butter-sync first, then the
+ * binary that installed the hook, then `butter-sync` on the PATH. The repo and config are relative paths.
+ */
+export async function hookCommandLine(options: GlobalOptions): Promise<string> {
+  const repoDir = repoDirOf(options);
+  const top = await repoRoot(repoDir);
+  const repoRel = path.relative(top, repoDir) || '.';
+  const configRel = path.relative(repoDir, configPathOf(options));
+  const installed = process.argv[1] ? path.resolve(process.argv[1]) : '';
+  const args = ['hook', 'post-commit', '--repo', repoRel, '--config', configRel].map(shellQuote).join(' ');
   return [
-    process.execPath,
-    script,
-    'hook',
-    'post-commit',
-    '--repo',
-    repoDirOf(options),
-    '--config',
-    configPathOf(options),
-  ]
-    .map(shellQuote)
-    .join(' ');
+    `node=$(command -v node 2>/dev/null) || node=${shellQuote(process.execPath)}`,
+    `[ -x "$node" ] || { echo "butter-sync hook: node is not on the PATH of the shell that ran git commit"; exit 0; }`,
+    'script=./node_modules/butter-sync/dist/cli/main.js',
+    `[ -f "$script" ] || script=${shellQuote(installed)}`,
+    `if [ -f "$script" ]; then exec "$node" "$script" ${args}; fi`,
+    `if command -v butter-sync >/dev/null 2>&1; then exec butter-sync ${args}; fi`,
+    'echo "butter-sync hook: butter-sync is not installed here (npm install --save-dev butter-sync)"',
+  ].join('\n');
 }
 
 export async function runHookInstall(options: GlobalOptions): Promise<{ exitCode: number }> {
-  const result = await installHook(repoDirOf(options), hookCommandLine(options));
+  const result = await installHook(repoDirOf(options), await hookCommandLine(options));
   process.stdout.write(
     `Installed the post-commit hook at ${result.path}${result.chained ? ' (your existing hook still runs first)' : ''}.\n` +
-      'Each commit now pushes the content files it changed. Output goes to .butter-sync/hook.log.\n',
+      'Each commit now pushes the content files it changed. Output goes to .butter-sync/hook.log.\n' +
+      'The hook runs with the environment of the shell that runs `git commit`: export BUTTER_READ_TOKEN and BUTTER_WRITE_TOKEN there (a GUI git client needs them in its own environment).\n',
   );
   return { exitCode: 0 };
 }
