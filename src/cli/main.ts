@@ -5,7 +5,7 @@ import { EXIT, exitCodeFor, isSyncError } from '../core/errors.js';
 import { EMULATOR_HELP, type EmulatorFlags, runEmulator } from './commands/emulator.js';
 import { runHookInstall, runHookPostCommit, runHookUninstall } from './commands/hook.js';
 import { runInit } from './commands/init.js';
-import { runStatus } from './commands/status.js';
+import { runDismiss, runStatus } from './commands/status.js';
 import { runPull, runPush, runReconcile, runResolve } from './commands/sync-commands.js';
 import { runWatch } from './commands/watch.js';
 import { scrubSecrets } from './output.js';
@@ -141,6 +141,15 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .command('status')
     .description('what the manifest holds: pending writes, failures, conflicts, last sync (no API calls)')
     .action(() => run(() => runStatus(globals())));
+
+  program
+    .command('dismiss')
+    .description(
+      'silence standing notices (ids as status lists them); a notice is said once, then kept in status',
+    )
+    .argument('[ids...]', 'notice ids')
+    .option('--all', 'every standing notice')
+    .action((ids: string[], flags: { all?: boolean }) => run(() => runDismiss(globals(), ids, flags)));
 
   program
     .command('resolve')

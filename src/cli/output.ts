@@ -208,7 +208,7 @@ export function renderReport(report: SyncReport): string {
  * Print a run for a person: change lines and the summary on stdout (what happened), problems on stderr
  * (what needs a look), so a script can keep the one and a person still sees the other.
  */
-export function emitReport(report: SyncReport, options: { summary: boolean }): void {
+export function emitReport(report: SyncReport, options: { summary: boolean; standing?: number }): void {
   if (options.summary) {
     const changes = changeLines(report);
     const out = [...changes, ...(changes.length ? [''] : []), summaryTable(report)];
@@ -216,6 +216,11 @@ export function emitReport(report: SyncReport, options: { summary: boolean }): v
     process.stdout.write(scrubSecrets(`${out.join('\n')}\n`));
   }
   const problems = problemLines(report);
+  if (options.standing) {
+    problems.push(
+      `${options.standing} standing notice(s) not repeated: \`butter-sync status\` lists them, \`butter-sync dismiss ID\` silences one.`,
+    );
+  }
   if (problems.length) process.stderr.write(scrubSecrets(`${problems.join('\n')}\n`));
 }
 

@@ -328,6 +328,16 @@ const TABLE: Record<string, Record<Code, Cell>> = {
     busy: { na: 'the emulator takes no manifest lock' },
     '130/143': { code: 143, run: (fx) => emulatorStopped(fx, 'SIGTERM') },
   },
+  dismiss: {
+    '0': { code: 0, run: (fx) => cli(fx, ['dismiss', '--all']) },
+    '1': { na: 'dismiss rewrites one local file' },
+    '2': { code: 2, run: (fx) => cli(fx, ['dismiss', 'deadbeef']) },
+    '3': { na: 'dismiss syncs nothing' },
+    '4': { na: 'dismiss syncs nothing' },
+    '75': { na: 'dismiss makes no API call' },
+    busy: { na: 'dismiss takes no manifest lock' },
+    '130/143': { na: 'dismiss writes one file and exits' },
+  },
   init: {
     '0': { code: 0, run: () => inEmptyDir((dir) => runCli(['init', '--repo', dir], process.env)) },
     '1': {

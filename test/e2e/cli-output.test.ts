@@ -169,4 +169,27 @@ describe('CLI output', () => {
     expect(stdout.split('\n')[0]).toBe(`butter-sync: resolve ${MEMBER}, taking ButterCMS's side`);
     expect(stdout).toContain('Butter-Sync: pull'); // still skipped by the hook
   });
+
+  it('a standing notice is said once, kept in status and silenced by dismiss', async () => {
+    await rm(path.join(fx.repoDir, 'content-example/pages/faq/returns.md'));
+    const first = await cli(fx, ['reconcile']);
+    const said = first.stderr.split('\n').filter((l) => l.startsWith('NOTICE'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain('returns');
+
+    const again = await cli(fx, ['reconcile']);
+    expect(again.stderr).not.toMatch(/^NOTICE/m);
+    expect(again.stderr).toContain('1 standing notice(s) not repeated');
+    const status = await cli(fx, ['status']);
+    const row = status.stdout.split('\n').find((l) => l.includes('content-example/pages/faq/returns.md'));
+    const id = row?.split(/\s+/)[0] ?? '';
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+
+    expect((await cli(fx, ['dismiss', 'nope1234'])).code).toBe(2);
+    const dismissed = await cli(fx, ['dismiss', id]);
+    expect(dismissed.code, dismissed.stderr).toBe(0);
+    expect((await cli(fx, ['status'])).stdout).not.toContain(id);
+    const quiet = await cli(fx, ['reconcile']);
+    expect(quiet.stderr).toBe('');
+  });
 });

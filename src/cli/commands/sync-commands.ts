@@ -6,6 +6,7 @@ import type { SyncPlan } from '../../core/types.js';
 import { filesChangedBy } from '../../git/index.js';
 import { resolveCommit } from '../../git/repo-state.js';
 import { exitCodeForReport, type SyncReport } from '../../sync/report.js';
+import { sortNotices } from '../notice-store.js';
 import { emitReport, printJson, renderPlan, startProgress } from '../output.js';
 import { type GlobalOptions, openSession, type Session } from '../wiring.js';
 
@@ -24,13 +25,21 @@ export interface RunResult {
   exitCode: number;
 }
 
-function emit(options: GlobalOptions, report: SyncReport, plan: SyncPlan, dryRun: boolean): void {
+async function emit(
+  options: GlobalOptions,
+  repoDir: string,
+  report: SyncReport,
+  plan: SyncPlan,
+  dryRun: boolean,
+): Promise<void> {
   if (options.json) {
     printJson(dryRun ? { plan, errors: report.errors, notices: report.notices } : report);
     return;
   }
   if (dryRun) process.stdout.write(`${renderPlan(plan, report)}\n`);
-  emitReport(report, { summary: !dryRun });
+  // A standing notice is said once; later runs count it (status keeps it, dismiss silences it).
+  const { fresh, standing } = await sortNotices(repoDir, report);
+  emitReport({ ...report, notices: fresh }, { summary: !dryRun, standing });
 }
 
 /**
@@ -59,7 +68,7 @@ async function runEngineCommand(
   });
   try {
     const { report, plan } = await withProgress(options, session, () => run(session));
-    emit(options, report, plan, open.dryRun);
+    await emit(options, session.repoDir, report, plan, open.dryRun);
     return { exitCode: open.dryRun ? exitCodeForPlan(report, plan) : exitCodeForReport(report) };
   } finally {
     await session.close();
@@ -193,7 +202,8 @@ export async function runResolve(
     if (options.json) printJson({ resolved, report });
     else {
       process.stdout.write(`Resolved ${resolved} conflict(s) in ${relPath} taking ${take}.\n`);
-      emitReport(report, { summary: true });
+      const { fresh, standing } = await sortNotices(session.repoDir, report);
+      emitReport({ ...report, notices: fresh }, { summary: true, standing });
       if (others > 0) {
         process.stderr.write(
           `${others} conflict(s) in other files remain: \`butter-sync status\` lists them.\n`,
