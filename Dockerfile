@@ -29,6 +29,8 @@ RUN git config --global --add safe.directory /content
 WORKDIR /content
 VOLUME ["/content"]
 ENV BUTTER_SYNC_PORT=8787
+# Log collectors read JSON lines; a person at a terminal gets readable ones (README, "Output and logs").
+ENV BUTTER_SYNC_LOG_FORMAT=json
 EXPOSE 8787
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.BUTTER_SYNC_PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

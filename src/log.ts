@@ -1,12 +1,16 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
+/** `human`: one readable line per entry (the default); `json`: pino JSON lines for log collectors (the container). */
+export type LogFormat = 'human' | 'json';
+
 export interface LoggerOptions {
   level?: LogLevel;
-  /** Pretty, human-readable lines (a TTY); JSON lines otherwise. */
+  /** One human-readable line per entry (colours only on a TTY); JSON lines otherwise. */
   pretty?: boolean;
   /** Secret values (tokens, webhook secret) scrubbed from every line, whatever field they hide in. */
   secrets?: Array<string | undefined>;
@@ -54,13 +58,17 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
   if (options.destination) return pino(base, options.destination);
   if (options.pretty) {
-    return pino({
-      ...base,
-      transport: {
-        target: 'pino-pretty',
-        options: { destination: 2, colorize: true, ignore: 'pid,hostname' },
-      },
+    // In-process and synchronous (no transport thread): a short command's last lines are never lost, and
+    // each entry stays on one line, its fields after the message.
+    const stream = pretty({
+      destination: 2,
+      sync: true,
+      singleLine: true,
+      colorize: process.stderr.isTTY === true,
+      ignore: 'pid,hostname',
+      translateTime: 'SYS:HH:MM:ss',
     });
+    return pino(base, stream);
   }
   return pino(base, pino.destination({ dest: 2, sync: true }));
 }

@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, exitCodeFor, isSyncError } from '../core/errors.js';
-import { runEmulator } from './commands/emulator.js';
+import { EMULATOR_HELP, type EmulatorFlags, runEmulator } from './commands/emulator.js';
 import { runHookInstall, runHookPostCommit, runHookUninstall } from './commands/hook.js';
 import { runInit } from './commands/init.js';
-import { runStatus } from './commands/status.js';
+import { runDismiss, runStatus } from './commands/status.js';
 import { runPull, runPush, runReconcile, runResolve } from './commands/sync-commands.js';
 import { runWatch } from './commands/watch.js';
 import { scrubSecrets } from './output.js';
@@ -42,15 +42,25 @@ function installSignals(): { signal: AbortSignal; exitCodeIfStopped: () => numbe
   };
 }
 
-function reportError(error: unknown, json: boolean): number {
+/**
+ * The one place a failed command is told to a person: message and hint, never a stack trace (that only at
+ * --log-level debug, for a bug report).
+ */
+function reportError(error: unknown, json: boolean, logLevel?: string): number {
   const code = exitCodeFor(error);
   // Errors bypass the logger, so they get the same scrubbing: no token ever reaches a terminal or CI log.
   if (isSyncError(error)) {
     if (json) process.stdout.write(scrubSecrets(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`));
     process.stderr.write(scrubSecrets(`butter-sync: ${error.describe()}\n  hint: ${error.hint}\n`));
   } else {
+    const debug = logLevel === 'debug' || logLevel === 'trace';
+    const detail = debug
+      ? ((error as Error)?.stack ?? String(error))
+      : ((error as Error)?.message ?? String(error));
     process.stderr.write(
-      scrubSecrets(`butter-sync: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`),
+      scrubSecrets(
+        `butter-sync: unexpected error: ${detail}\n  hint: ${debug ? 'Please report it with the lines above.' : 'Run again with --log-level debug to see where it happened, and report it.'}\n`,
+      ),
     );
   }
   return code;
@@ -68,9 +78,16 @@ export function buildProgram(
     .option('--repo <dir>', 'the content repository (default: the current directory)')
     .option('--json', 'machine-readable output on stdout')
     .addOption(
-      new Option('--log-level <level>', 'log detail on stderr')
-        .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
-        .default('info'),
+      new Option(
+        '--log-level <level>',
+        'log detail on stderr (default: error for commands, which print a report; info for watch); debug shows every API call',
+      ).choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'human: one readable line per log entry; json: pino JSON lines for a log collector (default: human, or $BUTTER_SYNC_LOG_FORMAT)',
+      ).choices(['human', 'json']),
     )
     .addHelpText(
       'after',
@@ -83,7 +100,10 @@ Environment:
 
 Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some operations failed · 75 try later · 130/143 stopped`,
     )
-    .showHelpAfterError('(run butter-sync --help for usage)');
+    .showHelpAfterError('(run butter-sync --help for usage)')
+    // Before any subcommand is added, so each inherits it: commander would otherwise exit 1 on a usage error
+    // in a subcommand by itself, where the README promises 2 (main maps every CommanderError).
+    .exitOverride();
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
@@ -98,12 +118,14 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
       '--create-renamed',
       'create a new page for each renamed page file (the old page stays in ButterCMS); without it a rename is only reported',
     )
+    .option('--allow-delete', 'delete this time even beyond maxDeletePercent')
     .action((paths: string[], flags) => run((signal) => runPush(globals(), paths, flags, signal)));
 
   program
     .command('pull')
     .description('bring ButterCMS changes into the files and commit them')
     .option('--dry-run', 'print what would change; write nothing')
+    .option('--allow-delete', 'remove files this time even beyond maxDeletePercent')
     .action((flags) => run((signal) => runPull(globals(), flags, signal)));
 
   program
@@ -111,6 +133,7 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .description('full two-way comparison: push, pull, verify pending writes, report (for schedulers)')
     .option('--dry-run', 'print the plan; send and write nothing')
     .option('--wait <seconds>', 'how long to read back pending writes', number, 30)
+    .option('--allow-delete', 'delete this time even beyond maxDeletePercent')
     .action((flags) => run((signal) => runReconcile(globals(), flags, signal)));
 
   program
@@ -122,6 +145,15 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .command('status')
     .description('what the manifest holds: pending writes, failures, conflicts, last sync (no API calls)')
     .action(() => run(() => runStatus(globals())));
+
+  program
+    .command('dismiss')
+    .description(
+      'silence standing notices (ids as status lists them); a notice is said once, then kept in status',
+    )
+    .argument('[ids...]', 'notice ids')
+    .option('--all', 'every standing notice')
+    .action((ids: string[], flags: { all?: boolean }) => run(() => runDismiss(globals(), ids, flags)));
 
   program
     .command('resolve')
@@ -186,7 +218,13 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .option('--latency <ms>', 'added latency per request', number)
     .option('--fail-after-accept <0..1>', 'share of accepted writes silently dropped', number)
     .option('--quota <calls>', 'API calls allowed before 429', number)
-    .action((flags) => run((signal) => runEmulator(globals(), flags, signal)));
+    .option('--config <file>', 'the content model to serve (default: ./sync.config.json; the global option)')
+    .addHelpText('after', EMULATOR_HELP)
+    .action((flags: EmulatorFlags & { config?: string }) =>
+      run((signal) =>
+        runEmulator({ ...globals(), ...(flags.config ? { config: flags.config } : {}) }, flags, signal),
+      ),
+    );
 
   program
     .command('init')
@@ -203,12 +241,11 @@ async function main(argv: string[]): Promise<void> {
     try {
       exitCode = (await task(signal)).exitCode;
     } catch (error) {
-      exitCode = reportError(error, Boolean(program.opts().json));
+      exitCode = reportError(error, Boolean(program.opts().json), program.opts().logLevel);
     }
     exitCode = exitCodeIfStopped() ?? exitCode;
   };
   const program = buildProgram(run);
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (error) {

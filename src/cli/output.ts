@@ -1,7 +1,7 @@
-import type { Operation, SyncPlan } from '../core/types.js';
+import { type Operation, parseEntityKey, type SyncPlan } from '../core/types.js';
 import { makeRedactor } from '../log.js';
 import type { SyncProgress } from '../sync/context.js';
-import type { SyncReport } from '../sync/report.js';
+import type { AppliedOperation, SyncReport } from '../sync/report.js';
 import { readSecrets } from './wiring.js';
 
 /** Reports carry server error texts, and a proxy's error page may echo a URL: scrub secrets from stdout too. */
@@ -63,9 +63,18 @@ function describeOperation(op: Operation): { what: string; detail: string } {
   }
 }
 
-export function renderPlan(plan: SyncPlan): string {
+/**
+ * The plan as a table. "Nothing to do" only when that is the whole truth: files that could not be read or
+ * writes held back mean the sides are not in step, whatever the table holds.
+ */
+export function renderPlan(plan: SyncPlan, report?: SyncReport): string {
   const visible = plan.operations.filter((op) => op.kind !== 'adopt');
-  if (visible.length === 0) return 'Nothing to do: both sides are in sync. (0 API calls)';
+  const unreadable = report?.errors.length ?? 0;
+  if (visible.length === 0) {
+    return unreadable === 0
+      ? 'Nothing to do: both sides are in sync. (0 API calls)'
+      : `Nothing to send or write for the files that could be read (0 API calls); ${unreadable} file problem(s) listed on stderr.`;
+  }
   const rows = visible.map((op) => {
     const { what, detail } =
       'unresolved' in op && op.unresolved !== undefined
@@ -76,40 +85,143 @@ export function renderPlan(plan: SyncPlan): string {
   return `${renderTable(['operation', 'entity', 'calls', 'fields / detail'], rows)}\n\nTotal API calls: ${plan.totalCalls}`;
 }
 
-export function renderReport(report: SyncReport): string {
-  return scrubSecrets(renderReportText(report));
+/** `faq/shipping` for page:faq:shipping, `_single/home` for a Single Page, `tags/news` for an item. */
+export function entityLabel(entity: string): string {
+  try {
+    const ref = parseEntityKey(entity);
+    if (ref.kind === 'item') return `item ${ref.collection}/${ref.key}`;
+    return `page ${ref.pageType === '*' ? '_single' : ref.pageType}/${ref.slug}`;
+  } catch {
+    return entity; // not an entity (the config, a collection as a whole)
+  }
 }
 
-function renderReportText(report: SyncReport): string {
+const WRITE_VERB: Partial<Record<AppliedOperation['kind'], string>> = {
+  'create-page': 'POST',
+  'update-page': 'PATCH',
+  'create-item': 'POST',
+  'patch-item': 'PATCH',
+  'put-item': 'PUT',
+  'delete-item': 'DELETE',
+};
+
+/** One line per change a run made: `PATCH page faq/shipping: headline`, `write file content/…: title`. */
+export function changeLines(report: SyncReport): string[] {
   const lines: string[] = [];
+  for (const op of report.operations) {
+    const fields = op.fields?.length ? `: ${op.fields.join(', ')}` : '';
+    const locale = op.locale ? ` [${op.locale}]` : '';
+    if (op.status === 'sent')
+      lines.push(`${WRITE_VERB[op.kind] ?? op.kind} ${entityLabel(op.entity)}${locale}${fields}`);
+    else if (op.status === 'written') lines.push(`write file ${op.path ?? op.entity}${fields}`);
+    else if (op.status === 'deleted') lines.push(`remove file ${op.path ?? op.entity}`);
+  }
+  return lines;
+}
+
+/** The run in numbers, as a one-row table (the change lines above it carry the detail). */
+export function summaryTable(report: SyncReport): string {
   const sent = report.operations.filter((o) => o.status === 'sent').length;
   const written = report.operations.filter((o) => o.status === 'written' || o.status === 'deleted').length;
-  lines.push(
-    `${report.mode}: ${sent} write(s) sent, ${written} file(s) changed, ${report.calls} API call(s), ${report.pending} pending.`,
+  return renderTable(
+    ['run', 'writes sent', 'files changed', 'API calls', 'pending', 'conflicts', 'failed', 'file errors'],
+    [
+      [
+        report.mode,
+        String(sent),
+        String(written),
+        String(report.calls),
+        String(report.pending),
+        String(report.conflicts.length),
+        String(report.failures.length),
+        String(report.errors.length),
+      ],
+    ],
   );
-  if (report.commit) lines.push(`Committed ${report.commit.slice(0, 12)}.`);
-  if (report.gitNote) lines.push(`Git: ${report.gitNote}`);
+}
+
+/** `a, b, c and 4 more`: a group of entities on one line. */
+function listOf(names: string[], max = 5): string {
+  const unique = [...new Set(names)];
+  const shown = unique.slice(0, max).join(', ');
+  return unique.length > max ? `${shown} and ${unique.length - max} more` : shown;
+}
+
+const NOTICE_HINT: Record<string, string> = {
+  'delete-guard':
+    'nothing was deleted. To go ahead, run the command again with --allow-delete, or raise maxDeletePercent in the config.',
+};
+
+/**
+ * What a person must look at, each said once: file errors, failed and unsent writes, conflicts, notices.
+ * Notices and unsent writes with one cause (a delete refused for a whole collection, calls stopped after a
+ * 401) share one line that names every entity.
+ */
+export function problemLines(report: SyncReport): string[] {
+  const lines: string[] = [];
   for (const error of report.errors) {
-    lines.push(
-      `ERROR ${error.file ?? ''}${error.line ? `:${error.line}` : ''}: ${error.message}\n  hint: ${error.hint}`,
-    );
+    const where = error.file ? `${error.file}${error.line ? `:${error.line}` : ''}: ` : '';
+    lines.push(`ERROR ${where}${error.message}\n  hint: ${error.hint}`);
   }
   for (const failure of report.failures) {
     lines.push(`FAILED ${failure.path ?? failure.entity} (${failure.kind}): ${failure.reason}`);
   }
+  const noticed = new Set(report.notices.map((n) => n.path ?? n.entity));
+  const unsent = new Map<string, string[]>();
+  for (const op of report.operations) {
+    if (op.status !== 'skipped' || !op.message || noticed.has(op.path ?? op.entity)) continue;
+    unsent.set(op.message, [...(unsent.get(op.message) ?? []), entityLabel(op.entity)]);
+  }
+  for (const [message, entities] of unsent) lines.push(`SKIPPED ${listOf(entities)}: ${message}`);
   for (const conflict of report.conflicts) {
     lines.push(
       `CONFLICT ${conflict.path ?? conflict.entity} [${conflict.locale}] field "${conflict.field}": git=${JSON.stringify(conflict.git)} cms=${JSON.stringify(conflict.cms)}`,
     );
   }
-  if (report.conflicts.length > 0) {
-    lines.push('Settle each with: butter-sync resolve <path> --take git|cms');
+  if (report.conflicts.length > 0) lines.push('Settle each with: butter-sync resolve <path> --take git|cms');
+  const notices = new Map<string, { reason: string; names: string[] }>();
+  for (const notice of report.notices) {
+    const key = `${notice.reason}\u0000${notice.message}`;
+    const group = notices.get(key) ?? { reason: notice.reason, names: [] };
+    group.names.push(notice.path ?? entityLabel(notice.entity));
+    notices.set(key, group);
   }
-  for (const notice of report.notices)
-    lines.push(`NOTICE ${notice.path ?? notice.entity}: ${notice.message}`);
+  for (const [key, { reason, names }] of notices) {
+    const message = key.slice(key.indexOf('\u0000') + 1);
+    const hint = NOTICE_HINT[reason];
+    lines.push(`NOTICE ${listOf(names)}: ${message}${hint ? `\n  hint: ${hint}` : ''}`);
+  }
+  if (report.gitNote) lines.push(`GIT ${report.gitNote}`);
   if (report.rateLimited)
     lines.push('ButterCMS refused calls for quota or rate; the rest will be sent on the next run.');
-  return lines.join('\n');
+  return lines;
+}
+
+/** The whole human report as text (the hook log, tests): change lines, summary, commit, then problems. */
+export function renderReport(report: SyncReport): string {
+  const out = [...changeLines(report), ...(report.operations.length ? [''] : []), summaryTable(report)];
+  if (report.commit) out.push(`Committed ${report.commit.slice(0, 12)}.`);
+  return scrubSecrets([...out, ...problemLines(report)].join('\n'));
+}
+
+/**
+ * Print a run for a person: change lines and the summary on stdout (what happened), problems on stderr
+ * (what needs a look), so a script can keep the one and a person still sees the other.
+ */
+export function emitReport(report: SyncReport, options: { summary: boolean; standing?: number }): void {
+  if (options.summary) {
+    const changes = changeLines(report);
+    const out = [...changes, ...(changes.length ? [''] : []), summaryTable(report)];
+    if (report.commit) out.push(`Committed ${report.commit.slice(0, 12)}.`);
+    process.stdout.write(scrubSecrets(`${out.join('\n')}\n`));
+  }
+  const problems = problemLines(report);
+  if (options.standing) {
+    problems.push(
+      `${options.standing} standing notice(s) not repeated: \`butter-sync status\` lists them, \`butter-sync dismiss ID\` silences one.`,
+    );
+  }
+  if (problems.length) process.stderr.write(scrubSecrets(`${problems.join('\n')}\n`));
 }
 
 const PHASE_LABEL: Record<SyncProgress['phase'], string> = {

@@ -5,7 +5,7 @@ import type { CmsClient } from '../cms/port.js';
 import { loadConfig } from '../config/load-config.js';
 import type { SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
-import { createLogger, type Logger, type LogLevel } from '../log.js';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log.js';
 import { ManifestStore } from '../state/manifest-store.js';
 import { SyncEngine } from '../sync/engine.js';
 
@@ -14,6 +14,7 @@ export interface GlobalOptions {
   repo?: string;
   json?: boolean;
   logLevel?: LogLevel;
+  logFormat?: LogFormat;
 }
 
 export const DEFAULT_API_URL = 'https://api.buttercms.com/v2';
@@ -28,13 +29,22 @@ export function readSecrets(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
-export function makeLogger(options: GlobalOptions): Logger {
+/**
+ * The log on stderr. One-shot commands print their own report, so their log stays quiet unless asked
+ * (`--log-level`): the report says each thing once. The daemon logs at info: its log is its output.
+ * `--log-format json` (or BUTTER_SYNC_LOG_FORMAT=json, which the container sets) gives pino JSON lines.
+ */
+export function makeLogger(options: GlobalOptions, kind: 'command' | 'daemon' = 'command'): Logger {
   const secrets = readSecrets();
   return createLogger({
-    level: options.logLevel ?? 'info',
-    pretty: process.stderr.isTTY === true && !options.json,
+    level: options.logLevel ?? (kind === 'daemon' ? 'info' : 'error'),
+    pretty: logFormatOf(options) === 'human',
     secrets: [secrets.readToken, secrets.writeToken, secrets.webhookSecret],
   });
+}
+
+export function logFormatOf(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): LogFormat {
+  return options.logFormat ?? (env.BUTTER_SYNC_LOG_FORMAT === 'json' ? 'json' : 'human');
 }
 
 export function repoDirOf(options: GlobalOptions): string {
@@ -63,6 +73,38 @@ export function configDigest(config: SyncConfig): string {
   return createHash('sha256').update(JSON.stringify(model)).digest('hex').slice(0, 16);
 }
 
+/**
+ * BUTTER_API_URL, checked before any call: a value without a scheme, with a misspelt one or without the
+ * `/v2` version path would otherwise surface as a stack trace, a network error or a misleading 404 (F18).
+ */
+export function checkApiUrl(value: string): string {
+  const expected =
+    'expected the form https://api.buttercms.com/v2 (or http://127.0.0.1:8790/v2 for the bundled emulator)';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SyncError('USAGE', `BUTTER_API_URL "${value}" is not a URL: ${expected}`, {
+      hint: 'Fix or unset BUTTER_API_URL (unset, butter-sync uses https://api.buttercms.com/v2).',
+    });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new SyncError(
+      'USAGE',
+      `BUTTER_API_URL "${value}" must start with https:// or http://: ${expected}`,
+      {
+        hint: 'Fix or unset BUTTER_API_URL (unset, butter-sync uses https://api.buttercms.com/v2).',
+      },
+    );
+  }
+  if (!/\/v2\/?$/.test(url.pathname) || url.search !== '' || url.hash !== '') {
+    throw new SyncError('USAGE', `BUTTER_API_URL "${value}" must end with the API version /v2: ${expected}`, {
+      hint: 'Fix or unset BUTTER_API_URL (unset, butter-sync uses https://api.buttercms.com/v2).',
+    });
+  }
+  return value.replace(/\/$/, '');
+}
+
 export function makeCmsClient(
   config: SyncConfig,
   logger: Logger,
@@ -76,15 +118,15 @@ export function makeCmsClient(
   if (needsWrite && !secrets.writeToken) {
     throw new SyncError('MISSING_TOKEN', 'BUTTER_WRITE_TOKEN is not set (writing needs the Write API token)');
   }
+  const baseUrl = checkApiUrl(secrets.apiUrl);
   return createButterClient({
-    baseUrl: secrets.apiUrl,
+    baseUrl,
     readToken: secrets.readToken,
     ...(secrets.writeToken ? { writeToken: secrets.writeToken } : {}),
     requestsPerSecond: config.rate.requestsPerSecond,
     concurrency: config.rate.concurrency,
     timeoutMs: config.rate.timeoutMs,
     maxRetries: config.rate.maxRetries,
-    // One line per API call: writes at info (they are the operations), reads at debug.
     onCall: (event) => {
       const line = {
         entity: event.entity,
@@ -95,8 +137,8 @@ export function makeCmsClient(
         bytesSent: event.bytesSent,
         bytesReceived: event.bytesReceived,
       };
-      if (event.method === 'GET' || event.method === 'HEAD') logger.debug(line, 'api call');
-      else logger.info(line, `${event.method} ${event.entity ?? event.path} -> ${event.status}`);
+      // Request-level detail: --log-level debug (the operations themselves are in the report).
+      logger.debug(line, `${event.method} ${event.entity ?? event.path} -> ${event.status}`);
       observeCall?.(event);
     },
   });
@@ -120,10 +162,15 @@ export async function openSession(
     lockWaitMs?: number;
     signal?: AbortSignal;
     onCall?: (event: CallEvent) => void;
+    /** `--allow-delete`: this run lifts the maxDeletePercent guard (the config keeps its limit). */
+    allowDelete?: boolean;
+    /** `daemon`: the log is the output (info by default); a command prints a report instead. */
+    logKind?: 'command' | 'daemon';
   },
 ): Promise<Session> {
-  const logger = makeLogger(options);
-  const config = await loadProjectConfig(options, logger);
+  const logger = makeLogger(options, opts.logKind);
+  const loaded = await loadProjectConfig(options, logger);
+  const config = opts.allowDelete ? { ...loaded, maxDeletePercent: 100 } : loaded;
   const repoDir = repoDirOf(options);
   const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall);
   const digest = configDigest(config);

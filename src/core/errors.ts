@@ -103,7 +103,7 @@ export const ERROR_CATALOGUE: Record<ErrorCode, Omit<ErrorInfo, 'message'> & { t
   },
   CONTENT_PARSE: {
     title: 'A content file could not be parsed',
-    hint: 'Fix the syntax at the given line; the other files were synced.',
+    hint: 'Fix the syntax at the given line. Until then the file is left out (nothing is sent or written for it); the other files are not held up.',
     retryable: false,
   },
   CONTENT_UNKNOWN_FIELD: {

@@ -75,9 +75,22 @@ export class ContentStore {
   private lastSaved: string | undefined;
 
   constructor(
-    readonly config: SyncConfig,
+    private model: SyncConfig,
     private readonly dataFile?: string,
   ) {}
+
+  /** The content model (page types, collections, locales) the emulator answers by. */
+  get config(): SyncConfig {
+    return this.model;
+  }
+
+  /**
+   * A new content model (an edited config): content already stored stays; routes and field schemas follow
+   * the new model from the next request on, as in the dashboard after an editor changes a page type.
+   */
+  setModel(config: SyncConfig): void {
+    this.model = config;
+  }
 
   /** Load the data file when it exists; a missing file is an empty store. */
   async load(): Promise<void> {

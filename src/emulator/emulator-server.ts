@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, detailError } from './api-error.js';
 import { ContentStore } from './content-store.js';
 import type { EmulatorHandle, EmulatorOptions, RequestLogEntry, WebhookTarget } from './emulator-types.js';
-import { FaultState } from './faults.js';
+import { FaultState, NO_FAULTS } from './faults.js';
 import { blankFields, isPlainObject } from './field-values.js';
 import {
   listCollection,
@@ -101,6 +101,28 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   }
   return Buffer.concat(chunks);
 }
+
+/** The admin routes, as `GET /__emulator/` lists them (a person finds them without reading the source). */
+const ADMIN_ROUTES = [
+  { route: 'GET /__emulator/', does: 'this list' },
+  { route: 'GET /__emulator/log', does: 'the API requests received (method, path, status, body)' },
+  { route: 'DELETE /__emulator/log', does: 'empty the request log' },
+  { route: 'POST /__emulator/reset', does: 'empty the content, the log and the faults' },
+  { route: 'GET /__emulator/faults', does: 'the injected faults now in force' },
+  {
+    route: 'POST /__emulator/faults',
+    does: `change some faults, e.g. {"errorRate": 0.2}; the keys: ${Object.keys(NO_FAULTS).join(', ')}`,
+  },
+  {
+    route: 'POST /__emulator/webhooks',
+    does: 'register webhook targets (replaces the list): [{"url", "headers"?, "events"?: ["page.all", "collectionitem.all"]}]',
+  },
+  {
+    route: 'POST /__emulator/settle',
+    does: 'wait until every accepted write is applied and its webhooks sent',
+  },
+  { route: 'GET /__emulator/state', does: 'the stored pages and items, the call count and the faults' },
+];
 
 class Emulator {
   readonly store: ContentStore;
@@ -253,7 +275,7 @@ class Emulator {
       this.send(res, method, { status: 400, body: { detail: 'Bad request.' } });
       return;
     }
-    if (url.pathname.startsWith('/__emulator/')) {
+    if (url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/')) {
       await this.handleAdmin(req, res, method, url);
       return;
     }
@@ -415,6 +437,9 @@ class Emulator {
       };
       const key = `${method} ${url.pathname.replace(/\/$/, '')}`;
       switch (key) {
+        case 'GET /__emulator':
+          answer = ok({ routes: ADMIN_ROUTES });
+          break;
         case 'GET /__emulator/log':
           answer = ok(this.requestLog());
           break;
@@ -507,6 +532,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     port,
     setFaults: (faults) => emulator.faults.set(faults),
     setWebhooks: (targets) => emulator.setWebhooks(targets),
+    setModel: (config) => emulator.store.setModel(config),
     requestLog: () => emulator.requestLog(),
     clearLog: () => emulator.clearLog(),
     reset: () => emulator.reset(),

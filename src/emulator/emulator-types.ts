@@ -93,6 +93,8 @@ export interface EmulatorHandle {
   port: number;
   setFaults(faults: Partial<EmulatorFaults>): void;
   setWebhooks(targets: WebhookTarget[]): void;
+  /** Answer by another content model from now on (an edited config); stored content stays. */
+  setModel(config: SyncConfig): void;
   /** API requests only (not /__emulator/ admin requests). */
   requestLog(): RequestLogEntry[];
   clearLog(): void;

@@ -26,6 +26,8 @@ export interface DaemonServerOptions {
   webhookHeader: string;
   /** Undefined (or empty) disables the receiver: the route answers 503. */
   webhookSecret: string | undefined;
+  /** Why the receiver is off, for the log (default: the secret is not set); e.g. `watch --no-webhook`. */
+  webhookOffReason?: string;
   /** Called after the 2xx has gone out: Butter waits 5 s, once, and never retries (butter-api.md §4). */
   onWebhook: (target: PullTarget) => void;
   readiness: () => Readiness;
@@ -55,7 +57,7 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
   if (secret === null) {
     logger.warn(
       { path: options.webhookPath },
-      'webhook receiver disabled: BUTTER_WEBHOOK_SECRET is not set, so deliveries are answered 503',
+      `webhook receiver disabled: ${options.webhookOffReason ?? 'BUTTER_WEBHOOK_SECRET is not set'}, so deliveries are answered 503`,
     );
   }
   const context: RequestContext = {
@@ -156,7 +158,10 @@ async function handleWebhook(
   }
   if (secret === null) {
     record('unauthorized');
-    logger.warn({}, 'webhook refused: receiver disabled because BUTTER_WEBHOOK_SECRET is not set');
+    logger.warn(
+      {},
+      `webhook refused: receiver disabled because ${options.webhookOffReason ?? 'BUTTER_WEBHOOK_SECRET is not set'}`,
+    );
     return sendJson(res, 503, { error: 'webhook receiver not configured' }, { close: true });
   }
   // Authenticate before reading the body, so strangers cannot make us buffer anything.

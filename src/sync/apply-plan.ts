@@ -287,7 +287,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
             entity: op.entity,
             path: entityPaths(manifest, local.get(op.entity), op.entity, ctx.config.locales.default),
             locale: 'locale' in op ? op.locale : undefined,
-            fields: 'body' in op ? fieldNames(op.body) : undefined,
+            fields: 'body' in op ? fieldNames(op.body, ctx, op.entity) : undefined,
             status: 'sent',
           });
         } catch (error) {
@@ -362,9 +362,17 @@ function endHeldBack(manifest: Manifest, entity: EntityKey): void {
     manifest.failed = manifest.failed.filter((f) => !(f.entity === entity && f.heldBack));
 }
 
-function fieldNames(body: CreatePageBody | UpdatePageBody | CreateItemBody | UpdateItemBody): string[] {
-  const fields = Array.isArray(body.fields) ? body.fields[0] : body.fields;
-  return Object.keys(fields ?? {});
+/** The fields a body carries; a body nested by locale (several locales in one write) lists its fields, not the locales. */
+function fieldNames(
+  body: CreatePageBody | UpdatePageBody | CreateItemBody | UpdateItemBody,
+  ctx: SyncContext,
+  entity: EntityKey,
+): string[] {
+  const fields = (Array.isArray(body.fields) ? body.fields[0] : body.fields) ?? {};
+  const model = modelFor(parseEntityKey(entity), ctx.config);
+  if (!isLocaleNested(fields, model, ctx.config.locales.all)) return Object.keys(fields);
+  const names = Object.values(fields).flatMap((inner) => Object.keys(inner as Record<string, unknown>));
+  return [...new Set(names)];
 }
 
 /** Media-bearing values a write carries, per locale, so the CDN URLs read back can be mapped to them. */

@@ -25,6 +25,7 @@ import { nowOf, type SyncContext, sleep } from './context.js';
 import { type LocalScan, scanLocal } from './local-scan.js';
 import {
   fetchRemoteSnapshot,
+  inUnavailableList,
   isEmptyVariant,
   makeIdLookup,
   type RemoteSnapshot,
@@ -43,13 +44,25 @@ export interface PushOptions {
   createRenamed?: boolean;
   /** Renames git detected in the pushed commit (new path → old path). */
   renamedPaths?: ReadonlyMap<string, string>;
+  /**
+   * What a push does when the content model changed since the last reconcile: `reconcile` runs a full
+   * two-way pass instead (the daemon, which pulls anyway); `push-only` pushes and says a reconcile is due,
+   * so the hook and a push-only CI job never pull or commit (every write is still read before it is sent).
+   */
+  onModelChange?: 'reconcile' | 'push-only';
 }
+
+/** The notice a push-only run gives while the content model differs from the one of the last reconcile. */
+export const RECONCILE_DUE_MESSAGE =
+  'the content model in the config changed since the last reconcile: this push sent only file changes (each checked against ButterCMS first); run `butter-sync reconcile` to bring in ButterCMS changes and settle every entity under the new model';
 
 export interface PullOptions {
   dryRun?: boolean;
   /** Limit the remote read to these lists (webhook-driven pulls). */
   scope?: SnapshotScope | undefined;
   commit?: boolean;
+  /** The pull commit's title, when the pull settles something else (a resolve); default "pull N files". */
+  commitTitle?: string;
 }
 
 export interface ReconcileOptions {
@@ -137,13 +150,19 @@ export class SyncEngine {
   /** Push local changes: the whole tree, some paths, or what a commit changed (the caller passes its paths). */
   async push(options: PushOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
     const { ctx } = this;
-    if (!options.dryRun && this.modelChanged()) {
+    const modelChanged = !options.dryRun && this.modelChanged();
+    if (modelChanged && (options.onModelChange ?? 'reconcile') === 'reconcile') {
       // Digests made under another content model may no longer mean the same values (STYLE.md principle 4).
       ctx.logger.info('the content model in the config changed since the last run: running a full reconcile');
       return this.reconcile({ verifyWaitMs: options.verifyWaitMs ?? 0 });
     }
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'push', options.dryRun ?? false, nowOf(ctx));
+    if (modelChanged) {
+      // The base digests were made under the old model; the read before each write (below) keeps a value
+      // that only looks different from being sent or overwriting an editor's change.
+      report.notices.push({ entity: 'config', reason: 'reconcile-due', message: RECONCILE_DUE_MESSAGE });
+    }
     ctx.onProgress?.({ phase: 'scan' });
     // Files held back earlier (a reference not in ButterCMS yet) ride along, so they go out once it is.
     const heldBack = ctx.store.manifest.failed.flatMap((f) => (f.heldBack && f.path ? [f.path] : []));
@@ -170,7 +189,7 @@ export class SyncEngine {
       await verifyPending(ctx);
       plan = planPush();
     }
-    if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local);
+    if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local, report);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true || f.refused === true);
 
@@ -193,18 +212,43 @@ export class SyncEngine {
   private async mergeWithRemoteWhereNeeded(
     plan: SyncPlan,
     local: Map<EntityKey, LocalEntity>,
+    report: SyncReport,
   ): Promise<SyncPlan> {
     const { ctx } = this;
     const created = new Map<EntityKey, RemoteEntity>();
     const replaced = new Map<EntityKey, RemoteEntity>();
+    const unavailable = new Set<EntityKey>();
+    const unavailableLists = new Set<string>();
     for (const op of plan.operations) {
       const isCreate = op.kind === 'create-page' || op.kind === 'create-item';
       const isUpdate = op.kind === 'put-item' || op.kind === 'patch-item' || op.kind === 'update-page';
       if (!isCreate && !isUpdate) continue;
       if ('unresolved' in op && op.unresolved !== undefined) continue; // held back: not sent, so not read
       if (isCreate && ctx.store.manifest.pending.some((p) => p.entity === op.entity)) continue;
-      const remote = await this.readRemoteEntity(parseEntityKey(op.entity));
+      const ref = parseEntityKey(op.entity);
+      let remote: RemoteEntity | undefined;
+      try {
+        remote = await this.readRemoteEntity(ref);
+      } catch (error) {
+        // A collection ButterCMS answers 404 for fails its own writes, not the whole push (trial F14).
+        if (!(error instanceof SyncError) || error.code !== 'CMS_NOT_FOUND' || ref.kind !== 'item')
+          throw error;
+        unavailable.add(op.entity);
+        if (!unavailableLists.has(ref.collection)) {
+          unavailableLists.add(ref.collection);
+          report.errors.push({
+            code: error.code,
+            message: `ButterCMS has no collection "${ref.collection}" (${error.message}); its files were not pushed`,
+            hint: `Create the collection "${ref.collection}" in the ButterCMS dashboard, or fix or remove its name in the config. The other page types and collections are not held up by it.`,
+          });
+        }
+        continue;
+      }
       if (remote) (isCreate ? created : replaced).set(op.entity, remote);
+    }
+    if (unavailable.size > 0) {
+      const operations = plan.operations.filter((op) => !unavailable.has(op.entity));
+      plan = { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };
     }
     if (created.size + replaced.size === 0) return plan;
     // A write reported failed that landed late after all is recognised before it could look like an editor's edit.
@@ -304,7 +348,7 @@ export class SyncEngine {
     const only = this.withoutUnreadable(
       options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined,
       scan,
-      snapshot.remote,
+      snapshot,
     );
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
@@ -312,7 +356,7 @@ export class SyncEngine {
     const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
     ctx.store.manifest.lastPull = nowOf(ctx).toISOString();
     await ctx.store.save();
-    if (commit) await this.commitPulled(changedFiles, report, guard);
+    if (commit) await this.commitPulled(changedFiles, report, guard, options.commitTitle);
     return { report: this.finish(report, callsBefore), plan };
   }
 
@@ -327,6 +371,13 @@ export class SyncEngine {
     report.errors.push(...scan.errors.map(toFileProblem));
     ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, scope);
+    for (const { kind, name, error } of snapshot.unavailable) {
+      report.errors.push({
+        code: error.code,
+        message: `ButterCMS has no ${kind} "${name}" (${error.message}); its files were left out of this run`,
+        hint: `Create the ${kind} "${name}" in the ButterCMS dashboard, or fix or remove its name in the config. The other page types and collections are not held up by it.`,
+      });
+    }
     return { scan, snapshot };
   }
 
@@ -397,12 +448,13 @@ export class SyncEngine {
 
   /**
    * Entities with a file that could not be read are left out of the plan on both sides: a parse error must
-   * never look like a deletion (a DELETE sent, or the file "restored" over the person's broken edit).
+   * never look like a deletion (a DELETE sent, or the file "restored" over the person's broken edit). So are
+   * the entities of a page type or collection ButterCMS answered 404 for: missing there is not deleted.
    */
   private withoutUnreadable(
     only: Set<EntityKey> | undefined,
     scan: LocalScan,
-    remote?: Map<EntityKey, RemoteEntity>,
+    snapshot?: RemoteSnapshot,
   ): Set<EntityKey> | undefined {
     const unreadable = new Set<EntityKey>();
     for (const error of scan.errors) {
@@ -417,15 +469,20 @@ export class SyncEngine {
         if (Object.values(entity.locales).some((l) => l.path === error.file)) unreadable.add(key);
       }
     }
-    if (unreadable.size === 0) return only;
+    const unavailable = snapshot?.unavailable ?? [];
+    if (unreadable.size === 0 && unavailable.length === 0) return only;
     const candidates =
       only ??
       new Set([
         ...scan.local.keys(),
-        ...(remote?.keys() ?? []),
+        ...(snapshot?.remote.keys() ?? []),
         ...Object.keys(this.ctx.store.manifest.entities),
       ]);
-    return new Set([...candidates].filter((key) => !unreadable.has(key)));
+    return new Set(
+      [...candidates].filter(
+        (key) => !unreadable.has(key) && !inUnavailableList(parseEntityKey(key), unavailable),
+      ),
+    );
   }
 
   private keysInScope(
@@ -463,7 +520,7 @@ export class SyncEngine {
     const report = newReport(options.dryRun ? 'plan' : 'reconcile', options.dryRun ?? false, nowOf(ctx));
     const { scan, snapshot } = await this.readBothSides(report);
     if (!options.dryRun) await verifyPending(ctx, snapshot);
-    const only = this.withoutUnreadable(undefined, scan, snapshot.remote);
+    const only = this.withoutUnreadable(undefined, scan, snapshot);
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, () => true);
@@ -534,7 +591,9 @@ export class SyncEngine {
     manifest.conflicts = manifest.conflicts.filter((c) => c.path !== relPath);
     ctx.store.markDirty();
     const result =
-      take === 'git' ? await this.push({ paths: [relPath], verifyWaitMs: 5_000 }) : await this.pull({});
+      take === 'git'
+        ? await this.push({ paths: [relPath], verifyWaitMs: 5_000 })
+        : await this.pull({ commitTitle: `butter-sync: resolve ${relPath}, taking ButterCMS's side` });
     return { resolved: conflicts.length, report: result.report };
   }
 
@@ -543,6 +602,7 @@ export class SyncEngine {
     files: string[],
     report: SyncReport,
     guard: { plan: SyncPlan; dirty: Set<string> },
+    title?: string,
   ): Promise<void> {
     const { ctx } = this;
     const dirty = new Set<string>();
@@ -562,7 +622,9 @@ export class SyncEngine {
       ctx.logger.warn({ reason: state.reason }, report.gitNote);
       return;
     }
-    const message = `butter-sync: pull ${unique.length} file${unique.length === 1 ? '' : 's'} from ButterCMS\n\n${unique
+    const heading =
+      title ?? `butter-sync: pull ${unique.length} file${unique.length === 1 ? '' : 's'} from ButterCMS`;
+    const message = `${heading}\n\n${unique
       .slice(0, 20)
       .map((f) => `- ${f}`)
       .join('\n')}${unique.length > 20 ? `\n- … and ${unique.length - 20} more` : ''}`;

@@ -1,6 +1,7 @@
 import type { CmsClient, RemoteItem, RemotePage } from '../cms/port.js';
 import type { SyncConfig } from '../config/schema.js';
 import { fromApiFields, type IdLookup } from '../core/api-fields.js';
+import { SyncError } from '../core/errors.js';
 import { modelFor } from '../core/model.js';
 import { normalizeField } from '../core/normalize.js';
 import {
@@ -19,7 +20,45 @@ export interface RemoteSnapshot {
   itemKeys: Map<string, Map<number, string>>;
   /** Entities a scope named one by one (webhooks), whether the CMS still has them or not. */
   covered: Set<EntityKey>;
+  /** Lists ButterCMS answered 404 for: their entities are left out of the run, the rest syncs (trial F14). */
+  unavailable: UnavailableList[];
   calls: number;
+}
+
+/** A configured page type or collection the account does not have (yet): that one fails, not the run. */
+export interface UnavailableList {
+  kind: 'page type' | 'collection';
+  name: string;
+  error: SyncError;
+}
+
+/** Whether an entity belongs to one of the unavailable lists. */
+export function inUnavailableList(ref: EntityRef, unavailable: UnavailableList[]): boolean {
+  return unavailable.some((u) =>
+    ref.kind === 'item'
+      ? u.kind === 'collection' && u.name === ref.collection
+      : u.kind === 'page type' && u.name === ref.pageType,
+  );
+}
+
+/** Every locale of one list, or undefined after a 404 (recorded); any other error ends the run as before. */
+async function readList<T>(
+  what: { kind: UnavailableList['kind']; name: string },
+  locales: string[],
+  read: (locale: string) => Promise<T[]>,
+  unavailable: UnavailableList[],
+): Promise<Map<string, T[]> | undefined> {
+  const perLocale = new Map<string, T[]>();
+  for (const locale of locales) {
+    try {
+      perLocale.set(locale, await read(locale));
+    } catch (error) {
+      if (!(error instanceof SyncError) || error.code !== 'CMS_NOT_FOUND') throw error;
+      unavailable.push({ ...what, error });
+      return undefined;
+    }
+  }
+  return perLocale;
 }
 
 /** Items carry no locale marker (butter-api.md §2.2): a locale whose every field is empty was never written. */
@@ -86,14 +125,17 @@ export async function fetchRemoteSnapshot(
 
   // Items first: page references resolve by slug, but item references need the id → key map.
   const rawItems = new Map<string, Map<string, RemoteItem[]>>();
+  const unavailable: UnavailableList[] = [];
   for (const collection of collections) {
     const model = config.collections[collection];
     if (!model) continue;
-    const perLocale = new Map<string, RemoteItem[]>();
-    for (const locale of locales) {
-      perLocale.set(locale, await cms.listItems(collection, { preview, locale, levels: 1 }));
-    }
-    rawItems.set(collection, perLocale);
+    const perLocale = await readList(
+      { kind: 'collection', name: collection },
+      locales,
+      (locale) => cms.listItems(collection, { preview, locale, levels: 1 }),
+      unavailable,
+    );
+    if (perLocale) rawItems.set(collection, perLocale);
   }
   const lookup = makeIdLookup(manifest);
   const covered = new Set<EntityKey>();
@@ -164,10 +206,14 @@ export async function fetchRemoteSnapshot(
   const listedTypes = scope.pageTypes ?? Object.keys(config.pageTypes);
   for (const pageType of listedTypes) {
     if (!config.pageTypes[pageType]) continue;
-    for (const locale of locales) {
-      for (const page of await cms.listPages(pageType, { preview, locale, levels: 1 })) {
-        addPage({ kind: 'page', pageType, slug: page.slug }, locale, page);
-      }
+    const perLocale = await readList(
+      { kind: 'page type', name: pageType },
+      locales,
+      (locale) => cms.listPages(pageType, { preview, locale, levels: 1 }),
+      unavailable,
+    );
+    for (const [locale, pages] of perLocale ?? []) {
+      for (const page of pages) addPage({ kind: 'page', pageType, slug: page.slug }, locale, page);
     }
   }
   const singles = (scope.singlePages ?? Object.keys(config.singlePages)).filter((s) => config.singlePages[s]);
@@ -190,5 +236,5 @@ export async function fetchRemoteSnapshot(
       }
     }
   }
-  return { remote, itemKeys, covered, calls: cms.stats().total - before };
+  return { remote, itemKeys, covered, unavailable, calls: cms.stats().total - before };
 }

@@ -43,12 +43,19 @@ export function toFileProblem(error: SyncError): FileProblem {
   return { file: error.file, line: error.line, code: error.code, message: error.message, hint: error.hint };
 }
 
-/** DESIGN.md exit codes: 75 quota/rate, 3 conflicts need a person, 4 some operations failed, 0 in sync. */
+/** Notices that mean the run left something undone on purpose: the sides are not in step afterwards. */
+const REFUSAL_REASONS = new Set(['delete-guard']);
+
+/**
+ * DESIGN.md exit codes: 75 quota/rate, 3 conflicts need a person, 4 some operations failed or were refused
+ * (the maxDeletePercent guard: cron and CI must see that nothing was deleted), 0 in sync.
+ */
 export function exitCodeForReport(report: SyncReport): number {
   if (report.rateLimited) return EXIT.tryLater;
   if (report.conflicts.length > 0) return EXIT.conflicts;
   if (report.failures.length > 0 || report.errors.length > 0) return EXIT.partial;
   if (report.operations.some((op) => op.status === 'failed')) return EXIT.partial;
+  if (report.notices.some((n) => REFUSAL_REASONS.has(n.reason))) return EXIT.partial;
   return EXIT.ok;
 }
 

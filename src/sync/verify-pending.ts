@@ -13,7 +13,12 @@ import {
 import { endSupersededFailures, failPending, settlePending } from '../state/outbox.js';
 import { nowOf, type SyncContext } from './context.js';
 import { learnRecord } from './media-map.js';
-import { fetchRemoteSnapshot, type RemoteSnapshot, type SnapshotScope } from './remote-snapshot.js';
+import {
+  fetchRemoteSnapshot,
+  inUnavailableList,
+  type RemoteSnapshot,
+  type SnapshotScope,
+} from './remote-snapshot.js';
 
 export interface VerifyResult {
   settled: number;
@@ -56,6 +61,8 @@ export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot)
 
   for (const write of [...manifest.pending]) {
     const ref = parseEntityKey(write.entity);
+    // A list that answered 404 says nothing about its entities: absent there is not deleted or dropped.
+    if (inUnavailableList(ref, snap.unavailable)) continue;
     const remote = snap.remote.get(write.entity);
     const entity = manifest.entities[write.entity];
     const overdue = now.getTime() > Date.parse(write.deadline);

@@ -27,6 +27,16 @@ describe('init and status', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('init ignores node_modules/ too, once', async () => {
+    const first = await run(dir, 'init');
+    expect(first.code).toBe(0);
+    const gitignore = await readFile(path.join(dir, '.gitignore'), 'utf8');
+    expect(gitignore.split('\n')).toContain('node_modules/');
+    expect(gitignore.split('\n')).toContain('.butter-sync/');
+    await run(dir, 'init');
+    expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toBe(gitignore);
+  });
+
   it('init writes a valid starter config and ignores .butter-sync/, and never overwrites', async () => {
     await writeFile(path.join(dir, '.gitignore'), 'node_modules/');
     const first = await run(dir, 'init');

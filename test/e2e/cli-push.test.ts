@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -49,7 +49,7 @@ describe('the CLI on a real repository', () => {
     await git(fx.repoDir, 'add', MEMBER);
     // The writer's shell has the tokens exported; the hook inherits them from git.
     await exec('git', ['commit', '-q', '-m', 'edit ada'], { cwd: fx.repoDir, env: fx.env() });
-    await waitUntil('the hook to finish its push', async () => (await hookLog(fx)).includes('write(s) sent'));
+    await waitUntil('the hook to finish its push', async () => (await hookLog(fx)).includes('writes sent'));
     const writes = writesIn(fx.emulator);
     expect(writes).toHaveLength(1);
     expect(writes[0]?.path).toMatch(/^\/v2\/content\/team_members\/\d+\/$/);
@@ -66,6 +66,33 @@ describe('the CLI on a real repository', () => {
       (await hookLog(fx)).includes('made by a butter-sync pull'),
     );
     expect(writesIn(fx.emulator)).toEqual([]);
+  });
+
+  it('the hook finds node and the project when the commit runs: a moved repository keeps pushing', async () => {
+    expect((await cli(fx, ['hook', 'install'])).code).toBe(0);
+    const hook = await readFile(path.join(fx.repoDir, '.git/hooks/post-commit'), 'utf8');
+    expect(hook).not.toContain(fx.repoDir);
+    expect(hook).toContain('command -v node');
+    const original = fx.repoDir;
+    const moved = `${original}-moved`;
+    await rename(original, moved);
+    try {
+      const rel = MEMBER;
+      await writeFile(
+        path.join(moved, rel),
+        (await readFile(path.join(moved, rel), 'utf8')).replace('"Head of Content"', '"After the move"'),
+      );
+      await exec('git', ['commit', '-qam', 'edit after moving the repo'], { cwd: moved, env: fx.env() });
+      const log = path.join(moved, '.butter-sync/hook.log');
+      await waitUntil('the hook to push from the moved repo', async () =>
+        (await readFile(log, 'utf8').catch(() => '')).includes('writes sent'),
+      );
+      expect(writesIn(fx.emulator).map((w) => JSON.parse(w.body ?? '{}'))).toEqual([
+        { fields: { role: 'After the move' } },
+      ]);
+    } finally {
+      await rename(moved, original);
+    }
   });
 
   it('a commit succeeds even when ButterCMS cannot be reached', async () => {
@@ -175,7 +202,8 @@ describe('the CLI on a real repository', () => {
     // The referenced page is a new file too, not pushed yet.
     await fx.write('content-example/pages/faq/wrapping.md', text.replace('related: wrapping', 'related: ""'));
     const plan = await cli(fx, ['push', '--dry-run', gifts]);
-    expect(plan.code).toBe(0);
+    // A plan exits by the run's rules: a held-back write is a write that will fail (4).
+    expect(plan.code).toBe(4);
     expect(plan.stdout).toMatch(
       /HELD BACK\s+page:faq:gifts\s+0\s+it references page "wrapping", which is not in ButterCMS yet$/m,
     );

@@ -174,7 +174,9 @@ describe('secrets and tokens', () => {
       const until = Date.now() + 15_000;
       let port: string | undefined;
       while (!port && Date.now() < until) {
-        port = /"port":(\d+)[^\n]*endpoints listening/.exec(stderr)?.[1];
+        // Human log lines put the fields after the message; JSON lines put them first.
+        const line = /^.*endpoints listening.*$/m.exec(stderr)?.[0];
+        port = line ? /"port":(\d+)/.exec(line)?.[1] : undefined;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(port, stderr.slice(-1_000)).toBeDefined();

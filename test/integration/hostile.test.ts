@@ -258,7 +258,20 @@ describe('the daemon under hostile input', () => {
     timeout: 40_000,
   }, async () => {
     const cli = startCli(
-      ['watch', '--repo', fx.repoDir, '--port', '0', '--host', '127.0.0.1', '--no-webhook', '--no-fetch'],
+      // JSON log lines: the test reads the port and the stop from them.
+      [
+        'watch',
+        '--repo',
+        fx.repoDir,
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--no-webhook',
+        '--no-fetch',
+        '--log-format',
+        'json',
+      ],
       fx.env(),
     );
     let stderr = '';

@@ -40,6 +40,10 @@ describe('Dockerfile', () => {
     expect(args[0]).toBe('watch');
   });
 
+  it('logs pino JSON lines in the container (human lines stay the default elsewhere)', () => {
+    expect(finalStage).toContain('ENV BUTTER_SYNC_LOG_FORMAT=json');
+  });
+
   it('has a HEALTHCHECK that needs no curl', () => {
     const health = finalStage.find((l) => l.startsWith('HEALTHCHECK '));
     expect(health).toBeDefined();

@@ -1,5 +1,11 @@
+import { type FSWatcher, watch } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../config/load-config.js';
+import { isSyncError, SyncError } from '../../core/errors.js';
+import type { EmulatorHandle } from '../../emulator/index.js';
 import { startEmulator } from '../../emulator/index.js';
-import { type GlobalOptions, loadProjectConfig, makeLogger } from '../wiring.js';
+import { scrubSecrets } from '../output.js';
+import { configPathOf, type GlobalOptions, loadProjectConfig, makeLogger } from '../wiring.js';
 
 export interface EmulatorFlags {
   port: number;
@@ -12,6 +18,72 @@ export interface EmulatorFlags {
   quota?: number;
 }
 
+/** What `emulator --help` adds: where the model comes from, the admin routes, webhook registration. */
+export const EMULATOR_HELP = `
+The content model (page types, single pages, collections, locales) is read from the config file given
+with --config (default ./sync.config.json), as ButterCMS has no schema API. Editing that file while the
+emulator runs is picked up at once (the stored content stays); a config with errors is reported and the
+previous model is kept.
+
+Admin routes (loopback only, not counted as API calls): GET /__emulator/ lists them all. To make the
+emulator call \`butter-sync watch\` like ButterCMS webhooks do, register the target:
+  curl -X POST http://127.0.0.1:8790/__emulator/webhooks -H 'content-type: application/json' \\
+    -d '[{"url": "http://127.0.0.1:8787/webhooks/butter", "headers": {"X-Butter-Sync-Secret": "<BUTTER_WEBHOOK_SECRET>"}}]'
+
+Examples:
+  butter-sync emulator --config sync.config.json --port 8790
+  butter-sync emulator --data /tmp/emulator.json --apply-delay 500`;
+
+async function start(flags: EmulatorFlags, options: Parameters<typeof startEmulator>[0]) {
+  try {
+    return await startEmulator(options);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new SyncError('USAGE', `port ${flags.port} on 127.0.0.1 is already in use`, {
+        hint: 'Stop the other process (another emulator?) or pass --port with a free port; --port 0 picks one.',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Follow the config file: an edit gives the emulator the new model (trial F14: every command failed with a
+ * 404 until a restart). The directory is watched, since editors replace files by renaming over them.
+ */
+function followConfig(configFile: string, emulator: EmulatorHandle): FSWatcher | undefined {
+  let timer: NodeJS.Timeout | undefined;
+  const reload = async () => {
+    try {
+      const { config } = await loadConfig(configFile);
+      emulator.setModel(config);
+      process.stdout.write(
+        `${new Date().toISOString()} ${path.basename(configFile)} changed: the emulator now uses the new content model\n`,
+      );
+    } catch (error) {
+      const text = isSyncError(error) ? `${error.describe()}\n  hint: ${error.hint}` : String(error);
+      process.stderr.write(
+        scrubSecrets(
+          `${new Date().toISOString()} ${path.basename(configFile)} changed but cannot be used; the emulator keeps the previous content model:\n${text}\n`,
+        ),
+      );
+    }
+  };
+  try {
+    return watch(path.dirname(configFile), (_event, name) => {
+      if (name !== path.basename(configFile)) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void reload(), 100); // one reload per save, however many events it makes
+    });
+  } catch {
+    process.stderr.write(
+      `cannot watch ${configFile} for changes: restart the emulator after editing the content model\n`,
+    );
+    return undefined;
+  }
+}
+
 /** `emulator`: the local ButterCMS-compatible server, until SIGINT/SIGTERM. */
 export async function runEmulator(
   options: GlobalOptions,
@@ -22,7 +94,7 @@ export async function runEmulator(
   const config = await loadProjectConfig(options, logger);
   const readToken = process.env.BUTTER_READ_TOKEN || 'emulator-read-token';
   const writeToken = process.env.BUTTER_WRITE_TOKEN || 'emulator-write-token';
-  const emulator = await startEmulator({
+  const emulator = await start(flags, {
     config,
     readToken,
     writeToken,
@@ -37,17 +109,21 @@ export async function runEmulator(
       ...(flags.failAfterAccept !== undefined ? { failAfterAcceptRate: flags.failAfterAccept } : {}),
     },
   });
+  const configFile = configPathOf(options);
+  const watcher = followConfig(configFile, emulator);
   process.stdout.write(
     `ButterCMS emulator listening at ${emulator.url}\n` +
+      `  content model: ${configFile} (edits are picked up while it runs)\n` +
       `  export BUTTER_API_URL=${emulator.url}\n` +
       (process.env.BUTTER_READ_TOKEN ? '' : `  export BUTTER_READ_TOKEN=${readToken}\n`) +
       (process.env.BUTTER_WRITE_TOKEN ? '' : `  export BUTTER_WRITE_TOKEN=${writeToken}\n`) +
-      `  admin: ${emulator.origin}/__emulator/ (log, faults, reset, state)\n`,
+      `  admin: ${emulator.origin}/__emulator/ (lists the routes: log, faults, webhooks, reset, settle, state)\n`,
   );
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  watcher?.close();
   await emulator.close();
   return { exitCode: 0 };
 }

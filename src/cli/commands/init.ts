@@ -27,7 +27,16 @@ const STARTER = {
   },
 };
 
-/** `init`: a starter config (never overwriting one) and `.butter-sync/` in .gitignore. */
+/** Whether a .gitignore already ignores `entry` (a folder), with or without the trailing slash or a leading one. */
+function ignores(gitignore: string, entry: string): boolean {
+  const bare = entry.replace(/\/$/, '');
+  return gitignore.split(/\r?\n/).some((line) => {
+    const l = line.trim().replace(/^\//, '');
+    return l === entry || l === bare;
+  });
+}
+
+/** `init`: a starter config (never overwriting one) and `.butter-sync/` and `node_modules/` in .gitignore. */
 export async function runInit(options: GlobalOptions): Promise<{ exitCode: number }> {
   const repoDir = repoDirOf(options);
   const configFile = configPathOf(options);
@@ -52,15 +61,16 @@ export async function runInit(options: GlobalOptions): Promise<{ exitCode: numbe
   } catch {
     ignore = '';
   }
-  if (
-    !ignore.split(/\r?\n/).some((line) => line.trim() === '.butter-sync/' || line.trim() === '.butter-sync')
-  ) {
+  // The README installs butter-sync with `npm install --save-dev`: node_modules/ must not be committed either.
+  const wanted = [
+    { entry: '.butter-sync/', comment: '# butter-sync state (local to each clone)' },
+    { entry: 'node_modules/', comment: '# npm dependencies' },
+  ].filter(({ entry }) => !ignores(ignore, entry));
+  if (wanted.length > 0) {
     const sep = ignore === '' || ignore.endsWith('\n') ? '' : '\n';
-    await writeFileAtomic(
-      gitignore,
-      `${ignore}${sep}# butter-sync state (local to each clone)\n.butter-sync/\n`,
-    );
-    process.stdout.write('Added .butter-sync/ to .gitignore.\n');
+    const added = wanted.map(({ entry, comment }) => `${comment}\n${entry}\n`).join('');
+    await writeFileAtomic(gitignore, `${ignore}${sep}${added}`);
+    process.stdout.write(`Added ${wanted.map((w) => w.entry).join(' and ')} to .gitignore.\n`);
   }
   process.stdout.write(
     'Next: export BUTTER_READ_TOKEN and BUTTER_WRITE_TOKEN, then run `butter-sync plan` to see what would be sent.\n',

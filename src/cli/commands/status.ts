@@ -1,4 +1,6 @@
+import { SyncError } from '../../core/errors.js';
 import { readManifest } from '../../state/manifest-store.js';
+import { dismissNotices, readNotices } from '../notice-store.js';
 import { printJson, renderTable } from '../output.js';
 import { configDigest, type GlobalOptions, loadProjectConfig, makeLogger, repoDirOf } from '../wiring.js';
 
@@ -8,6 +10,7 @@ export async function runStatus(options: GlobalOptions): Promise<{ exitCode: num
   const config = await loadProjectConfig(options, logger);
   const manifest = await readManifest(repoDirOf(options), configDigest(config));
   const month = new Date().toISOString().slice(0, 7);
+  const notices = (await readNotices(repoDirOf(options))).filter((n) => !n.dismissed);
   const summary = {
     entities: Object.keys(manifest.entities).length,
     pending: manifest.pending,
@@ -17,6 +20,7 @@ export async function runStatus(options: GlobalOptions): Promise<{ exitCode: num
     lastPull: manifest.lastPull ?? null,
     callsThisMonth: manifest.calls[month] ?? 0,
     monthlyCallBudget: config.rate.monthlyCallBudget ?? null,
+    notices,
   };
   if (options.json) {
     printJson(summary);
@@ -62,10 +66,39 @@ export async function runStatus(options: GlobalOptions): Promise<{ exitCode: num
         ),
       );
     }
+    if (notices.length) {
+      out.push(
+        '',
+        'Notices (said once when they arose; `butter-sync dismiss ID` or `--all` silences them):',
+        renderTable(
+          ['id', 'file', 'notice'],
+          notices.map((n) => [n.id, n.path ?? n.entity, n.message]),
+        ),
+      );
+    }
     if (!manifest.pending.length && !manifest.failed.length && !manifest.conflicts.length) {
       out.push('No pending writes, failures or conflicts.');
     }
     process.stdout.write(`${out.join('\n')}\n`);
   }
   return { exitCode: manifest.conflicts.length ? 3 : manifest.failed.length ? 4 : 0 };
+}
+
+/** `dismiss ID… | --all`: silence standing notices (status stops listing them; a new cause is said again). */
+export async function runDismiss(
+  options: GlobalOptions,
+  ids: string[],
+  flags: { all?: boolean },
+): Promise<{ exitCode: number }> {
+  if (ids.length === 0 && !flags.all) {
+    throw new SyncError('USAGE', 'dismiss needs notice ids (as `butter-sync status` lists them) or --all');
+  }
+  const unknown = await dismissNotices(repoDirOf(options), ids, flags.all === true);
+  if (unknown.length > 0) {
+    throw new SyncError('USAGE', `no standing notice with id ${unknown.join(', ')}`, {
+      hint: 'Run `butter-sync status` to list the notices and their ids.',
+    });
+  }
+  process.stdout.write(flags.all ? 'Dismissed every standing notice.\n' : `Dismissed ${ids.join(', ')}.\n`);
+  return { exitCode: 0 };
 }

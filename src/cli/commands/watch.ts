@@ -50,6 +50,7 @@ export async function runWatch(
   const session = await openSession(options, {
     needsWrite: true,
     signal,
+    logKind: 'daemon',
     onCall: (event) => {
       metrics.recordCall(event.method, event.status);
       metrics.setQueueDepth(queueDepth());
@@ -58,6 +59,7 @@ export async function runWatch(
   const { config, logger, engine, store, cms } = session;
 
   let lastCmsOk: number | null = null;
+  const lastError = new Map<string, string>();
   const daemon = new SyncDaemon(engine, {
     onReport: (report) => {
       metrics.setPending(store.manifest.pending.length);
@@ -69,7 +71,20 @@ export async function runWatch(
       for (const error of report.errors)
         logger.warn({ file: error.file, line: error.line, code: error.code }, error.message);
     },
-    onError: (error, job) => logger.error({ job }, `${job} failed: ${(error as Error).message}`),
+    onError: (error, job) => {
+      // The same failure every fetch interval (no remote, say) is said once, with what to do; repeats at debug.
+      const message = `${job} failed: ${(error as Error).message}`;
+      if (lastError.get(job) === message) {
+        logger.debug({ job }, `${message} (again)`);
+        return;
+      }
+      lastError.set(job, message);
+      const hint =
+        job === 'fetch'
+          ? ` — if this clone has no remote to follow, run watch with --no-fetch (or set pull.remote / pull.fetchIntervalSeconds: 0); said once until it changes`
+          : '';
+      logger.error({ job }, `${message}${hint}`);
+    },
     onCmsOk: () => {
       lastCmsOk = Date.now();
     },
@@ -84,6 +99,7 @@ export async function runWatch(
     webhookPath: config.webhook.path,
     webhookHeader: config.webhook.header,
     webhookSecret: flags.noWebhook ? undefined : secrets.webhookSecret,
+    ...(flags.noWebhook ? { webhookOffReason: 'watch runs with --no-webhook (polling pulls instead)' } : {}),
     onWebhook: (target) => daemon.enqueuePull(scopeOfTarget(target)),
     readiness: () => {
       const cmsRecent =
@@ -132,7 +148,17 @@ export async function runWatch(
   daemon.enqueuePull();
   if (!flags.noFetch) daemon.enqueueFetch();
   logger.info({ contentDir: config.contentDir }, 'watching for changes');
-  void daemon.idle().then(() => logger.info('start-up sync done: files and ButterCMS in step'));
+  void daemon.idle().then(() => {
+    // "In step" only when it is true: what is left for a person or for later is said instead.
+    const { failed, conflicts, pending } = store.manifest;
+    const open = [
+      conflicts.length ? `${conflicts.length} conflict(s) need a person` : '',
+      failed.length ? `${failed.length} failed write(s)` : '',
+      pending.length ? `${pending.length} write(s) still pending` : '',
+    ].filter(Boolean);
+    if (open.length === 0) logger.info('start-up sync done: files and ButterCMS in step');
+    else logger.warn(`start-up sync done: ${open.join(', ')} (\`butter-sync status\` lists them)`);
+  });
 
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
