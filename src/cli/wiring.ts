@@ -25,6 +25,7 @@ export function readSecrets(env: NodeJS.ProcessEnv = process.env) {
     readToken: env.BUTTER_READ_TOKEN || undefined,
     writeToken: env.BUTTER_WRITE_TOKEN || undefined,
     webhookSecret: env.BUTTER_WEBHOOK_SECRET || undefined,
+    consoleToken: env.BUTTER_SYNC_CONSOLE_TOKEN || undefined,
   };
 }
 
@@ -33,7 +34,7 @@ export function makeLogger(options: GlobalOptions): Logger {
   return createLogger({
     level: options.logLevel ?? 'info',
     pretty: process.stderr.isTTY === true && !options.json,
-    secrets: [secrets.readToken, secrets.writeToken, secrets.webhookSecret],
+    secrets: [secrets.readToken, secrets.writeToken, secrets.webhookSecret, secrets.consoleToken],
   });
 }
 

@@ -1,5 +1,7 @@
 import { isContentPath } from '../../content/index.js';
 import { SyncError } from '../../core/errors.js';
+import { createConsole } from '../../server/console.js';
+import { buildSnapshot, ConsoleRecorder } from '../../server/console-state.js';
 import { type PullTarget, startDaemonServer } from '../../server/daemon-server.js';
 import { createDaemonMetrics } from '../../server/metrics.js';
 import { SyncDaemon } from '../../sync/daemon-loop.js';
@@ -25,7 +27,7 @@ function scopeOfTarget(target: PullTarget): SnapshotScope {
 
 /**
  * `watch`: the long-running daemon. Files → push; webhooks and a budget-aware poll → pull; the git
- * remote is fetched and merged when clean; /healthz, /readyz and /metrics are served. Stops gracefully
+ * remote is fetched and merged when clean; the console (/), /healthz, /readyz and /metrics are served. Stops gracefully
  * on the abort signal (SIGTERM/SIGINT): watcher and timers first, the running job finishes within the
  * deadline, the manifest is flushed and its lock released.
  */
@@ -46,6 +48,7 @@ export async function runWatch(
     );
   }
   const metrics = createDaemonMetrics();
+  const recorder = new ConsoleRecorder();
   let queueDepth = (): number => 0;
   const session = await openSession(options, {
     needsWrite: true,
@@ -53,6 +56,7 @@ export async function runWatch(
     onCall: (event) => {
       metrics.recordCall(event.method, event.status);
       metrics.setQueueDepth(queueDepth());
+      recorder.recordCall(event);
     },
   });
   const { config, logger, engine, store, cms } = session;
@@ -66,6 +70,7 @@ export async function runWatch(
       metrics.setCallsThisMonth(store.manifest.calls[new Date().toISOString().slice(0, 7)] ?? 0);
       if (report.mode === 'push') metrics.markPush();
       if (report.mode === 'pull') metrics.markPull();
+      recorder.recordReport(report, store.manifest.entities);
       for (const error of report.errors)
         logger.warn({ file: error.file, line: error.line, code: error.code }, error.message);
     },
@@ -76,6 +81,31 @@ export async function runWatch(
   });
   // Requests in the client's pipeline plus jobs waiting in the daemon's line.
   queueDepth = () => cms.queueDepth() + daemon.depth();
+
+  const timers: NodeJS.Timeout[] = [];
+  const month = () => new Date().toISOString().slice(0, 7);
+  const budgetLeft = () =>
+    config.rate.monthlyCallBudget === undefined ||
+    (store.manifest.calls[month()] ?? 0) < config.rate.monthlyCallBudget;
+  let nextPollAt: Date | null = null;
+  const operatorConsole = createConsole({
+    token: secrets.consoleToken,
+    backend: {
+      snapshot: () =>
+        buildSnapshot({
+          manifest: store.manifest,
+          recorder,
+          queueDepth: queueDepth(),
+          nextPoll: nextPollAt,
+          pollNote: budgetLeft()
+            ? undefined
+            : 'paused: the monthly call budget is reached (webhooks still pull)',
+          monthlyCallBudget: config.rate.monthlyCallBudget,
+        }),
+      // Through the daemon's line, like every other job: the same engine path as `butter-sync resolve`.
+      resolve: (path, take) => daemon.enqueueResolve(path, take),
+    },
+  });
 
   const server = await startDaemonServer({
     // BUTTER_SYNC_PORT lets the container image pin the port its HEALTHCHECK probes.
@@ -93,8 +123,14 @@ export async function runWatch(
     },
     metrics,
     logger,
+    console: operatorConsole,
   });
-  logger.info({ port: server.port }, 'health, metrics and webhook endpoints listening');
+  logger.info(
+    { port: server.port },
+    secrets.consoleToken
+      ? 'console, health, metrics and webhook endpoints listening (console needs BUTTER_SYNC_CONSOLE_TOKEN)'
+      : 'console, health, metrics and webhook endpoints listening (console open to loopback only: BUTTER_SYNC_CONSOLE_TOKEN is not set)',
+  );
 
   // A file the daemon itself pulled comes back as an event too; its digests equal the base, so the push it
   // triggers sends nothing. (No time-window suppression: that would swallow a writer's real save.)
@@ -110,17 +146,15 @@ export async function runWatch(
   });
   await watcher.ready;
 
-  const timers: NodeJS.Timeout[] = [];
-  const month = () => new Date().toISOString().slice(0, 7);
-  const budgetLeft = () =>
-    config.rate.monthlyCallBudget === undefined ||
-    (store.manifest.calls[month()] ?? 0) < config.rate.monthlyCallBudget;
   if (config.pull.intervalSeconds > 0) {
+    const everyMs = config.pull.intervalSeconds * 1000;
+    nextPollAt = new Date(Date.now() + everyMs);
     timers.push(
       setInterval(() => {
+        nextPollAt = new Date(Date.now() + everyMs);
         if (budgetLeft()) daemon.enqueuePull();
         else logger.warn('monthly call budget reached: polling paused (webhooks still pull)');
-      }, config.pull.intervalSeconds * 1000),
+      }, everyMs),
     );
   }
   if (!flags.noFetch && config.pull.fetchIntervalSeconds > 0) {
