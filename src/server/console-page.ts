@@ -126,7 +126,7 @@ function renderActivity(activity: ActivityEntry[], now: number): SafeHtml {
       : html`<ol>${activity.map(
           (
             a,
-          ) => html`<li><strong>${a.mode}</strong> ${age(a.at, now)}: ${a.changes.length} change(s), ${a.calls} API call(s)
+          ) => html`<li><strong>${a.mode}</strong> ${age(a.at, now)}: ${a.changes.length} change(s)${a.conflicts > 0 ? `, ${a.conflicts} conflict(s) for a person` : ''}, ${a.calls} API call(s)
       ${
         a.changes.length === 0
           ? ''

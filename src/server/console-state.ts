@@ -40,6 +40,7 @@ export interface ActivityEntry {
   }>;
   /** Calls of the run not tied to one entity (listings, discovery reads). */
   sharedCalls: number;
+  conflicts: number;
 }
 
 /** The console's view of the daemon: a snapshot to render and the one action it can take. */
@@ -59,7 +60,7 @@ export class ConsoleRecorder {
   private callsByEntity = new Map<string, number>();
   private untracked = 0;
   private readonly entries: ActivityEntry[] = [];
-  private lastProblems = new Map<SyncReport['mode'], FileProblem[]>();
+  private fileProblems = new Map<string, FileProblem[]>();
   rateLimitPauses = 0;
   lastRateLimitAt: string | null = null;
 
@@ -98,14 +99,15 @@ export class ConsoleRecorder {
     for (const [entity, n] of this.callsByEntity) if (!charged.has(entity)) shared += n;
     this.callsByEntity = new Map();
     this.untracked = 0;
-    this.lastProblems.set(report.mode, report.errors);
-    if (changes.length === 0 && report.calls === 0) return; // an idle poll that cost nothing is not activity
+    this.trackProblems(report);
+    if (changes.length === 0 && report.calls === 0 && report.conflicts.length === 0) return; // nothing happened
     this.entries.unshift({
       mode: report.mode,
       at: report.finishedAt,
       calls: report.calls,
       changes,
       sharedCalls: shared,
+      conflicts: report.conflicts.length,
     });
     this.entries.length = Math.min(this.entries.length, ACTIVITY_KEPT);
   }
@@ -114,9 +116,22 @@ export class ConsoleRecorder {
     return [...this.entries];
   }
 
-  /** The file problems of the latest push and pull (a later clean run of the same kind clears them). */
+  /** Files the runs could not read or send, until a full pass or a later change of the same file clears them. */
   problems(): FileProblem[] {
-    return [...this.lastProblems.values()].flat();
+    return [...this.fileProblems.values()].flat();
+  }
+
+  private trackProblems(report: SyncReport): void {
+    // A reconcile reads every file, so it knows them all; a scoped run only knows the files it touched.
+    if (report.mode === 'reconcile') this.fileProblems = new Map();
+    for (const op of report.operations)
+      if (op.path && op.status !== 'failed') this.fileProblems.delete(op.path);
+    const fresh = new Map<string, FileProblem[]>();
+    for (const problem of report.errors) {
+      const file = problem.file ?? '';
+      fresh.set(file, [...(fresh.get(file) ?? []), problem]);
+    }
+    for (const [file, list] of fresh) this.fileProblems.set(file, list);
   }
 }
 

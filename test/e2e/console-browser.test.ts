@@ -9,7 +9,7 @@ import { type Fixture, makeFixture, PROJECT_ROOT } from '../helpers/sync-fixture
 import { waitUntil } from '../helpers/wait.js';
 
 // The console in a real browser: log in, see a pending write and two conflicts, settle them with clicks,
-// and see the file and ButterCMS agree. Also writes docs/console.png for the README.
+// and see the file and ButterCMS agree. With UPDATE_CONSOLE_SCREENSHOT=1 it also rewrites docs/console.png.
 const TOKEN = 'console-token-for-browser-tests';
 const SHIPPING = 'content-example/pages/faq/shipping.md';
 const RETURNS = 'content-example/pages/faq/returns.md';
@@ -100,7 +100,16 @@ describe.skipIf(!executablePath)(`console in headless Chromium${skipNote}`, () =
     expect(await shipping.innerText()).toContain('Shipping, as the dashboard has it');
     expect(await page.evaluate(() => (globalThis as { __injected?: number }).__injected)).toBeUndefined();
     expect(await page.content()).not.toContain(TOKEN);
-    await page.screenshot({ path: path.join(PROJECT_ROOT, 'docs/console.png'), fullPage: true });
+    // The push that sent it is listed with what it cost once it has waited for its read-back.
+    await page.locator('#activity li li', { hasText: MEMBER }).waitFor();
+    expect(await page.locator('#activity li li', { hasText: MEMBER }).innerText()).toMatch(
+      /role sent [1-9]\d* call/,
+    );
+    // UPDATE_CONSOLE_SCREENSHOT=1 refreshes the README's picture; otherwise it goes to the throwaway profile dir.
+    const shot = process.env.UPDATE_CONSOLE_SCREENSHOT
+      ? path.join(PROJECT_ROOT, 'docs/console.png')
+      : path.join(profileDir, 'console.png');
+    expect((await page.screenshot({ path: shot, fullPage: true })).length).toBeGreaterThan(10_000);
 
     await shipping.getByRole('button', { name: 'Keep Git' }).click();
     await page
