@@ -10,6 +10,9 @@ import { type Fixture, makeFixture } from '../helpers/sync-fixture.js';
 const TOKEN = 'console-token-for-http-tests';
 const SHIPPING = 'content-example/pages/faq/shipping.md';
 const HOSTILE = '<script>window.__injected = 1</script> Free shipping';
+const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
+const BROKEN = 'content-example/pages/faq/broken.md';
+const RATE = { requestsPerSecond: 200, concurrency: 8, timeoutMs: 10_000, maxRetries: 3 };
 
 interface Answer {
   status: number;
@@ -54,8 +57,8 @@ function csrfOf(page: string): string {
 }
 
 /** A repo pushed once, then edited on both sides: the daemon's start-up sync records one conflict. */
-async function conflictFixture(): Promise<Fixture> {
-  const fx = await makeFixture({ config: { pull: { intervalSeconds: 0, commit: true } } });
+async function conflictFixture(config: Parameters<typeof makeFixture>[0] = {}): Promise<Fixture> {
+  const fx = await makeFixture({ config: { pull: { intervalSeconds: 0, commit: true }, ...config.config } });
   const s = await fx.open();
   await s.engine.push({ verifyWaitMs: 5_000 });
   await s.done();
@@ -71,7 +74,14 @@ describe('console with BUTTER_SYNC_CONSOLE_TOKEN set', () => {
   let watch: ConsoleWatch;
 
   beforeAll(async () => {
-    fx = await conflictFixture();
+    fx = await conflictFixture({ config: { rate: { ...RATE, monthlyCallBudget: 10_000 } } });
+    // A file that cannot be read, and a team member tagged with a tag ButterCMS does not have (held back).
+    await fx.write(BROKEN, '---\ntitle: Broken\nheadline: [unclosed\n---\nBody\n');
+    await fx.write(
+      MEMBER,
+      (await fx.read(MEMBER)).replace('"engineering"]', '"engineering", "not-there-yet"]'),
+    );
+    await fx.commitAll('a broken file and a dangling reference');
     watch = await startConsoleWatch(fx, { BUTTER_SYNC_CONSOLE_TOKEN: TOKEN });
   }, 60_000);
   afterAll(async () => {
@@ -125,6 +135,26 @@ describe('console with BUTTER_SYNC_CONSOLE_TOKEN set', () => {
     for (const secret of [TOKEN, TEST_WRITE_TOKEN, TEST_READ_TOKEN]) expect(page.body).not.toContain(secret);
     const state = await call(watch.url, '/console/state.json', { headers: { cookie: session } });
     for (const secret of [TOKEN, TEST_WRITE_TOKEN, TEST_READ_TOKEN]) expect(state.body).not.toContain(secret);
+  });
+
+  it('lists failures with their reason and what to do, and the month against the budget', async () => {
+    const state = await call(watch.url, '/console/state.json', {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const snapshot = JSON.parse(state.body);
+    const page = (await call(watch.url, '/', { headers: { authorization: `Bearer ${TOKEN}` } })).body;
+    const failures = page.slice(
+      page.indexOf('<section id="failures">'),
+      page.indexOf('<section id="activity">'),
+    );
+    expect(failures).toContain(`${BROKEN}:`);
+    expect(failures).toContain(snapshot.problems[0].hint.replace(/&/g, '&amp;').replace(/'/g, '&#39;'));
+    expect(failures).toMatch(
+      /ada-lovelace\.json<\/td><td>held back<\/td><td>not sent: it [^<]*not-there-yet/,
+    );
+    expect(failures).toContain('Push the referenced file too');
+    expect(page).toMatch(/<strong>\d+<\/strong> in \d{4}-\d{2} \(\d+% of the 10000 budget\)/);
+    expect(page).toContain('<line x1="0"');
   });
 
   it('refuses an action without its CSRF token or by GET; with it, resolves and says so once', async () => {
