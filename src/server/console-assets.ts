@@ -12,7 +12,7 @@ dt { font-weight: 600; } dd { margin: 0; }
 table { border-collapse: collapse; width: 100%; font-size: .92rem; }
 th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
 pre { margin: 0; white-space: pre-wrap; word-break: break-word; font-size: .85rem; max-height: 16rem; overflow: auto; }
-td.base { color: #888; font-style: italic; }
+td.base small { color: #888; }
 .conflict { border: 1px solid var(--accent); border-radius: 6px; padding: .2rem 1rem 1rem; margin: .8rem 0; }
 .resolve { margin-top: .6rem; display: flex; gap: .6rem; }
 button { font: inherit; padding: .3rem .9rem; cursor: pointer; }

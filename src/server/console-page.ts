@@ -1,6 +1,7 @@
-import type { ConflictRecord, FailedWrite } from '../core/types.js';
+import type { FailedWrite } from '../core/types.js';
+import type { BaseLookup } from './conflict-base.js';
 import { html, type SafeHtml } from './console-html.js';
-import type { ActivityEntry, ConsoleSnapshot } from './console-state.js';
+import type { ActivityEntry, ConsoleConflict, ConsoleSnapshot } from './console-state.js';
 
 /** What a page needs besides the snapshot: the session's CSRF token and whether a logout makes sense. */
 export interface PageContext {
@@ -69,21 +70,21 @@ ${renderActivity(s.activity, now)}
 ${renderCalls(s.calls)}`;
 }
 
-function renderConflicts(conflicts: ConflictRecord[], csrf: string): SafeHtml {
+function renderConflicts(conflicts: ConsoleConflict[], csrf: string): SafeHtml {
   if (conflicts.length === 0) {
     return html`<section id="conflicts"><h2>Conflicts (0)</h2><p class="empty">None.</p></section>`;
   }
-  const byFile = new Map<string, ConflictRecord[]>();
+  const byFile = new Map<string, ConsoleConflict[]>();
   for (const c of conflicts) byFile.set(c.path ?? c.entity, [...(byFile.get(c.path ?? c.entity) ?? []), c]);
   return html`<section id="conflicts"><h2>Conflicts (${conflicts.length})</h2>
-  <p class="note">Both sides changed these fields since they last agreed. The base value is not shown: the manifest keeps only a digest of it.</p>
+  <p class="note">Both sides changed these fields since they last agreed on the base value (found in the file's git history).</p>
   ${[...byFile].map(
     ([file, list]) => html`<article class="conflict" data-path="${file}">
     <h3>${file}</h3>
     <table><thead><tr><th>Field</th><th>Base</th><th>Git (the file)</th><th>CMS (ButterCMS)</th></tr></thead><tbody>
     ${list.map(
       (c) =>
-        html`<tr><th scope="row">${c.field}${c.locale ? html` <small>${c.locale}</small>` : ''}</th><td class="base">digest only</td><td><pre>${showValue(c.git)}</pre></td><td><pre>${showValue(c.cms)}</pre></td></tr>`,
+        html`<tr><th scope="row">${c.field}${c.locale ? html` <small>${c.locale}</small>` : ''}</th><td class="base">${renderBase(c.base)}</td><td class="git"><pre>${showValue(c.git)}</pre></td><td class="cms"><pre>${showValue(c.cms)}</pre></td></tr>`,
     )}</tbody></table>
     ${
       list[0]?.path
@@ -97,6 +98,19 @@ function renderConflicts(conflicts: ConflictRecord[], csrf: string): SafeHtml {
   </article>`,
   )}
 </section>`;
+}
+
+function renderBase(base: BaseLookup): SafeHtml {
+  switch (base.state) {
+    case 'found':
+      return html`<pre>${showValue(base.value)}</pre><small>as of commit ${base.commit.slice(0, 8)}</small>`;
+    case 'searching':
+      return html`<span class="note">looking in git history…</span>`;
+    case 'none':
+      return html`<span class="note">none: the field is new on both sides</span>`;
+    default:
+      return html`<span class="note">not in the file's recent git history (the manifest keeps only a digest)</span>`;
+  }
 }
 
 function renderFailures(failed: FailedWrite[], problems: ConsoleSnapshot['problems']): SafeHtml {

@@ -1,6 +1,10 @@
 import type { CallEvent } from '../cms/butter/index.js';
 import type { ConflictRecord, FailedWrite, Manifest, PendingWrite } from '../core/types.js';
 import type { FileProblem, SyncReport } from '../sync/report.js';
+import type { BaseLookup } from './conflict-base.js';
+
+/** A recorded conflict with what the console found of its base value. */
+export type ConsoleConflict = ConflictRecord & { base: BaseLookup };
 
 /** Everything the console page shows, read at one instant. */
 export interface ConsoleSnapshot {
@@ -20,7 +24,7 @@ export interface ConsoleSnapshot {
   failed: FailedWrite[];
   /** Files the last runs could not read or send, with the hint their error carries. */
   problems: FileProblem[];
-  conflicts: ConflictRecord[];
+  conflicts: ConsoleConflict[];
   activity: ActivityEntry[];
   calls: { month: string; used: number; budget: number | undefined; byMonth: Array<[string, number]> };
 }
@@ -174,6 +178,8 @@ export interface SnapshotSources {
   nextPoll: Date | null;
   pollNote?: string | undefined;
   monthlyCallBudget: number | undefined;
+  /** The base value of a conflict (see conflict-base.ts); without it every base shows as not found. */
+  baseOf?: (conflict: ConflictRecord) => BaseLookup;
   now?: Date;
 }
 
@@ -195,7 +201,10 @@ export function buildSnapshot(sources: SnapshotSources): ConsoleSnapshot {
     pending: [...manifest.pending],
     failed: [...manifest.failed],
     problems: recorder.problems(),
-    conflicts: [...manifest.conflicts],
+    conflicts: manifest.conflicts.map((c) => ({
+      ...c,
+      base: sources.baseOf?.(c) ?? { state: 'not-found' },
+    })),
     activity: recorder.activity(),
     calls: { ...callsByMonth(manifest, now), budget: sources.monthlyCallBudget },
   };

@@ -96,8 +96,11 @@ describe.skipIf(!executablePath)(`console in headless Chromium${skipNote}`, () =
     const shipping = page.locator('article.conflict', { hasText: SHIPPING });
     const returns = page.locator('article.conflict', { hasText: RETURNS });
     // The Git value holding a <script> shows as text, and nothing ran.
-    expect(await shipping.locator('td pre').first().innerText()).toBe(HOSTILE);
-    expect(await shipping.innerText()).toContain('Shipping, as the dashboard has it');
+    expect(await shipping.locator('td.git pre').innerText()).toBe(HOSTILE);
+    expect(await shipping.locator('td.cms pre').innerText()).toBe('Shipping, as the dashboard has it');
+    // The base comes from the file's git history (the manifest keeps only its digest).
+    await shipping.locator('td.base pre', { hasText: 'Everything about shipping' }).waitFor();
+    expect(await returns.locator('td.base pre').innerText()).toBe('Returning an order');
     expect(await page.evaluate(() => (globalThis as { __injected?: number }).__injected)).toBeUndefined();
     expect(await page.content()).not.toContain(TOKEN);
     // The push that sent it is listed with what it cost once it has waited for its read-back.

@@ -130,7 +130,7 @@ describe('console with BUTTER_SYNC_CONSOLE_TOKEN set', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('&lt;script&gt;window.__injected = 1&lt;/script&gt; Free shipping');
     expect(page.body).not.toContain('<script>window.__injected');
-    expect(page.body).toContain('From the dashboard');
+    expect(page.body).toContain('<td class="cms"><pre>From the dashboard</pre>');
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     for (const secret of [TOKEN, TEST_WRITE_TOKEN, TEST_READ_TOKEN]) expect(page.body).not.toContain(secret);
     const state = await call(watch.url, '/console/state.json', { headers: { cookie: session } });

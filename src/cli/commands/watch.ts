@@ -1,5 +1,6 @@
 import { isContentPath } from '../../content/index.js';
 import { SyncError } from '../../core/errors.js';
+import { ConflictBaseFinder } from '../../server/conflict-base.js';
 import { createConsole } from '../../server/console.js';
 import { buildSnapshot, ConsoleRecorder } from '../../server/console-state.js';
 import { type PullTarget, startDaemonServer } from '../../server/daemon-server.js';
@@ -88,6 +89,7 @@ export async function runWatch(
     config.rate.monthlyCallBudget === undefined ||
     (store.manifest.calls[month()] ?? 0) < config.rate.monthlyCallBudget;
   let nextPollAt: Date | null = null;
+  const bases = new ConflictBaseFinder(session.repoDir, config);
   const operatorConsole = createConsole({
     token: secrets.consoleToken,
     backend: {
@@ -101,6 +103,7 @@ export async function runWatch(
             ? undefined
             : 'paused: the monthly call budget is reached (webhooks still pull)',
           monthlyCallBudget: config.rate.monthlyCallBudget,
+          baseOf: (conflict) => bases.lookup(conflict, store.manifest),
         }),
       // Through the daemon's line, like every other job: the same engine path as `butter-sync resolve`.
       resolve: (path, take) => daemon.enqueueResolve(path, take),
