@@ -59,10 +59,10 @@ ${renderConflicts(s.conflicts, csrf)}
     s.pending.length === 0
       ? html`<p class="empty">None: every write sent has been read back.</p>`
       : html`<table><thead><tr><th>File</th><th>Write</th><th>State</th><th>Age</th><th>Deadline</th></tr></thead><tbody>
-    ${s.pending.map(
+    ${firstRows(s.pending).map(
       (p) =>
         html`<tr><td>${p.path ?? p.entity}</td><td>${p.kind}</td><td>${p.state === 'sent' ? 'sent, waiting for read-back' : 'about to be sent'}</td><td>${age(p.createdAt, now)}</td><td>${when(p.deadline, now)}</td></tr>`,
-    )}</tbody></table>`
+    )}${moreRows(s.pending.length, 5)}</tbody></table>`
   }
 </section>
 ${renderFailures(s.failed, s.problems)}
@@ -120,14 +120,14 @@ function renderFailures(failed: FailedWrite[], problems: ConsoleSnapshot['proble
     total === 0
       ? html`<p class="empty">None.</p>`
       : html`<table><thead><tr><th>File</th><th>What</th><th>Reason</th><th>What to do</th></tr></thead><tbody>
-    ${failed.map((f) => {
+    ${firstRows(failed).map((f) => {
       const { reason, hint } = splitReason(f);
       return html`<tr><td>${f.path ?? f.entity}</td><td>${f.heldBack ? 'held back' : f.kind}</td><td>${reason}</td><td>${hint}</td></tr>`;
     })}
-    ${problems.map(
+    ${firstRows(problems).map(
       (p) =>
         html`<tr><td>${p.file ?? '(no file)'}${p.line === undefined ? '' : `:${p.line}`}</td><td>${p.code}</td><td>${p.message}</td><td>${p.hint}</td></tr>`,
-    )}</tbody></table>`
+    )}${moreRows(failed.length, 4)}${moreRows(problems.length, 4)}</tbody></table>`
   }
 </section>`;
 }
@@ -177,6 +177,21 @@ function renderCalls(calls: ConsoleSnapshot['calls']): SafeHtml {
   <p><strong>${calls.used}</strong> in ${calls.month} (${share})</p>
   <svg viewBox="0 0 ${width} ${height + 20}" width="${width}" height="${height + 20}" role="img" aria-label="API calls per month">${bars}${budgetLine}</svg>
 </section>`;
+}
+
+/**
+ * A big push can leave thousands of pending writes: the page (re-rendered every second per open tab) lists
+ * the first ROW_LIMIT of each kind and says how many more there are.
+ */
+const ROW_LIMIT = 200;
+
+function firstRows<T>(rows: T[]): T[] {
+  return rows.slice(0, ROW_LIMIT);
+}
+
+function moreRows(total: number, columns: number): SafeHtml | '' {
+  if (total <= ROW_LIMIT) return '';
+  return html`<tr><td colspan="${columns}" class="note">and ${total - ROW_LIMIT} more: run <code>butter-sync status</code> for the full list</td></tr>`;
 }
 
 /** The reason a failed write carries is "what happened — what to do" (apply-plan.ts); split it for the two columns. */

@@ -81,6 +81,7 @@ describe.skipIf(!executablePath)(`console in headless Chromium${skipNote}`, () =
 
   it('shows a pending write and the conflicts; "Keep Git" and "Keep CMS" settle the file and ButterCMS', async () => {
     const page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(20_000); // fail on the step that did not happen, inside the test's own timeout
     await page.goto(watch.url);
     await page.fill('input[name="token"]', TOKEN);
     await page.click('button[type="submit"]');
@@ -134,5 +135,5 @@ describe.skipIf(!executablePath)(`console in headless Chromium${skipNote}`, () =
     const { json: returnsPage } = await callEmulator(fx.emulator, '/v2/pages/faq/returns/?preview=1');
     expect(returnsPage.data.fields.headline).toBe('Returns, as the dashboard has it');
     expect(watch.output()).not.toContain(TOKEN);
-  });
+  }, 90_000);
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/core/types.js';
 import { html } from '../../src/server/console-html.js';
+import { renderLive } from '../../src/server/console-page.js';
 import { buildSnapshot, ConsoleRecorder } from '../../src/server/console-state.js';
 import { newReport, type SyncReport } from '../../src/sync/report.js';
 
@@ -113,5 +114,30 @@ describe('console snapshot and markup', () => {
     expect(out).toBe(
       `<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quoted&#39;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quoted&#39;</p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quoted&#39;`,
     );
+  });
+
+  it('lists at most 200 pending writes and says how many more there are', () => {
+    const pending = Array.from({ length: 250 }, (_, i) => ({
+      id: `w${i}`,
+      entity: `item:tags:t${i}`,
+      kind: 'patch-item' as const,
+      state: 'sent' as const,
+      expect: {},
+      createdAt: '2026-12-01T10:00:00Z',
+      deadline: '2026-12-01T10:10:00Z',
+      path: `content/collections/tags/t${i}.json`,
+    }));
+    const snapshot = buildSnapshot({
+      manifest: manifest({ pending }),
+      recorder: new ConsoleRecorder(),
+      queueDepth: 0,
+      nextPoll: null,
+      monthlyCallBudget: undefined,
+      now: new Date('2026-12-01T10:01:00Z'),
+    });
+    const out = renderLive(snapshot, 'csrf').value;
+    expect(out).toContain('Pending writes (250)');
+    expect(out.match(/tags\/t\d+\.json/g)).toHaveLength(200);
+    expect(out).toContain('and 50 more: run <code>butter-sync status</code>');
   });
 });
