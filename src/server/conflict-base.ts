@@ -3,7 +3,7 @@ import { readContentFile } from '../content/index.js';
 import { digestVariant, STATUS_KEY, TITLE_KEY } from '../core/digest.js';
 import { modelFor } from '../core/model.js';
 import { type ConflictRecord, type Manifest, parseEntityKey } from '../core/types.js';
-import { runGit } from '../git/run-git.js';
+import { commitsTouching, fileAtCommit } from '../git/index.js';
 
 /** What the console knows of a conflict's base: the value both sides last agreed on. */
 export type BaseLookup =
@@ -57,17 +57,12 @@ export class ConflictBaseFinder {
     media: Record<string, string>,
   ): Promise<BaseLookup> {
     const model = modelFor(parseEntityKey(entity), this.config);
-    const log = await runGit(this.repoDir, ['log', `-n${HISTORY_DEPTH}`, '--format=%H', '--', path], {
-      allowFailure: true,
-    });
-    if (log.code !== 0) return { state: 'not-found' };
-    for (const commit of log.stdout.split('\n').filter(Boolean)) {
-      // `./` makes the path relative to repoDir, which may sit below the repository's top level.
-      const shown = await runGit(this.repoDir, ['show', `${commit}:./${path}`], { allowFailure: true });
-      if (shown.code !== 0) continue;
+    for (const commit of await commitsTouching(this.repoDir, path, HISTORY_DEPTH)) {
+      const text = await fileAtCommit(this.repoDir, commit, path);
+      if (text === null) continue;
       let variant: ReturnType<typeof readContentFile>['variant'];
       try {
-        variant = readContentFile(path, Buffer.from(shown.stdout, 'utf8'), this.config).variant;
+        variant = readContentFile(path, Buffer.from(text, 'utf8'), this.config).variant;
       } catch {
         continue; // an old version that does not parse any more cannot be the base
       }

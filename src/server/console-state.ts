@@ -1,4 +1,3 @@
-import type { CallEvent } from '../cms/butter/index.js';
 import type { ConflictRecord, FailedWrite, Manifest, PendingWrite } from '../core/types.js';
 import type { FileProblem, SyncReport } from '../sync/report.js';
 import type { BaseLookup } from './conflict-base.js';
@@ -68,7 +67,8 @@ export class ConsoleRecorder {
   rateLimitPauses = 0;
   lastRateLimitAt: string | null = null;
 
-  recordCall(event: Pick<CallEvent, 'status' | 'entity'>, now = new Date()): void {
+  /** One API call: its HTTP status (429 = rate limited) and the entity it was for, when it was for one. */
+  recordCall(event: { status: number | string; entity?: string | undefined }, now = new Date()): void {
     if (event.status === 429) {
       this.rateLimitPauses += 1;
       this.lastRateLimitAt = now.toISOString();
@@ -77,12 +77,8 @@ export class ConsoleRecorder {
     else this.untracked += 1;
   }
 
-  /**
-   * Closes a run: the calls counted since the previous report are charged to this one's changes. The client
-   * names items by id (`item:tags#12`); the manifest's `remoteId`s map them back to entity keys.
-   */
-  recordReport(report: SyncReport, entities: Manifest['entities'] = {}): void {
-    this.callsByEntity = chargeItemsToKeys(this.callsByEntity, entities);
+  /** Closes a run: the calls counted since the previous report are charged to this one's changes. */
+  recordReport(report: SyncReport): void {
     const charged = new Set<string>();
     const changes = report.operations
       .filter((op) => op.status !== 'skipped')
@@ -137,22 +133,6 @@ export class ConsoleRecorder {
     }
     for (const [file, list] of fresh) this.fileProblems.set(file, list);
   }
-}
-
-function chargeItemsToKeys(calls: Map<string, number>, entities: Manifest['entities']): Map<string, number> {
-  const byId = new Map<string, string>();
-  for (const [key, entity] of Object.entries(entities)) {
-    if (entity.remoteId === undefined || !key.startsWith('item:')) continue;
-    const [, collection] = key.split(':');
-    byId.set(`item:${collection}#${entity.remoteId}`, key);
-  }
-  const out = new Map<string, number>();
-  for (const [name, n] of calls) {
-    // A create is named `items:<collection>` (no id yet): it stays unmatched and counts as shared.
-    const key = byId.get(name) ?? name;
-    out.set(key, (out.get(key) ?? 0) + n);
-  }
-  return out;
 }
 
 /** The month's calls and the ones before it, oldest first, for the budget chart. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { entityOfCall } from '../../src/cms/butter/index.js';
 import type { Manifest } from '../../src/core/types.js';
 import { html } from '../../src/server/console-html.js';
 import { renderLive } from '../../src/server/console-page.js';
@@ -26,11 +27,17 @@ function report(mode: SyncReport['mode'], fill: Partial<SyncReport>): SyncReport
 describe('ConsoleRecorder', () => {
   it("charges each change the calls made for its entity, mapping the client's item ids to entity keys", () => {
     const recorder = new ConsoleRecorder();
-    const entities = { 'item:tags:engineering': { remoteId: 12, locales: {} } };
-    recorder.recordCall({ status: 200, entity: 'item:tags#12' });
-    recorder.recordCall({ status: 202, entity: 'item:tags#12' });
-    recorder.recordCall({ status: 202, entity: 'page:faq:shipping' });
-    recorder.recordCall({ status: 200 }); // a listing read
+    const keys = new Map([['tags#12', 'item:tags:engineering']]);
+    const keyOfItem = (collection: string, id: number) => keys.get(`${collection}#${id}`);
+    for (const [status, name] of [
+      [200, 'item:tags#12'],
+      [202, 'item:tags#12'],
+      [202, 'page:faq:shipping'],
+      [200, undefined], // a listing read
+      [202, 'items:tags'], // a create: no id yet
+    ] as const) {
+      recorder.recordCall({ status, entity: entityOfCall(name, keyOfItem) });
+    }
     recorder.recordReport(
       report('push', {
         calls: 4,
@@ -52,11 +59,10 @@ describe('ConsoleRecorder', () => {
           },
         ],
       }),
-      entities,
     );
     const [entry] = recorder.activity();
     expect(entry?.changes.map((c) => c.calls)).toEqual([2, 1, 0]);
-    expect(entry?.sharedCalls).toBe(1);
+    expect(entry?.sharedCalls).toBe(2);
   });
 
   it('counts 429 answers as rate-limit pauses, and does not list a run that did nothing', () => {

@@ -1,5 +1,7 @@
+import { entityOfCall } from '../../cms/butter/index.js';
 import { isContentPath } from '../../content/index.js';
 import { SyncError } from '../../core/errors.js';
+import { type Manifest, parseEntityKey } from '../../core/types.js';
 import { ConflictBaseFinder } from '../../server/conflict-base.js';
 import { createConsole } from '../../server/console.js';
 import { buildSnapshot, ConsoleRecorder } from '../../server/console-state.js';
@@ -17,6 +19,16 @@ export interface WatchFlags {
   noWebhook?: boolean;
   /** Skip fetching the git remote (a local-only checkout). */
   noFetch?: boolean;
+}
+
+function itemKeysById(entities: Manifest['entities']): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const [key, entity] of Object.entries(entities)) {
+    const ref = key.startsWith('item:') ? parseEntityKey(key) : undefined;
+    if (ref?.kind === 'item' && entity.remoteId !== undefined)
+      keys.set(`${ref.collection}#${entity.remoteId}`, key);
+  }
+  return keys;
 }
 
 /** A webhook pulls only the entity it names (every locale of it: a page's locales are read one by one). */
@@ -50,6 +62,20 @@ export async function runWatch(
   }
   const metrics = createDaemonMetrics();
   const recorder = new ConsoleRecorder();
+  // Call events name items by id; the console charges calls to entity keys. The id map is built on demand
+  // and rebuilt once for an id it lacks (an item created by the running job).
+  let entities = (): Manifest['entities'] => ({});
+  let itemKeys: Map<string, string> | null = null;
+  const missed = new Set<string>();
+  const keyOfItem = (collection: string, id: number): string | undefined => {
+    const name = `${collection}#${id}`;
+    itemKeys ??= itemKeysById(entities());
+    if (!itemKeys.has(name) && !missed.has(name)) {
+      missed.add(name);
+      itemKeys = itemKeysById(entities());
+    }
+    return itemKeys.get(name);
+  };
   let queueDepth = (): number => 0;
   const session = await openSession(options, {
     needsWrite: true,
@@ -57,10 +83,11 @@ export async function runWatch(
     onCall: (event) => {
       metrics.recordCall(event.method, event.status);
       metrics.setQueueDepth(queueDepth());
-      recorder.recordCall(event);
+      recorder.recordCall({ status: event.status, entity: entityOfCall(event.entity, keyOfItem) });
     },
   });
   const { config, logger, engine, store, cms } = session;
+  entities = () => store.manifest.entities;
 
   let lastCmsOk: number | null = null;
   const daemon = new SyncDaemon(engine, {
@@ -71,7 +98,9 @@ export async function runWatch(
       metrics.setCallsThisMonth(store.manifest.calls[new Date().toISOString().slice(0, 7)] ?? 0);
       if (report.mode === 'push') metrics.markPush();
       if (report.mode === 'pull') metrics.markPull();
-      recorder.recordReport(report, store.manifest.entities);
+      recorder.recordReport(report);
+      itemKeys = null;
+      missed.clear();
       for (const error of report.errors)
         logger.warn({ file: error.file, line: error.line, code: error.code }, error.message);
     },
