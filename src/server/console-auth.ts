@@ -80,6 +80,11 @@ export class ConsoleAuth {
     return session;
   }
 
+  /** False once the session logged out or expired: an open event stream of it must end. */
+  isOpen(session: ConsoleSession): boolean {
+    return this.sessions.get(session.id) === session && session.expiresAt > Date.now();
+  }
+
   closeSession(session: ConsoleSession): void {
     this.sessions.delete(session.id);
   }

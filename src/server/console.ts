@@ -92,7 +92,7 @@ export function createConsole(options: ConsoleOptions): ConsoleRoutes {
     }
     if (path === '/console/events') {
       if (!isRead) return methodNotAllowed(res, 'GET, HEAD');
-      return openStream(res, session?.csrf ?? '');
+      return openStream(res, session?.csrf ?? '', () => !session || auth.isOpen(session));
     }
 
     // Actions: POST only, and a cookie session must present its CSRF token. A Bearer caller needs none:
@@ -183,7 +183,7 @@ export function createConsole(options: ConsoleOptions): ConsoleRoutes {
     }
   }
 
-  function openStream(res: ServerResponse, csrf: string): boolean {
+  function openStream(res: ServerResponse, csrf: string, allowed: () => boolean): boolean {
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -206,6 +206,11 @@ export function createConsole(options: ConsoleOptions): ConsoleRoutes {
     // The page was rendered a moment ago; the first event only goes out if something moved since.
     last = renderLive(options.backend.snapshot(), csrf).value;
     const timer = setInterval(() => {
+      if (!allowed()) {
+        stop();
+        res.end();
+        return;
+      }
       try {
         send();
       } catch {

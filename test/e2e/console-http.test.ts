@@ -205,12 +205,17 @@ describe('console with BUTTER_SYNC_CONSOLE_TOKEN set', () => {
     expect(bearer.status).toBe(409);
     expect(JSON.parse(bearer.body).message).toContain(`no recorded conflict for ${SHIPPING}`);
 
+    // The live stream of a session that logs out ends (call() resolves only when the answer ends).
+    const stream = call(watch.url, '/console/events', { headers: { cookie: session } });
     const logout = await call(watch.url, '/logout', {
       method: 'POST',
       headers: { cookie: session },
       form: { csrf },
     });
     expect(logout.status).toBe(303);
+    const ended = await stream;
+    expect(ended.status).toBe(200);
+    expect(ended.headers['content-type']).toContain('text/event-stream');
     expect((await call(watch.url, '/', { headers: { cookie: session } })).status).toBe(401);
     expect(watch.output()).not.toContain(TOKEN);
   });
