@@ -90,9 +90,13 @@ describe.skipIf(!executablePath)(`console in headless Chromium${skipNote}`, () =
     // A write ButterCMS accepts but never applies stays pending until its deadline.
     fx.emulator.setFaults({ failAfterAcceptRate: 1 });
     await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Head of Words"'));
-    await page.locator('#pending tbody tr', { hasText: MEMBER }).waitFor();
+    const pendingRow = page.locator('#pending tbody tr', { hasText: MEMBER });
+    // Recorded before sending ("about to be sent"), then answered 202 ("sent").
+    await pendingRow.filter({ hasText: 'sent, waiting for read-back' }).waitFor();
     fx.emulator.setFaults({ failAfterAcceptRate: 0 });
-    expect(await page.locator('#pending').innerText()).toMatch(/patch-item\s+sent, waiting for read-back/);
+    expect(await pendingRow.innerText()).toMatch(
+      /patch-item\s+sent, waiting for read-back\s+\d+ s ago\s+in \d+ s/,
+    );
 
     const shipping = page.locator('article.conflict', { hasText: SHIPPING });
     const returns = page.locator('article.conflict', { hasText: RETURNS });
