@@ -57,3 +57,6 @@ export const CONSOLE_JS = `
   });
 })();
 `;
+
+/** A small icon, so browsers do not ask for /favicon.ico (a 404 in every tab's console). */
+export const CONSOLE_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="4" width="14" height="9" rx="2" fill="#f2c14e"/><rect x="1" y="4" width="14" height="3" rx="1" fill="#c46a00"/></svg>`;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SyncError } from '../core/errors.js';
-import { CONSOLE_CSS, CONSOLE_JS } from './console-assets.js';
+import { CONSOLE_CSS, CONSOLE_ICON, CONSOLE_JS } from './console-assets.js';
 import { ConsoleAuth, type ConsoleSession, clearedSessionCookie, sessionCookie } from './console-auth.js';
 import { renderConsolePage, renderLive, renderLoginPage } from './console-page.js';
 import type { ConsoleBackend } from './console-state.js';
@@ -51,6 +51,9 @@ export function createConsole(options: ConsoleOptions): ConsoleRoutes {
       case '/console/console.js':
         if (!isRead) return methodNotAllowed(res, 'GET, HEAD');
         return sendText(res, 200, 'text/javascript; charset=utf-8', CONSOLE_JS);
+      case '/console/icon.svg':
+        if (!isRead) return methodNotAllowed(res, 'GET, HEAD');
+        return sendText(res, 200, 'image/svg+xml', CONSOLE_ICON);
       case '/login':
         if (req.method !== 'POST') return redirect(res, '/');
         return login(req, res);

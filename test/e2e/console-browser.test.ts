@@ -82,6 +82,12 @@ describe.skipIf(!executablePath)(`console in headless Chromium${skipNote}`, () =
   it('shows a pending write and the conflicts; "Keep Git" and "Keep CMS" settle the file and ButterCMS', async () => {
     const page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(20_000); // fail on the step that did not happen, inside the test's own timeout
+    // A script error or a Content-Security-Policy refusal of the page's own assets shows up here.
+    const browserErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') browserErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => browserErrors.push(error.message));
     await page.goto(watch.url);
     await page.fill('input[name="token"]', TOKEN);
     await page.click('button[type="submit"]');
@@ -139,5 +145,7 @@ describe.skipIf(!executablePath)(`console in headless Chromium${skipNote}`, () =
     const { json: returnsPage } = await callEmulator(fx.emulator, '/v2/pages/faq/returns/?preview=1');
     expect(returnsPage.data.fields.headline).toBe('Returns, as the dashboard has it');
     expect(watch.output()).not.toContain(TOKEN);
+    // The login page's 401 is the only error the browser reports.
+    expect(browserErrors.filter((e) => !e.includes('401'))).toEqual([]);
   }, 90_000);
 });

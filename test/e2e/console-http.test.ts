@@ -227,6 +227,8 @@ describe('console without a token', () => {
 
   beforeAll(async () => {
     fx = await conflictFixture();
+    // The start-up sync's first reads are answered "rate limited" (429): the console counts the pauses.
+    fx.emulator.setFaults({ burst429: 2, retryAfterSeconds: 1 });
     watch = await startConsoleWatch(fx, { BUTTER_SYNC_CONSOLE_TOKEN: '' });
   }, 60_000);
   afterAll(async () => {
@@ -255,6 +257,8 @@ describe('console without a token', () => {
       (await call(watch.url, '/console/state.json', { headers: { cookie: session } })).body,
     );
     expect(state.conflicts).toHaveLength(1);
+    expect(state.daemon.rateLimitPauses).toBe(2);
+    expect(page.body).toMatch(/<dt>Rate-limit pauses<\/dt><dd>2, last <time/);
   });
 
   it('counts only loopback peers as loopback', () => {
