@@ -36,8 +36,31 @@ export const CONSOLE_JS = `
   const flash = document.getElementById('flash');
   if (!live || !('EventSource' in window)) return;
   const say = (text) => { flash.textContent = text; flash.hidden = !text; };
+  // Relative times tick here, against the server's clock (the offset is learned with each state).
+  let offset = Date.parse(live.dataset.now) - Date.now() || 0;
+  const duration = (ms) => {
+    const s = Math.round(ms / 1000);
+    if (s < 90) return s + ' s';
+    if (s < 5400) return Math.round(s / 60) + ' min';
+    if (s < 172800) return Math.round(s / 3600) + ' h';
+    return Math.round(s / 86400) + ' days';
+  };
+  const tick = () => {
+    const now = Date.now() + offset;
+    for (const time of live.querySelectorAll('time[data-rel]')) {
+      const ms = Date.parse(time.dateTime) - now;
+      if (Number.isNaN(ms)) continue;
+      time.textContent = time.dataset.rel === 'age' || ms < 0 ? duration(Math.abs(Math.min(ms, 0))) + ' ago' : 'in ' + duration(ms);
+    }
+  };
+  setInterval(tick, 1000);
   const source = new EventSource('/console/events');
-  source.addEventListener('state', (event) => { live.innerHTML = JSON.parse(event.data).html; });
+  source.addEventListener('state', (event) => {
+    const state = JSON.parse(event.data);
+    offset = Date.parse(state.now) - Date.now() || 0;
+    live.innerHTML = state.html;
+    tick();
+  });
   document.addEventListener('submit', async (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || !form.classList.contains('resolve')) return;

@@ -21,7 +21,7 @@ export function renderConsolePage(snapshot: ConsoleSnapshot, page: PageContext):
   }
 </header>
 <p id="flash" role="status"${page.flash ? '' : html` hidden`}>${page.flash ?? ''}</p>
-<main id="live" data-csrf="${page.csrf}">${renderLive(snapshot, page.csrf)}</main>`;
+<main id="live" data-now="${snapshot.now}">${renderLive(snapshot, page.csrf)}</main>`;
   return document('butter-sync console', body);
 }
 
@@ -42,7 +42,15 @@ export function renderLoginPage(message?: string): string {
 
 /** The part of the page that changes: also what the event stream sends. */
 export function renderLive(s: ConsoleSnapshot, csrf: string): SafeHtml {
-  const now = Date.parse(s.now);
+  return renderLiveAt(s, csrf, Date.parse(s.now));
+}
+
+/** The live part with absolute times: equal for two snapshots that differ only in their clock. */
+export function renderLiveState(s: ConsoleSnapshot, csrf: string): string {
+  return renderLiveAt(s, csrf, Number.NaN).value;
+}
+
+function renderLiveAt(s: ConsoleSnapshot, csrf: string, now: number): SafeHtml {
   return html`
 <section id="daemon"><h2>Daemon</h2>
   <dl>
@@ -78,7 +86,7 @@ function renderConflicts(conflicts: ConsoleConflict[], csrf: string): SafeHtml {
   for (const c of conflicts) byFile.set(c.path ?? c.entity, [...(byFile.get(c.path ?? c.entity) ?? []), c]);
   return html`<section id="conflicts"><h2>Conflicts (${conflicts.length})</h2>
   <p class="note">Both sides changed these fields since they last agreed on the base value (found in the file's git history).</p>
-  ${[...byFile].map(
+  ${[...byFile].slice(0, CONFLICT_FILES_SHOWN).map(
     ([file, list]) => html`<article class="conflict" data-path="${file}">
     <h3>${file}</h3>
     <table><thead><tr><th>Field</th><th>Base</th><th>Git (the file)</th><th>CMS (ButterCMS)</th></tr></thead><tbody>
@@ -97,6 +105,11 @@ function renderConflicts(conflicts: ConsoleConflict[], csrf: string): SafeHtml {
     }
   </article>`,
   )}
+  ${
+    byFile.size > CONFLICT_FILES_SHOWN
+      ? html`<p class="note">and ${byFile.size - CONFLICT_FILES_SHOWN} more files: settle these first, or run <code>butter-sync status</code> for the full list.</p>`
+      : ''
+  }
 </section>`;
 }
 
@@ -204,21 +217,33 @@ function splitReason(f: FailedWrite): { reason: string; hint: string } {
   };
 }
 
+/** Conflicts carry whole field values (a Markdown body can be long): each cell shows this much of one. */
+const VALUE_CHARS_SHOWN = 4_000;
+const CONFLICT_FILES_SHOWN = 50;
+
 function showValue(value: unknown): string {
   if (value === undefined || value === null) return '(empty)';
-  if (typeof value === 'string') return value;
-  return JSON.stringify(value, null, 2);
+  const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+  if (text.length <= VALUE_CHARS_SHOWN) return text;
+  return `${text.slice(0, VALUE_CHARS_SHOWN)}\n… and ${text.length - VALUE_CHARS_SHOWN} more characters (open the file or the dashboard to see it all)`;
 }
 
+/**
+ * Times are shown relative to the snapshot's `now` ("5 s ago", "in 25 s"); the page's script keeps them
+ * ticking from `datetime`, so the live stream only sends when something other than the clock moved.
+ * `now` NaN (see renderLiveState) renders the instant itself.
+ */
 function when(iso: string | null | undefined, now: number): SafeHtml | string {
   if (!iso) return 'not yet';
   const ms = Date.parse(iso) - now;
-  const text = ms >= 0 ? `in ${duration(ms)}` : `${duration(-ms)} ago`;
-  return html`<time datetime="${iso}" title="${iso}">${text}</time>`;
+  const text = Number.isNaN(ms) ? iso : ms >= 0 ? `in ${duration(ms)}` : `${duration(-ms)} ago`;
+  return html`<time datetime="${iso}" title="${iso}" data-rel="when">${text}</time>`;
 }
 
 function age(iso: string, now: number): SafeHtml {
-  return html`<time datetime="${iso}" title="${iso}">${duration(Math.max(0, now - Date.parse(iso)))} ago</time>`;
+  const ms = now - Date.parse(iso);
+  const text = Number.isNaN(ms) ? iso : `${duration(Math.max(0, ms))} ago`;
+  return html`<time datetime="${iso}" title="${iso}" data-rel="age">${text}</time>`;
 }
 
 function duration(ms: number): string {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SyncError } from '../core/errors.js';
 import { CONSOLE_CSS, CONSOLE_ICON, CONSOLE_JS } from './console-assets.js';
 import { ConsoleAuth, type ConsoleSession, clearedSessionCookie, sessionCookie } from './console-auth.js';
-import { renderConsolePage, renderLive, renderLoginPage } from './console-page.js';
+import { renderConsolePage, renderLive, renderLiveState, renderLoginPage } from './console-page.js';
 import type { ConsoleBackend } from './console-state.js';
 
 export type { ConsoleBackend, ConsoleSnapshot } from './console-state.js';
@@ -192,22 +192,23 @@ export function createConsole(options: ConsoleOptions): ConsoleRoutes {
       'Content-Type': 'text/event-stream; charset=utf-8',
       Connection: 'keep-alive',
     });
-    let last = '';
     let quietFor = 0;
     const send = () => {
-      const live = renderLive(options.backend.snapshot(), csrf).value;
+      const snapshot = options.backend.snapshot();
+      const state = renderLiveState(snapshot, csrf);
       quietFor += refreshMs;
-      if (live !== last) {
-        last = live;
+      if (state !== last) {
+        last = state;
         quietFor = 0;
-        res.write(`event: state\ndata: ${JSON.stringify({ html: live })}\n\n`);
+        const live = renderLive(snapshot, csrf).value;
+        res.write(`event: state\ndata: ${JSON.stringify({ html: live, now: snapshot.now })}\n\n`);
       } else if (quietFor >= HEARTBEAT_MS) {
         quietFor = 0;
         res.write(': still here\n\n'); // keeps proxies from closing an idle stream
       }
     };
     // The page was rendered a moment ago; the first event only goes out if something moved since.
-    last = renderLive(options.backend.snapshot(), csrf).value;
+    let last = renderLiveState(options.backend.snapshot(), csrf);
     const timer = setInterval(() => {
       if (!allowed()) {
         stop();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { entityOfCall } from '../../src/cms/butter/index.js';
 import type { Manifest } from '../../src/core/types.js';
 import { html } from '../../src/server/console-html.js';
-import { renderLive } from '../../src/server/console-page.js';
+import { renderLive, renderLiveState } from '../../src/server/console-page.js';
 import { buildSnapshot, ConsoleRecorder } from '../../src/server/console-state.js';
 import { newReport, type SyncReport } from '../../src/sync/report.js';
 
@@ -145,5 +145,39 @@ describe('console snapshot and markup', () => {
     expect(out).toContain('Pending writes (250)');
     expect(out.match(/tags\/t\d+\.json/g)).toHaveLength(200);
     expect(out).toContain('and 50 more: run <code>butter-sync status</code>');
+  });
+
+  it('changes the live state only when something but the clock moved, and cuts long values', () => {
+    const long = 'x'.repeat(10_000);
+    const conflicts = [
+      {
+        entity: 'page:faq:a',
+        locale: 'en',
+        field: 'body',
+        path: 'content/a.md',
+        git: long,
+        cms: 'short',
+        at: '2026-12-01T10:00:00Z',
+      },
+    ];
+    const at = (iso: string, lastPush = '2026-12-01T09:59:00Z') =>
+      buildSnapshot({
+        manifest: manifest({ conflicts, lastPush }),
+        recorder: new ConsoleRecorder(),
+        queueDepth: 0,
+        nextPoll: new Date('2026-12-01T10:05:00Z'),
+        monthlyCallBudget: undefined,
+        now: new Date(iso),
+      });
+    expect(renderLive(at('2026-12-01T10:00:00Z'), 'c').value).toContain('data-rel="when">60 s ago</time>');
+    expect(renderLiveState(at('2026-12-01T10:00:00Z'), 'c')).toBe(
+      renderLiveState(at('2026-12-01T10:00:07Z'), 'c'),
+    );
+    expect(renderLiveState(at('2026-12-01T10:00:07Z', '2026-12-01T10:00:05Z'), 'c')).not.toBe(
+      renderLiveState(at('2026-12-01T10:00:07Z'), 'c'),
+    );
+    const out = renderLive(at('2026-12-01T10:00:00Z'), 'c').value;
+    expect(out).toContain(`${'x'.repeat(4_000)}\n… and 6000 more characters`);
+    expect(out).not.toContain('x'.repeat(4_001));
   });
 });
