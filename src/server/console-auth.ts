@@ -112,9 +112,14 @@ export class ConsoleAuth {
   }
 }
 
-/** `Set-Cookie` for a session: HttpOnly (no script reads it) and SameSite=Strict (no cross-site request carries it). */
-export function sessionCookie(session: ConsoleSession): string {
-  return `${SESSION_COOKIE}=${session.id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}`;
+/**
+ * `Set-Cookie` for a session: HttpOnly (no script reads it) and SameSite=Strict (no cross-site request carries
+ * it); Secure when the page came through an HTTPS proxy (`X-Forwarded-Proto: https`). A forged header only
+ * gets its sender a cookie that their browser keeps off plain HTTP.
+ */
+export function sessionCookie(session: ConsoleSession, req: IncomingMessage): string {
+  const secure = req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
+  return `${SESSION_COOKIE}=${session.id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${secure}`;
 }
 
 export function clearedSessionCookie(): string {

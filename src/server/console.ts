@@ -86,7 +86,7 @@ export function createConsole(options: ConsoleOptions): ConsoleRoutes {
         200,
         'text/html; charset=utf-8',
         page,
-        session ? sessionCookie(session) : undefined,
+        session ? sessionCookie(session, req) : undefined,
       );
     }
     if (path === '/console/state.json') {
@@ -134,7 +134,7 @@ export function createConsole(options: ConsoleOptions): ConsoleRoutes {
       );
     }
     const session = auth.openSession();
-    res.writeHead(303, { Location: '/', 'Set-Cookie': sessionCookie(session), ...SECURITY_HEADERS });
+    res.writeHead(303, { Location: '/', 'Set-Cookie': sessionCookie(session, req), ...SECURITY_HEADERS });
     res.end();
     return true;
   }

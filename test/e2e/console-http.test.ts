@@ -121,6 +121,14 @@ describe('console with BUTTER_SYNC_CONSOLE_TOKEN set', () => {
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Strict/);
     expect(cookie).not.toContain(TOKEN);
+    expect(cookie).not.toContain('Secure');
+    // Behind an HTTPS proxy the cookie is also Secure.
+    const proxied = await call(watch.url, '/login', {
+      method: 'POST',
+      headers: { 'x-forwarded-proto': 'https' },
+      form: { token: TOKEN },
+    });
+    expect(cookieOf(proxied)).toMatch(/; Secure$/);
   });
 
   it('shows content values as text, sends a strict CSP, and puts no secret in the page', async () => {
@@ -266,5 +274,21 @@ describe('console without a token', () => {
     expect(['10.0.0.1', '::ffff:192.168.1.2', '172.17.0.1', '', undefined].some(isLoopbackAddress)).toBe(
       false,
     );
+  });
+});
+
+describe('console with a short token', () => {
+  it('warns once at start-up, without printing the token', async () => {
+    const fx = await makeFixture({ config: { pull: { intervalSeconds: 0 } } });
+    try {
+      const watch = await startConsoleWatch(fx, { BUTTER_SYNC_CONSOLE_TOKEN: 'k3y9x' });
+      expect(await watch.stop()).toBe(143);
+      expect(watch.output().match(/BUTTER_SYNC_CONSOLE_TOKEN is shorter than 16 characters/g)).toHaveLength(
+        1,
+      );
+      expect(watch.output()).not.toContain('k3y9x');
+    } finally {
+      await fx.cleanup();
+    }
   });
 });

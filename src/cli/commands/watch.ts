@@ -88,6 +88,11 @@ export async function runWatch(
   });
   const { config, logger, engine, store, cms } = session;
   entities = () => store.manifest.entities;
+  if (secrets.consoleToken !== undefined && secrets.consoleToken.length < 16) {
+    logger.warn(
+      'BUTTER_SYNC_CONSOLE_TOKEN is shorter than 16 characters: whoever reaches the console could guess it. Use a long random value (e.g. `openssl rand -hex 32`).',
+    );
+  }
 
   let lastCmsOk: number | null = null;
   const daemon = new SyncDaemon(engine, {
