@@ -168,10 +168,12 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
 
   program
     .command('watch')
-    .description('daemon: watch files → push; webhooks and polling → pull; /healthz /readyz /metrics')
+    .description(
+      'daemon: watch files → push; webhooks and polling → pull; the web console at / (BUTTER_SYNC_CONSOLE_TOKEN); /healthz /readyz /metrics',
+    )
     .option(
       '--port <port>',
-      'port for webhooks, health and metrics (default: webhook.port in the config)',
+      'port for the console, webhooks, health and metrics (default: webhook.port in the config)',
       number,
     )
     .option('--host <host>', 'address to listen on', '0.0.0.0')

@@ -26,6 +26,7 @@ export function readSecrets(env: NodeJS.ProcessEnv = process.env) {
     readToken: env.BUTTER_READ_TOKEN || undefined,
     writeToken: env.BUTTER_WRITE_TOKEN || undefined,
     webhookSecret: env.BUTTER_WEBHOOK_SECRET || undefined,
+    consoleToken: env.BUTTER_SYNC_CONSOLE_TOKEN || undefined,
   };
 }
 
@@ -39,7 +40,7 @@ export function makeLogger(options: GlobalOptions, kind: 'command' | 'daemon' = 
   return createLogger({
     level: options.logLevel ?? (kind === 'daemon' ? 'info' : 'error'),
     pretty: logFormatOf(options) === 'human',
-    secrets: [secrets.readToken, secrets.writeToken, secrets.webhookSecret],
+    secrets: [secrets.readToken, secrets.writeToken, secrets.webhookSecret, secrets.consoleToken],
   });
 }
 

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     say(
       '4. The daemon',
-      `Starting \`butter-sync watch\` (files → ButterCMS; webhooks → files) with health checks on port ${port}.`,
+      `Starting \`butter-sync watch\` (files → ButterCMS; webhooks → files) with health checks on port ${port}\nand its web console at http://127.0.0.1:${port}/ while the demo runs.`,
     );
     daemon = spawn(
       process.execPath,

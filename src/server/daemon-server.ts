@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SyncError } from '../core/errors.js';
+import type { ConsoleRoutes } from './console.js';
 import type { DaemonMetrics } from './metrics.js';
 import { type PullTarget, parseWebhook } from './webhook-payload.js';
 
@@ -33,6 +34,8 @@ export interface DaemonServerOptions {
   readiness: () => Readiness;
   metrics: DaemonMetrics;
   logger?: DaemonServerLogger;
+  /** The operator console at `/` (see console.ts); without it `/` answers 404. */
+  console?: ConsoleRoutes;
 }
 
 export interface DaemonServer {
@@ -50,7 +53,7 @@ const CLOSE_GRACE_MS = 2_000;
 
 const silentLogger: DaemonServerLogger = { info() {}, warn() {} };
 
-/** Starts the daemon's HTTP endpoints: the webhook receiver, `/healthz`, `/readyz`, `/metrics`. */
+/** Starts the daemon's HTTP endpoints: the webhook receiver, `/healthz`, `/readyz`, `/metrics`, and the console. */
 export async function startDaemonServer(options: DaemonServerOptions): Promise<DaemonServer> {
   const logger = options.logger ?? silentLogger;
   const secret = options.webhookSecret ? createSecretCheck(options.webhookSecret) : null;
@@ -92,6 +95,7 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
     port,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        options.console?.close();
         const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
         force.unref();
         server.close(() => {
@@ -141,6 +145,7 @@ async function handleRequest(
       return;
     }
     default:
+      if (context.options.console && (await context.options.console.handle(req, res, path))) return;
       return sendJson(res, 404, { error: 'not found' });
   }
 }

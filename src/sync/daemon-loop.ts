@@ -6,7 +6,11 @@ import type { SyncReport } from './report.js';
 type Job =
   | { kind: 'push'; paths: Set<string> | null /* null = the whole tree */ }
   | { kind: 'pull'; scope: SnapshotScope | undefined }
-  | { kind: 'fetch' };
+  | { kind: 'fetch' }
+  | { kind: 'resolve'; path: string; take: 'git' | 'cms'; settle: Settle<ResolveResult> };
+
+type ResolveResult = Awaited<ReturnType<SyncEngine['resolve']>>;
+type Settle<T> = { resolve: (value: T) => void; reject: (error: unknown) => void };
 
 export interface DaemonEvents {
   onReport?: (report: SyncReport) => void;
@@ -70,6 +74,18 @@ export class SyncDaemon {
     this.kick();
   }
 
+  /**
+   * Settle a conflict the way `butter-sync resolve` does, but as a job in this worker's line, so it never
+   * runs beside a push or pull (one writer). Resolves with the engine's answer; rejects with its error.
+   */
+  enqueueResolve(path: string, take: 'git' | 'cms'): Promise<ResolveResult> {
+    if (this.stopped) return Promise.reject(new Error('the daemon is stopping'));
+    return new Promise<ResolveResult>((resolve, reject) => {
+      this.queue.push({ kind: 'resolve', path, take, settle: { resolve, reject } });
+      this.kick();
+    });
+  }
+
   depth(): number {
     return this.queue.length + (this.running ? 1 : 0);
   }
@@ -82,6 +98,8 @@ export class SyncDaemon {
   /** Stop taking jobs; the one running finishes (the engine also sees the abort signal). */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const job of this.queue)
+      if (job.kind === 'resolve') job.settle.reject(new Error('the daemon stopped'));
     this.queue = [];
     await this.idle();
   }
@@ -101,6 +119,7 @@ export class SyncDaemon {
       try {
         await this.run(job);
       } catch (error) {
+        if (job.kind === 'resolve') job.settle.reject(error);
         this.events.onError?.(error, job.kind);
       }
     }
@@ -123,6 +142,15 @@ export class SyncDaemon {
       this.lastPullAt = new Date();
       this.events.onCmsOk?.();
       this.events.onReport?.(report);
+      return;
+    }
+    if (job.kind === 'resolve') {
+      const result = await this.engine.resolve(job.path, job.take);
+      if (job.take === 'git') this.lastPushAt = new Date();
+      else this.lastPullAt = new Date();
+      this.events.onCmsOk?.();
+      this.events.onReport?.(result.report);
+      job.settle.resolve(result);
       return;
     }
     // Writers' commits reach the container through git: fetch, merge when clean, then push the files they changed.

@@ -57,6 +57,13 @@ pids+=($!)
 for _ in $(seq 1 100); do
   if BUTTER_SYNC_PORT="$health_port" node -e "fetch('http://127.0.0.1:'+process.env.BUTTER_SYNC_PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then
     echo "healthz answered on port $health_port"
+    # The console renders from the pruned production node_modules (its escaping library is a runtime dependency).
+    if ! BUTTER_SYNC_PORT="$health_port" node -e "fetch('http://127.0.0.1:'+process.env.BUTTER_SYNC_PORT+'/').then(async r=>process.exit(r.ok&&(await r.text()).includes('butter-sync console')?0:1),()=>process.exit(1))"; then
+      echo "the console at / did not render" >&2
+      cat "$work/watch.log" >&2
+      exit 1
+    fi
+    echo "console answered on port $health_port"
     exit 0
   fi
   sleep 0.2

@@ -1,5 +1,10 @@
+import { entityOfCall } from '../../cms/butter/index.js';
 import { isContentPath } from '../../content/index.js';
 import { SyncError } from '../../core/errors.js';
+import { type Manifest, parseEntityKey } from '../../core/types.js';
+import { ConflictBaseFinder } from '../../server/conflict-base.js';
+import { createConsole } from '../../server/console.js';
+import { buildSnapshot, ConsoleRecorder } from '../../server/console-state.js';
 import { type PullTarget, startDaemonServer } from '../../server/daemon-server.js';
 import { createDaemonMetrics } from '../../server/metrics.js';
 import { SyncDaemon } from '../../sync/daemon-loop.js';
@@ -16,6 +21,16 @@ export interface WatchFlags {
   noFetch?: boolean;
 }
 
+function itemKeysById(entities: Manifest['entities']): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const [key, entity] of Object.entries(entities)) {
+    const ref = key.startsWith('item:') ? parseEntityKey(key) : undefined;
+    if (ref?.kind === 'item' && entity.remoteId !== undefined)
+      keys.set(`${ref.collection}#${entity.remoteId}`, key);
+  }
+  return keys;
+}
+
 /** A webhook pulls only the entity it names (every locale of it: a page's locales are read one by one). */
 function scopeOfTarget(target: PullTarget): SnapshotScope {
   const none = { pageTypes: [], singlePages: [], collections: [] };
@@ -25,7 +40,7 @@ function scopeOfTarget(target: PullTarget): SnapshotScope {
 
 /**
  * `watch`: the long-running daemon. Files → push; webhooks and a budget-aware poll → pull; the git
- * remote is fetched and merged when clean; /healthz, /readyz and /metrics are served. Stops gracefully
+ * remote is fetched and merged when clean; the console (/), /healthz, /readyz and /metrics are served. Stops gracefully
  * on the abort signal (SIGTERM/SIGINT): watcher and timers first, the running job finishes within the
  * deadline, the manifest is flushed and its lock released.
  */
@@ -46,6 +61,21 @@ export async function runWatch(
     );
   }
   const metrics = createDaemonMetrics();
+  const recorder = new ConsoleRecorder();
+  // Call events name items by id; the console charges calls to entity keys. The id map is built on demand
+  // and rebuilt once for an id it lacks (an item created by the running job).
+  let entities = (): Manifest['entities'] => ({});
+  let itemKeys: Map<string, string> | null = null;
+  const missed = new Set<string>();
+  const keyOfItem = (collection: string, id: number): string | undefined => {
+    const name = `${collection}#${id}`;
+    itemKeys ??= itemKeysById(entities());
+    if (!itemKeys.has(name) && !missed.has(name)) {
+      missed.add(name);
+      itemKeys = itemKeysById(entities());
+    }
+    return itemKeys.get(name);
+  };
   let queueDepth = (): number => 0;
   const session = await openSession(options, {
     needsWrite: true,
@@ -54,9 +84,16 @@ export async function runWatch(
     onCall: (event) => {
       metrics.recordCall(event.method, event.status);
       metrics.setQueueDepth(queueDepth());
+      recorder.recordCall({ status: event.status, entity: entityOfCall(event.entity, keyOfItem) });
     },
   });
   const { config, logger, engine, store, cms } = session;
+  entities = () => store.manifest.entities;
+  if (secrets.consoleToken !== undefined && secrets.consoleToken.length < 16) {
+    logger.warn(
+      'BUTTER_SYNC_CONSOLE_TOKEN is shorter than 16 characters: whoever reaches the console could guess it. Use a long random value (e.g. `openssl rand -hex 32`).',
+    );
+  }
 
   let lastCmsOk: number | null = null;
   const lastError = new Map<string, string>();
@@ -68,6 +105,9 @@ export async function runWatch(
       metrics.setCallsThisMonth(store.manifest.calls[new Date().toISOString().slice(0, 7)] ?? 0);
       if (report.mode === 'push') metrics.markPush();
       if (report.mode === 'pull') metrics.markPull();
+      recorder.recordReport(report);
+      itemKeys = null;
+      missed.clear();
       for (const error of report.errors)
         logger.warn({ file: error.file, line: error.line, code: error.code }, error.message);
     },
@@ -92,6 +132,33 @@ export async function runWatch(
   // Requests in the client's pipeline plus jobs waiting in the daemon's line.
   queueDepth = () => cms.queueDepth() + daemon.depth();
 
+  const timers: NodeJS.Timeout[] = [];
+  const month = () => new Date().toISOString().slice(0, 7);
+  const budgetLeft = () =>
+    config.rate.monthlyCallBudget === undefined ||
+    (store.manifest.calls[month()] ?? 0) < config.rate.monthlyCallBudget;
+  let nextPollAt: Date | null = null;
+  const bases = new ConflictBaseFinder(session.repoDir, config);
+  const operatorConsole = createConsole({
+    token: secrets.consoleToken,
+    backend: {
+      snapshot: () =>
+        buildSnapshot({
+          manifest: store.manifest,
+          recorder,
+          queueDepth: queueDepth(),
+          nextPoll: nextPollAt,
+          pollNote: budgetLeft()
+            ? undefined
+            : 'paused: the monthly call budget is reached (webhooks still pull)',
+          monthlyCallBudget: config.rate.monthlyCallBudget,
+          baseOf: (conflict) => bases.lookup(conflict, store.manifest),
+        }),
+      // Through the daemon's line, like every other job: the same engine path as `butter-sync resolve`.
+      resolve: (path, take) => daemon.enqueueResolve(path, take),
+    },
+  });
+
   const server = await startDaemonServer({
     // BUTTER_SYNC_PORT lets the container image pin the port its HEALTHCHECK probes.
     port: flags.port ?? (Number(process.env.BUTTER_SYNC_PORT) || config.webhook.port),
@@ -109,8 +176,14 @@ export async function runWatch(
     },
     metrics,
     logger,
+    console: operatorConsole,
   });
-  logger.info({ port: server.port }, 'health, metrics and webhook endpoints listening');
+  logger.info(
+    { port: server.port },
+    secrets.consoleToken
+      ? 'console, health, metrics and webhook endpoints listening (console needs BUTTER_SYNC_CONSOLE_TOKEN)'
+      : 'console, health, metrics and webhook endpoints listening (console open to loopback only: BUTTER_SYNC_CONSOLE_TOKEN is not set)',
+  );
 
   // A file the daemon itself pulled comes back as an event too; its digests equal the base, so the push it
   // triggers sends nothing. (No time-window suppression: that would swallow a writer's real save.)
@@ -126,17 +199,15 @@ export async function runWatch(
   });
   await watcher.ready;
 
-  const timers: NodeJS.Timeout[] = [];
-  const month = () => new Date().toISOString().slice(0, 7);
-  const budgetLeft = () =>
-    config.rate.monthlyCallBudget === undefined ||
-    (store.manifest.calls[month()] ?? 0) < config.rate.monthlyCallBudget;
   if (config.pull.intervalSeconds > 0) {
+    const everyMs = config.pull.intervalSeconds * 1000;
+    nextPollAt = new Date(Date.now() + everyMs);
     timers.push(
       setInterval(() => {
+        nextPollAt = new Date(Date.now() + everyMs);
         if (budgetLeft()) daemon.enqueuePull();
         else logger.warn('monthly call budget reached: polling paused (webhooks still pull)');
-      }, config.pull.intervalSeconds * 1000),
+      }, everyMs),
     );
   }
   if (!flags.noFetch && config.pull.fetchIntervalSeconds > 0) {
