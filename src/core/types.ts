@@ -76,11 +76,6 @@ export interface ManifestLocale {
 export interface ManifestEntity {
   remoteId?: number | undefined;
   locales: Record<string, ManifestLocale>;
-  /**
-   * When a run reported this page's files removed (pages are not deleted through the API): said once, not
-   * on every run. Cleared when a file of the page is back.
-   */
-  removalReported?: string | undefined;
 }
 
 export type PendingKind =

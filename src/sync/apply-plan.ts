@@ -157,14 +157,6 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
     }
   };
 
-  // A page whose removal was reported has a file again: a later removal is news again.
-  for (const key of local.keys()) {
-    const entity = manifest.entities[key];
-    if (entity?.removalReported === undefined) continue;
-    delete entity.removalReported;
-    ctx.store.markDirty();
-  }
-
   const total = plan.operations.length;
   for (let index = 0; index < plan.operations.length; index += 1) {
     const op = plan.operations[index]!;
@@ -204,10 +196,6 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
         break;
       }
       case 'report':
-        if (op.reason === 'page-removed' && !local.has(op.entity) && manifest.entities[op.entity]) {
-          manifest.entities[op.entity]!.removalReported = nowOf(ctx).toISOString();
-          ctx.store.markDirty();
-        }
         report.notices.push({ entity: op.entity, path: op.path, reason: op.reason, message: op.message });
         ctx.logger.warn({ entity: op.entity, path: op.path, reason: op.reason }, op.message);
         break;

@@ -185,31 +185,6 @@ describe('engine on real content', () => {
     expect(await run(fx, async (s) => s.store.manifest.pending)).toEqual([]);
   });
 
-  it('a removed page file is reported once, not on every run; again if it comes back and goes again (F1)', async () => {
-    const slug = '2016-04-26-jekyll-3-0-5-released';
-    fx = await makeCorpusSite(
-      { pageTypes: { post: JEKYLL_POST_TYPE } },
-      { [`${JEKYLL_POSTS}/${slug}.markdown`]: `pages/post/${slug}.markdown` },
-    );
-    const file = `${POSTS}/${slug}.markdown`;
-    await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
-    const notices = async () =>
-      (await run(fx!, (s) => s.engine.push({ verifyWaitMs: 0 }))).report.notices.map((n) => n.reason);
-
-    await git(fx.repoDir, 'rm', '-q', file);
-    await fx.commitAll('remove a post');
-    expect(await notices()).toEqual(['page-removed']);
-    expect(await notices()).toEqual([]);
-    expect((await run(fx, (s) => s.engine.reconcile({ verifyWaitMs: 0 }))).report.notices).toEqual([]);
-
-    await git(fx.repoDir, 'checkout', 'HEAD~1', '--', file);
-    await fx.commitAll('bring it back');
-    expect(await notices()).toEqual([]);
-    await git(fx.repoDir, 'rm', '-q', file);
-    await fx.commitAll('remove it again');
-    expect(await notices()).toEqual(['page-removed']);
-  });
-
   it('a renamed item file whose keyField changed keeps its id: one PATCH of the key, no DELETE + POST (F2)', async () => {
     fx = await makeCorpusSite({ collections: { countries: COUNTRY_COLLECTION } }, {});
     // Austria and Liechtenstein; LIE borders AUT, so the reference must follow the renamed item's id.
