@@ -24,6 +24,7 @@ import { writeFileAtomic } from '../state/atomic-file.js';
 import { markSent, recordIntent } from '../state/outbox.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { holdsMedia } from './media-map.js';
+import { recordPulledChanges } from './pull-journal.js';
 import { makeIdLookup } from './remote-snapshot.js';
 import type { AppliedOperation, SyncReport } from './report.js';
 
@@ -141,6 +142,9 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
       });
     }
   };
+
+  // Write-ahead: what the pull changes in each file is on disk before the first file is (pull-journal.ts).
+  if (recordPulledChanges(manifest, plan.operations)) await ctx.store.save();
 
   const total = plan.operations.length;
   for (let index = 0; index < plan.operations.length; index += 1) {
@@ -545,7 +549,8 @@ async function deleteEntityFile(
   await rm(abs, { force: true });
   const manifest = ctx.store.manifest;
   const entity = manifest.entities[op.entity];
-  if (entity) {
+  // A recorded removal keeps its slot until Git holds it: a restored file is then not taken for a new one.
+  if (entity && !entity.locales[op.locale]?.pulled) {
     delete entity.locales[op.locale];
     if (Object.keys(entity.locales).length === 0) delete manifest.entities[op.entity];
   }

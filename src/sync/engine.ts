@@ -23,6 +23,7 @@ import { runGit, splitNul } from '../git/run-git.js';
 import { applyPlan } from './apply-plan.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { type LocalScan, scanLocal } from './local-scan.js';
+import { markPulledCommitted, markPulledWritten, settlePulledChanges } from './pull-journal.js';
 import {
   fetchRemoteSnapshot,
   isEmptyVariant,
@@ -135,6 +136,7 @@ export class SyncEngine {
     const paths = options.paths && [...new Set([...options.paths, ...heldBack])];
     const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest, paths);
     report.errors.push(...scan.errors.map(toFileProblem));
+    await this.settlePulls(scan, report, options.dryRun ?? false);
     if (!options.dryRun && ctx.store.manifest.pending.length > 0) await verifyPending(ctx);
 
     const only = this.withoutUnreadable(scan.scope, scan);
@@ -288,6 +290,7 @@ export class SyncEngine {
     ctx.onProgress?.({ phase: 'scan' });
     const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest);
     report.errors.push(...scan.errors.map(toFileProblem));
+    await this.settlePulls(scan, report, report.dryRun);
     ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, scope);
     return { scan, snapshot };
@@ -308,6 +311,7 @@ export class SyncEngine {
       remote: snapshot.remote,
       report,
     });
+    markPulledWritten(this.ctx.store.manifest, changedFiles);
     return { guard, changedFiles };
   }
 
@@ -367,15 +371,7 @@ export class SyncEngine {
     scan: LocalScan,
     remote?: Map<EntityKey, RemoteEntity>,
   ): Set<EntityKey> | undefined {
-    const unreadable = new Set<EntityKey>();
-    for (const error of scan.errors) {
-      if (!error.file) continue;
-      try {
-        unreadable.add(entityKey(locateFile(error.file, this.ctx.config).ref));
-      } catch {
-        // a file outside the content model belongs to no entity
-      }
-    }
+    const unreadable = this.unreadableKeys(scan);
     if (unreadable.size === 0) return only;
     const candidates =
       only ??
@@ -385,6 +381,47 @@ export class SyncEngine {
         ...Object.keys(this.ctx.store.manifest.entities),
       ]);
     return new Set([...candidates].filter((key) => !unreadable.has(key)));
+  }
+
+  /** Entities with a file the scan could not read. */
+  private unreadableKeys(scan: LocalScan): Set<EntityKey> {
+    const unreadable = new Set<EntityKey>();
+    for (const error of scan.errors) {
+      if (!error.file) continue;
+      try {
+        unreadable.add(entityKey(locateFile(error.file, this.ctx.config).ref));
+      } catch {
+        // a file outside the content model belongs to no entity
+      }
+    }
+    return unreadable;
+  }
+
+  /**
+   * Settle what earlier pulls left open (pull-journal.ts) before anything is planned from the base: an undone
+   * pulled change is pulled again, and a file an interrupted pull wrote is committed as that pull promised.
+   */
+  private async settlePulls(scan: LocalScan, report: SyncReport, dryRun: boolean): Promise<void> {
+    const { ctx } = this;
+    const settled = await settlePulledChanges(ctx, scan, this.unreadableKeys(scan), ctx.config.pull.commit);
+    if (dryRun || settled.toCommit.length === 0) return;
+    const files = [...settled.toCommit].sort();
+    const state = await checkRepoState(ctx.repoDir);
+    if (!state.ok) {
+      report.gitNote = `files an interrupted pull wrote are not committed yet: ${state.message ?? state.reason}`;
+      ctx.logger.warn({ reason: state.reason, files }, report.gitNote);
+      return;
+    }
+    const message = `butter-sync: pull ${files.length} file${files.length === 1 ? '' : 's'} from ButterCMS (finishing an interrupted pull)\n\n${files
+      .slice(0, 20)
+      .map((f) => `- ${f}`)
+      .join('\n')}${files.length > 20 ? `\n- … and ${files.length - 20} more` : ''}`;
+    const sha = await commitFiles(ctx.repoDir, files, message, ctx.config.pull.author);
+    if (sha) {
+      markPulledCommitted(ctx.store.manifest, files, sha);
+      report.commit = sha;
+    }
+    await ctx.store.save();
   }
 
   private keysInScope(
@@ -525,6 +562,10 @@ export class SyncEngine {
       .map((f) => `- ${f}`)
       .join('\n')}${unique.length > 20 ? `\n- … and ${unique.length - 20} more` : ''}`;
     report.commit = await commitFiles(ctx.repoDir, unique, message, ctx.config.pull.author);
+    if (report.commit) {
+      markPulledCommitted(ctx.store.manifest, unique, report.commit);
+      await ctx.store.save();
+    }
     if (report.commit && ctx.config.pull.push) {
       const branch = ctx.config.pull.branch ?? (await currentBranch(ctx.repoDir));
       if (branch) {
