@@ -12,6 +12,11 @@ export function stateDir(repoDir: string): string {
   return join(repoDir, '.butter-sync');
 }
 
+/** Temp files of content writes (same filesystem as the repo, outside the content folder); emptied at start. */
+export function stateTempDir(repoDir: string): string {
+  return join(stateDir(repoDir), 'tmp');
+}
+
 /** `<repo>/.butter-sync/manifest.json`. */
 export function manifestPath(repoDir: string): string {
   return join(stateDir(repoDir), 'manifest.json');

@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SyncError } from '../core/errors.js';
 import type { Manifest } from '../core/types.js';
-import { readManifest, stateDir, writeManifest } from './manifest-file.js';
+import { readManifest, stateDir, stateTempDir, writeManifest } from './manifest-file.js';
 import { type LockOptions, lockManifest, type ManifestLock } from './manifest-lock.js';
 
 export {
@@ -12,6 +12,7 @@ export {
   readManifest,
   serializeManifest,
   stateDir,
+  stateTempDir,
   writeManifest,
 } from './manifest-file.js';
 export { type LockOptions, lockManifest, type ManifestLock, manifestLockPath } from './manifest-lock.js';
@@ -160,5 +161,9 @@ async function removeOrphanedTempFiles(repoDir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
     if (/^\.manifest\.json\..+\.tmp$/.test(name)) await rm(join(dir, name), { force: true });
+  }
+  const temp = stateTempDir(repoDir);
+  for (const name of await readdir(temp).catch(() => [] as string[])) {
+    await rm(join(temp, name), { force: true, recursive: true });
   }
 }

@@ -21,6 +21,7 @@ import type {
 } from '../core/types.js';
 import { parseEntityKey } from '../core/types.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
+import { stateTempDir } from '../state/manifest-file.js';
 import { markSent, recordIntent } from '../state/outbox.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { holdsMedia } from './media-map.js';
@@ -518,7 +519,7 @@ async function writeEntityFile(
     if (!stillAtBase(ctx, op, current, keys)) return CHANGED_MEANWHILE;
     next = editContentFile(op.path, current, op.set, config);
   }
-  const written = await writeFileAtomic(abs, next);
+  const written = await writeFileAtomic(abs, next, { tempDir: stateTempDir(ctx.repoDir) });
 
   // The base moves to the pulled values (echo suppression: a pulled change is not pushed back). The planner
   // hands over the locale's complete new base.

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { editContentFile, locateFile, pathForEntity } from '../content/index.js';
 import { fromApiFields } from '../core/api-fields.js';
@@ -403,6 +403,9 @@ export class SyncEngine {
    */
   private async settlePulls(scan: LocalScan, report: SyncReport, dryRun: boolean): Promise<void> {
     const { ctx } = this;
+    if (!dryRun) {
+      for (const file of scan.strayTemp ?? []) await rm(path.join(ctx.repoDir, file), { force: true });
+    }
     const settled = await settlePulledChanges(ctx, scan, this.unreadableKeys(scan), ctx.config.pull.commit);
     if (dryRun || settled.toCommit.length === 0) return;
     const files = [...settled.toCommit].sort();

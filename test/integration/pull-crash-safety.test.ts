@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
@@ -140,5 +142,22 @@ describe('pull crash safety', () => {
     await fx.commitAll('writer edit');
     await run('reconcile');
     expect(await cmsRole()).toBe('Edited In Git');
+  });
+
+  it('temp files left by a write killed midway are removed at start, never taken for content (item 3)', async () => {
+    const stray = 'content-example/collections/team_members/.ada-lovelace.json.4242.0123456789ab.tmp';
+    await fx.write(stray, '{"slug": "ada-lo');
+    const { mkdir, writeFile, readdir } = await import('node:fs/promises');
+    const tempDir = path.join(fx.repoDir, '.butter-sync', 'tmp');
+    await mkdir(tempDir, { recursive: true });
+    await writeFile(path.join(tempDir, '.grace-hopper.json.4242.0123456789ab.tmp'), '{');
+    fx.emulator.editItem('team_members', memberId, { role: 'Pulled After A Crash' });
+
+    const { report } = await run('reconcile');
+    expect(report.errors).toEqual([]);
+    expect(existsSync(path.join(fx.repoDir, stray))).toBe(false);
+    expect(await readdir(tempDir)).toEqual([]);
+    expect(await git(fx.repoDir, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect(JSON.parse(await fx.read(MEMBER)).role).toBe('Pulled After A Crash');
   });
 });
