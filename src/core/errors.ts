@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'CONTENT_BINARY'
   | 'MANIFEST_LOCKED'
   | 'MANIFEST_CORRUPT'
+  | 'STATE_UNWRITABLE'
   | 'GIT'
   | 'INTERNAL';
 
@@ -139,6 +140,11 @@ export const ERROR_CATALOGUE: Record<ErrorCode, Omit<ErrorInfo, 'message'> & { t
   MANIFEST_CORRUPT: {
     title: 'The manifest (.butter-sync/manifest.json) could not be read',
     hint: 'Move it aside and run `butter-sync reconcile` with initialSource set to rebuild it.',
+    retryable: false,
+  },
+  STATE_UNWRITABLE: {
+    title: 'The sync state (.butter-sync/) cannot be written',
+    hint: 'Nothing was sent or written. Make .butter-sync/ and manifest.json writable by this user (check `ls -l`, `lsattr` for the immutable flag, a read-only mount, a full disk), then run again.',
     retryable: false,
   },
   GIT: {

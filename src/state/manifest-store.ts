@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SyncError } from '../core/errors.js';
 import type { Manifest } from '../core/types.js';
-import { readManifest, stateDir, stateTempDir, writeManifest } from './manifest-file.js';
+import { assertStateWritable, readManifest, stateDir, stateTempDir, writeManifest } from './manifest-file.js';
 import { type LockOptions, lockManifest, type ManifestLock } from './manifest-lock.js';
 
 export {
@@ -55,6 +55,7 @@ export class ManifestStore {
   ): Promise<ManifestStore> {
     const lock = await lockManifest(repoDir, options);
     try {
+      await assertStateWritable(repoDir);
       await removeOrphanedTempFiles(repoDir);
       const manifest = await readManifest(repoDir, configDigest);
       return new ManifestStore(repoDir, manifest, lock, options.debounceMs ?? DEFAULT_DEBOUNCE_MS);

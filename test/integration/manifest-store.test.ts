@@ -96,6 +96,23 @@ describe('manifest file', () => {
     expect((await caught(readManifest(repo, 'cfg'))).code).toBe('MANIFEST_CORRUPT');
   });
 
+  it('refuses garbage entries with the corruption error naming the entry, not a TypeError later (issue 15)', async () => {
+    const garbage: Array<[string, Record<string, unknown>]> = [
+      ['pending[0]', { pending: [{ id: 5 }] }],
+      ['entities', { entities: { 'item:tags:a': { locales: { en: { base: 'x' } } } } }],
+      ['failed[0]', { failed: ['oops'] }],
+      ['conflicts[0]', { conflicts: [{ entity: 'item:tags:a' }] }],
+      ['media', { media: { 'https://cdn/x': 3 } }],
+    ];
+    for (const [where, body] of garbage) {
+      await writeManifest(repo, { ...emptyManifest('cfg'), ...body } as unknown as Manifest);
+      const error = await caught(readManifest(repo, 'cfg'));
+      expect(error.code, where).toBe('MANIFEST_CORRUPT');
+      expect(error.message, where).toContain(where);
+      expect(error.file).toBe(manifestPath(repo));
+    }
+  });
+
   it('refuses a manifest written by a newer version, with a hint to upgrade', async () => {
     await writeManifest(repo, { ...emptyManifest('cfg'), version: 2 });
     const error = await caught(readManifest(repo, 'cfg'));

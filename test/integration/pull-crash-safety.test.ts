@@ -88,6 +88,15 @@ describe('pull crash safety', () => {
     },
   );
 
+  it.skipIf(!CHATTR)('an unwritable state file is found before any write is sent (item 8)', async () => {
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Ada Lovelace"', '"Ada, Edited"'));
+    await exec('chattr', ['+i', manifestPath(fx.repoDir)]);
+    fx.emulator.clearLog();
+    const error = await run('reconcile').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'STATE_UNWRITABLE', file: manifestPath(fx.repoDir) });
+    expect(writesIn(fx.emulator)).toEqual([]);
+  });
+
   it('a pull that wrote its files but never committed them is committed by the next run', async () => {
     fx.emulator.editItem('team_members', memberId, { role: 'Written, Not Committed' });
     // Files written, commit never made: what a SIGKILL between the two steps leaves.
