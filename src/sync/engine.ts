@@ -18,7 +18,15 @@ import {
   type RemoteEntity,
   type SyncPlan,
 } from '../core/types.js';
-import { checkRepoState, commitFiles, currentBranch, pushBranch, repoRoot } from '../git/index.js';
+import {
+  assertIndexUnlocked,
+  checkRepoState,
+  commitFiles,
+  currentBranch,
+  pushBranch,
+  repairPullCommitIndex,
+  repoRoot,
+} from '../git/index.js';
 import { runGit, splitNul } from '../git/run-git.js';
 import { applyPlan } from './apply-plan.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
@@ -263,6 +271,7 @@ export class SyncEngine {
     const { ctx } = this;
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'pull', options.dryRun ?? false, nowOf(ctx));
+    if (!options.dryRun) await this.checkRepo(report, options.commit ?? ctx.config.pull.commit);
     const { scan, snapshot } = await this.readBothSides(report, options.scope);
     // A webhook's one-entity snapshot says nothing about other pending writes: only full pulls verify.
     if (!options.dryRun && !options.scope) await verifyPending(ctx, snapshot);
@@ -332,6 +341,7 @@ export class SyncEngine {
     const state = await checkRepoState(this.ctx.repoDir);
     if (!state.ok && state.reason !== 'no-commits' && state.reason !== 'not-a-repo') {
       report.gitNote = `${paths.length} pulled file change(s) held back: ${state.message ?? state.reason}; the next pull after it is finished writes them`;
+      report.heldBack = paths.length;
       this.ctx.logger.warn({ reason: state.reason }, report.gitNote);
       const operations = plan.operations.filter((op) => !isFileOp(op));
       return { plan: { ...plan, operations }, dirty: new Set() };
@@ -381,6 +391,20 @@ export class SyncEngine {
         ...Object.keys(this.ctx.store.manifest.entities),
       ]);
     return new Set([...candidates].filter((key) => !unreadable.has(key)));
+  }
+
+  /**
+   * Before a run that may commit writes anything: a stale `.git/index.lock` stops it (GIT, naming the lock), and
+   * an index left staging the old content under a pull commit by an older crash is repaired.
+   */
+  private async checkRepo(report: SyncReport, commit: boolean): Promise<void> {
+    const { ctx } = this;
+    if (commit) await assertIndexUnlocked(ctx.repoDir);
+    const repaired = await repairPullCommitIndex(ctx.repoDir);
+    if (repaired.length > 0) {
+      report.gitNote = `repaired the index: it staged the old version of ${repaired.length} file(s) of the last pull commit (${repaired.slice(0, 5).join(', ')}${repaired.length > 5 ? ', …' : ''})`;
+      ctx.logger.warn({ files: repaired }, report.gitNote);
+    }
   }
 
   /** Entities with a file the scan could not read. */
@@ -460,6 +484,7 @@ export class SyncEngine {
     const { ctx } = this;
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'reconcile', options.dryRun ?? false, nowOf(ctx));
+    if (!options.dryRun) await this.checkRepo(report, options.commit ?? ctx.config.pull.commit);
     const { scan, snapshot } = await this.readBothSides(report);
     if (!options.dryRun) await verifyPending(ctx, snapshot);
     const only = this.withoutUnreadable(undefined, scan, snapshot.remote);

@@ -36,6 +36,8 @@ export interface SyncReport {
   errors: FileProblem[];
   commit?: string | null | undefined;
   gitNote?: string | undefined;
+  /** Pulled file changes not written because of the repository's state (mid-rebase, detached HEAD): exit 4. */
+  heldBack?: number | undefined;
   rateLimited: boolean;
 }
 
@@ -49,6 +51,7 @@ export function exitCodeForReport(report: SyncReport): number {
   if (report.conflicts.length > 0) return EXIT.conflicts;
   if (report.failures.length > 0 || report.errors.length > 0) return EXIT.partial;
   if (report.operations.some((op) => op.status === 'failed')) return EXIT.partial;
+  if ((report.heldBack ?? 0) > 0) return EXIT.partial;
   return EXIT.ok;
 }
 
