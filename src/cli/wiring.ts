@@ -117,6 +117,8 @@ export async function openSession(
   options: GlobalOptions,
   opts: {
     needsWrite: boolean;
+    /** plan / --dry-run: no lock, nothing saved (they run beside a `watch` daemon). */
+    readOnly?: boolean;
     lockWaitMs?: number;
     signal?: AbortSignal;
     onCall?: (event: CallEvent) => void;
@@ -127,7 +129,10 @@ export async function openSession(
   const repoDir = repoDirOf(options);
   const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall);
   const digest = configDigest(config);
-  const store = await ManifestStore.open(repoDir, digest, { waitMs: opts.lockWaitMs ?? 0 });
+  const store = await ManifestStore.open(repoDir, digest, {
+    waitMs: opts.lockWaitMs ?? 0,
+    readOnly: opts.readOnly ?? false,
+  });
   const engine = new SyncEngine({
     repoDir,
     config,

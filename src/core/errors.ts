@@ -133,8 +133,8 @@ export const ERROR_CATALOGUE: Record<ErrorCode, Omit<ErrorInfo, 'message'> & { t
     retryable: false,
   },
   MANIFEST_LOCKED: {
-    title: 'Another butter-sync process holds the manifest lock',
-    hint: 'Wait for it to finish (a running `watch` daemon handles commits itself).',
+    title: 'Another butter-sync process is running on this repository (exit code 5)',
+    hint: 'Wait for it to finish and run again; `plan`, `--dry-run` and `status` work meanwhile. A lock left by a killed process is taken over at once.',
     retryable: true,
   },
   MANIFEST_CORRUPT: {
@@ -224,6 +224,8 @@ export const EXIT = {
   usage: 2,
   conflicts: 3,
   partial: 4,
+  /** Another butter-sync process holds the repository's lock (a `watch` daemon, a hook run): nothing was done. */
+  busy: 5,
   tryLater: 75,
   sigint: 130,
   sigterm: 143,
@@ -238,8 +240,9 @@ export function exitCodeFor(error: unknown): number {
     case 'MISSING_TOKEN':
       return EXIT.usage;
     case 'CMS_RATE_LIMITED':
-    case 'MANIFEST_LOCKED':
       return EXIT.tryLater;
+    case 'MANIFEST_LOCKED':
+      return EXIT.busy;
     default:
       return EXIT.runtime;
   }

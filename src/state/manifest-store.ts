@@ -20,6 +20,11 @@ export { type LockOptions, lockManifest, type ManifestLock, manifestLockPath } f
 export interface ManifestStoreOptions extends LockOptions {
   /** A `markDirty()` is flushed to disk at most this long after it (default 200 ms). */
   debounceMs?: number;
+  /**
+   * `plan` and `--dry-run`: read the manifest without taking the lock and never write it, so they run beside a
+   * `watch` daemon that holds the lock. Changes made in memory are dropped.
+   */
+  readOnly?: boolean;
 }
 
 const DEFAULT_DEBOUNCE_MS = 200;
@@ -39,12 +44,20 @@ export class ManifestStore {
   #writing: Promise<void> = Promise.resolve();
   #backgroundError: unknown;
   #closed = false;
+  readonly #readOnly: boolean;
 
-  private constructor(repoDir: string, manifest: Manifest, lock: ManifestLock, debounceMs: number) {
+  private constructor(
+    repoDir: string,
+    manifest: Manifest,
+    lock: ManifestLock,
+    debounceMs: number,
+    readOnly = false,
+  ) {
     this.repoDir = repoDir;
     this.manifest = manifest;
     this.#lock = lock;
     this.#debounceMs = debounceMs;
+    this.#readOnly = readOnly;
   }
 
   /** Take the lock (MANIFEST_LOCKED if another process holds it past `waitMs`), then read the manifest. */
@@ -53,6 +66,11 @@ export class ManifestStore {
     configDigest: string,
     options: ManifestStoreOptions = {},
   ): Promise<ManifestStore> {
+    if (options.readOnly) {
+      const manifest = await readManifest(repoDir, configDigest);
+      const none: ManifestLock = { isHeld: () => false, release: async () => undefined };
+      return new ManifestStore(repoDir, manifest, none, options.debounceMs ?? DEFAULT_DEBOUNCE_MS, true);
+    }
     const lock = await lockManifest(repoDir, options);
     try {
       await assertStateWritable(repoDir);
@@ -71,6 +89,7 @@ export class ManifestStore {
    */
   markDirty(): void {
     this.#assertOpen();
+    if (this.#readOnly) return;
     this.#dirty = true;
     if (this.#timer !== undefined) return;
     this.#timer = setTimeout(() => {
@@ -84,6 +103,7 @@ export class ManifestStore {
   /** Write now (atomic; skipped when the bytes are unchanged), after any write already in flight. */
   async save(): Promise<void> {
     this.#assertOpen();
+    if (this.#readOnly) return;
     this.#cancelTimer();
     // A successful write carries every change so far, so it supersedes a failed background save.
     await this.#enqueueWrite();

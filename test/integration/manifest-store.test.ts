@@ -250,20 +250,24 @@ describe('manifest store across processes', () => {
     });
   }
 
-  it('takes over the lock of a SIGKILLed holder once it is stale', async () => {
+  it('takes over the lock of a SIGKILLed holder at once: its pid is gone (issue 15 item 7)', async () => {
     const child = runChild(
-      `await store.lockManifest(repo, { staleMs: 2000 }); console.log('locked'); setInterval(() => {}, 1000);`,
+      `await store.lockManifest(repo); console.log('locked'); setInterval(() => {}, 1000);`,
     );
     await waitForLine(child, /^locked$/);
-    expect((await caught(lockManifest(repo))).code).toBe('MANIFEST_LOCKED');
+    const busy = await caught(lockManifest(repo));
+    expect(busy.code).toBe('MANIFEST_LOCKED');
+    expect(busy.message).toContain(`pid ${child.pid}`);
 
     child.kill('SIGKILL');
     await once(child, 'exit');
-    // The dead holder left its lock behind; nothing releases it but staleness.
+    // The dead holder left its lock behind, fresh (a 10 s stale age has not passed)...
     expect((await stat(manifestLockPath(repo))).isDirectory()).toBe(true);
-    const lock = await lockManifest(repo, { staleMs: 2000, waitMs: 20_000 });
+    // ...and it is taken over without waiting: the owner recorded in it is not running.
+    const lock = await lockManifest(repo, { waitMs: 0 });
     expect(lock.isHeld()).toBe(true);
     await lock.release();
+    expect(await readdir(dirname(manifestLockPath(repo)))).toEqual([]);
   });
 
   it('a writer SIGKILLed mid-write leaves the old or the new complete manifest, never a torn one', async () => {

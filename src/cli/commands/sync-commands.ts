@@ -42,7 +42,11 @@ async function runEngineCommand(
   run: (session: Session) => Promise<{ report: SyncReport; plan: SyncPlan }>,
   dryRunExit: (report: SyncReport, plan: SyncPlan) => number = (report) => (report.errors.length ? 4 : 0),
 ): Promise<RunResult> {
-  const session = await openSession(options, { needsWrite: open.needsWrite, signal: open.signal });
+  const session = await openSession(options, {
+    needsWrite: open.needsWrite,
+    readOnly: open.dryRun,
+    signal: open.signal,
+  });
   try {
     const { report, plan } = await withProgress(options, session, () => run(session));
     emit(options, report, plan, open.dryRun);
