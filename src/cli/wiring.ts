@@ -68,6 +68,7 @@ export function makeCmsClient(
   logger: Logger,
   needsWrite: boolean,
   observeCall?: (event: CallEvent) => void,
+  stopSignal?: AbortSignal,
 ): CmsClient {
   const secrets = readSecrets();
   if (!secrets.readToken) {
@@ -84,6 +85,7 @@ export function makeCmsClient(
     concurrency: config.rate.concurrency,
     timeoutMs: config.rate.timeoutMs,
     maxRetries: config.rate.maxRetries,
+    ...(stopSignal ? { stopSignal } : {}),
     // One line per API call: writes at info (they are the operations), reads at debug.
     onCall: (event) => {
       const line = {
@@ -127,7 +129,7 @@ export async function openSession(
   const logger = makeLogger(options);
   const config = await loadProjectConfig(options, logger);
   const repoDir = repoDirOf(options);
-  const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall);
+  const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall, opts.signal);
   const digest = configDigest(config);
   const store = await ManifestStore.open(repoDir, digest, {
     waitMs: opts.lockWaitMs ?? 0,
