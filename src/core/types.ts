@@ -122,6 +122,8 @@ export interface PendingWrite {
   media?: Record<string, Record<string, unknown>> | undefined;
   /** Path of the file the write came from (for reports). */
   path?: string | undefined;
+  /** The request ended in a 5xx, a timeout or a dropped connection: ButterCMS may or may not have taken it. */
+  uncertain?: true | undefined;
 }
 
 export interface FailedWrite {
@@ -140,6 +142,12 @@ export interface FailedWrite {
    * file), so it goes out once the target exists; it ends when it is sent.
    */
   heldBack?: true | undefined;
+  /**
+   * A create ButterCMS accepted (202) that was not visible by the deadline. It may still land, however late, so
+   * it is never sent again on its own (zero duplicates): every run looks it up by its key and adopts it once it
+   * shows; `resolve PATH --take git` sends it again after a last lookup finds nothing.
+   */
+  acceptedCreate?: true | undefined;
 }
 
 export interface ConflictRecord {

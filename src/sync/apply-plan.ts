@@ -384,7 +384,11 @@ async function sendWrite(
     const mayHaveLanded =
       accepted || (isSyncError(error) && ['CMS_NETWORK', 'CMS_TIMEOUT', 'CMS_SERVER'].includes(error.code));
     if (!mayHaveLanded) manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
-    else if (!accepted) markSent(manifest, pending.id, nowOf(ctx).toISOString());
+    else if (!accepted) {
+      // Verified like a sent write, but never reported as "accepted (202)": the answer was an error.
+      markSent(manifest, pending.id, nowOf(ctx).toISOString());
+      pending.uncertain = true;
+    }
     await ctx.store.save();
     throw error;
   }

@@ -152,6 +152,7 @@ export class SyncEngine {
     if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true);
+    plan = this.holdAcceptedCreates(plan, report);
 
     await applyPlan(ctx, { plan, local: scan.local, report });
     await this.waitForPending(options.verifyWaitMs ?? 0);
@@ -407,6 +408,33 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * Zero duplicates (DESIGN.md §3): a create ButterCMS accepted (202) that was still not visible at its
+   * deadline may land at any later time, so it is never sent again on its own. The plan only gets here after a
+   * fresh lookup by its key (push reads each entity it creates; reconcile reads every list) found nothing; the
+   * create is left out and its failure reported again, until the item shows up (then it is adopted) or a
+   * person runs `resolve PATH --take git`.
+   */
+  private holdAcceptedCreates(plan: SyncPlan, report: SyncReport): SyncPlan {
+    const accepted = this.ctx.store.manifest.failed.filter((f) => f.acceptedCreate);
+    if (accepted.length === 0) return plan;
+    const operations = plan.operations.filter((op) => {
+      if (op.kind !== 'create-item' && op.kind !== 'create-page') return true;
+      const failure = accepted.find((f) => f.entity === op.entity);
+      if (!failure) return true;
+      if (!report.failures.some((f) => f.id === failure.id)) report.failures.push(failure);
+      report.operations.push({
+        kind: op.kind,
+        entity: op.entity,
+        path: failure.path,
+        status: 'skipped',
+        message: `not sent again: ButterCMS accepted this create at ${failure.at.slice(0, 19)}Z and it may still land; it is adopted once it shows, or run \`butter-sync resolve ${failure.path ?? 'PATH'} --take git\` to send it again`,
+      });
+      return false;
+    });
+    return { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };
+  }
+
   /** Entities with a file the scan could not read. */
   private unreadableKeys(scan: LocalScan): Set<EntityKey> {
     const unreadable = new Set<EntityKey>();
@@ -492,7 +520,13 @@ export class SyncEngine {
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, () => true);
     const commit = options.commit ?? ctx.config.pull.commit;
-    const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
+    const { guard, changedFiles } = await this.applyGuarded(
+      this.holdAcceptedCreates(plan, report),
+      scan,
+      snapshot,
+      report,
+      commit,
+    );
     await this.waitForPending(options.verifyWaitMs ?? 10_000);
     if (ctx.configDigest) ctx.store.manifest.configDigest = ctx.configDigest;
     const now = nowOf(ctx).toISOString();
@@ -515,6 +549,15 @@ export class SyncEngine {
     const { ctx } = this;
     const manifest = ctx.store.manifest;
     const conflicts = manifest.conflicts.filter((c) => c.path === relPath);
+    const acceptedCreates = manifest.failed.filter((f) => f.acceptedCreate && f.path === relPath);
+    if (conflicts.length === 0 && acceptedCreates.length > 0 && take === 'git') {
+      // A person says the accepted create never landed: send it again. The push still looks the item up by
+      // its key first, so one that did land meanwhile is adopted, not duplicated.
+      manifest.failed = manifest.failed.filter((f) => !acceptedCreates.includes(f));
+      ctx.store.markDirty();
+      const result = await this.push({ paths: [relPath], verifyWaitMs: 5_000 });
+      return { resolved: acceptedCreates.length, report: result.report };
+    }
     if (conflicts.length === 0) {
       throw new SyncError('USAGE', `no recorded conflict for ${relPath}`, {
         hint: 'Run `butter-sync status` to list the files with conflicts.',
