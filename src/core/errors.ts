@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'CMS_NETWORK'
   | 'CMS_TIMEOUT'
   | 'CMS_BAD_RESPONSE'
+  | 'CMS_DUPLICATE_KEY'
   | 'CONTENT_PARSE'
   | 'CONTENT_UNKNOWN_FIELD'
   | 'CONTENT_WRONG_TYPE'
@@ -101,6 +102,11 @@ export const ERROR_CATALOGUE: Record<ErrorCode, Omit<ErrorInfo, 'message'> & { t
     title: 'ButterCMS answered with something unexpected',
     hint: 'Check BUTTER_API_URL points at the ButterCMS API (…/v2).',
     retryable: true,
+  },
+  CMS_DUPLICATE_KEY: {
+    title: 'Two ButterCMS items share one key',
+    hint: 'Delete or rename one of them in the ButterCMS dashboard (its keyField must be unique); until then nothing is written for that key on either side.',
+    retryable: false,
   },
   CONTENT_PARSE: {
     title: 'A content file could not be parsed',

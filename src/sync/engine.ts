@@ -276,10 +276,15 @@ export class SyncEngine {
     const { scan, snapshot } = await this.readBothSides(report, options.scope);
     // A webhook's one-entity snapshot says nothing about other pending writes: only full pulls verify.
     if (!options.dryRun && !options.scope) await verifyPending(ctx, snapshot);
-    const only = this.withoutUnreadable(
-      options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined,
+    const only = this.withoutDuplicates(
+      this.withoutUnreadable(
+        options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined,
+        scan,
+        snapshot.remote,
+      ),
       scan,
-      snapshot.remote,
+      snapshot,
+      report,
     );
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
@@ -435,6 +440,37 @@ export class SyncEngine {
     return { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };
   }
 
+  /**
+   * Two CMS items with one key cannot both be one file: each such key is reported with both ids and left out
+   * of the plan on both sides (nothing written, nothing sent), so the state keeps pointing at the item it knows.
+   */
+  private withoutDuplicates(
+    only: Set<EntityKey> | undefined,
+    scan: LocalScan,
+    snapshot: RemoteSnapshot,
+    report: SyncReport,
+  ): Set<EntityKey> | undefined {
+    if (snapshot.duplicateKeys.size === 0) return only;
+    const { manifest } = this.ctx.store;
+    for (const [key, ids] of snapshot.duplicateKeys) {
+      const ref = parseEntityKey(key);
+      const known = manifest.entities[key]?.remoteId;
+      const file =
+        scan.local.get(key)?.locales[this.ctx.config.locales.default]?.path ??
+        Object.values(manifest.entities[key]?.locales ?? {})[0]?.path;
+      const error = new SyncError(
+        'CMS_DUPLICATE_KEY',
+        `ButterCMS holds ${ids.length} items of ${ref.kind === 'item' ? ref.collection : ''} with the key "${ref.kind === 'item' ? ref.key : ''}" (ids ${ids.join(', ')})${known !== undefined ? `; butter-sync tracks id ${known}` : ''}: nothing was written for it`,
+        file ? { file } : {},
+      );
+      report.errors.push(toFileProblem(error));
+      this.ctx.logger.warn({ entity: key, ids }, error.message);
+    }
+    const candidates =
+      only ?? new Set([...scan.local.keys(), ...snapshot.remote.keys(), ...Object.keys(manifest.entities)]);
+    return new Set([...candidates].filter((key) => !snapshot.duplicateKeys.has(key)));
+  }
+
   /** Entities with a file the scan could not read. */
   private unreadableKeys(scan: LocalScan): Set<EntityKey> {
     const unreadable = new Set<EntityKey>();
@@ -515,7 +551,12 @@ export class SyncEngine {
     if (!options.dryRun) await this.checkRepo(report, options.commit ?? ctx.config.pull.commit);
     const { scan, snapshot } = await this.readBothSides(report);
     if (!options.dryRun) await verifyPending(ctx, snapshot);
-    const only = this.withoutUnreadable(undefined, scan, snapshot.remote);
+    const only = this.withoutDuplicates(
+      this.withoutUnreadable(undefined, scan, snapshot.remote),
+      scan,
+      snapshot,
+      report,
+    );
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, () => true);

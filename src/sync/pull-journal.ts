@@ -150,7 +150,16 @@ export async function settlePulledChanges(
         result.toCommit.push(file);
       }
     } else {
-      const undone = fields.every((f) => (digests[f] ?? '') === change.prior[f]);
+      // A file the pull created and wrote, then gone: `git checkout -- .` and `git stash` leave untracked
+      // files alone, so a person deleted it (a deletion to push), unless a pull commit that should hold it is
+      // missing from HEAD's history (a clean checkout: pulled again).
+      const created = fields.every((f) => change.prior[f] === '');
+      const deleted =
+        variant === undefined &&
+        created &&
+        change.written === true &&
+        (change.commit === undefined || inHistory);
+      const undone = !deleted && fields.every((f) => (digests[f] ?? '') === change.prior[f]);
       // A field a person edited on top of the written pulled value is theirs to push; when the file may never
       // have been written (killed first), the edit started from `prior` and meets the CMS as a conflict.
       const onTop = !undone && (inHistory || change.written === true);

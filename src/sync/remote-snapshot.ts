@@ -19,6 +19,8 @@ export interface RemoteSnapshot {
   itemKeys: Map<string, Map<number, string>>;
   /** Entities a scope named one by one (webhooks), whether the CMS still has them or not. */
   covered: Set<EntityKey>;
+  /** Keys two or more items share (an editor made a second `engineering` tag): key → their ids, ascending. */
+  duplicateKeys: Map<EntityKey, number[]>;
   calls: number;
 }
 
@@ -97,6 +99,7 @@ export async function fetchRemoteSnapshot(
   }
   const lookup = makeIdLookup(manifest);
   const covered = new Set<EntityKey>();
+  const duplicateKeys = new Map<EntityKey, number[]>();
   for (const { collection, id } of scope.items ?? []) {
     if (!config.collections[collection] || collections.includes(collection)) continue;
     const perLocale = rawItems.get(collection) ?? new Map<string, RemoteItem[]>();
@@ -122,6 +125,15 @@ export async function fetchRemoteSnapshot(
       }
     }
     itemKeys.set(collection, ids);
+    const byKey = new Map<string, number[]>();
+    for (const [id, key] of ids) byKey.set(key, [...(byKey.get(key) ?? []), id]);
+    for (const [key, sharing] of byKey) {
+      if (sharing.length > 1)
+        duplicateKeys.set(
+          entityKey({ kind: 'item', collection, key }),
+          sharing.sort((a, b) => a - b),
+        );
+    }
     if (!collections.includes(collection)) {
       for (const key of ids.values()) covered.add(entityKey({ kind: 'item', collection, key }));
     }
@@ -190,5 +202,5 @@ export async function fetchRemoteSnapshot(
       }
     }
   }
-  return { remote, itemKeys, covered, calls: cms.stats().total - before };
+  return { remote, itemKeys, covered, duplicateKeys, calls: cms.stats().total - before };
 }
