@@ -111,6 +111,7 @@ export function makeCmsClient(
   logger: Logger,
   needsWrite: boolean,
   observeCall?: (event: CallEvent) => void,
+  stopSignal?: AbortSignal,
 ): CmsClient {
   const secrets = readSecrets();
   if (!secrets.readToken) {
@@ -128,6 +129,7 @@ export function makeCmsClient(
     concurrency: config.rate.concurrency,
     timeoutMs: config.rate.timeoutMs,
     maxRetries: config.rate.maxRetries,
+    ...(stopSignal ? { stopSignal } : {}),
     onCall: (event) => {
       const line = {
         entity: event.entity,
@@ -160,6 +162,8 @@ export async function openSession(
   options: GlobalOptions,
   opts: {
     needsWrite: boolean;
+    /** plan / --dry-run: no lock, nothing saved (they run beside a `watch` daemon). */
+    readOnly?: boolean;
     lockWaitMs?: number;
     signal?: AbortSignal;
     onCall?: (event: CallEvent) => void;
@@ -173,9 +177,12 @@ export async function openSession(
   const loaded = await loadProjectConfig(options, logger);
   const config = opts.allowDelete ? { ...loaded, maxDeletePercent: 100 } : loaded;
   const repoDir = repoDirOf(options);
-  const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall);
+  const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall, opts.signal);
   const digest = configDigest(config);
-  const store = await ManifestStore.open(repoDir, digest, { waitMs: opts.lockWaitMs ?? 0 });
+  const store = await ManifestStore.open(repoDir, digest, {
+    waitMs: opts.lockWaitMs ?? 0,
+    readOnly: opts.readOnly ?? false,
+  });
   const engine = new SyncEngine({
     repoDir,
     config,

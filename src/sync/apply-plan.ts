@@ -22,9 +22,11 @@ import type {
 } from '../core/types.js';
 import { parseEntityKey } from '../core/types.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
+import { stateTempDir } from '../state/manifest-file.js';
 import { markSent, recordIntent } from '../state/outbox.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { holdsMedia } from './media-map.js';
+import { recordPulledChanges } from './pull-journal.js';
 import { makeIdLookup } from './remote-snapshot.js';
 import type { AppliedOperation, SyncReport } from './report.js';
 
@@ -156,6 +158,9 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
       });
     }
   };
+
+  // Write-ahead: what the pull changes in each file is on disk before the first file is (pull-journal.ts).
+  if (recordPulledChanges(manifest, plan.operations)) await ctx.store.save();
 
   const total = plan.operations.length;
   for (let index = 0; index < plan.operations.length; index += 1) {
@@ -445,7 +450,11 @@ async function sendWrite(
     const mayHaveLanded =
       accepted || (isSyncError(error) && ['CMS_NETWORK', 'CMS_TIMEOUT', 'CMS_SERVER'].includes(error.code));
     if (!mayHaveLanded) manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
-    else if (!accepted) markSent(manifest, pending.id, nowOf(ctx).toISOString());
+    else if (!accepted) {
+      // Verified like a sent write, but never reported as "accepted (202)": the answer was an error.
+      markSent(manifest, pending.id, nowOf(ctx).toISOString());
+      pending.uncertain = true;
+    }
     await ctx.store.save();
     throw error;
   }
@@ -613,7 +622,7 @@ async function writeEntityFile(
     }
     next = editContentFile(op.path, current, op.set, config);
   }
-  const written = await writeFileAtomic(abs, next);
+  const written = await writeFileAtomic(abs, next, { tempDir: stateTempDir(ctx.repoDir) });
 
   // The base moves to the pulled values (echo suppression: a pulled change is not pushed back). The planner
   // hands over the locale's complete new base.
@@ -662,6 +671,15 @@ function withoutKeys(
     if (oldBase[key] === undefined) delete base[key];
     else base[key] = oldBase[key];
   }
+  // The pull journal recorded these keys as pulled before the write (pull-journal.ts); they were not written,
+  // so the record must not let the next run take the person's value for an edit made on top of the pull.
+  const pulled = ctx.store.manifest.entities[op.entity]?.locales[op.locale]?.pulled;
+  if (pulled) {
+    for (const key of heldBack) {
+      delete pulled.prior[key];
+      delete pulled.next[key];
+    }
+  }
   return { ...op, set, base };
 }
 
@@ -675,7 +693,8 @@ async function deleteEntityFile(
   await rm(abs, { force: true });
   const manifest = ctx.store.manifest;
   const entity = manifest.entities[op.entity];
-  if (entity) {
+  // A recorded removal keeps its slot until Git holds it: a restored file is then not taken for a new one.
+  if (entity && !entity.locales[op.locale]?.pulled) {
     delete entity.locales[op.locale];
     if (Object.keys(entity.locales).length === 0) delete manifest.entities[op.entity];
   }
