@@ -135,6 +135,17 @@ describe('reconcile against a faulty CMS', () => {
         last = await reconcileOnce();
         checkRun(last, `${context} ${label} run=${run}`);
         if (last.code === EXIT.ok && last.report?.pending === 0) break;
+        // A create ButterCMS accepted and then dropped is never sent twice on its own (issue 15, item 4): it is
+        // reported until a person says so, as the README tells them, with `resolve PATH --take git`.
+        const dropped = (last.report?.failures ?? []).filter((f) => f.acceptedCreate && f.path);
+        if (run >= 1 && dropped.length > 0) {
+          const s = await fx.open();
+          try {
+            for (const f of dropped) await s.engine.resolve(f.path as string, 'git');
+          } finally {
+            await s.done();
+          }
+        }
       }
       expect(last?.code, `${context}: ${JSON.stringify(last?.report?.failures ?? last?.thrown)}`).toBe(
         EXIT.ok,
