@@ -228,25 +228,10 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           });
           break;
         }
-        const blocked = op.dependsOn.find((dep) => failedEntities.has(dep));
-        // A referenced item created in this run whose id is not readable yet (ButterCMS applies writes later).
-        const waiting = op.dependsOn.find(
-          (dep) => dep.startsWith('item:') && manifest.entities[dep]?.remoteId === undefined,
-        );
-        if (blocked || waiting) {
-          failedEntities.add(op.entity);
-          record({
-            kind: op.kind,
-            entity: op.entity,
-            status: 'skipped',
-            message: blocked
-              ? `not sent: ${blocked} was not created`
-              : `not sent yet: ${waiting} is not visible in ButterCMS yet; the next run sends it`,
-          });
-          break;
-        }
         if ('unresolved' in op && op.unresolved !== undefined) {
-          // Sent, it would fail after its 202 or read back without the reference. Kept in the manifest, so
+          // Checked before its prerequisites: a write that is held back whatever they do must be kept as held
+          // back (status shows it, exit 4), not only skipped because one of them (e.g. its cycle partner) is not
+          // created yet. Sent, it would fail after its 202 or read back without the reference. Kept in the manifest, so
           // every later push retries it (status shows it meanwhile).
           failedEntities.add(op.entity);
           const file = entityPaths(manifest, local.get(op.entity), op.entity, ctx.config.locales.default);
@@ -268,6 +253,23 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
             path: file,
             status: 'failed',
             message: `not sent: it ${op.unresolved}`,
+          });
+          break;
+        }
+        const blocked = op.dependsOn.find((dep) => failedEntities.has(dep));
+        // A referenced item created in this run whose id is not readable yet (ButterCMS applies writes later).
+        const waiting = op.dependsOn.find(
+          (dep) => dep.startsWith('item:') && manifest.entities[dep]?.remoteId === undefined,
+        );
+        if (blocked || waiting) {
+          failedEntities.add(op.entity);
+          record({
+            kind: op.kind,
+            entity: op.entity,
+            status: 'skipped',
+            message: blocked
+              ? `not sent: ${blocked} was not created`
+              : `not sent yet: ${waiting} is not visible in ButterCMS yet; the next run sends it`,
           });
           break;
         }
