@@ -544,6 +544,51 @@ describe('engine on real content', () => {
       expect(again.plan.operations).toEqual([]);
     });
 
+    it('a page type holds the real nested tree: folders map to the slug and a pull writes back into the same nested file', async () => {
+      const HUGO = 'markdown/hugo-docs/content/en';
+      const hugoDocs = {
+        bodyField: 'body',
+        fields: { body: 'richtext' as const, description: 'text' as const },
+        gitOnly: ['reference', 'categories', 'keywords', 'params'],
+        slugs: 'slugify' as const,
+      };
+      fx = await makeCorpusSite(
+        { pageTypes: { docs: hugoDocs } },
+        {
+          [`${HUGO}/quick-reference/emojis.md`]: 'pages/docs/quick-reference/emojis.md',
+          [`${HUGO}/quick-reference/glossary/seed.md`]: 'pages/docs/quick-reference/glossary/seed.md',
+        },
+      );
+      const emojis = `${CONTENT}/pages/docs/quick-reference/emojis.md`;
+      const original = await fx.read(emojis);
+      const { report } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+      expect(report.errors).toEqual([]);
+      expect(report.failures).toEqual([]);
+      const pages = await run(fx, (s) => s.cms.listPages('docs', { preview: true, levels: 1 }));
+      expect(pages.map((p) => p.slug).sort()).toEqual([
+        'quick-reference-emojis',
+        'quick-reference-glossary-seed',
+      ]);
+
+      fx.emulator.editPage('docs', 'quick-reference-emojis', { description: 'From the dashboard.' });
+      await run(fx, (s) => s.engine.pull({}));
+      expect(await fx.read(emojis)).toBe(
+        original.replace(/^description: .*$/m, 'description: From the dashboard.'),
+      );
+      expect(await git(fx.repoDir, 'status', '--porcelain')).toBe('');
+      expect(await git(fx.repoDir, 'ls-files', `${CONTENT}/pages/docs`)).toBe(
+        `${emojis}\n${CONTENT}/pages/docs/quick-reference/glossary/seed.md`,
+      );
+
+      // Two paths that map to one slug: an error naming both; the first file keeps syncing.
+      const twin = `${CONTENT}/pages/docs/quick-reference-emojis.md`;
+      await fx.write(twin, original);
+      const clash = await run(fx, (s) => s.engine.push({ dryRun: true }));
+      expect(clash.report.errors.map((e) => [e.file, e.message])).toEqual([
+        [emojis, `two files hold the same entity and locale: ${twin} and ${emojis}`],
+      ]);
+    });
+
     it('a write ButterCMS refuses (400) stays listed in status until a write of it is accepted', async () => {
       // The dashboard's model says "version" is a number; the config (wrongly) says text.
       const dashboard = { ...JEKYLL_POST_TYPE, fields: { ...JEKYLL_POST_TYPE.fields, version: 'number' } };
