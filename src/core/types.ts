@@ -131,6 +131,11 @@ export interface FailedWrite {
    * until a later write of the entity is accepted, or a run finds nothing left to send for it.
    */
   refused?: true | undefined;
+  /**
+   * Digest of the write ButterCMS refused with a 400: the same write is not sent again (it would be refused
+   * again) until the file changes or `resolve <file> --take git` asks for it.
+   */
+  refusedBody?: string | undefined;
 }
 
 export interface ConflictRecord {

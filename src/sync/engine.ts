@@ -549,6 +549,15 @@ export class SyncEngine {
     const { ctx } = this;
     const manifest = ctx.store.manifest;
     const conflicts = manifest.conflicts.filter((c) => c.path === relPath);
+    const refused = manifest.failed.filter((f) => f.path === relPath && f.refusedBody !== undefined);
+    if (conflicts.length === 0 && refused.length > 0 && take === 'git') {
+      // A write refused with a 400 is not re-sent as it is; `resolve --take git` asks for exactly that
+      // (the dashboard's model was fixed, say).
+      for (const failure of refused) failure.refusedBody = undefined;
+      ctx.store.markDirty();
+      const result = await this.push({ paths: [relPath], verifyWaitMs: 5_000 });
+      return { resolved: refused.length, report: result.report };
+    }
     if (conflicts.length === 0) {
       throw new SyncError('USAGE', `no recorded conflict for ${relPath}`, {
         hint: 'Run `butter-sync status` to list the files with conflicts.',

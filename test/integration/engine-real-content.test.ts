@@ -602,7 +602,10 @@ describe('engine on real content', () => {
         { config: emulatorConfig },
       );
       for (let i = 0; i < 2; i += 1) {
+        fx.emulator.clearLog();
         const { report } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 1_000 }));
+        // The same refused body is not sent again: the second push makes no write call.
+        expect(writesIn(fx.emulator)).toHaveLength(i === 0 ? 1 : 0);
         expect(report.failures.map((f) => f.entity)).toEqual([`page:post:${good}`]);
         const failed = await run(fx, async (s) => s.store.manifest.failed);
         expect(failed.map((f) => [f.entity, f.kind, f.refused])).toEqual([
@@ -611,6 +614,12 @@ describe('engine on real content', () => {
         expect(failed[0]?.reason).toContain('(400)');
       }
       const file = `${POSTS}/${good}.markdown`;
+      // `resolve --take git` sends the same body once more (the dashboard's model may have been fixed).
+      fx.emulator.clearLog();
+      const resolved = await run(fx, (s) => s.engine.resolve(file, 'git'));
+      expect(resolved.resolved).toBe(1);
+      expect(writesIn(fx.emulator)).toHaveLength(1);
+      expect(resolved.report.failures.map((f) => f.entity)).toEqual([`page:post:${good}`]);
       await fx.write(file, (await fx.read(file)).replace(/^version: .*$/m, 'version: 3'));
       const fixed = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
       expect(fixed.report.failures).toEqual([]);
