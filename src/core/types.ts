@@ -153,6 +153,11 @@ export interface FailedWrite {
    * shows; `resolve PATH --take git` sends it again after a last lookup finds nothing.
    */
   acceptedCreate?: true | undefined;
+  /**
+   * Digest of the write ButterCMS refused with a 400: the same write is not sent again (it would be refused
+   * again) until the file changes or `resolve <file> --take git` asks for it.
+   */
+  refusedBody?: string | undefined;
 }
 
 export interface ConflictRecord {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { CreateItemBody, CreatePageBody, UpdateItemBody, UpdatePageBody } from '../cms/port.js';
 import { editContentFile, readContentFile, renderContentFile } from '../content/index.js';
 import { isLocaleNested, toApiBody } from '../core/api-fields.js';
-import { digestVariant } from '../core/digest.js';
+import { digestValue, digestVariant } from '../core/digest.js';
 import { isSyncError, SyncError } from '../core/errors.js';
 import { type EntityModel, modelFor } from '../core/model.js';
 import type {
@@ -273,6 +273,24 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           });
           break;
         }
+        const body = writeDigest(op);
+        const refusedBefore = manifest.failed.find(
+          (f) => f.entity === op.entity && f.refused && f.refusedBody === body,
+        );
+        if (refusedBefore) {
+          // A 400 means this exact body is wrong: sent again it is refused again. It stays in `status`.
+          failedEntities.add(op.entity);
+          report.failures.push(refusedBefore);
+          record({
+            kind: op.kind,
+            entity: op.entity,
+            path: refusedBefore.path,
+            status: 'skipped',
+            message:
+              'not sent: ButterCMS refused this same write before (400); fix the file, or run `butter-sync resolve <file> --take git` to send it again',
+          });
+          break;
+        }
         endHeldBack(manifest, op.entity); // whatever the answer, it is no longer held back
         try {
           await sendWrite(ctx, op, local.get(op.entity), referenced.has(op.entity));
@@ -304,6 +322,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
             // ButterCMS refused it (400/401/403): nothing changed there and nothing is pending, so only the
             // manifest can keep it in `status` until a later write of this entity is accepted.
             failure.refused = true;
+            if (err.code === 'CMS_BAD_REQUEST') failure.refusedBody = body;
             manifest.failed = [
               ...manifest.failed.filter((f) => !(f.entity === op.entity && f.refused)),
               failure,
@@ -344,6 +363,14 @@ const REFUSALS = new Set([
   'CMS_NOT_FOUND',
   'CMS_METHOD_NOT_ALLOWED',
 ]);
+
+/** What identifies a write's content: the same digest means the same request ButterCMS would see. */
+function writeDigest(op: { kind: string } & object): string {
+  const { kind } = op;
+  const body = 'body' in op ? op.body : undefined;
+  const locale = 'locale' in op ? op.locale : undefined;
+  return digestValue({ kind, locale, body });
+}
 
 /** A write of this entity was accepted: its earlier refusal is fixed. */
 function endRefused(manifest: Manifest, entity: EntityKey): void {

@@ -698,6 +698,15 @@ export class SyncEngine {
       const result = await this.push({ paths: [relPath], verifyWaitMs: 5_000 });
       return { resolved: acceptedCreates.length, report: result.report };
     }
+    const refused = manifest.failed.filter((f) => f.path === relPath && f.refusedBody !== undefined);
+    if (conflicts.length === 0 && refused.length > 0 && take === 'git') {
+      // A write refused with a 400 is not re-sent as it is; `resolve --take git` asks for exactly that
+      // (the dashboard's model was fixed, say).
+      for (const failure of refused) failure.refusedBody = undefined;
+      ctx.store.markDirty();
+      const result = await this.push({ paths: [relPath], verifyWaitMs: 5_000 });
+      return { resolved: refused.length, report: result.report };
+    }
     if (conflicts.length === 0) {
       throw new SyncError('USAGE', `no recorded conflict for ${relPath}`, {
         hint: 'Run `butter-sync status` to list the files with conflicts.',

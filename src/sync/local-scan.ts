@@ -78,7 +78,7 @@ class ScanResult {
           `two files hold the same entity and locale: ${existing.path} and ${relPath}`,
           {
             file: relPath,
-            hint: 'Keep one of them (for example .md or .mdx, not both).',
+            hint: 'Keep one of them (for example .md or .mdx, not both), or rename one: nested paths and names that slugify alike map to one page.',
           },
         ),
       );
