@@ -134,7 +134,13 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           path: op.path,
           locale: op.locale,
           fields: op.kind === 'write-file' ? Object.keys(op.set) : undefined,
-          status: op.kind === 'write-file' ? (written ? 'written' : 'skipped') : 'deleted',
+          // A removal of a file that was already gone changed no file: not counted as a changed file.
+          status:
+            !written || written === ALREADY_GONE
+              ? 'skipped'
+              : op.kind === 'write-file'
+                ? 'written'
+                : 'deleted',
         });
       }
     } catch (error) {
@@ -715,7 +721,7 @@ function withoutKeys(
 async function deleteEntityFile(
   ctx: SyncContext,
   op: Extract<Operation, { kind: 'delete-file' }>,
-): Promise<boolean | typeof CHANGED_MEANWHILE> {
+): Promise<boolean | typeof CHANGED_MEANWHILE | typeof ALREADY_GONE> {
   const abs = await resolveInside(ctx, op.path);
   const current = await readCurrent(abs);
   if (current !== undefined && !stillAtBase(ctx, op, current)) return CHANGED_MEANWHILE;
@@ -728,7 +734,8 @@ async function deleteEntityFile(
     if (Object.keys(entity.locales).length === 0) delete manifest.entities[op.entity];
   }
   ctx.store.markDirty();
-  return true;
+  // Still handed to the commit (Git may track the file a person removed), but no file changed now.
+  return current === undefined ? ALREADY_GONE : true;
 }
 
 /** Last line of defence: nothing is ever written outside the content folder, whatever the remote sent. */
@@ -758,6 +765,8 @@ async function realpathOfNearest(p: string): Promise<string> {
 
 /** Returned instead of writing when the file no longer holds what the plan was made from. */
 const CHANGED_MEANWHILE = 'changed-meanwhile' as const;
+/** A file removal found the file already gone: the manifest was cleaned up, no file changed. */
+const ALREADY_GONE = 'already-gone' as const;
 
 async function readCurrent(abs: string): Promise<string | undefined> {
   try {

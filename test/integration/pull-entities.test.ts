@@ -128,4 +128,19 @@ describe('pull: new and removed remote entities', () => {
     // Removing a file because the CMS removed the item sends nothing back.
     expect(writesIn(fx.emulator)).toEqual([]);
   });
+  it('an item removed on both sides is a manifest clean-up, not a changed file (issue 13)', async () => {
+    fx = await makeFixture();
+    const s = await fx.open();
+    await s.engine.push({ verifyWaitMs: 5_000 });
+    const engineeringId = s.store.manifest.entities['item:tags:engineering']?.remoteId as number;
+    await s.done();
+    await git(fx.repoDir, 'rm', '-q', `${TAGS}/engineering.json`);
+    await fx.commitAll('remove a tag');
+    fx.emulator.deleteItem('tags', engineeringId);
+    fx.emulator.clearLog();
+    const { report } = await pull(fx, { maxDeletePercent: 60 });
+    const ops = report.operations.filter((op) => op.path === `${TAGS}/engineering.json`);
+    expect(ops.map((op) => op.status)).toEqual(['skipped']);
+    expect(writesIn(fx.emulator)).toEqual([]);
+  });
 });
