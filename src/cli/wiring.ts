@@ -5,8 +5,10 @@ import type { CmsClient } from '../cms/port.js';
 import { loadConfig } from '../config/load-config.js';
 import type { SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
+import { runGit } from '../git/run-git.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log.js';
 import { ManifestStore } from '../state/manifest-store.js';
+import { SharedState } from '../state/state-ref.js';
 import { SyncEngine } from '../sync/engine.js';
 
 export interface GlobalOptions {
@@ -176,6 +178,13 @@ export async function openSession(
   const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall);
   const digest = configDigest(config);
   const store = await ManifestStore.open(repoDir, digest, { waitMs: opts.lockWaitMs ?? 0 });
+  let shared: SharedState | null = null;
+  try {
+    shared = await attachSharedState(config, repoDir, store, digest, logger);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const engine = new SyncEngine({
     repoDir,
     config,
@@ -194,7 +203,48 @@ export async function openSession(
     engine,
     async close() {
       await cms.close(5_000);
-      await store.close();
+      try {
+        // Saved locally first: a failed publish leaves the state in the cache, and the next run publishes it.
+        await store.save();
+        await shared?.publish();
+      } finally {
+        await store.close();
+      }
     },
   };
+}
+
+/**
+ * `"state": "git"` (the default when the repository has the remote): merge the team's shared state into this
+ * clone's cache before the run (DESIGN.md §3). A clone with no such remote keeps its state local.
+ */
+async function attachSharedState(
+  config: SyncConfig,
+  repoDir: string,
+  store: ManifestStore,
+  digest: string,
+  logger: Logger,
+): Promise<SharedState | null> {
+  if (config.state === 'local') return null;
+  const remote = config.pull.remote;
+  const known = await runGit(repoDir, ['remote', 'get-url', '--', remote], { allowFailure: true });
+  if (known.code !== 0) {
+    if (config.state === 'git') {
+      throw new SyncError(
+        'CONFIG_INVALID',
+        `"state": "git" needs the git remote "${remote}", which this repository does not have`,
+        {
+          hint: `Add it (\`git remote add ${remote} <url>\`), set pull.remote to the remote you use, or set "state": "local".`,
+        },
+      );
+    }
+    return null;
+  }
+  return SharedState.attach(store, {
+    repoDir,
+    remote,
+    identity: config.pull.author,
+    configDigest: digest,
+    warn: (message) => logger.warn(message),
+  });
 }
