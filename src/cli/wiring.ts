@@ -154,6 +154,8 @@ export interface Session {
   cms: CmsClient;
   store: ManifestStore;
   engine: SyncEngine;
+  /** Save the manifest and publish it to the shared state ref (`"state": "git"`); `close()` does this too. */
+  publishState(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -185,6 +187,11 @@ export async function openSession(
     await store.close();
     throw error;
   }
+  // Saved locally first: a failed publish leaves the state in the cache, and the next run publishes it.
+  const publishState = async (): Promise<void> => {
+    await store.save();
+    await shared?.publish();
+  };
   const engine = new SyncEngine({
     repoDir,
     config,
@@ -201,12 +208,11 @@ export async function openSession(
     cms,
     store,
     engine,
+    publishState,
     async close() {
       await cms.close(5_000);
       try {
-        // Saved locally first: a failed publish leaves the state in the cache, and the next run publishes it.
-        await store.save();
-        await shared?.publish();
+        await publishState();
       } finally {
         await store.close();
       }

@@ -153,4 +153,20 @@ describe('shared state on a git ref', () => {
     await expect(session(fx.repoDir)).rejects.toThrow(/version 99/);
     expect(await readFile(manifestPath(fx.repoDir), 'utf8')).toBe(before);
   });
+  it('offline, works from the local copy and publishes on the next run that reaches the remote', async () => {
+    await git(fx.repoDir, 'remote', 'set-url', 'origin', path.join(bare, 'gone'));
+    const offline = await session(fx.repoDir);
+    const pushed = await offline.engine.push();
+    await offline.close();
+    expect(pushed.report.errors).toEqual([]);
+    const none = await runGit(bare, ['rev-parse', '--verify', '--quiet', STATE_REF], { allowFailure: true });
+    expect(none.code).not.toBe(0);
+
+    await git(fx.repoDir, 'remote', 'set-url', 'origin', bare);
+    const online = await session(fx.repoDir);
+    await online.close();
+    expect(JSON.parse(await sharedText()).entities).toEqual(
+      JSON.parse(await readFile(manifestPath(fx.repoDir), 'utf8')).entities,
+    );
+  });
 });
