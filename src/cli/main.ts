@@ -98,7 +98,7 @@ Environment:
   BUTTER_WRITE_TOKEN      ButterCMS write token (needed to push)
   BUTTER_WEBHOOK_SECRET   shared secret ButterCMS sends in the webhook header (watch)
 
-Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some operations failed · 75 try later · 130/143 stopped`,
+Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some operations failed · 5 busy (another butter-sync holds the lock) · 75 try later · 130/143 stopped`,
     )
     .showHelpAfterError('(run butter-sync --help for usage)')
     // Before any subcommand is added, so each inherits it: commander would otherwise exit 1 on a usage error

@@ -113,6 +113,7 @@ export function makeCmsClient(
   logger: Logger,
   needsWrite: boolean,
   observeCall?: (event: CallEvent) => void,
+  stopSignal?: AbortSignal,
 ): CmsClient {
   const secrets = readSecrets();
   if (!secrets.readToken) {
@@ -130,6 +131,7 @@ export function makeCmsClient(
     concurrency: config.rate.concurrency,
     timeoutMs: config.rate.timeoutMs,
     maxRetries: config.rate.maxRetries,
+    ...(stopSignal ? { stopSignal } : {}),
     onCall: (event) => {
       const line = {
         entity: event.entity,
@@ -164,6 +166,8 @@ export async function openSession(
   options: GlobalOptions,
   opts: {
     needsWrite: boolean;
+    /** plan / --dry-run: no lock, nothing saved (they run beside a `watch` daemon). */
+    readOnly?: boolean;
     lockWaitMs?: number;
     signal?: AbortSignal;
     onCall?: (event: CallEvent) => void;
@@ -177,12 +181,16 @@ export async function openSession(
   const loaded = await loadProjectConfig(options, logger);
   const config = opts.allowDelete ? { ...loaded, maxDeletePercent: 100 } : loaded;
   const repoDir = repoDirOf(options);
-  const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall);
+  const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall, opts.signal);
   const digest = configDigest(config);
-  const store = await ManifestStore.open(repoDir, digest, { waitMs: opts.lockWaitMs ?? 0 });
+  const store = await ManifestStore.open(repoDir, digest, {
+    waitMs: opts.lockWaitMs ?? 0,
+    readOnly: opts.readOnly ?? false,
+  });
   let shared: SharedState | null = null;
   try {
-    shared = await attachSharedState(config, repoDir, store, digest, logger);
+    // A dry run reads the local cache only: it may not save what a merge would change.
+    if (!opts.readOnly) shared = await attachSharedState(config, repoDir, store, digest, logger);
   } catch (error) {
     await store.close();
     throw error;
@@ -231,7 +239,8 @@ async function attachSharedState(
   digest: string,
   logger: Logger,
 ): Promise<SharedState | null> {
-  if (config.state === 'local') return null;
+  // Opt-in while watch shares it only at start and stop (see README "One state for the whole team").
+  if (config.state !== 'git') return null;
   const remote = config.pull.remote;
   const known = await runGit(repoDir, ['remote', 'get-url', '--', remote], { allowFailure: true });
   if (known.code !== 0) {

@@ -15,6 +15,15 @@ export function checkConfigRules(config: SyncConfig): { warnings: ConfigProblem[
       hint: 'Add it to locales.all.',
     });
   }
+  // Every file the sync reads or writes lives under contentDir: it must not lead out of the repository.
+  const dir = config.contentDir.replaceAll('\\', '/');
+  if (dir.startsWith('/') || /^[A-Za-z]:/.test(dir) || dir.split('/').includes('..')) {
+    errors.push({
+      path: 'contentDir',
+      message: `"${config.contentDir}" is not a folder inside the repository`,
+      hint: 'Give a path relative to the repository root, without "..", e.g. "content".',
+    });
+  }
   if (titleKey === statusKey) {
     errors.push({ path: 'pageMeta', message: 'titleKey and statusKey must differ' });
   }

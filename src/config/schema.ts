@@ -160,6 +160,9 @@ export const singlePageSchema = z.strictObject({
   gitOnly,
 });
 
+/** More locales than any ButterCMS account enables; the bound keeps a bad config from asking for hours of reads. */
+export const MAX_LOCALES = 50;
+
 const localeSlug = z
   .string()
   .regex(/^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$/, 'a locale API slug like "en" or "pt-br"');
@@ -173,7 +176,13 @@ export const configSchema = z.strictObject({
   locales: z
     .strictObject({
       default: localeSlug.default('en').describe('Files without a locale suffix hold this locale.'),
-      all: z.array(localeSlug).default(['en']).describe('Every locale enabled in the ButterCMS account.'),
+      // Bounded: every locale costs a read per list on every run (a typo'd 10,000-entry list took 11 minutes).
+      all: z
+        .array(localeSlug)
+        .min(1)
+        .max(MAX_LOCALES)
+        .default(['en'])
+        .describe(`Every locale enabled in the ButterCMS account (1 to ${MAX_LOCALES}).`),
     })
     .default({ default: 'en', all: ['en'] }),
   defaultStatus: z
@@ -215,7 +224,7 @@ export const configSchema = z.strictObject({
     .enum(['git', 'local'])
     .optional()
     .describe(
-      'Where the sync state lives: "git" shares it with every clone on the ref refs/butter-sync/state of pull.remote; "local" keeps it in .butter-sync/ only. Default: "git" when the repository has that remote.',
+      'Where the sync state lives: "git" shares it with every clone on the ref refs/butter-sync/state of pull.remote; "local" keeps it in .butter-sync/ only. Default: "local" (the shared state is opt-in for now).',
     ),
   maxDeletePercent: z
     .number()

@@ -95,21 +95,35 @@ export function locateFile(relPath: string, config: SyncConfig): FileLocation {
   }
   const below = segmentsBelowContentDir(relPath, config);
   if (!below) throw pathError(relPath, `the file is not inside the content folder "${config.contentDir}"`);
-  const [area, group, file, ...deeper] = below;
+  const [area, group, ...rest] = below;
+  const file = rest.at(-1);
   if ((area !== 'pages' && area !== 'collections') || group === undefined || file === undefined) {
     throw pathError(
       relPath,
       'content files live in pages/<page_type>/<slug>.md or collections/<key>/<item>.json',
     );
   }
-  if (deeper.length > 0) throw pathError(relPath, 'the file is nested too deeply');
+  // Folders inside a page type (Hugo's content/docs/guides/intro.md) are part of the page's name;
+  // collections and single pages stay flat (an item's name is its key).
+  const folders = rest.slice(0, -1);
+  if (folders.length > 0 && (area === 'collections' || group === SINGLE_PAGE_DIR)) {
+    throw pathError(relPath, 'the file is nested too deeply (only page types may hold folders)');
+  }
+  for (const folder of folders) {
+    // A leading dot is fine on a folder (`.generated/`): the rule against it is for files we create.
+    const unsafe = checkSafeName(folder.replace(/^\.+/, ''));
+    if (unsafe) throw pathError(relPath, `the folder "${folder}" cannot be synced: ${unsafe}`);
+  }
   const ext = extensionOf(file);
   const stem = file.slice(0, file.length - ext.length);
-  const { name, locale } = splitLocale(stem, config);
-  if (name === '' || hasControlChars(name)) throw pathError(relPath, 'the file name is empty or unsafe');
+  const { name: fileName, locale } = splitLocale(stem, config);
+  if (fileName === '' || hasControlChars(fileName))
+    throw pathError(relPath, 'the file name is empty or unsafe');
   // The same rule as for remote names: a key that could never be pulled back into a file is not pushed either.
-  const unsafe = checkSafeName(name);
+  const unsafe = checkSafeName(fileName);
   if (unsafe) throw pathError(relPath, `the file name cannot be synced: ${unsafe}`);
+  /** The page's name below its type's folder: `guides/intro` for pages/docs/guides/intro.md. */
+  const name = [...folders, fileName].join('/');
   const isMarkdown = (MARKDOWN_EXTENSIONS as readonly string[]).includes(ext);
 
   if (area === 'collections') {
@@ -129,10 +143,21 @@ export function locateFile(relPath: string, config: SyncConfig): FileLocation {
   if (!pageType) throw pathError(relPath, `no page type "${group}" in the config`);
   if (isPageSlug(name)) return { ref: { kind: 'page', pageType: group, slug: name }, locale, format };
   if (pageType.slugs === 'slugify') {
+    // `guides/intro` → `guides-intro`: the manifest remembers the file, so a pull writes back to it.
     const slug = slugify(name);
     if (slug === '')
       throw pathError(relPath, `the file name "${name}" has no letter or digit to make a slug of`);
     return { ref: { kind: 'page', pageType: group, slug }, locale, format };
+  }
+  if (folders.length > 0) {
+    throw new SyncError(
+      'CONTENT_PATH',
+      `the page "${name}" is in a folder, and a ButterCMS page slug cannot hold "/"`,
+      {
+        file: relPath,
+        hint: `Set "slugs": "slugify" on page type "${group}" in sync.config.json: nested files then map to slugs (${name} → ${slugify(name) || 'my-page'}), or move the file to pages/${group}/.`,
+      },
+    );
   }
   // Caught here, before any call: ButterCMS refuses the create with 400 "Enter a valid slug" (butter-api.md §3.1).
   throw new SyncError(

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'CMS_NETWORK'
   | 'CMS_TIMEOUT'
   | 'CMS_BAD_RESPONSE'
+  | 'CMS_DUPLICATE_KEY'
   | 'CONTENT_PARSE'
   | 'CONTENT_UNKNOWN_FIELD'
   | 'CONTENT_WRONG_TYPE'
@@ -26,6 +27,7 @@ export type ErrorCode =
   | 'CONTENT_BINARY'
   | 'MANIFEST_LOCKED'
   | 'MANIFEST_CORRUPT'
+  | 'STATE_UNWRITABLE'
   | 'GIT'
   | 'INTERNAL';
 
@@ -101,6 +103,11 @@ export const ERROR_CATALOGUE: Record<ErrorCode, Omit<ErrorInfo, 'message'> & { t
     hint: 'Check BUTTER_API_URL points at the ButterCMS API (…/v2).',
     retryable: true,
   },
+  CMS_DUPLICATE_KEY: {
+    title: 'Two ButterCMS items share one key',
+    hint: 'Delete or rename one of them in the ButterCMS dashboard (its keyField must be unique); until then nothing is written for that key on either side.',
+    retryable: false,
+  },
   CONTENT_PARSE: {
     title: 'A content file could not be parsed',
     hint: 'Fix the syntax at the given line. Until then the file is left out (nothing is sent or written for it); the other files are not held up.',
@@ -132,13 +139,18 @@ export const ERROR_CATALOGUE: Record<ErrorCode, Omit<ErrorInfo, 'message'> & { t
     retryable: false,
   },
   MANIFEST_LOCKED: {
-    title: 'Another butter-sync process holds the manifest lock',
-    hint: 'Wait for it to finish (a running `watch` daemon handles commits itself).',
+    title: 'Another butter-sync process is running on this repository (exit code 5)',
+    hint: 'Wait for it to finish and run again; `plan`, `--dry-run` and `status` work meanwhile. A lock left by a killed process is taken over at once.',
     retryable: true,
   },
   MANIFEST_CORRUPT: {
     title: 'The manifest (.butter-sync/manifest.json) could not be read',
     hint: 'Move it aside and run `butter-sync reconcile` with initialSource set to rebuild it.',
+    retryable: false,
+  },
+  STATE_UNWRITABLE: {
+    title: 'The sync state (.butter-sync/) cannot be written',
+    hint: 'Nothing was sent or written. Make .butter-sync/ and manifest.json writable by this user (check `ls -l`, `lsattr` for the immutable flag, a read-only mount, a full disk), then run again.',
     retryable: false,
   },
   GIT: {
@@ -218,6 +230,8 @@ export const EXIT = {
   usage: 2,
   conflicts: 3,
   partial: 4,
+  /** Another butter-sync process holds the repository's lock (a `watch` daemon, a hook run): nothing was done. */
+  busy: 5,
   tryLater: 75,
   sigint: 130,
   sigterm: 143,
@@ -232,8 +246,9 @@ export function exitCodeFor(error: unknown): number {
     case 'MISSING_TOKEN':
       return EXIT.usage;
     case 'CMS_RATE_LIMITED':
-    case 'MANIFEST_LOCKED':
       return EXIT.tryLater;
+    case 'MANIFEST_LOCKED':
+      return EXIT.busy;
     default:
       return EXIT.runtime;
   }

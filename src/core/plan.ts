@@ -684,7 +684,6 @@ class Planner {
     if (!this.pushing) return;
     const path = views[0]?.path;
     if (e.ref.kind === 'page') {
-      if (e.manifest?.removalReported) return; // said once already
       this.ops.push({
         kind: 'report',
         entity: e.key,

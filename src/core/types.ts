@@ -71,16 +71,30 @@ export interface ManifestLocale {
   base: FieldDigests;
   /** The file this locale lives in. */
   path?: string | undefined;
+  /** A pull wrote this file and Git may not hold it yet (DESIGN.md §3: a base moves once Git holds it). */
+  pulled?: PulledChange | undefined;
+}
+
+/**
+ * What a pull changed in one file, recorded before the file is written (write-ahead). The next run settles
+ * it against the file and Git: the file still holds `next` and Git has it → done; the file went back to
+ * `prior` (never written, `git checkout -- .`, a clean checkout with a cached state) → the base goes back
+ * to `prior`, so the change is pulled again instead of the old value being pushed over the editor's work.
+ */
+export interface PulledChange {
+  /** The base of each changed field before the pull; `''` = the field had no base. */
+  prior: FieldDigests;
+  /** The digest each changed field has once the file is written; `''` = the key is removed. */
+  next: FieldDigests;
+  /** The file was written (a person's later edit is then made on top of the pulled value). */
+  written?: true | undefined;
+  /** The pull commit holding the file, once made. */
+  commit?: string | undefined;
 }
 
 export interface ManifestEntity {
   remoteId?: number | undefined;
   locales: Record<string, ManifestLocale>;
-  /**
-   * When a run reported this page's files removed (pages are not deleted through the API): said once, not
-   * on every run. Cleared when a file of the page is back.
-   */
-  removalReported?: string | undefined;
 }
 
 export type PendingKind =
@@ -108,6 +122,8 @@ export interface PendingWrite {
   media?: Record<string, Record<string, unknown>> | undefined;
   /** Path of the file the write came from (for reports). */
   path?: string | undefined;
+  /** The request ended in a 5xx, a timeout or a dropped connection: ButterCMS may or may not have taken it. */
+  uncertain?: true | undefined;
 }
 
 export interface FailedWrite {
@@ -131,6 +147,17 @@ export interface FailedWrite {
    * until a later write of the entity is accepted, or a run finds nothing left to send for it.
    */
   refused?: true | undefined;
+  /**
+   * A create ButterCMS accepted (202) that was not visible by the deadline. It may still land, however late, so
+   * it is never sent again on its own (zero duplicates): every run looks it up by its key and adopts it once it
+   * shows; `resolve PATH --take git` sends it again after a last lookup finds nothing.
+   */
+  acceptedCreate?: true | undefined;
+  /**
+   * Digest of the write ButterCMS refused with a 400: the same write is not sent again (it would be refused
+   * again) until the file changes or `resolve <file> --take git` asks for it.
+   */
+  refusedBody?: string | undefined;
 }
 
 export interface ConflictRecord {

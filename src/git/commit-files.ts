@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyncError } from '../core/errors.js';
-import { withPullTrailer } from './history.js';
-import { checkRepoState, repoRoot, resolveCommit } from './repo-state.js';
+import { isPullCommit, withPullTrailer } from './history.js';
+import { assertIndexUnlocked, checkRepoState, repoRoot, resolveCommit } from './repo-state.js';
 import { runGit, splitNul } from './run-git.js';
 
 export interface GitIdentity {
@@ -42,6 +43,7 @@ export async function commitFiles(
       details: { reason: state.reason },
     });
   }
+  await assertIndexUnlocked(repoDir);
   const top = await repoRoot(repoDir);
   const prefix = (await runGit(repoDir, ['rev-parse', '--show-prefix'])).stdout.trim();
   const paths = [...new Set(files.map((file) => repoRelative(repoDir, prefix, file)))];
@@ -77,9 +79,12 @@ export async function commitFiles(
     });
     const sha = commit.stdout.trim();
     const subject = fullMessage.split('\n')[0] ?? '';
+    // The index first, then HEAD: a process killed in between leaves the pulled files staged (the pull journal
+    // commits them on the next run), never HEAD ahead of an index that stages the old content, which the next
+    // ordinary `git commit` would turn into a revert of every pulled edit.
+    await stageCommitted(top, tempIndex, paths, sha);
     // Compare-and-swap on HEAD's branch: a commit a person made meanwhile is never overwritten.
     await runGit(top, ['update-ref', '-m', `commit (butter-sync): ${subject}`, 'HEAD', sha, head ?? '']);
-    await stageCommitted(top, tempIndex, paths, sha);
     return sha;
   } finally {
     await rm(tempIndex, { force: true });
@@ -115,9 +120,9 @@ async function stageCommitted(top: string, tempIndex: string, paths: string[], s
       if (attempt >= 5) {
         throw new SyncError(
           'GIT',
-          `committed ${sha} but could not update the index: ${(error as Error).message}`,
+          `could not stage the pulled files for commit ${sha}: ${(error as Error).message}`,
           {
-            hint: `Run \`git reset -q -- <the committed files>\` in ${top} to make git status match the commit.`,
+            hint: `HEAD did not move. Run \`git status\` in ${top}; the next run commits the pulled files.`,
             details: { sha },
             cause: error,
           },
@@ -141,4 +146,64 @@ function repoRelative(repoDir: string, prefix: string, file: string): string {
 
 function nulJoin(records: string[]): string {
   return `${records.join('\0')}\0`;
+}
+
+/**
+ * Repair what an older butter-sync could leave when killed between moving HEAD to a pull commit and updating the
+ * index: HEAD at the pull commit, the work tree holding its files, the index still staging the parent's version.
+ * A person's next `git commit` would revert every pulled edit, so each such path is staged as HEAD has it
+ * (`git reset -- path`; the work tree is untouched). Returns the repaired paths (repo-relative to the top level).
+ */
+export async function repairPullCommitIndex(repoDir: string): Promise<string[]> {
+  const head = await resolveCommit(repoDir, 'HEAD');
+  if (head === null || !(await isPullCommit(repoDir, head))) return [];
+  const top = await repoRoot(repoDir);
+  const parent = await resolveCommit(top, `${head}^`);
+  if (parent === null) return [];
+  const changed = splitNul(
+    (await runGit(top, ['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', parent, head])).stdout,
+  );
+  if (changed.length === 0) return [];
+  const blobs = async (args: string[], env?: Record<string, string>) => {
+    const map = new Map<string, string>();
+    const out = await runGit(
+      top,
+      [...args, '--', ...changed.map((p) => `:(literal)${p}`)],
+      env ? { env } : {},
+    );
+    for (const record of splitNul(out.stdout)) {
+      const tab = record.indexOf('\t');
+      const fields = record.slice(0, tab).split(' ');
+      // ls-files -s: mode blob stage; ls-tree: mode type blob.
+      map.set(record.slice(tab + 1), fields[args[0] === 'ls-files' ? 1 : 2] ?? '');
+    }
+    return map;
+  };
+  const [index, inHead, inParent] = await Promise.all([
+    blobs(['ls-files', '-s', '-z']),
+    blobs(['ls-tree', '-r', '-z', head]),
+    blobs(['ls-tree', '-r', '-z', parent]),
+  ]);
+  const stale = changed.filter((p) => index.get(p) !== inHead.get(p) && index.get(p) === inParent.get(p));
+  if (stale.length === 0) return [];
+  // Only where the work tree holds HEAD's version: anything else is a person's work, left alone.
+  const present = stale.filter((p) => inHead.has(p));
+  const hashed = present.length
+    ? splitNul(
+        (
+          await runGit(top, ['hash-object', '--stdin-paths'], {
+            input: `${present.join('\n')}\n`,
+            allowFailure: true,
+          })
+        ).stdout.replaceAll('\n', '\0'),
+      )
+    : [];
+  const repair = stale.filter((p) => {
+    const at = present.indexOf(p);
+    return at < 0 ? !existsSync(resolve(top, p)) : hashed[at] === inHead.get(p);
+  });
+  if (repair.length === 0) return [];
+  await assertIndexUnlocked(top);
+  await runGit(top, ['reset', '-q', head, '--', ...repair.map((p) => `:(literal)${p}`)]);
+  return repair;
 }

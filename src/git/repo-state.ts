@@ -1,5 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SyncError } from '../core/errors.js';
 import { runGit } from './run-git.js';
 
 export type RepoStateReason =
@@ -93,5 +95,31 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Refuse to touch the repository while `.git/index.lock` exists: git holds it while it writes the index, and a
+ * git process that crashed leaves it behind; committing past it would move HEAD without the index (the next
+ * ordinary `git commit` would then revert the pull). A live git command releases it in moments, so this waits
+ * up to `waitMs` first.
+ */
+export async function assertIndexUnlocked(repoDir: string, waitMs = 1_000): Promise<void> {
+  const probe = await runGit(repoDir, ['rev-parse', '--git-path', 'index.lock'], { allowFailure: true });
+  if (probe.code !== 0) return; // not a repository: nothing to lock
+  const lock = resolve(repoDir, probe.stdout.trim());
+  const until = Date.now() + waitMs;
+  while (await exists(lock)) {
+    if (Date.now() >= until) {
+      throw new SyncError(
+        'GIT',
+        `${lock} exists: another git process is writing the index, or one crashed and left it`,
+        {
+          file: lock,
+          hint: `Nothing was written. If no git command is running in this repository, delete the stale lock (rm '${lock}') and run again.`,
+        },
+      );
+    }
+    await sleep(100);
   }
 }

@@ -5,6 +5,12 @@ import { basename, dirname, join } from 'node:path';
 export interface AtomicWriteOptions {
   /** File mode for a new file (an existing file keeps its own mode unless this is given). */
   mode?: number;
+  /**
+   * Where the temp file goes (default: beside the file). Content files use `.butter-sync/tmp`, where no scan,
+   * glob or `git add` can take a temp file left by a SIGKILL for content. It must be on the same filesystem
+   * for the rename to be atomic; when it is not (EXDEV), the temp file goes beside the file after all.
+   */
+  tempDir?: string;
 }
 
 /**
@@ -25,7 +31,28 @@ export async function writeFileAtomic(
 
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  if (options.tempDir !== undefined) {
+    await mkdir(options.tempDir, { recursive: true });
+    try {
+      await writeThenRename(options.tempDir, path, bytes, mode);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      await writeThenRename(dir, path, bytes, mode);
+    }
+  } else {
+    await writeThenRename(dir, path, bytes, mode);
+  }
+  await syncDirectory(dir);
+  return true;
+}
+
+async function writeThenRename(
+  tempDir: string,
+  path: string,
+  bytes: Buffer,
+  mode: number | undefined,
+): Promise<void> {
+  const temp = join(tempDir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(temp, 'wx', mode ?? 0o666);
     try {
@@ -41,9 +68,10 @@ export async function writeFileAtomic(
     await unlink(temp).catch(() => undefined);
     throw error;
   }
-  await syncDirectory(dir);
-  return true;
 }
+
+/** The temp file name writeFileAtomic uses beside a file: `.<name>.<pid>.<12 hex>.tmp`. */
+export const TEMP_FILE_PATTERN = /^\..+\.\d+\.[0-9a-f]{12}\.tmp$/;
 
 async function readExisting(path: string): Promise<{ bytes: Buffer; mode: number } | undefined> {
   try {

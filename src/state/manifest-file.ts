@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { SyncError } from '../core/errors.js';
 import type { Manifest } from '../core/types.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -10,6 +11,11 @@ export const MANIFEST_VERSION = 1;
 /** The folder of per-clone state (git-ignored): manifest, lock, hook log. */
 export function stateDir(repoDir: string): string {
   return join(repoDir, '.butter-sync');
+}
+
+/** Temp files of content writes (same filesystem as the repo, outside the content folder); emptied at start. */
+export function stateTempDir(repoDir: string): string {
+  return join(stateDir(repoDir), 'tmp');
 }
 
 /** `<repo>/.butter-sync/manifest.json`. */
@@ -58,6 +64,37 @@ export async function readManifest(repoDir: string, configDigest: string): Promi
     });
   }
   return validateManifest(data, file);
+}
+
+/**
+ * Fail before anything is sent or written when the manifest cannot be saved (a read-only or immutable file, a
+ * read-only folder): a run that wrote to ButterCMS or the files and then could not record it would leave the
+ * state behind both sides.
+ */
+export async function assertStateWritable(repoDir: string): Promise<void> {
+  const file = manifestPath(repoDir);
+  const refuse = (error: unknown, what: string) =>
+    new SyncError(
+      'STATE_UNWRITABLE',
+      `cannot write ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      {
+        file,
+        cause: error,
+      },
+    );
+  try {
+    const handle = await open(file, 'r+');
+    await handle.close();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw refuse(error, 'the manifest');
+  }
+  const probe = join(stateDir(repoDir), `.write-probe.${process.pid}.tmp`);
+  try {
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  } catch (error) {
+    throw refuse(error, `into ${stateDir(repoDir)}`);
+  }
 }
 
 /** Write the manifest atomically and deterministically; false when the bytes on disk are already these. */
@@ -126,8 +163,80 @@ export function validateManifest(data: unknown, file: string): Manifest {
       });
     }
   }
+  // Every entry the engine reads is checked too: a garbage entry is this error, never a TypeError mid-run.
+  const checked = ENTRIES.safeParse(manifest);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const where = issue?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') ?? '';
+    throw new SyncError(
+      'MANIFEST_CORRUPT',
+      `the manifest entry ${where.replace(/^\./, '')} is not valid: ${issue?.message}`,
+      {
+        file,
+      },
+    );
+  }
   return manifest as unknown as Manifest;
 }
+
+const digests = z.record(z.string(), z.string());
+const perLocale = z.record(z.string(), digests);
+const text = z.string();
+const optionalText = z.string().optional();
+/** The shape of what the engine reads from each entry; unknown keys are kept (a newer writer's additions). */
+const ENTRIES = z.looseObject({
+  entities: z.record(
+    z.string(),
+    z.looseObject({
+      remoteId: z.number().optional(),
+      locales: z.record(
+        z.string(),
+        z.looseObject({
+          base: digests,
+          path: optionalText,
+          pulled: z
+            .looseObject({
+              prior: digests,
+              next: digests,
+              written: z.literal(true).optional(),
+              commit: optionalText,
+            })
+            .optional(),
+        }),
+      ),
+    }),
+  ),
+  media: z.record(z.string(), z.string()),
+  calls: z.record(z.string(), z.number()),
+  pending: z.array(
+    z.looseObject({
+      id: text,
+      entity: text,
+      kind: text,
+      state: z.enum(['intent', 'sent']),
+      expect: perLocale,
+      createdAt: text,
+      sentAt: optionalText,
+      deadline: text,
+      path: optionalText,
+      media: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    }),
+  ),
+  failed: z.array(
+    z.looseObject({
+      id: text,
+      entity: text,
+      kind: text,
+      reason: text,
+      at: text,
+      path: optionalText,
+      expect: perLocale.optional(),
+    }),
+  ),
+  conflicts: z.array(
+    z.looseObject({ entity: text, locale: text, field: text, path: optionalText, at: optionalText }),
+  ),
+});
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SyncError } from '../core/errors.js';
 import type { Manifest } from '../core/types.js';
-import { readManifest, stateDir, writeManifest } from './manifest-file.js';
+import { assertStateWritable, readManifest, stateDir, stateTempDir, writeManifest } from './manifest-file.js';
 import { type LockOptions, lockManifest, type ManifestLock } from './manifest-lock.js';
 
 export {
@@ -12,6 +12,7 @@ export {
   readManifest,
   serializeManifest,
   stateDir,
+  stateTempDir,
   writeManifest,
 } from './manifest-file.js';
 export { type LockOptions, lockManifest, type ManifestLock, manifestLockPath } from './manifest-lock.js';
@@ -19,6 +20,11 @@ export { type LockOptions, lockManifest, type ManifestLock, manifestLockPath } f
 export interface ManifestStoreOptions extends LockOptions {
   /** A `markDirty()` is flushed to disk at most this long after it (default 200 ms). */
   debounceMs?: number;
+  /**
+   * `plan` and `--dry-run`: read the manifest without taking the lock and never write it, so they run beside a
+   * `watch` daemon that holds the lock. Changes made in memory are dropped.
+   */
+  readOnly?: boolean;
 }
 
 const DEFAULT_DEBOUNCE_MS = 200;
@@ -38,12 +44,20 @@ export class ManifestStore {
   #writing: Promise<void> = Promise.resolve();
   #backgroundError: unknown;
   #closed = false;
+  readonly #readOnly: boolean;
 
-  private constructor(repoDir: string, manifest: Manifest, lock: ManifestLock, debounceMs: number) {
+  private constructor(
+    repoDir: string,
+    manifest: Manifest,
+    lock: ManifestLock,
+    debounceMs: number,
+    readOnly = false,
+  ) {
     this.repoDir = repoDir;
     this.manifest = manifest;
     this.#lock = lock;
     this.#debounceMs = debounceMs;
+    this.#readOnly = readOnly;
   }
 
   /** Take the lock (MANIFEST_LOCKED if another process holds it past `waitMs`), then read the manifest. */
@@ -52,8 +66,14 @@ export class ManifestStore {
     configDigest: string,
     options: ManifestStoreOptions = {},
   ): Promise<ManifestStore> {
+    if (options.readOnly) {
+      const manifest = await readManifest(repoDir, configDigest);
+      const none: ManifestLock = { isHeld: () => false, release: async () => undefined };
+      return new ManifestStore(repoDir, manifest, none, options.debounceMs ?? DEFAULT_DEBOUNCE_MS, true);
+    }
     const lock = await lockManifest(repoDir, options);
     try {
+      await assertStateWritable(repoDir);
       await removeOrphanedTempFiles(repoDir);
       const manifest = await readManifest(repoDir, configDigest);
       return new ManifestStore(repoDir, manifest, lock, options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
@@ -69,6 +89,7 @@ export class ManifestStore {
    */
   markDirty(): void {
     this.#assertOpen();
+    if (this.#readOnly) return;
     this.#dirty = true;
     if (this.#timer !== undefined) return;
     this.#timer = setTimeout(() => {
@@ -82,6 +103,7 @@ export class ManifestStore {
   /** Write now (atomic; skipped when the bytes are unchanged), after any write already in flight. */
   async save(): Promise<void> {
     this.#assertOpen();
+    if (this.#readOnly) return;
     this.#cancelTimer();
     // A successful write carries every change so far, so it supersedes a failed background save.
     await this.#enqueueWrite();
@@ -160,5 +182,9 @@ async function removeOrphanedTempFiles(repoDir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
     if (/^\.manifest\.json\..+\.tmp$/.test(name)) await rm(join(dir, name), { force: true });
+  }
+  const temp = stateTempDir(repoDir);
+  for (const name of await readdir(temp).catch(() => [] as string[])) {
+    await rm(join(temp, name), { force: true, recursive: true });
   }
 }

@@ -44,8 +44,6 @@ function mergeEntity(
   };
   const remoteId = ours.remoteId ?? theirs.remoteId;
   if (remoteId !== undefined) merged.remoteId = remoteId;
-  const reported = later(ours.removalReported, theirs.removalReported);
-  if (reported !== undefined) merged.removalReported = reported;
   return merged;
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { CreateItemBody, CreatePageBody, UpdateItemBody, UpdatePageBody } from '../cms/port.js';
 import { editContentFile, readContentFile, renderContentFile } from '../content/index.js';
 import { isLocaleNested, toApiBody } from '../core/api-fields.js';
-import { digestVariant } from '../core/digest.js';
+import { digestValue, digestVariant } from '../core/digest.js';
 import { isSyncError, SyncError } from '../core/errors.js';
 import { type EntityModel, modelFor } from '../core/model.js';
 import type {
@@ -22,9 +22,11 @@ import type {
 } from '../core/types.js';
 import { parseEntityKey } from '../core/types.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
+import { stateTempDir } from '../state/manifest-file.js';
 import { markSent, recordIntent } from '../state/outbox.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { holdsMedia } from './media-map.js';
+import { recordPulledChanges } from './pull-journal.js';
 import { makeIdLookup } from './remote-snapshot.js';
 import type { AppliedOperation, SyncReport } from './report.js';
 
@@ -157,13 +159,8 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
     }
   };
 
-  // A page whose removal was reported has a file again: a later removal is news again.
-  for (const key of local.keys()) {
-    const entity = manifest.entities[key];
-    if (entity?.removalReported === undefined) continue;
-    delete entity.removalReported;
-    ctx.store.markDirty();
-  }
+  // Write-ahead: what the pull changes in each file is on disk before the first file is (pull-journal.ts).
+  if (recordPulledChanges(manifest, plan.operations)) await ctx.store.save();
 
   const total = plan.operations.length;
   for (let index = 0; index < plan.operations.length; index += 1) {
@@ -204,10 +201,6 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
         break;
       }
       case 'report':
-        if (op.reason === 'page-removed' && !local.has(op.entity) && manifest.entities[op.entity]) {
-          manifest.entities[op.entity]!.removalReported = nowOf(ctx).toISOString();
-          ctx.store.markDirty();
-        }
         report.notices.push({ entity: op.entity, path: op.path, reason: op.reason, message: op.message });
         ctx.logger.warn({ entity: op.entity, path: op.path, reason: op.reason }, op.message);
         break;
@@ -235,25 +228,10 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           });
           break;
         }
-        const blocked = op.dependsOn.find((dep) => failedEntities.has(dep));
-        // A referenced item created in this run whose id is not readable yet (ButterCMS applies writes later).
-        const waiting = op.dependsOn.find(
-          (dep) => dep.startsWith('item:') && manifest.entities[dep]?.remoteId === undefined,
-        );
-        if (blocked || waiting) {
-          failedEntities.add(op.entity);
-          record({
-            kind: op.kind,
-            entity: op.entity,
-            status: 'skipped',
-            message: blocked
-              ? `not sent: ${blocked} was not created`
-              : `not sent yet: ${waiting} is not visible in ButterCMS yet; the next run sends it`,
-          });
-          break;
-        }
         if ('unresolved' in op && op.unresolved !== undefined) {
-          // Sent, it would fail after its 202 or read back without the reference. Kept in the manifest, so
+          // Checked before its prerequisites: a write that is held back whatever they do must be kept as held
+          // back (status shows it, exit 4), not only skipped because one of them (e.g. its cycle partner) is not
+          // created yet. Sent, it would fail after its 202 or read back without the reference. Kept in the manifest, so
           // every later push retries it (status shows it meanwhile).
           failedEntities.add(op.entity);
           const file = entityPaths(manifest, local.get(op.entity), op.entity, ctx.config.locales.default);
@@ -275,6 +253,41 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
             path: file,
             status: 'failed',
             message: `not sent: it ${op.unresolved}`,
+          });
+          break;
+        }
+        const blocked = op.dependsOn.find((dep) => failedEntities.has(dep));
+        // A referenced item created in this run whose id is not readable yet (ButterCMS applies writes later).
+        const waiting = op.dependsOn.find(
+          (dep) => dep.startsWith('item:') && manifest.entities[dep]?.remoteId === undefined,
+        );
+        if (blocked || waiting) {
+          failedEntities.add(op.entity);
+          record({
+            kind: op.kind,
+            entity: op.entity,
+            status: 'skipped',
+            message: blocked
+              ? `not sent: ${blocked} was not created`
+              : `not sent yet: ${waiting} is not visible in ButterCMS yet; the next run sends it`,
+          });
+          break;
+        }
+        const body = writeDigest(op);
+        const refusedBefore = manifest.failed.find(
+          (f) => f.entity === op.entity && f.refused && f.refusedBody === body,
+        );
+        if (refusedBefore) {
+          // A 400 means this exact body is wrong: sent again it is refused again. It stays in `status`.
+          failedEntities.add(op.entity);
+          report.failures.push(refusedBefore);
+          record({
+            kind: op.kind,
+            entity: op.entity,
+            path: refusedBefore.path,
+            status: 'skipped',
+            message:
+              'not sent: ButterCMS refused this same write before (400); fix the file, or run `butter-sync resolve <file> --take git` to send it again',
           });
           break;
         }
@@ -309,6 +322,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
             // ButterCMS refused it (400/401/403): nothing changed there and nothing is pending, so only the
             // manifest can keep it in `status` until a later write of this entity is accepted.
             failure.refused = true;
+            if (err.code === 'CMS_BAD_REQUEST') failure.refusedBody = body;
             manifest.failed = [
               ...manifest.failed.filter((f) => !(f.entity === op.entity && f.refused)),
               failure,
@@ -349,6 +363,14 @@ const REFUSALS = new Set([
   'CMS_NOT_FOUND',
   'CMS_METHOD_NOT_ALLOWED',
 ]);
+
+/** What identifies a write's content: the same digest means the same request ButterCMS would see. */
+function writeDigest(op: { kind: string } & object): string {
+  const { kind } = op;
+  const body = 'body' in op ? op.body : undefined;
+  const locale = 'locale' in op ? op.locale : undefined;
+  return digestValue({ kind, locale, body });
+}
 
 /** A write of this entity was accepted: its earlier refusal is fixed. */
 function endRefused(manifest: Manifest, entity: EntityKey): void {
@@ -457,7 +479,11 @@ async function sendWrite(
     const mayHaveLanded =
       accepted || (isSyncError(error) && ['CMS_NETWORK', 'CMS_TIMEOUT', 'CMS_SERVER'].includes(error.code));
     if (!mayHaveLanded) manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
-    else if (!accepted) markSent(manifest, pending.id, nowOf(ctx).toISOString());
+    else if (!accepted) {
+      // Verified like a sent write, but never reported as "accepted (202)": the answer was an error.
+      markSent(manifest, pending.id, nowOf(ctx).toISOString());
+      pending.uncertain = true;
+    }
     await ctx.store.save();
     throw error;
   }
@@ -625,7 +651,7 @@ async function writeEntityFile(
     }
     next = editContentFile(op.path, current, op.set, config);
   }
-  const written = await writeFileAtomic(abs, next);
+  const written = await writeFileAtomic(abs, next, { tempDir: stateTempDir(ctx.repoDir) });
 
   // The base moves to the pulled values (echo suppression: a pulled change is not pushed back). The planner
   // hands over the locale's complete new base.
@@ -674,6 +700,15 @@ function withoutKeys(
     if (oldBase[key] === undefined) delete base[key];
     else base[key] = oldBase[key];
   }
+  // The pull journal recorded these keys as pulled before the write (pull-journal.ts); they were not written,
+  // so the record must not let the next run take the person's value for an edit made on top of the pull.
+  const pulled = ctx.store.manifest.entities[op.entity]?.locales[op.locale]?.pulled;
+  if (pulled) {
+    for (const key of heldBack) {
+      delete pulled.prior[key];
+      delete pulled.next[key];
+    }
+  }
   return { ...op, set, base };
 }
 
@@ -687,7 +722,8 @@ async function deleteEntityFile(
   await rm(abs, { force: true });
   const manifest = ctx.store.manifest;
   const entity = manifest.entities[op.entity];
-  if (entity) {
+  // A recorded removal keeps its slot until Git holds it: a restored file is then not taken for a new one.
+  if (entity && !entity.locales[op.locale]?.pulled) {
     delete entity.locales[op.locale];
     if (Object.keys(entity.locales).length === 0) delete manifest.entities[op.entity];
   }

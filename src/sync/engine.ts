@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { editContentFile, locateFile, pathForEntity } from '../content/index.js';
 import { fromApiFields } from '../core/api-fields.js';
@@ -18,11 +18,20 @@ import {
   type RemoteEntity,
   type SyncPlan,
 } from '../core/types.js';
-import { checkRepoState, commitFiles, currentBranch, pushBranch, repoRoot } from '../git/index.js';
+import {
+  assertIndexUnlocked,
+  checkRepoState,
+  commitFiles,
+  currentBranch,
+  pushBranch,
+  repairPullCommitIndex,
+  repoRoot,
+} from '../git/index.js';
 import { runGit, splitNul } from '../git/run-git.js';
 import { applyPlan } from './apply-plan.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { type LocalScan, scanLocal } from './local-scan.js';
+import { markPulledCommitted, markPulledWritten, settlePulledChanges } from './pull-journal.js';
 import {
   fetchRemoteSnapshot,
   inUnavailableList,
@@ -169,6 +178,7 @@ export class SyncEngine {
     const paths = options.paths && [...new Set([...options.paths, ...heldBack])];
     const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest, paths);
     report.errors.push(...scan.errors.map(toFileProblem));
+    await this.settlePulls(scan, report, options.dryRun ?? false);
     const only = this.withoutUnreadable(scan.scope, scan);
     const planPush = () =>
       planSync({
@@ -192,6 +202,7 @@ export class SyncEngine {
     if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local, report);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true || f.refused === true);
+    plan = this.holdAcceptedCreates(plan, report);
 
     const earlier = new Set(ctx.store.manifest.pending.map((p) => p.id));
     await applyPlan(ctx, { plan, local: scan.local, report });
@@ -342,13 +353,19 @@ export class SyncEngine {
     const { ctx } = this;
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'pull', options.dryRun ?? false, nowOf(ctx));
+    if (!options.dryRun) await this.checkRepo(report, options.commit ?? ctx.config.pull.commit);
     const { scan, snapshot } = await this.readBothSides(report, options.scope);
     // A webhook's one-entity snapshot says nothing about other pending writes: only full pulls verify.
     if (!options.dryRun && !options.scope) await verifyPending(ctx, snapshot);
-    const only = this.withoutUnreadable(
-      options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined,
+    const only = this.withoutDuplicates(
+      this.withoutUnreadable(
+        options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined,
+        scan,
+        snapshot,
+      ),
       scan,
       snapshot,
+      report,
     );
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
@@ -369,6 +386,7 @@ export class SyncEngine {
     ctx.onProgress?.({ phase: 'scan' });
     const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest);
     report.errors.push(...scan.errors.map(toFileProblem));
+    await this.settlePulls(scan, report, report.dryRun);
     ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, scope);
     for (const { kind, name, error } of snapshot.unavailable) {
@@ -396,6 +414,7 @@ export class SyncEngine {
       remote: snapshot.remote,
       report,
     });
+    markPulledWritten(this.ctx.store.manifest, changedFiles);
     return { guard, changedFiles };
   }
 
@@ -416,6 +435,7 @@ export class SyncEngine {
     const state = await checkRepoState(this.ctx.repoDir);
     if (!state.ok && state.reason !== 'no-commits' && state.reason !== 'not-a-repo') {
       report.gitNote = `${paths.length} pulled file change(s) held back: ${state.message ?? state.reason}; the next pull after it is finished writes them`;
+      report.heldBack = paths.length;
       this.ctx.logger.warn({ reason: state.reason }, report.gitNote);
       const operations = plan.operations.filter((op) => !isFileOp(op));
       return { plan: { ...plan, operations }, dirty: new Set() };
@@ -456,19 +476,7 @@ export class SyncEngine {
     scan: LocalScan,
     snapshot?: RemoteSnapshot,
   ): Set<EntityKey> | undefined {
-    const unreadable = new Set<EntityKey>();
-    for (const error of scan.errors) {
-      if (!error.file) continue;
-      try {
-        unreadable.add(entityKey(locateFile(error.file, this.ctx.config).ref));
-      } catch {
-        // a file outside the content model belongs to no entity
-      }
-      // `fra.json` holds item "FRA": the manifest knows which entity the broken file was.
-      for (const [key, entity] of Object.entries(this.ctx.store.manifest.entities)) {
-        if (Object.values(entity.locales).some((l) => l.path === error.file)) unreadable.add(key);
-      }
-    }
+    const unreadable = this.unreadableKeys(scan);
     const unavailable = snapshot?.unavailable ?? [];
     if (unreadable.size === 0 && unavailable.length === 0) return only;
     const candidates =
@@ -483,6 +491,126 @@ export class SyncEngine {
         (key) => !unreadable.has(key) && !inUnavailableList(parseEntityKey(key), unavailable),
       ),
     );
+  }
+
+  /**
+   * Before a run that may commit writes anything: a stale `.git/index.lock` stops it (GIT, naming the lock), and
+   * an index left staging the old content under a pull commit by an older crash is repaired.
+   */
+  private async checkRepo(report: SyncReport, commit: boolean): Promise<void> {
+    const { ctx } = this;
+    if (commit) await assertIndexUnlocked(ctx.repoDir);
+    const repaired = await repairPullCommitIndex(ctx.repoDir);
+    if (repaired.length > 0) {
+      report.gitNote = `repaired the index: it staged the old version of ${repaired.length} file(s) of the last pull commit (${repaired.slice(0, 5).join(', ')}${repaired.length > 5 ? ', …' : ''})`;
+      ctx.logger.warn({ files: repaired }, report.gitNote);
+    }
+  }
+
+  /**
+   * Zero duplicates (DESIGN.md §3): a create ButterCMS accepted (202) that was still not visible at its
+   * deadline may land at any later time, so it is never sent again on its own. The plan only gets here after a
+   * fresh lookup by its key (push reads each entity it creates; reconcile reads every list) found nothing; the
+   * create is left out and its failure reported again, until the item shows up (then it is adopted) or a
+   * person runs `resolve PATH --take git`.
+   */
+  private holdAcceptedCreates(plan: SyncPlan, report: SyncReport): SyncPlan {
+    const accepted = this.ctx.store.manifest.failed.filter((f) => f.acceptedCreate);
+    if (accepted.length === 0) return plan;
+    const operations = plan.operations.filter((op) => {
+      if (op.kind !== 'create-item' && op.kind !== 'create-page') return true;
+      const failure = accepted.find((f) => f.entity === op.entity);
+      if (!failure) return true;
+      if (!report.failures.some((f) => f.id === failure.id)) report.failures.push(failure);
+      report.operations.push({
+        kind: op.kind,
+        entity: op.entity,
+        path: failure.path,
+        status: 'skipped',
+        message: `not sent again: ButterCMS accepted this create at ${failure.at.slice(0, 19)}Z and it may still land; it is adopted once it shows, or run \`butter-sync resolve ${failure.path ?? 'PATH'} --take git\` to send it again`,
+      });
+      return false;
+    });
+    return { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };
+  }
+
+  /**
+   * Two CMS items with one key cannot both be one file: each such key is reported with both ids and left out
+   * of the plan on both sides (nothing written, nothing sent), so the state keeps pointing at the item it knows.
+   */
+  private withoutDuplicates(
+    only: Set<EntityKey> | undefined,
+    scan: LocalScan,
+    snapshot: RemoteSnapshot,
+    report: SyncReport,
+  ): Set<EntityKey> | undefined {
+    if (snapshot.duplicateKeys.size === 0) return only;
+    const { manifest } = this.ctx.store;
+    for (const [key, ids] of snapshot.duplicateKeys) {
+      const ref = parseEntityKey(key);
+      const known = manifest.entities[key]?.remoteId;
+      const file =
+        scan.local.get(key)?.locales[this.ctx.config.locales.default]?.path ??
+        Object.values(manifest.entities[key]?.locales ?? {})[0]?.path;
+      const error = new SyncError(
+        'CMS_DUPLICATE_KEY',
+        `ButterCMS holds ${ids.length} items of ${ref.kind === 'item' ? ref.collection : ''} with the key "${ref.kind === 'item' ? ref.key : ''}" (ids ${ids.join(', ')})${known !== undefined ? `; butter-sync tracks id ${known}` : ''}: nothing was written for it`,
+        file ? { file } : {},
+      );
+      report.errors.push(toFileProblem(error));
+      this.ctx.logger.warn({ entity: key, ids }, error.message);
+    }
+    const candidates =
+      only ?? new Set([...scan.local.keys(), ...snapshot.remote.keys(), ...Object.keys(manifest.entities)]);
+    return new Set([...candidates].filter((key) => !snapshot.duplicateKeys.has(key)));
+  }
+
+  /** Entities with a file the scan could not read. */
+  private unreadableKeys(scan: LocalScan): Set<EntityKey> {
+    const unreadable = new Set<EntityKey>();
+    for (const error of scan.errors) {
+      if (!error.file) continue;
+      try {
+        unreadable.add(entityKey(locateFile(error.file, this.ctx.config).ref));
+      } catch {
+        // a file outside the content model belongs to no entity
+      }
+      // `fra.json` holds item "FRA": the manifest knows which entity the broken file was.
+      for (const [key, entity] of Object.entries(this.ctx.store.manifest.entities)) {
+        if (Object.values(entity.locales).some((l) => l.path === error.file)) unreadable.add(key);
+      }
+    }
+    return unreadable;
+  }
+
+  /**
+   * Settle what earlier pulls left open (pull-journal.ts) before anything is planned from the base: an undone
+   * pulled change is pulled again, and a file an interrupted pull wrote is committed as that pull promised.
+   */
+  private async settlePulls(scan: LocalScan, report: SyncReport, dryRun: boolean): Promise<void> {
+    const { ctx } = this;
+    if (!dryRun) {
+      for (const file of scan.strayTemp ?? []) await rm(path.join(ctx.repoDir, file), { force: true });
+    }
+    const settled = await settlePulledChanges(ctx, scan, this.unreadableKeys(scan), ctx.config.pull.commit);
+    if (dryRun || settled.toCommit.length === 0) return;
+    const files = [...settled.toCommit].sort();
+    const state = await checkRepoState(ctx.repoDir);
+    if (!state.ok) {
+      report.gitNote = `files an interrupted pull wrote are not committed yet: ${state.message ?? state.reason}`;
+      ctx.logger.warn({ reason: state.reason, files }, report.gitNote);
+      return;
+    }
+    const message = `butter-sync: pull ${files.length} file${files.length === 1 ? '' : 's'} from ButterCMS (finishing an interrupted pull)\n\n${files
+      .slice(0, 20)
+      .map((f) => `- ${f}`)
+      .join('\n')}${files.length > 20 ? `\n- … and ${files.length - 20} more` : ''}`;
+    const sha = await commitFiles(ctx.repoDir, files, message, ctx.config.pull.author);
+    if (sha) {
+      markPulledCommitted(ctx.store.manifest, files, sha);
+      report.commit = sha;
+    }
+    await ctx.store.save();
   }
 
   private keysInScope(
@@ -518,15 +646,27 @@ export class SyncEngine {
     const { ctx } = this;
     const callsBefore = ctx.cms.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'reconcile', options.dryRun ?? false, nowOf(ctx));
+    if (!options.dryRun) await this.checkRepo(report, options.commit ?? ctx.config.pull.commit);
     const { scan, snapshot } = await this.readBothSides(report);
     if (!options.dryRun) await verifyPending(ctx, snapshot);
-    const only = this.withoutUnreadable(undefined, scan, snapshot);
+    const only = this.withoutDuplicates(
+      this.withoutUnreadable(undefined, scan, snapshot),
+      scan,
+      snapshot,
+      report,
+    );
     const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     this.endFailuresWithNothingLeft(plan, only, () => true);
     const commit = options.commit ?? ctx.config.pull.commit;
     const earlier = new Set(ctx.store.manifest.pending.map((p) => p.id));
-    const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
+    const { guard, changedFiles } = await this.applyGuarded(
+      this.holdAcceptedCreates(plan, report),
+      scan,
+      snapshot,
+      report,
+      commit,
+    );
     await this.waitForPending(options.verifyWaitMs ?? 10_000, earlier);
     if (ctx.configDigest) ctx.store.manifest.configDigest = ctx.configDigest;
     const now = nowOf(ctx).toISOString();
@@ -549,6 +689,24 @@ export class SyncEngine {
     const { ctx } = this;
     const manifest = ctx.store.manifest;
     const conflicts = manifest.conflicts.filter((c) => c.path === relPath);
+    const acceptedCreates = manifest.failed.filter((f) => f.acceptedCreate && f.path === relPath);
+    if (conflicts.length === 0 && acceptedCreates.length > 0 && take === 'git') {
+      // A person says the accepted create never landed: send it again. The push still looks the item up by
+      // its key first, so one that did land meanwhile is adopted, not duplicated.
+      manifest.failed = manifest.failed.filter((f) => !acceptedCreates.includes(f));
+      ctx.store.markDirty();
+      const result = await this.push({ paths: [relPath], verifyWaitMs: 5_000 });
+      return { resolved: acceptedCreates.length, report: result.report };
+    }
+    const refused = manifest.failed.filter((f) => f.path === relPath && f.refusedBody !== undefined);
+    if (conflicts.length === 0 && refused.length > 0 && take === 'git') {
+      // A write refused with a 400 is not re-sent as it is; `resolve --take git` asks for exactly that
+      // (the dashboard's model was fixed, say).
+      for (const failure of refused) failure.refusedBody = undefined;
+      ctx.store.markDirty();
+      const result = await this.push({ paths: [relPath], verifyWaitMs: 5_000 });
+      return { resolved: refused.length, report: result.report };
+    }
     if (conflicts.length === 0) {
       throw new SyncError('USAGE', `no recorded conflict for ${relPath}`, {
         hint: 'Run `butter-sync status` to list the files with conflicts.',
@@ -629,6 +787,10 @@ export class SyncEngine {
       .map((f) => `- ${f}`)
       .join('\n')}${unique.length > 20 ? `\n- … and ${unique.length - 20} more` : ''}`;
     report.commit = await commitFiles(ctx.repoDir, unique, message, ctx.config.pull.author);
+    if (report.commit) {
+      markPulledCommitted(ctx.store.manifest, unique, report.commit);
+      await ctx.store.save();
+    }
     if (report.commit && ctx.config.pull.push) {
       const branch = ctx.config.pull.branch ?? (await currentBranch(ctx.repoDir));
       if (branch) {

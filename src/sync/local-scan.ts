@@ -20,6 +20,7 @@ import {
   type LocalVariant,
   type Manifest,
 } from '../core/types.js';
+import { TEMP_FILE_PATTERN } from '../state/atomic-file.js';
 import { type FileStamp, ScanCache, stampOf } from './scan-cache.js';
 
 /** Longest stretch of synchronous file work before the scan lets other events (HTTP, timers) run. */
@@ -32,6 +33,8 @@ export interface LocalScan {
   /** Entities the scan covered: everything for a full scan, the touched entities for a scoped one. */
   scope: Set<EntityKey> | undefined;
   filesRead: number;
+  /** Temp files an older butter-sync left beside content files when it was killed mid-write (full scans). */
+  strayTemp?: string[];
 }
 
 function toPosix(p: string): string {
@@ -75,7 +78,7 @@ class ScanResult {
           `two files hold the same entity and locale: ${existing.path} and ${relPath}`,
           {
             file: relPath,
-            hint: 'Keep one of them (for example .md or .mdx, not both).',
+            hint: 'Keep one of them (for example .md or .mdx, not both), or rename one: nested paths and names that slugify alike map to one page.',
           },
         ),
       );
@@ -179,8 +182,11 @@ export async function scanLocal(
   if (!paths) {
     const files = await listContentFiles(repoDir, config);
     const contentFiles: string[] = [];
+    const strayTemp: string[] = [];
     for (const file of files) {
-      if (isContentPath(file, config)) {
+      if (TEMP_FILE_PATTERN.test(path.posix.basename(file))) {
+        strayTemp.push(file); // never content: the run removes it
+      } else if (isContentPath(file, config)) {
         contentFiles.push(file);
       } else if (isIgnoredPath(file, config)) {
         // the config's `ignore` globs: not content, and not an error either
@@ -202,7 +208,13 @@ export async function scanLocal(
     cache.retainOnly(new Set(contentFiles));
     // A cache that cannot be written (read-only checkout, full disk) only costs the next scan a re-read.
     await cache.save().catch(() => undefined);
-    return { local: result.local, errors: result.errors, scope: undefined, filesRead: result.filesRead };
+    return {
+      local: result.local,
+      errors: result.errors,
+      scope: undefined,
+      filesRead: result.filesRead,
+      strayTemp,
+    };
   }
 
   const scope = new Set<EntityKey>();

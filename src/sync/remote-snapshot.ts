@@ -22,6 +22,8 @@ export interface RemoteSnapshot {
   covered: Set<EntityKey>;
   /** Lists ButterCMS answered 404 for: their entities are left out of the run, the rest syncs (trial F14). */
   unavailable: UnavailableList[];
+  /** Keys two or more items share (an editor made a second `engineering` tag): key → their ids, ascending. */
+  duplicateKeys: Map<EntityKey, number[]>;
   calls: number;
 }
 
@@ -139,6 +141,7 @@ export async function fetchRemoteSnapshot(
   }
   const lookup = makeIdLookup(manifest);
   const covered = new Set<EntityKey>();
+  const duplicateKeys = new Map<EntityKey, number[]>();
   for (const { collection, id } of scope.items ?? []) {
     if (!config.collections[collection] || collections.includes(collection)) continue;
     const perLocale = rawItems.get(collection) ?? new Map<string, RemoteItem[]>();
@@ -164,6 +167,15 @@ export async function fetchRemoteSnapshot(
       }
     }
     itemKeys.set(collection, ids);
+    const byKey = new Map<string, number[]>();
+    for (const [id, key] of ids) byKey.set(key, [...(byKey.get(key) ?? []), id]);
+    for (const [key, sharing] of byKey) {
+      if (sharing.length > 1)
+        duplicateKeys.set(
+          entityKey({ kind: 'item', collection, key }),
+          sharing.sort((a, b) => a - b),
+        );
+    }
     if (!collections.includes(collection)) {
       for (const key of ids.values()) covered.add(entityKey({ kind: 'item', collection, key }));
     }
@@ -236,5 +248,5 @@ export async function fetchRemoteSnapshot(
       }
     }
   }
-  return { remote, itemKeys, covered, unavailable, calls: cms.stats().total - before };
+  return { remote, itemKeys, covered, unavailable, duplicateKeys, calls: cms.stats().total - before };
 }

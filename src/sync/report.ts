@@ -36,6 +36,8 @@ export interface SyncReport {
   errors: FileProblem[];
   commit?: string | null | undefined;
   gitNote?: string | undefined;
+  /** Pulled file changes not written because of the repository's state (mid-rebase, detached HEAD): exit 4. */
+  heldBack?: number | undefined;
   rateLimited: boolean;
 }
 
@@ -56,6 +58,7 @@ export function exitCodeForReport(report: SyncReport): number {
   if (report.failures.length > 0 || report.errors.length > 0) return EXIT.partial;
   if (report.operations.some((op) => op.status === 'failed')) return EXIT.partial;
   if (report.notices.some((n) => REFUSAL_REASONS.has(n.reason))) return EXIT.partial;
+  if ((report.heldBack ?? 0) > 0) return EXIT.partial;
   return EXIT.ok;
 }
 

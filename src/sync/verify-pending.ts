@@ -110,12 +110,22 @@ export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot)
       endSupersededFailures(manifest, write.entity, write.expect);
       settled += 1;
     } else if (overdue) {
-      failPending(
+      const isCreate = write.kind === 'create-item' || write.kind === 'create-page';
+      // Only a 202 that arrived is an acceptance; an intent (the process died before the answer) is unknown.
+      const accepted = write.state === 'sent' && !write.uncertain;
+      const failure = failPending(
         manifest,
         write.id,
-        'ButterCMS accepted the write (202) but it was not visible by the deadline; it may have failed after acceptance',
+        write.uncertain
+          ? 'ButterCMS answered with an error (5xx, timeout or a dropped connection) and the write was not visible by the deadline; it is looked up again before it is re-sent'
+          : !accepted
+            ? 'the run stopped before ButterCMS answered this write (it may not have been sent) and it was not visible by the deadline; it is looked up again before it is re-sent'
+            : isCreate
+              ? 'ButterCMS accepted the create (202) but the item was not visible by the deadline; it is never sent twice: it is adopted once it shows (however late), or run `butter-sync resolve PATH --take git` to send it again if it never does'
+              : 'ButterCMS accepted the write (202) but it was not visible by the deadline; it may have failed after acceptance',
         now.toISOString(),
       );
+      if (failure && isCreate && accepted) failure.acceptedCreate = true;
       failed += 1;
     }
   }

@@ -155,10 +155,31 @@ const TABLE: Record<string, Record<Code, Cell>> = {
     await bothSidesEdit(fx);
     return cli(fx, ['reconcile']);
   }),
-  plan: syncCommand(['plan'], async (fx) => {
-    await bothSidesEdit(fx);
-    return cli(fx, ['plan']);
-  }),
+  plan: syncCommand(
+    ['plan'],
+    async (fx) => {
+      await bothSidesEdit(fx);
+      return cli(fx, ['plan']);
+    },
+    {
+      // plan reads the manifest without the lock, so it runs beside a daemon holding it (issue 15, item 7).
+      busy: {
+        na: 'plan reads the manifest without taking the lock: it runs (and exits 0) while another process holds it',
+      },
+      '130/143': {
+        code: 143,
+        run: async (fx) => {
+          // plan takes no lock to wait for: it is stopped once its first read of ButterCMS has come back.
+          fx.emulator.setFaults({ latencyMs: 300 });
+          fx.emulator.clearLog();
+          const handle = startCli(['plan', '--repo', fx.repoDir], fx.env());
+          await waitUntil('the first read of plan', () => fx.emulator.requestLog().length > 0);
+          handle.child.kill('SIGTERM');
+          return handle.done;
+        },
+      },
+    },
+  ),
   status: {
     '0': { code: 0, run: (fx) => cli(fx, ['status']) },
     '1': {

@@ -185,31 +185,6 @@ describe('engine on real content', () => {
     expect(await run(fx, async (s) => s.store.manifest.pending)).toEqual([]);
   });
 
-  it('a removed page file is reported once, not on every run; again if it comes back and goes again (F1)', async () => {
-    const slug = '2016-04-26-jekyll-3-0-5-released';
-    fx = await makeCorpusSite(
-      { pageTypes: { post: JEKYLL_POST_TYPE } },
-      { [`${JEKYLL_POSTS}/${slug}.markdown`]: `pages/post/${slug}.markdown` },
-    );
-    const file = `${POSTS}/${slug}.markdown`;
-    await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
-    const notices = async () =>
-      (await run(fx!, (s) => s.engine.push({ verifyWaitMs: 0 }))).report.notices.map((n) => n.reason);
-
-    await git(fx.repoDir, 'rm', '-q', file);
-    await fx.commitAll('remove a post');
-    expect(await notices()).toEqual(['page-removed']);
-    expect(await notices()).toEqual([]);
-    expect((await run(fx, (s) => s.engine.reconcile({ verifyWaitMs: 0 }))).report.notices).toEqual([]);
-
-    await git(fx.repoDir, 'checkout', 'HEAD~1', '--', file);
-    await fx.commitAll('bring it back');
-    expect(await notices()).toEqual([]);
-    await git(fx.repoDir, 'rm', '-q', file);
-    await fx.commitAll('remove it again');
-    expect(await notices()).toEqual(['page-removed']);
-  });
-
   it('a renamed item file whose keyField changed keeps its id: one PATCH of the key, no DELETE + POST (F2)', async () => {
     fx = await makeCorpusSite({ collections: { countries: COUNTRY_COLLECTION } }, {});
     // Austria and Liechtenstein; LIE borders AUT, so the reference must follow the renamed item's id.
@@ -544,6 +519,51 @@ describe('engine on real content', () => {
       expect(again.plan.operations).toEqual([]);
     });
 
+    it('a page type holds the real nested tree: folders map to the slug and a pull writes back into the same nested file', async () => {
+      const HUGO = 'markdown/hugo-docs/content/en';
+      const hugoDocs = {
+        bodyField: 'body',
+        fields: { body: 'richtext' as const, description: 'text' as const },
+        gitOnly: ['reference', 'categories', 'keywords', 'params'],
+        slugs: 'slugify' as const,
+      };
+      fx = await makeCorpusSite(
+        { pageTypes: { docs: hugoDocs } },
+        {
+          [`${HUGO}/quick-reference/emojis.md`]: 'pages/docs/quick-reference/emojis.md',
+          [`${HUGO}/quick-reference/glossary/seed.md`]: 'pages/docs/quick-reference/glossary/seed.md',
+        },
+      );
+      const emojis = `${CONTENT}/pages/docs/quick-reference/emojis.md`;
+      const original = await fx.read(emojis);
+      const { report } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
+      expect(report.errors).toEqual([]);
+      expect(report.failures).toEqual([]);
+      const pages = await run(fx, (s) => s.cms.listPages('docs', { preview: true, levels: 1 }));
+      expect(pages.map((p) => p.slug).sort()).toEqual([
+        'quick-reference-emojis',
+        'quick-reference-glossary-seed',
+      ]);
+
+      fx.emulator.editPage('docs', 'quick-reference-emojis', { description: 'From the dashboard.' });
+      await run(fx, (s) => s.engine.pull({}));
+      expect(await fx.read(emojis)).toBe(
+        original.replace(/^description: .*$/m, 'description: From the dashboard.'),
+      );
+      expect(await git(fx.repoDir, 'status', '--porcelain')).toBe('');
+      expect(await git(fx.repoDir, 'ls-files', `${CONTENT}/pages/docs`)).toBe(
+        `${emojis}\n${CONTENT}/pages/docs/quick-reference/glossary/seed.md`,
+      );
+
+      // Two paths that map to one slug: an error naming both; the first file keeps syncing.
+      const twin = `${CONTENT}/pages/docs/quick-reference-emojis.md`;
+      await fx.write(twin, original);
+      const clash = await run(fx, (s) => s.engine.push({ dryRun: true }));
+      expect(clash.report.errors.map((e) => [e.file, e.message])).toEqual([
+        [emojis, `two files hold the same entity and locale: ${twin} and ${emojis}`],
+      ]);
+    });
+
     it('a write ButterCMS refuses (400) stays listed in status until a write of it is accepted', async () => {
       // The dashboard's model says "version" is a number; the config (wrongly) says text.
       const dashboard = { ...JEKYLL_POST_TYPE, fields: { ...JEKYLL_POST_TYPE.fields, version: 'number' } };
@@ -557,7 +577,10 @@ describe('engine on real content', () => {
         { config: emulatorConfig },
       );
       for (let i = 0; i < 2; i += 1) {
+        fx.emulator.clearLog();
         const { report } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 1_000 }));
+        // The same refused body is not sent again: the second push makes no write call.
+        expect(writesIn(fx.emulator)).toHaveLength(i === 0 ? 1 : 0);
         expect(report.failures.map((f) => f.entity)).toEqual([`page:post:${good}`]);
         const failed = await run(fx, async (s) => s.store.manifest.failed);
         expect(failed.map((f) => [f.entity, f.kind, f.refused])).toEqual([
@@ -566,6 +589,12 @@ describe('engine on real content', () => {
         expect(failed[0]?.reason).toContain('(400)');
       }
       const file = `${POSTS}/${good}.markdown`;
+      // `resolve --take git` sends the same body once more (the dashboard's model may have been fixed).
+      fx.emulator.clearLog();
+      const resolved = await run(fx, (s) => s.engine.resolve(file, 'git'));
+      expect(resolved.resolved).toBe(1);
+      expect(writesIn(fx.emulator)).toHaveLength(1);
+      expect(resolved.report.failures.map((f) => f.entity)).toEqual([`page:post:${good}`]);
       await fx.write(file, (await fx.read(file)).replace(/^version: .*$/m, 'version: 3'));
       const fixed = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
       expect(fixed.report.failures).toEqual([]);

@@ -96,6 +96,23 @@ describe('manifest file', () => {
     expect((await caught(readManifest(repo, 'cfg'))).code).toBe('MANIFEST_CORRUPT');
   });
 
+  it('refuses garbage entries with the corruption error naming the entry, not a TypeError later (issue 15)', async () => {
+    const garbage: Array<[string, Record<string, unknown>]> = [
+      ['pending[0]', { pending: [{ id: 5 }] }],
+      ['entities', { entities: { 'item:tags:a': { locales: { en: { base: 'x' } } } } }],
+      ['failed[0]', { failed: ['oops'] }],
+      ['conflicts[0]', { conflicts: [{ entity: 'item:tags:a' }] }],
+      ['media', { media: { 'https://cdn/x': 3 } }],
+    ];
+    for (const [where, body] of garbage) {
+      await writeManifest(repo, { ...emptyManifest('cfg'), ...body } as unknown as Manifest);
+      const error = await caught(readManifest(repo, 'cfg'));
+      expect(error.code, where).toBe('MANIFEST_CORRUPT');
+      expect(error.message, where).toContain(where);
+      expect(error.file).toBe(manifestPath(repo));
+    }
+  });
+
   it('refuses a manifest written by a newer version, with a hint to upgrade', async () => {
     await writeManifest(repo, { ...emptyManifest('cfg'), version: 2 });
     const error = await caught(readManifest(repo, 'cfg'));
@@ -233,20 +250,24 @@ describe('manifest store across processes', () => {
     });
   }
 
-  it('takes over the lock of a SIGKILLed holder once it is stale', async () => {
+  it('takes over the lock of a SIGKILLed holder at once: its pid is gone (issue 15 item 7)', async () => {
     const child = runChild(
-      `await store.lockManifest(repo, { staleMs: 2000 }); console.log('locked'); setInterval(() => {}, 1000);`,
+      `await store.lockManifest(repo); console.log('locked'); setInterval(() => {}, 1000);`,
     );
     await waitForLine(child, /^locked$/);
-    expect((await caught(lockManifest(repo))).code).toBe('MANIFEST_LOCKED');
+    const busy = await caught(lockManifest(repo));
+    expect(busy.code).toBe('MANIFEST_LOCKED');
+    expect(busy.message).toContain(`pid ${child.pid}`);
 
     child.kill('SIGKILL');
     await once(child, 'exit');
-    // The dead holder left its lock behind; nothing releases it but staleness.
+    // The dead holder left its lock behind, fresh (a 10 s stale age has not passed)...
     expect((await stat(manifestLockPath(repo))).isDirectory()).toBe(true);
-    const lock = await lockManifest(repo, { staleMs: 2000, waitMs: 20_000 });
+    // ...and it is taken over without waiting: the owner recorded in it is not running.
+    const lock = await lockManifest(repo, { waitMs: 0 });
     expect(lock.isHeld()).toBe(true);
     await lock.release();
+    expect(await readdir(dirname(manifestLockPath(repo)))).toEqual([]);
   });
 
   it('a writer SIGKILLed mid-write leaves the old or the new complete manifest, never a torn one', async () => {

@@ -577,6 +577,38 @@ describe('push against the emulator', () => {
     expect(report.conflicts).toEqual([]);
     expect(plan.totalCalls).toBe(0);
   });
+  it('an item in a reference cycle that also references a missing item is held back, not just skipped', async () => {
+    // As the countries' `borders` (trial2): a and b border each other, and a also borders an item no file
+    // holds. a is held back for the missing item; b waits for a. a must be kept as held back (status shows
+    // it, the run exits 4), not merely skipped because b is not created yet.
+    const places = {
+      keyField: 'slug',
+      fields: { slug: 'text', borders: { type: 'reference', to: 'collection:places', many: true } },
+    };
+    const cycle = await makeFixture({
+      config: { collections: { ...fx.configInput.collections, places } } as Partial<typeof fx.configInput>,
+    });
+    try {
+      const dir = `${cycle.config.contentDir}/collections/places`;
+      await mkdir(path.join(cycle.repoDir, dir), { recursive: true });
+      await cycle.write(`${dir}/a.json`, `${JSON.stringify({ slug: 'a', borders: ['b', 'nowhere'] })}\n`);
+      await cycle.write(`${dir}/b.json`, `${JSON.stringify({ slug: 'b', borders: ['a'] })}\n`);
+      const s0 = await cycle.open();
+      const { report } = await s0.engine.push({
+        paths: [`${dir}/a.json`, `${dir}/b.json`],
+        verifyWaitMs: 5_000,
+      });
+      const held = s0.store.manifest.failed.filter((f) => f.heldBack).map((f) => f.entity);
+      await s0.done();
+      expect(held).toEqual(['item:places:a']);
+      expect(report.failures.map((f) => [f.entity, f.reason])).toEqual([
+        ['item:places:a', expect.stringMatching(/places item "nowhere", which exists neither/)],
+      ]);
+      expect(exitCodeForReport(report)).toBe(4);
+    } finally {
+      await cycle.cleanup();
+    }
+  });
   it('a held-back file removed before it was ever sent stops being reported at the next push', async () => {
     await initialPush();
     const gifts = 'content-example/pages/faq/gifts.md';

@@ -19,7 +19,7 @@ describe('shared state on a git ref', () => {
   const savedEnv = { ...process.env };
 
   beforeEach(async () => {
-    fx = await makeFixture();
+    fx = await makeFixture({ config: { state: 'git' } });
     bare = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-bare-'));
     await git(bare, 'init', '-q', '--bare', '-b', 'main');
     await git(fx.repoDir, 'remote', 'add', 'origin', bare);

@@ -52,7 +52,7 @@ describe('config errors', () => {
     });
     expect(all).toContain('pageTypes.post.fields.r.to: required, and missing (expected string)');
     expect(all.join('\n')).toContain(
-      'unknown key(s): "too" (did you mean "to"?) (The keys here are: type, to, many, required.)',
+      'unknown key(s): "too" (did you mean "to"?) (The keys here are: type, to, many, required, path.)',
     );
   });
 

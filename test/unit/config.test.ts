@@ -12,6 +12,21 @@ describe('parseConfig', () => {
     expect(result.config?.rate.timeoutMs).toBe(30_000);
   });
 
+  it('bounds what a config may ask for: contentDir inside the repository, at most 50 locales (issue 15)', () => {
+    for (const contentDir of ['..', '../elsewhere', 'content/../../x', '/etc', 'C:\\content']) {
+      const result = parseConfig({ ...example, contentDir });
+      expect(
+        result.errors.map((e) => e.path),
+        contentDir,
+      ).toContain('contentDir');
+    }
+    expect(parseConfig({ ...example, contentDir: 'site/content' }).errors).toEqual([]);
+    const many = Array.from({ length: 10_000 }, (_, i) => `x${String(i).padStart(5, '0')}`.slice(0, 3));
+    const result = parseConfig({ ...example, locales: { default: 'en', all: ['en', ...many] } });
+    expect(result.config).toBeNull();
+    expect(result.errors[0]?.path).toBe('locales.all');
+  });
+
   it('names the JSON path of an unknown key', () => {
     const result = parseConfig({ ...example, rate: { requestsPerSecond: 5, burst: 3 } });
     expect(result.config).toBeNull();

@@ -76,7 +76,8 @@ describe('locateFile', () => {
       'content/pages/_single/about.json', // unknown single page
       'content/collections/tags/news.md', // items are JSON
       'content/pages/faq/shipping.txt',
-      'content/pages/faq/2024/shipping.md', // nested too deep
+      'content/pages/faq/2024/shipping.md', // a folder, but faq does not slugify
+      'content/collections/tags/2024/news.json', // items are flat
       'content/pages/shipping.md',
       'other/pages/faq/shipping.md', // outside contentDir
       'content/pages/faq/../../../etc/passwd.md',
@@ -182,6 +183,48 @@ describe('pathForEntity', () => {
     expectPathError(() => pathForEntity({ kind: 'page', pageType: '*', slug: 'about' }, 'en', config));
     expectPathError(() => pathForEntity({ kind: 'item', collection: 'people', key: 'a' }, 'en', config));
     expectPathError(() => pathForEntity({ kind: 'page', pageType: 'faq', slug: 'a' }, 'fr', config));
+  });
+});
+
+describe('nested page files (real trees: content/docs/guides/intro.md)', () => {
+  const nested = validConfig({
+    locales: { default: 'en', all: ['en', 'es'] },
+    pageTypes: {
+      docs: { bodyField: 'body', fields: { body: 'richtext' }, slugs: 'slugify' },
+      faq: { bodyField: 'body', fields: { body: 'richtext' } },
+    },
+  });
+
+  it('maps the folders into the slug under "slugs": "slugify", locale suffix and all', () => {
+    expect(locateFile('content/pages/docs/guides/intro.md', nested).ref).toEqual({
+      kind: 'page',
+      pageType: 'docs',
+      slug: 'guides-intro',
+    });
+    expect(locateFile('content/pages/docs/concept/Inter-Process Communication/index.es.mdx', nested)).toEqual(
+      {
+        ref: { kind: 'page', pageType: 'docs', slug: 'concept-Inter-Process-Communication-index' },
+        locale: 'es',
+        format: 'markdown',
+      },
+    );
+    // A hidden folder (svelte's `.generated/`) is read; its dot does not reach the slug.
+    expect(locateFile('content/pages/docs/ai/.generated/agents.md', nested).ref).toMatchObject({
+      slug: 'ai-generated-agents',
+    });
+  });
+
+  it('refuses a folder in a page type that keeps exact slugs, pointing at "slugs": "slugify"', () => {
+    const file = 'content/pages/faq/guides/intro.md';
+    expect(() => locateFile(file, nested)).toThrow(
+      expect.objectContaining({
+        code: 'CONTENT_PATH',
+        file,
+        hint: expect.stringContaining('"slugs": "slugify" on page type "faq"'),
+      }),
+    );
+    expectPathError(() => locateFile('content/pages/docs/a/../b.md', nested));
+    expectPathError(() => locateFile('content/pages/docs/con/b.md', nested));
   });
 });
 

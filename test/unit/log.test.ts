@@ -37,4 +37,23 @@ describe('logger redaction', () => {
     const redact = makeRedactor(['', 'ab']);
     expect(redact('a line about abc')).toBe('a line about abc');
   });
+
+  it('scrubs a secret percent-encoded, JSON-escaped or in another letter case (issue 15 item 8)', () => {
+    const secret = 'tok/en+9 "x"';
+    const redact = makeRedactor([secret]);
+    const lines = [
+      `GET /v2/pages/?auth_token=${encodeURIComponent(secret)}`,
+      `GET /v2/pages/?auth_token=${encodeURIComponent(secret).toLowerCase()}`,
+      `form: token=${encodeURIComponent(secret).replaceAll('%20', '+')}`,
+      `body: ${JSON.stringify({ token: secret })}`,
+      `header echoed: AUTHORIZATION: TOKEN ${secret.toUpperCase()}`,
+      `logged twice: ${JSON.stringify(JSON.stringify({ token: secret }))}`,
+    ];
+    for (const line of lines) {
+      const out = redact(line);
+      expect(out, line).toContain('[redacted]');
+      for (const piece of ['tok/en', 'tok%2fen', 'en%2b9', 'en+9'])
+        expect(out.toLowerCase(), line).not.toContain(piece);
+    }
+  });
 });

@@ -63,6 +63,7 @@ async function runEngineCommand(
 ): Promise<RunResult> {
   const session = await openSession(options, {
     needsWrite: open.needsWrite,
+    readOnly: open.dryRun,
     signal: open.signal,
     allowDelete: open.allowDelete === true,
   });

@@ -49,6 +49,12 @@ export interface PipelineOptions {
   maxRetryAfterSeconds?: number | undefined;
   /** How many 429 pauses one request may sit through before it gives up. Default 5. */
   maxRateLimitWaits?: number | undefined;
+  /**
+   * A stop (SIGTERM): reads in flight or queued are aborted at once, writes not yet sent are refused, and a
+   * write already on the wire is let finish (its 202 must be recorded: a create cut off mid-flight may still
+   * have been accepted, so it could only be looked up later, not known).
+   */
+  stopSignal?: AbortSignal | undefined;
 }
 
 /** A request relative to the API base; `path` must end in `/` (butter-api.md §0.2). */
@@ -98,11 +104,17 @@ export class RequestPipeline {
   #active = 0;
   #idleWaiters: Array<() => void> = [];
   #closed = false;
+  /** Aborted on a stop, or on shutdown: what reads listen on. */
+  readonly #readsStop: AbortSignal;
 
   constructor(options: PipelineOptions) {
     this.#options = options;
+    this.#readsStop = options.stopSignal
+      ? AbortSignal.any([this.#shutdown.signal, options.stopSignal])
+      : this.#shutdown.signal;
     // Every queued request listens on the shutdown signal; hundreds may queue at once.
     setMaxListeners(0, this.#shutdown.signal);
+    setMaxListeners(0, this.#readsStop);
     this.#base = new URL(options.baseUrl.replace(/\/+$/, ''));
     this.#basePath = this.#base.pathname.replace(/\/+$/, '');
     if (!(options.timeoutMs > 0)) {
@@ -163,12 +175,17 @@ export class RequestPipeline {
     for (;;) {
       const retrying = failures + waits > 0;
       let outcome: Outcome;
+      const stop = context.write ? this.#shutdown.signal : this.#readsStop;
       try {
-        outcome = await this.#queue.run(() => this.#attempt(req, context), {
-          priority: retrying ? 1 : 0,
-          signal: this.#shutdown.signal,
-        });
+        outcome = await this.#queue.run(
+          () =>
+            context.write && this.#options.stopSignal?.aborted
+              ? Promise.resolve<Outcome>({ kind: 'fatal', error: this.#stoppedError(context) })
+              : this.#attempt(req, context),
+          { priority: retrying ? 1 : 0, signal: stop },
+        );
       } catch (error) {
+        if (this.#options.stopSignal?.aborted && !context.write) throw this.#stoppedError(context, error);
         if (this.#shutdown.signal.aborted) throw this.#closedError(context, error);
         throw error;
       }
@@ -222,7 +239,7 @@ export class RequestPipeline {
       timedOut = true;
       timeout.abort();
     }, this.#options.timeoutMs);
-    const signal = AbortSignal.any([timeout.signal, this.#shutdown.signal]);
+    const signal = AbortSignal.any([timeout.signal, write ? this.#shutdown.signal : this.#readsStop]);
     const started = performance.now();
     let status: number;
     let raw: Buffer;
@@ -250,6 +267,8 @@ export class RequestPipeline {
         bytesSent,
         0,
       );
+      if (!write && this.#options.stopSignal?.aborted && !timedOut)
+        return { kind: 'fatal', error: this.#stoppedError(context, error) };
       if (this.#shutdown.signal.aborted && !timedOut)
         return { kind: 'fatal', error: this.#closedError(context, error) };
       return { kind: 'transient', error: mapped };
@@ -337,14 +356,23 @@ export class RequestPipeline {
     return Math.random() * ceiling;
   }
 
-  /** Wait before a retry; a client closed meanwhile turns the wait into its closed error. */
+  /** Wait before a retry; a client closed (or, for a read, a stop) meanwhile turns the wait into an error. */
   async #sleep(ms: number, context: RequestContext): Promise<void> {
-    const signal = this.#shutdown.signal;
+    const signal = context.write ? this.#shutdown.signal : this.#readsStop;
     try {
       await delay(ms, undefined, { signal });
     } catch {
+      if (!context.write && this.#options.stopSignal?.aborted) throw this.#stoppedError(context);
       throw this.#closedError(context, signal.reason);
     }
+  }
+
+  #stoppedError(context: RequestContext, cause?: unknown): SyncError {
+    return new SyncError(
+      'CMS_NETWORK',
+      `${context.method} ${context.path} was ${context.write ? 'not sent' : 'cut short'}: stopping`,
+      { hint: 'The run was stopped (SIGTERM or Ctrl-C); the next run picks up from here.', cause },
+    );
   }
 
   #closedError(context: RequestContext, cause: unknown): SyncError {

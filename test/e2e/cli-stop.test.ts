@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/core/errors.js';
+import { readManifest } from '../../src/state/manifest-store.js';
+import { startCli } from '../helpers/cli-process.js';
+import { type Fixture, makeFixture } from '../helpers/sync-fixture.js';
+
+// Issue 15 item 6: a stop takes seconds, not the rest of the run (docker stop gives 10 s before SIGKILL).
+const LATENCY_MS = 3_000;
+const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
+
+describe('SIGTERM under a slow API', () => {
+  let fx: Fixture;
+
+  beforeEach(async () => {
+    fx = await makeFixture();
+    const s = await fx.open();
+    await s.engine.push({ verifyWaitMs: 5_000 });
+    await s.done();
+    fx.emulator.setFaults({ latencyMs: LATENCY_MS });
+  });
+  afterEach(async () => {
+    fx.emulator.setFaults({ latencyMs: 0 });
+    await fx.cleanup();
+  });
+
+  /** Start `args`, send SIGTERM once the CLI has a request in flight, and time how long it takes to exit. */
+  async function stopMidRun(args: string[]) {
+    const cli = startCli([...args, '--repo', fx.repoDir, '--json'], fx.env());
+    // The emulator logs a request when it answers; with 3 s latency, 1.5 s after start one is in flight.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const sent = Date.now();
+    cli.child.kill('SIGTERM');
+    const run = await cli.done;
+    return { run, stopMs: Date.now() - sent };
+  }
+
+  it('reconcile exits 143 within 5 s, and the state stays valid', async () => {
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Ada Lovelace"', '"Ada, Stopped"'));
+    const { run, stopMs } = await stopMidRun(['reconcile']);
+    expect(run.code, run.stderr).toBe(EXIT.sigterm);
+    expect(stopMs).toBeLessThan(5_000);
+    await expect(readManifest(fx.repoDir, 'test')).resolves.toBeDefined();
+    process.stdout.write(
+      `SIGTERM reconcile under ${LATENCY_MS} ms latency: exited ${stopMs} ms after the signal\n`,
+    );
+  });
+
+  it('plan stops at once', async () => {
+    const { run, stopMs } = await stopMidRun(['plan']);
+    expect(run.code, run.stderr).toBe(EXIT.sigterm);
+    expect(stopMs).toBeLessThan(5_000);
+    process.stdout.write(
+      `SIGTERM plan under ${LATENCY_MS} ms latency: exited ${stopMs} ms after the signal\n`,
+    );
+  });
+
+  it('a write on the wire when SIGTERM comes is let finish and recorded as accepted; nothing after it is sent', async () => {
+    // One CLI run first records the CLI's content-model digest, so the push below stays a push.
+    fx.emulator.setFaults({ latencyMs: 0 });
+    expect((await startCli(['reconcile', '--repo', fx.repoDir], fx.env()).done).code).toBe(0);
+    fx.emulator.setFaults({ latencyMs: LATENCY_MS });
+    await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Ada Lovelace"', '"Ada, Sent Before The Stop"'));
+    fx.emulator.clearLog();
+    const cli = startCli(['push', '--repo', fx.repoDir, '--json'], fx.env());
+    // The push reads the item before it writes (one GET per locale, each answered after 3 s); a second after
+    // the last one its PATCH is on the wire.
+    const answered = () =>
+      fx.emulator.requestLog().filter((r) => r.method === 'GET' && r.path.includes('team_members')).length >=
+      2;
+    while (!answered()) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const sent = Date.now();
+    cli.child.kill('SIGTERM');
+    const run = await cli.done;
+    const stopMs = Date.now() - sent;
+    expect(run.code, run.stderr).toBe(EXIT.sigterm);
+    expect(stopMs).toBeLessThan(5_000);
+    const manifest = await readManifest(fx.repoDir, 'test');
+    console.log(
+      JSON.stringify(fx.emulator.requestLog().map((r) => [r.method, r.path, r.status])),
+      run.stderr,
+    );
+    expect(manifest.pending.map((p) => [p.entity, p.state])).toEqual([
+      ['item:team_members:ada-lovelace', 'sent'],
+    ]);
+    process.stdout.write(`SIGTERM push with a PATCH in flight: exited ${stopMs} ms after the signal\n`);
+  });
+});
