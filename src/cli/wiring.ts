@@ -5,8 +5,10 @@ import type { CmsClient } from '../cms/port.js';
 import { loadConfig } from '../config/load-config.js';
 import type { SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
+import { runGit } from '../git/run-git.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log.js';
 import { ManifestStore } from '../state/manifest-store.js';
+import { SharedState } from '../state/state-ref.js';
 import { SyncEngine } from '../sync/engine.js';
 
 export interface GlobalOptions {
@@ -154,6 +156,8 @@ export interface Session {
   cms: CmsClient;
   store: ManifestStore;
   engine: SyncEngine;
+  /** Save the manifest and publish it to the shared state ref (`"state": "git"`); `close()` does this too. */
+  publishState(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -183,6 +187,19 @@ export async function openSession(
     waitMs: opts.lockWaitMs ?? 0,
     readOnly: opts.readOnly ?? false,
   });
+  let shared: SharedState | null = null;
+  try {
+    // A dry run reads the local cache only: it may not save what a merge would change.
+    if (!opts.readOnly) shared = await attachSharedState(config, repoDir, store, digest, logger);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  // Saved locally first: a failed publish leaves the state in the cache, and the next run publishes it.
+  const publishState = async (): Promise<void> => {
+    await store.save();
+    await shared?.publish();
+  };
   const engine = new SyncEngine({
     repoDir,
     config,
@@ -199,9 +216,50 @@ export async function openSession(
     cms,
     store,
     engine,
+    publishState,
     async close() {
       await cms.close(5_000);
-      await store.close();
+      try {
+        await publishState();
+      } finally {
+        await store.close();
+      }
     },
   };
+}
+
+/**
+ * `"state": "git"` (the default when the repository has the remote): merge the team's shared state into this
+ * clone's cache before the run (DESIGN.md §3). A clone with no such remote keeps its state local.
+ */
+async function attachSharedState(
+  config: SyncConfig,
+  repoDir: string,
+  store: ManifestStore,
+  digest: string,
+  logger: Logger,
+): Promise<SharedState | null> {
+  // Opt-in while watch shares it only at start and stop (see README "One state for the whole team").
+  if (config.state !== 'git') return null;
+  const remote = config.pull.remote;
+  const known = await runGit(repoDir, ['remote', 'get-url', '--', remote], { allowFailure: true });
+  if (known.code !== 0) {
+    if (config.state === 'git') {
+      throw new SyncError(
+        'CONFIG_INVALID',
+        `"state": "git" needs the git remote "${remote}", which this repository does not have`,
+        {
+          hint: `Add it (\`git remote add ${remote} <url>\`), set pull.remote to the remote you use, or set "state": "local".`,
+        },
+      );
+    }
+    return null;
+  }
+  return SharedState.attach(store, {
+    repoDir,
+    remote,
+    identity: config.pull.author,
+    configDigest: digest,
+    warn: (message) => logger.warn(message),
+  });
 }

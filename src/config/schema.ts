@@ -220,6 +220,12 @@ export const configSchema = z.strictObject({
     .enum(['none', 'git', 'cms'])
     .default('none')
     .describe('Which side seeds a run that has no manifest. "none" reports every difference as a conflict.'),
+  state: z
+    .enum(['git', 'local'])
+    .optional()
+    .describe(
+      'Where the sync state lives: "git" shares it with every clone on the ref refs/butter-sync/state of pull.remote; "local" keeps it in .butter-sync/ only. Default: "local" (the shared state is opt-in for now).',
+    ),
   maxDeletePercent: z
     .number()
     .min(0)

@@ -122,7 +122,7 @@ const RECORD_KEYS = ['entities', 'media', 'calls'] as const;
 const LIST_KEYS = ['pending', 'failed', 'conflicts'] as const;
 
 /** Shape check of the top level; collections missing from an older writer default to empty. */
-function validateManifest(data: unknown, file: string): Manifest {
+export function validateManifest(data: unknown, file: string): Manifest {
   if (!isRecord(data)) {
     throw new SyncError('MANIFEST_CORRUPT', 'the manifest is not a JSON object', { file });
   }

@@ -63,7 +63,10 @@ export async function runInit(options: GlobalOptions): Promise<{ exitCode: numbe
   }
   // The README installs butter-sync with `npm install --save-dev`: node_modules/ must not be committed either.
   const wanted = [
-    { entry: '.butter-sync/', comment: '# butter-sync state (local to each clone)' },
+    {
+      entry: '.butter-sync/',
+      comment: '# butter-sync local cache (the shared state is on refs/butter-sync/state)',
+    },
     { entry: 'node_modules/', comment: '# npm dependencies' },
   ].filter(({ entry }) => !ignores(ignore, entry));
   if (wanted.length > 0) {

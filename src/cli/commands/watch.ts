@@ -243,6 +243,12 @@ export async function runWatch(
   await Promise.race([daemon.stop(), deadline]);
   await server.close();
   await cms.close(1_000);
+  try {
+    // Published once the daemon stopped: merging another machine's state mid-job could drop the job's changes.
+    await session.publishState();
+  } catch (error) {
+    logger.warn(`the shared state was not published: ${(error as Error).message}; the next run publishes it`);
+  }
   await store.close();
   logger.info('stopped');
   return { exitCode: 0 };

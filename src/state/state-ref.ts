@@ -1,0 +1,190 @@
+import { SyncError } from '../core/errors.js';
+import type { Manifest } from '../core/types.js';
+import { type GitIdentity, identityEnv } from '../git/commit-files.js';
+import { describeGitFailure, runGit } from '../git/run-git.js';
+import { emptyManifest, serializeManifest, validateManifest } from './manifest-file.js';
+import type { ManifestStore } from './manifest-store.js';
+import { mergeManifests } from './state-merge.js';
+
+/**
+ * The team's shared state (DESIGN.md §3): a commit whose tree holds `manifest.json`, on a ref outside every
+ * branch, so it never shows in the writers' history. Locally the same ref names the last shared state this
+ * clone's `.butter-sync/manifest.json` includes: the common ancestor of the next merge.
+ */
+export const STATE_REF = 'refs/butter-sync/state';
+/** Where a fetch puts the remote's state before it is merged (never FETCH_HEAD, which `watch` also uses). */
+const FETCHED_REF = 'refs/butter-sync/fetched-state';
+const STATE_FILE = 'manifest.json';
+/** Lost compare-and-swap races in a row before giving up until the next run (which publishes then). */
+const MAX_PUBLISH_ATTEMPTS = 5;
+
+export interface SharedStateOptions {
+  repoDir: string;
+  remote: string;
+  identity: GitIdentity;
+  configDigest: string;
+  /** Said when the remote cannot be reached: the run goes on from the local copy. */
+  warn: (message: string) => void;
+}
+
+/** Read the state a commit holds, refusing (never half-applying) one that is not valid or is newer. */
+export async function readStateCommit(repoDir: string, oid: string): Promise<Manifest> {
+  const where = `${STATE_REF} (commit ${oid.slice(0, 12)})`;
+  const shown = await runGit(repoDir, ['cat-file', 'blob', `${oid}:${STATE_FILE}`], { allowFailure: true });
+  if (shown.code !== 0) {
+    throw new SyncError('MANIFEST_CORRUPT', `the shared state has no ${STATE_FILE}`, {
+      file: where,
+      hint: refusedHint(),
+    });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(shown.stdout);
+  } catch (error) {
+    throw new SyncError(
+      'MANIFEST_CORRUPT',
+      `the shared state is not valid JSON: ${(error as Error).message}`,
+      {
+        file: where,
+        hint: refusedHint(),
+      },
+    );
+  }
+  return validateManifest(data, where);
+}
+
+function refusedHint(): string {
+  return `Nothing of it was applied. If a newer butter-sync wrote it, upgrade; otherwise set "state": "local" for this run, or delete the ref (\`git push origin :${STATE_REF}\`) and the next run publishes this clone's state.`;
+}
+
+/**
+ * One session's link between the local cache and the shared ref: `attach` fetches and merges before the
+ * run, `publish` pushes after it with compare-and-swap, merging and retrying when another machine won.
+ */
+export class SharedState {
+  readonly #store: ManifestStore;
+  readonly #options: SharedStateOptions;
+  /** The shared commit the cache now includes, and its state: what the remote must still hold to push. */
+  #baseOid: string | null;
+  #baseState: Manifest;
+  #offline = false;
+
+  private constructor(
+    store: ManifestStore,
+    options: SharedStateOptions,
+    oid: string | null,
+    state: Manifest,
+  ) {
+    this.#store = store;
+    this.#options = options;
+    this.#baseOid = oid;
+    this.#baseState = state;
+  }
+
+  static async attach(store: ManifestStore, options: SharedStateOptions): Promise<SharedState> {
+    const localOid = await resolveRef(options.repoDir, STATE_REF);
+    const base = localOid
+      ? await readStateCommit(options.repoDir, localOid)
+      : emptyManifest(options.configDigest);
+    const shared = new SharedState(store, options, localOid, base);
+    await shared.#catchUp();
+    return shared;
+  }
+
+  /** Publish the cache if it differs from the shared state; a lost race fetches, merges and tries again. */
+  async publish(): Promise<void> {
+    for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
+      const text = serializeManifest(this.#store.manifest);
+      if (this.#baseOid !== null && text === serializeManifest(this.#baseState)) return;
+      const commit = await this.#commitState(text);
+      const pushed = await this.#push(commit);
+      if (pushed === 'offline') return;
+      if (pushed === 'ok') {
+        await runGit(this.#options.repoDir, ['update-ref', STATE_REF, commit]);
+        this.#baseOid = commit;
+        this.#baseState = JSON.parse(text) as Manifest;
+        return;
+      }
+      // Another machine published first: take its state in, then push the merge on top of it.
+      await this.#catchUp();
+      if (this.#offline) return;
+    }
+    this.#options.warn(
+      `the shared state ${STATE_REF} kept changing under this run; it stays in the local cache and the next run publishes it`,
+    );
+  }
+
+  /** Fetch the remote's state and merge it into the cache (nothing to merge when this clone is up to date). */
+  async #catchUp(): Promise<void> {
+    const { repoDir, remote } = this.#options;
+    const fetched = await runGit(
+      repoDir,
+      ['fetch', '--no-tags', '--quiet', '--', remote, `+${STATE_REF}:${FETCHED_REF}`],
+      { allowFailure: true },
+    );
+    if (fetched.code !== 0) {
+      // No state published yet: the first publish creates it.
+      if (/couldn't find remote ref/i.test(fetched.stderr)) return;
+      this.#offline = true;
+      this.#options.warn(
+        `cannot fetch the shared state from ${remote} (${describeGitFailure(fetched)}); working from this clone's copy, published on a later run`,
+      );
+      return;
+    }
+    const theirsOid = await resolveRef(repoDir, FETCHED_REF);
+    if (theirsOid === null || theirsOid === this.#baseOid) return;
+    // Read and validate all of it before touching the cache: a refused state changes nothing.
+    const theirs = await readStateCommit(repoDir, theirsOid);
+    const merged = mergeManifests(this.#baseState, this.#store.manifest, theirs);
+    replaceContents(this.#store.manifest, merged);
+    await this.#store.save();
+    await runGit(repoDir, ['update-ref', STATE_REF, theirsOid]);
+    this.#baseOid = theirsOid;
+    this.#baseState = theirs;
+  }
+
+  async #commitState(text: string): Promise<string> {
+    const { repoDir, identity } = this.#options;
+    const blob = (await runGit(repoDir, ['hash-object', '-w', '--stdin'], { input: text })).stdout.trim();
+    const tree = (
+      await runGit(repoDir, ['mktree'], { input: `100644 blob ${blob}\t${STATE_FILE}\n` })
+    ).stdout.trim();
+    const parent = this.#baseOid ? ['-p', this.#baseOid] : [];
+    const made = await runGit(repoDir, ['commit-tree', tree, ...parent, '-m', 'butter-sync state'], {
+      env: identityEnv(identity),
+    });
+    return made.stdout.trim();
+  }
+
+  /** Compare-and-swap: the remote takes the commit only if its ref is still the one this merge started from. */
+  async #push(commit: string): Promise<'ok' | 'raced' | 'offline'> {
+    const { repoDir, remote } = this.#options;
+    const lease = `--force-with-lease=${STATE_REF}:${this.#baseOid ?? ''}`;
+    const pushed = await runGit(
+      repoDir,
+      ['push', '--quiet', '--porcelain', lease, '--', remote, `${commit}:${STATE_REF}`],
+      { allowFailure: true },
+    );
+    if (pushed.code === 0) return 'ok';
+    if (/stale info|rejected|fetch first|non-fast-forward/i.test(`${pushed.stdout}\n${pushed.stderr}`)) {
+      return 'raced';
+    }
+    this.#options.warn(
+      `cannot publish the shared state to ${remote} (${describeGitFailure(pushed)}); it stays in the local cache and the next run publishes it`,
+    );
+    return 'offline';
+  }
+}
+
+async function resolveRef(repoDir: string, ref: string): Promise<string | null> {
+  const shown = await runGit(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+    allowFailure: true,
+  });
+  return shown.code === 0 ? shown.stdout.trim() : null;
+}
+
+/** The store hands its manifest object to the engine by reference, so a merge fills that same object. */
+function replaceContents(target: Manifest, source: Manifest): void {
+  for (const key of Object.keys(target)) delete (target as unknown as Record<string, unknown>)[key];
+  Object.assign(target, source);
+}

@@ -1,0 +1,172 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSession } from '../../src/cli/wiring.js';
+import { runGit } from '../../src/git/run-git.js';
+import { manifestPath } from '../../src/state/manifest-store.js';
+import { STATE_REF } from '../../src/state/state-ref.js';
+import { TEST_READ_TOKEN, TEST_WRITE_TOKEN } from '../helpers/emulator.js';
+import { type Fixture, git, makeFixture, writesIn } from '../helpers/sync-fixture.js';
+
+// Issue 14: the sync state shared by every clone on refs/butter-sync/state of a bare remote. The laptop is
+// the fixture repo; other clones are `git clone`s of the bare remote with no .butter-sync/ cache.
+
+describe('shared state on a git ref', () => {
+  let fx: Fixture;
+  let bare: string;
+  let clones: string[];
+  const savedEnv = { ...process.env };
+
+  beforeEach(async () => {
+    fx = await makeFixture({ config: { state: 'git' } });
+    bare = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-bare-'));
+    await git(bare, 'init', '-q', '--bare', '-b', 'main');
+    await git(fx.repoDir, 'remote', 'add', 'origin', bare);
+    await git(fx.repoDir, 'push', '-q', 'origin', 'main');
+    clones = [];
+    Object.assign(process.env, {
+      BUTTER_API_URL: fx.emulator.url,
+      BUTTER_READ_TOKEN: TEST_READ_TOKEN,
+      BUTTER_WRITE_TOKEN: TEST_WRITE_TOKEN,
+    });
+  });
+  afterEach(async () => {
+    process.env = { ...savedEnv };
+    await fx.cleanup();
+    for (const dir of [bare, ...clones]) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function cloneRepo(): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-clone-'));
+    clones.push(dir);
+    await git(dir, 'clone', '-q', bare, '.');
+    await git(dir, 'config', 'user.email', 'ci@example.com');
+    await git(dir, 'config', 'user.name', 'CI');
+    return dir;
+  }
+
+  async function session(repo: string) {
+    return openSession(
+      { repo, config: path.join(repo, 'sync.config.json'), logLevel: 'silent' },
+      {
+        needsWrite: true,
+      },
+    );
+  }
+
+  async function sharedText(): Promise<string> {
+    return (await runGit(bare, ['cat-file', 'blob', `${STATE_REF}:manifest.json`])).stdout;
+  }
+
+  it('hands ids, bases and media to a clone without a cache, holds no secret, and never commits to a branch', async () => {
+    const laptop = await session(fx.repoDir);
+    const pushed = await laptop.engine.push();
+    expect(pushed.report.errors).toEqual([]);
+    await laptop.close();
+    const published = await sharedText();
+    expect(published).not.toContain(TEST_READ_TOKEN);
+    expect(published).not.toContain(TEST_WRITE_TOKEN);
+    expect(published).not.toContain(fx.emulator.url);
+    // The content branch has only the writer's commit.
+    expect((await git(bare, 'rev-list', '--count', 'main')).trim()).toBe('1');
+
+    const ci = await cloneRepo();
+    const writesBefore = writesIn(fx.emulator).length;
+    const run = await session(ci);
+    const laptopState = JSON.parse(await readFile(manifestPath(fx.repoDir), 'utf8'));
+    expect(Object.keys(run.store.manifest.entities).sort()).toEqual(Object.keys(laptopState.entities).sort());
+    const reconciled = await run.engine.reconcile();
+    await run.close();
+    expect(reconciled.report.errors).toEqual([]);
+    expect(run.store.manifest.conflicts).toEqual([]);
+    expect(writesIn(fx.emulator).length).toBe(writesBefore);
+  });
+
+  it('keeps a page deleted in Git deleted on a clone with no cache', async () => {
+    const laptop = await session(fx.repoDir);
+    await laptop.engine.push();
+    await laptop.close();
+    await rm(path.join(fx.repoDir, 'content-example/pages/faq/returns.md'));
+    await fx.commitAll('remove the returns page');
+    await git(fx.repoDir, 'push', '-q', 'origin', 'main');
+    const again = await session(fx.repoDir);
+    await again.engine.push();
+    await again.close();
+
+    const ci = await cloneRepo();
+    const run = await session(ci);
+    const pulled = await run.engine.reconcile();
+    await run.close();
+    expect(pulled.report.errors).toEqual([]);
+    await expect(readFile(path.join(ci, 'content-example/pages/faq/returns.md'), 'utf8')).rejects.toThrow();
+    expect(run.store.manifest.conflicts).toEqual([]);
+  });
+
+  it('merges two clones that published in a race: no media mapping or pending write is lost', async () => {
+    const laptop = await session(fx.repoDir);
+    await laptop.engine.push();
+    await laptop.close();
+    const a = await cloneRepo();
+    const b = await cloneRepo();
+    const first = await session(a);
+    const second = await session(b);
+    first.store.manifest.media['https://cdn.example/a.png'] = 'img/a.png';
+    second.store.manifest.media['https://cdn.example/b.png'] = 'img/b.png';
+    second.store.manifest.pending.push({
+      id: 'w-from-b',
+      entity: 'page:faq:shipping' as never,
+      kind: 'update-page',
+      state: 'sent',
+      expect: {},
+      createdAt: new Date().toISOString(),
+      deadline: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await first.close();
+    await second.close(); // loses the compare-and-swap, fetches, merges, publishes
+    const shared = JSON.parse(await sharedText());
+    expect(shared.media).toMatchObject({
+      'https://cdn.example/a.png': 'img/a.png',
+      'https://cdn.example/b.png': 'img/b.png',
+    });
+    expect(shared.pending.map((w: { id: string }) => w.id)).toContain('w-from-b');
+    // The first clone picks the merge up on its next run.
+    const next = await session(a);
+    expect(next.store.manifest.media['https://cdn.example/b.png']).toBe('img/b.png');
+    await next.close();
+  });
+
+  it('refuses a shared state from a newer version without touching the local cache', async () => {
+    const laptop = await session(fx.repoDir);
+    await laptop.engine.push();
+    await laptop.close();
+    const before = await readFile(manifestPath(fx.repoDir), 'utf8');
+    const ci = await cloneRepo();
+    const future = JSON.stringify({ version: 99, configDigest: 'x', entities: {} });
+    const blob = (await runGit(ci, ['hash-object', '-w', '--stdin'], { input: future })).stdout.trim();
+    const tree = (
+      await runGit(ci, ['mktree'], { input: `100644 blob ${blob}\tmanifest.json\n` })
+    ).stdout.trim();
+    const commit = (await runGit(ci, ['commit-tree', tree, '-m', 'future'])).stdout.trim();
+    await runGit(ci, ['push', '-q', '--force', 'origin', `${commit}:${STATE_REF}`]);
+
+    await expect(session(fx.repoDir)).rejects.toThrow(/version 99/);
+    expect(await readFile(manifestPath(fx.repoDir), 'utf8')).toBe(before);
+  });
+  it('offline, works from the local copy and publishes on the next run that reaches the remote', async () => {
+    await git(fx.repoDir, 'remote', 'set-url', 'origin', path.join(bare, 'gone'));
+    const offline = await session(fx.repoDir);
+    const pushed = await offline.engine.push();
+    await offline.close();
+    expect(pushed.report.errors).toEqual([]);
+    const none = await runGit(bare, ['rev-parse', '--verify', '--quiet', STATE_REF], { allowFailure: true });
+    expect(none.code).not.toBe(0);
+
+    await git(fx.repoDir, 'remote', 'set-url', 'origin', bare);
+    const online = await session(fx.repoDir);
+    await online.close();
+    expect(JSON.parse(await sharedText()).entities).toEqual(
+      JSON.parse(await readFile(manifestPath(fx.repoDir), 'utf8')).entities,
+    );
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { Manifest, PendingWrite } from '../../src/core/types.js';
+import { emptyManifest } from '../../src/state/manifest-file.js';
+import { mergeManifests } from '../../src/state/state-merge.js';
+
+function pending(id: string, state: PendingWrite['state'] = 'sent'): PendingWrite {
+  return {
+    id,
+    entity: 'item:tags:x' as PendingWrite['entity'],
+    kind: 'patch-item',
+    state,
+    expect: {},
+    createdAt: '2026-01-01T00:00:00Z',
+    deadline: '2026-01-01T00:02:00Z',
+  };
+}
+
+function state(patch: Partial<Manifest>): Manifest {
+  return { ...emptyManifest('d'), ...patch };
+}
+
+describe('mergeManifests (three-way, issue 14)', () => {
+  it('drops a pending write the other machine verified, keeps one either side added', () => {
+    const ancestor = state({ pending: [pending('old')] });
+    const ours = state({ pending: [pending('old'), pending('mine')] });
+    const theirs = state({ pending: [pending('theirs')] }); // verified "old", added "theirs"
+    const merged = mergeManifests(ancestor, ours, theirs);
+    expect(merged.pending.map((w) => w.id).sort()).toEqual(['mine', 'theirs']);
+  });
+
+  it('keeps a write removed on one side but changed on the other (news the remover never saw)', () => {
+    const ancestor = state({ pending: [pending('w', 'intent')] });
+    const ours = state({ pending: [] });
+    const theirs = state({ pending: [pending('w', 'sent')] });
+    expect(mergeManifests(ancestor, ours, theirs).pending.map((w) => w.state)).toEqual(['sent']);
+  });
+
+  it('unions media and ids, merges one entity locale by locale, and adds call counts', () => {
+    const ancestor = state({
+      entities: { 'item:tags:x': { locales: { en: { base: { name: 'a' } } } } },
+      calls: { '2026-01': 10 },
+    });
+    const ours = state({
+      media: { 'https://cdn/a': 'a.png' },
+      entities: {
+        'item:tags:x': { remoteId: 7, locales: { en: { base: { name: 'a' } }, es: { base: { name: 'e' } } } },
+      },
+      calls: { '2026-01': 13 },
+    });
+    const theirs = state({
+      media: { 'https://cdn/b': 'b.png' },
+      entities: { 'item:tags:x': { locales: { en: { base: { name: 'b' } } } } },
+      calls: { '2026-01': 15 },
+    });
+    const merged = mergeManifests(ancestor, ours, theirs);
+    expect(merged.media).toEqual({ 'https://cdn/a': 'a.png', 'https://cdn/b': 'b.png' });
+    expect(merged.entities['item:tags:x']).toEqual({
+      remoteId: 7,
+      locales: { en: { base: { name: 'b' } }, es: { base: { name: 'e' } } },
+    });
+    expect(merged.calls['2026-01']).toBe(18);
+  });
+
+  it('keeps a conflict either side recorded', () => {
+    const conflict = { entity: 'item:tags:x' as never, locale: 'en', field: 'name', git: 1, cms: 2, at: 't' };
+    const merged = mergeManifests(state({}), state({}), state({ conflicts: [conflict] }));
+    expect(merged.conflicts).toEqual([conflict]);
+  });
+});
