@@ -163,6 +163,8 @@ export function readContentFile(
           file: relPath,
           ...lineOption(source.lineOf([model.keyField])),
           hint: `Rename the file to ${JSON.stringify(key)}.json or make "${model.keyField}" match the file name.`,
+          // The scan (which may look at the folder) drops the rename hint when that name is taken.
+          details: { renameTo: `${key}.json` },
         },
       );
     }

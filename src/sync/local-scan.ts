@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -141,10 +141,23 @@ function readOne(
     cache?.forget(relPath);
     result.errors.push(
       error instanceof SyncError
-        ? error
+        ? withoutTakenRename(error, abs)
         : new SyncError('CONTENT_PARSE', (error as Error).message, { file: relPath, cause: error }),
     );
   }
+}
+
+/** A "rename the file to X" hint never points at a file that exists: renaming would overwrite it. */
+function withoutTakenRename(error: SyncError, abs: string): SyncError {
+  const renameTo = error.details?.renameTo;
+  if (typeof renameTo !== 'string' || renameTo.includes('/')) return error;
+  const taken = path.join(path.dirname(abs), renameTo);
+  if (taken === abs || !existsSync(taken)) return error;
+  return new SyncError(error.code, error.message, {
+    ...(error.file ? { file: error.file } : {}),
+    ...(error.line ? { line: error.line } : {}),
+    hint: `${renameTo} already exists beside it, so do not rename this file over it: fix the key field in this file, or remove the file if it is a stray copy.`,
+  });
 }
 
 /** Read the files in order, yielding to the event loop every few milliseconds so a daemon stays responsive. */

@@ -143,4 +143,20 @@ describe('pull: new and removed remote entities', () => {
     expect(ops.map((op) => op.status)).toEqual(['skipped']);
     expect(writesIn(fx.emulator)).toEqual([]);
   });
+  it('a stray copy of an item file is not told to rename itself over the original (issue 13)', async () => {
+    fx = await makeFixture();
+    await fx.write(`${TAGS}/engineering copy.json`, await fx.read(`${TAGS}/engineering.json`));
+    await fx.write(
+      `${TAGS}/Writing2.json`,
+      (await fx.read(`${TAGS}/writing.json`)).replace('"writing"', '"writing-2"'),
+    );
+    const s = await fx.open();
+    const { report } = await s.engine.push({ dryRun: true });
+    await s.done();
+    const hintFor = (file: string) => report.errors.find((e) => e.file === `${TAGS}/${file}`)?.hint ?? '';
+    expect(hintFor('engineering copy.json')).toContain('engineering.json already exists');
+    expect(hintFor('engineering copy.json')).not.toContain('Rename the file to');
+    // A name nobody holds is still offered.
+    expect(hintFor('Writing2.json')).toContain('Rename the file to "writing-2".json');
+  });
 });
