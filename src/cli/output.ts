@@ -33,14 +33,40 @@ export function renderTable(headers: string[], rows: string[][]): string {
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/**
+ * A create must carry every field of the model (butter-api.md §3.1), so the ones the file does not have go as
+ * empty values: the column names the fields with a value and counts the empty ones, rather than listing the
+ * whole model as if the file held it. A multi-locale body is keyed by locale first.
+ */
+function createdFields(fields: Record<string, unknown>, locales: string[]): string {
+  const keys = Object.keys(fields);
+  const nested = keys.length > 0 && keys.every((k) => locales.includes(k));
+  const perLocale = nested ? Object.values(fields) : [fields];
+  const isEmpty = (v: unknown) => v === '' || v === null || (Array.isArray(v) && v.length === 0);
+  const filled = new Set<string>();
+  const all = new Set<string>();
+  for (const body of perLocale) {
+    for (const [name, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
+      all.add(name);
+      if (!isEmpty(value)) filled.add(name);
+    }
+  }
+  const empty = all.size - filled.size;
+  const named = [...filled].join(', ') || 'no field with a value';
+  return empty > 0 ? `${named} (+${empty} empty: a create sends every field of the model)` : named;
+}
+
 function describeOperation(op: Operation): { what: string; detail: string } {
   switch (op.kind) {
     case 'create-page':
-      return { what: 'POST page', detail: Object.keys(op.body.fields).join(', ') };
+      return { what: 'POST page', detail: createdFields(op.body.fields, Object.keys(op.expect ?? {})) };
     case 'update-page':
       return { what: 'PATCH page', detail: Object.keys(op.body.fields).join(', ') };
     case 'create-item':
-      return { what: 'POST item', detail: Object.keys(op.body.fields[0] ?? {}).join(', ') };
+      return {
+        what: 'POST item',
+        detail: createdFields(op.body.fields[0] ?? {}, Object.keys(op.expect ?? {})),
+      };
     case 'patch-item':
       return { what: 'PATCH item', detail: Object.keys(op.body.fields ?? {}).join(', ') };
     case 'put-item':
