@@ -689,23 +689,21 @@ export class SyncEngine {
     const { ctx } = this;
     const manifest = ctx.store.manifest;
     const conflicts = manifest.conflicts.filter((c) => c.path === relPath);
-    const acceptedCreates = manifest.failed.filter((f) => f.acceptedCreate && f.path === relPath);
-    if (conflicts.length === 0 && acceptedCreates.length > 0 && take === 'git') {
-      // A person says the accepted create never landed: send it again. The push still looks the item up by
-      // its key first, so one that did land meanwhile is adopted, not duplicated.
-      manifest.failed = manifest.failed.filter((f) => !acceptedCreates.includes(f));
+    // A person asks to send again what is never re-sent on its own: a create ButterCMS accepted that never
+    // showed (the push still looks it up by its key first, so one that landed meanwhile is adopted, not
+    // duplicated), or a write refused with a 400 (the dashboard's model was fixed, say).
+    const resend =
+      conflicts.length === 0 && take === 'git'
+        ? manifest.failed.filter(
+            (f) => f.path === relPath && (f.acceptedCreate || f.refusedBody !== undefined),
+          )
+        : [];
+    if (resend.length > 0) {
+      manifest.failed = manifest.failed.filter((f) => !(f.acceptedCreate && resend.includes(f)));
+      for (const failure of resend) failure.refusedBody = undefined;
       ctx.store.markDirty();
       const result = await this.push({ paths: [relPath], verifyWaitMs: 5_000 });
-      return { resolved: acceptedCreates.length, report: result.report };
-    }
-    const refused = manifest.failed.filter((f) => f.path === relPath && f.refusedBody !== undefined);
-    if (conflicts.length === 0 && refused.length > 0 && take === 'git') {
-      // A write refused with a 400 is not re-sent as it is; `resolve --take git` asks for exactly that
-      // (the dashboard's model was fixed, say).
-      for (const failure of refused) failure.refusedBody = undefined;
-      ctx.store.markDirty();
-      const result = await this.push({ paths: [relPath], verifyWaitMs: 5_000 });
-      return { resolved: refused.length, report: result.report };
+      return { resolved: resend.length, report: result.report };
     }
     if (conflicts.length === 0) {
       throw new SyncError('USAGE', `no recorded conflict for ${relPath}`, {
