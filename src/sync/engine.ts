@@ -699,8 +699,12 @@ export class SyncEngine {
           )
         : [];
     if (resend.length > 0) {
-      manifest.failed = manifest.failed.filter((f) => !(f.acceptedCreate && resend.includes(f)));
-      for (const failure of resend) failure.refusedBody = undefined;
+      // The failure stays (with the media it sent) until a write proves it: a create that did land meanwhile is
+      // then recognised with its CDN URLs, not met as a conflict of git URL against CDN URL.
+      for (const failure of resend) {
+        failure.refusedBody = undefined;
+        failure.acceptedCreate = undefined;
+      }
       ctx.store.markDirty();
       const result = await this.push({ paths: [relPath], verifyWaitMs: 5_000 });
       return { resolved: resend.length, report: result.report };

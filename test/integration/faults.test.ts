@@ -115,6 +115,21 @@ describe('reconcile against a faulty CMS', () => {
       codes.push(result.code);
     }
 
+    // A create ButterCMS accepted and dropped under the faults waits for a person (issue 15, item 4), and holds
+    // back every later write of its item: settle those first, so the dropped PATCH below is the write in question.
+    fx.emulator.setFaults(CALM);
+    for (let run = 0; run < 3; run++) {
+      const settled = await reconcileOnce();
+      const dropped = (settled.report?.failures ?? []).filter((f) => f.acceptedCreate && f.path);
+      if (dropped.length === 0) break;
+      const s = await fx.open();
+      try {
+        for (const f of dropped) await s.engine.resolve(f.path as string, 'git');
+      } finally {
+        await s.done();
+      }
+    }
+
     // A write the CMS accepts and then drops, every time: reported as failed (exit 4) on every run it lasts.
     fx.emulator.setFaults({ ...CALM, failAfterAcceptRate: 1 });
     await fx.write(MEMBER, (await fx.read(MEMBER)).replace(/"role": "[^"]*"/, '"role": "Dropped twice"'));
@@ -124,7 +139,10 @@ describe('reconcile against a faulty CMS', () => {
       expect(result.code, `${context} dropping run=${run}: ${JSON.stringify(result.report?.conflicts)}`).toBe(
         EXIT.partial,
       );
-      expect(result.report?.failures.map((f) => f.path)).toContain(MEMBER);
+      expect(
+        result.report?.failures.map((f) => f.path),
+        `${context} dropping run=${run}: ${JSON.stringify(result.report?.failures)}`,
+      ).toContain(MEMBER);
     }
 
     // Faults end: reconcile converges and the two sides are equal, field by field.
