@@ -5,19 +5,14 @@ import { didYouMean, fieldTypes, keysAt } from './config-hints.js';
 import { checkConfigRules } from './rules.js';
 import {
   type CollectionModel,
+  type ConfigProblem,
   configSchema,
   expandFieldMap,
   type PageTypeModel,
   type SyncConfig,
 } from './schema.js';
 
-/** One problem in the config, located by its JSON path (`collections.team.keyField`). */
-export interface ConfigProblem {
-  path: string;
-  message: string;
-  hint?: string;
-}
-
+/** What loading a config found: the config when it has no errors, and every problem located by path. */
 export interface ConfigResult {
   config: SyncConfig | null;
   warnings: ConfigProblem[];

@@ -1,5 +1,4 @@
-import type { ConfigProblem } from './load-config.js';
-import { type FieldSpec, filePathOf, type SyncConfig } from './schema.js';
+import { type ConfigProblem, type FieldSpec, filePathOf, type SyncConfig } from './schema.js';
 import { timezoneOffsetMinutes } from './timezone.js';
 
 /** Rules zod cannot express alone: references to existing collections, key fields, name collisions. */

@@ -303,6 +303,16 @@ export const configSchema = z.strictObject({
 export type ConfigInput = z.input<typeof configSchema>;
 type ParsedConfig = z.output<typeof configSchema>;
 
+/**
+ * One problem in the config, located by its JSON path (`collections.team.keyField`). It lives beside the schema, not in
+ * `load-config.ts`, so `rules.ts` and `load-config.ts` both import it without importing each other.
+ */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+  hint?: string;
+}
+
 export interface PageTypeModel {
   /** How a file name becomes a page slug (content-path.ts). */
   slugs?: 'exact' | 'slugify' | undefined;

@@ -1,5 +1,6 @@
 import type { FieldSpec, SyncConfig } from '../config/schema.js';
 import { SyncError } from './errors.js';
+import { isRecord } from './is-record.js';
 import type { EntityModel } from './model.js';
 import { type NormalizeContext, normalizeDate, normalizeField } from './normalize.js';
 
@@ -7,10 +8,6 @@ import { type NormalizeContext, normalizeDate, normalizeField } from './normaliz
 export interface IdLookup {
   itemIdByKey(collection: string, key: string): number | undefined;
   itemKeyById(collection: string, id: number): string | undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function collectionOf(spec: FieldSpec): string | undefined {

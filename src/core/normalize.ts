@@ -1,4 +1,5 @@
 import type { FieldSpec } from '../config/schema.js';
+import { isRecord } from './is-record.js';
 import type { EntityModel } from './model.js';
 import type { Variant } from './types.js';
 
@@ -34,7 +35,7 @@ function zoneOffsetMinutes(zone: string): number {
  */
 export function normalizeDate(value: unknown): unknown {
   if (value === undefined || value === null) return '';
-  // Date objects (js-yaml via gray-matter, smol-toml's TomlDate) keep the wall clock in their UTC fields.
+  // Date objects (smol-toml's TomlDate; `yaml` keeps YAML 1.2 dates as strings) keep the wall clock in UTC fields.
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? '' : formatUtc(value);
   if (typeof value !== 'string') return value;
   const text = value.trim();
@@ -97,10 +98,6 @@ function normalizeReference(many: boolean, value: unknown): unknown {
   if (value === undefined || value === null || value === '') return [];
   const list = Array.isArray(value) ? value : [value];
   return list.map(normalizeReferenceKey).filter((key) => key !== '');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Every declared sub-field, normalised; undeclared keys are dropped (the model defines what syncs). */

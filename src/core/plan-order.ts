@@ -1,6 +1,7 @@
 import type { FieldSpec, SyncConfig } from '../config/schema.js';
 import type { IdLookup } from './api-fields.js';
 import { isLocaleNested } from './api-fields.js';
+import { isRecord } from './is-record.js';
 import type { EntityModel } from './model.js';
 import type { EntityKey, Operation } from './types.js';
 
@@ -39,10 +40,6 @@ function compareOperations(a: Operation, b: Operation): number {
 interface References {
   items: Array<[collection: string, key: string]>;
   pages: string[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function collectReferences(

@@ -8,11 +8,6 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import { startEmulator } from '../emulator/index.js';
 
-/**
- * `npm run demo`: both directions against the bundled emulator, explained step by step, on a temp copy
- * of content-example/. Needs nothing but `npm ci` (no account, no network beyond 127.0.0.1).
- */
-
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = path.join(root, 'dist/cli/main.js');
@@ -51,7 +46,12 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function main(): Promise<void> {
+/**
+ * `npm run demo`: both directions against the bundled emulator, explained step by step, on a temp copy
+ * of content-example/. Needs nothing but `npm ci` (no account, no network beyond 127.0.0.1). Rejects on the
+ * first failed step; `cli/demo.ts` turns that into the exit code (only `cli/` exits the process).
+ */
+export async function runDemo(): Promise<void> {
   const repo = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-demo-'));
   let daemon: ChildProcess | undefined;
   const { config } = await loadConfig(path.join(root, 'sync.config.json'));
@@ -215,11 +215,3 @@ async function readItem(apiUrl: string, slug: string): Promise<Record<string, un
   };
   return body.data?.team_members?.[0];
 }
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`demo failed: ${(error as Error).message}\n`);
-    process.exit(1);
-  },
-);

@@ -1,3 +1,5 @@
+import { isRecord } from '../core/is-record.js';
+
 /** What a webhook asks the engine to pull: one page (per locale) or one collection item. */
 export type PullTarget =
   | { kind: 'page'; pageType: string; slug: string; locale: string | null; event: string }
@@ -45,8 +47,4 @@ function kindOf(event: string, data: Record<string, unknown>): 'page' | 'item' |
   if (typeof data.itemid === 'string') return 'item';
   if (typeof data.page_type === 'string') return 'page';
   return null;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,6 +2,7 @@ import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SyncError } from '../core/errors.js';
+import { isRecord } from '../core/is-record.js';
 import type { Manifest } from '../core/types.js';
 import { writeFileAtomic } from './atomic-file.js';
 
@@ -237,7 +238,3 @@ const ENTRIES = z.looseObject({
     z.looseObject({ entity: text, locale: text, field: text, path: optionalText, at: optionalText }),
   ),
 });
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}

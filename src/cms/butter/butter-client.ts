@@ -4,6 +4,7 @@
  */
 
 import { SyncError } from '../../core/errors.js';
+import { isRecord } from '../../core/is-record.js';
 import type {
   CallStats,
   CmsClient,
@@ -247,10 +248,6 @@ function itemId(id: number): string {
     });
   }
   return String(id);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function shapeError(path: string, problem: string): SyncError {
