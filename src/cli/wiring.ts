@@ -5,7 +5,8 @@ import type { CmsClient } from '../cms/port.js';
 import { loadConfig } from '../config/load-config.js';
 import type { SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
-import { runGit } from '../git/run-git.js';
+import { openContentRepo } from '../git/index.js';
+import type { ContentRepo } from '../git/port.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log.js';
 import { ManifestStore } from '../state/manifest-store.js';
 import { SharedState } from '../state/state-ref.js';
@@ -181,6 +182,7 @@ export async function openSession(
   const loaded = await loadProjectConfig(options, logger);
   const config = opts.allowDelete ? { ...loaded, maxDeletePercent: 100 } : loaded;
   const repoDir = repoDirOf(options);
+  const repo = openContentRepo(repoDir);
   const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall, opts.signal);
   const digest = configDigest(config);
   const store = await ManifestStore.open(repoDir, digest, {
@@ -190,7 +192,7 @@ export async function openSession(
   let shared: SharedState | null = null;
   try {
     // A dry run reads the local cache only: it may not save what a merge would change.
-    if (!opts.readOnly) shared = await attachSharedState(config, repoDir, store, digest, logger);
+    if (!opts.readOnly) shared = await attachSharedState(config, repo, store, digest, logger);
   } catch (error) {
     await store.close();
     throw error;
@@ -202,6 +204,7 @@ export async function openSession(
   };
   const engine = new SyncEngine({
     repoDir,
+    repo,
     config,
     cms,
     store,
@@ -234,7 +237,7 @@ export async function openSession(
  */
 async function attachSharedState(
   config: SyncConfig,
-  repoDir: string,
+  repo: ContentRepo,
   store: ManifestStore,
   digest: string,
   logger: Logger,
@@ -242,8 +245,7 @@ async function attachSharedState(
   // Opt-in while watch shares it only at start and stop (see README "One state for the whole team").
   if (config.state !== 'git') return null;
   const remote = config.pull.remote;
-  const known = await runGit(repoDir, ['remote', 'get-url', '--', remote], { allowFailure: true });
-  if (known.code !== 0) {
+  if (!(await repo.hasRemote(remote))) {
     if (config.state === 'git') {
       throw new SyncError(
         'CONFIG_INVALID',
@@ -256,7 +258,7 @@ async function attachSharedState(
     return null;
   }
   return SharedState.attach(store, {
-    repoDir,
+    repo,
     remote,
     identity: config.pull.author,
     configDigest: digest,

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { type SimpleGitOptions, simpleGit } from 'simple-git';
 import { SyncError } from '../core/errors.js';
 
 export interface GitResult {
@@ -18,7 +19,8 @@ export interface RunGitOptions {
 
 /**
  * Variables a hook inherits from the `git commit` that ran it: GIT_INDEX_FILE points at that commit's
- * index, GIT_AUTHOR_DATE would back-date our commits. Our git calls address the repository by `-C dir` only.
+ * index, GIT_AUTHOR_DATE would back-date our commits. Our git calls address the repository by its
+ * directory only (simple-git's `baseDir`, the child's working directory).
  */
 const INHERITED_HOOK_VARS = [
   'GIT_DIR',
@@ -35,39 +37,100 @@ const INHERITED_HOOK_VARS = [
   'GIT_COMMITTER_DATE',
 ];
 
-/** Run git with an argument vector (never a shell string), in `repoDir`, with a clean repository environment. */
+/** Our own secrets (the CMS tokens): git never needs them, so they never reach its environment or a debug log. */
+const OWN_SECRET_PREFIXES = ['BUTTER_', 'WEBFLOW_'];
+
+/**
+ * simple-git 4's guard refuses a task whose argv or environment could run a program (an editor, a pager, an
+ * ssh command, config paths, config set through GIT_CONFIG_COUNT…), because it assumes the argv may carry
+ * untrusted input. Ours never does: every vector is fixed in `git/`, paths come after `--`, as `:(literal)`
+ * pathspecs or on stdin. The environment is the operator's own (GIT_SSH_COMMAND for a deploy key, credentials
+ * injected with GIT_CONFIG_*, EDITOR in a shell, GIT_CONFIG_GLOBAL in the tests), and git must see it exactly
+ * as the `git` the operator runs by hand does, so every category is allowed.
+ */
+const OPERATOR_ENVIRONMENT: SimpleGitOptions['unsafe'] = {
+  allowUnsafeAlias: true,
+  allowUnsafeAskPass: true,
+  allowUnsafeCommandBinaries: true,
+  allowUnsafeConfigPaths: true,
+  allowUnsafeConfigEnvCount: true,
+  allowUnsafeCredentialHelper: true,
+  allowUnsafeEditor: true,
+  allowUnsafeMergeDriver: true,
+  allowUnsafePager: true,
+  allowUnsafeProtocolOverride: true,
+  allowUnsafePack: true,
+  allowUnsafeSshCommand: true,
+  allowUnsafeGitProxy: true,
+  allowUnsafeExec: true,
+  allowUnsafeHooksPath: true,
+  allowUnsafeDiffExternal: true,
+  allowUnsafeDiffTextConv: true,
+  allowUnsafeFilter: true,
+  allowUnsafeFsMonitor: true,
+  allowUnsafeGpgProgram: true,
+  allowUnsafeTemplateDir: true,
+  allowUnsafeInclude: true,
+  allowUnsafeSubmodule: true,
+  allowUnsafeUrlRewrite: true,
+};
+
+/**
+ * Run git with an argument vector (never a shell string), in `repoDir`, with a clean repository environment,
+ * through simple-git's `raw()`: the port's commands are plumbing (a temporary index, stdin records, exit codes
+ * that are answers, like `merge-base --is-ancestor`) that simple-git's typed API does not offer, so each is
+ * run raw and its exit code, stdout and stderr are taken from simple-git's `errors` hook.
+ */
 export async function runGit(
   repoDir: string,
   args: string[],
   options: RunGitOptions = {},
 ): Promise<GitResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of INHERITED_HOOK_VARS) delete env[name];
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined || INHERITED_HOOK_VARS.includes(name)) continue;
+    if (OWN_SECRET_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    env[name] = value;
+  }
   // Parsable messages, and no credential prompt that would hang a daemon.
   Object.assign(env, { LC_ALL: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT: '0' }, options.env);
 
-  const result = await new Promise<GitResult>((resolve, reject) => {
-    const child = spawn('git', ['-C', repoDir, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', (error) =>
-      reject(
-        new SyncError('GIT', `cannot run git: ${error.message}`, { hint: 'Install git and put it on PATH.' }),
-      ),
-    );
-    child.on('close', (code) =>
-      resolve({
-        code: code ?? 1,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-  });
+  // simple-git refuses to start in a missing directory; git's own answer (exit 128) is what callers expect.
+  if (!existsSync(repoDir)) {
+    return settle(args, options, { code: 128, stdout: '', stderr: `fatal: cannot change to '${repoDir}'` });
+  }
+  let result: GitResult | undefined;
+  const git = simpleGit({
+    baseDir: repoDir,
+    // `.env()` below replaces the whole environment; every variable in it is meant, none is stripped.
+    allowEnvironment: Object.keys(env),
+    unsafe: OPERATOR_ENVIRONMENT,
+    // Always a buffer, even an empty one, so stdin is closed and a command reading it never waits.
+    input: () => Buffer.from(options.input ?? '', 'utf8'),
+    errors: (error, outcome) => {
+      result = {
+        code: outcome.exitCode,
+        stdout: Buffer.concat(outcome.stdOut).toString('utf8'),
+        stderr: Buffer.concat(outcome.stdErr).toString('utf8'),
+      };
+      // A spawn failure (no git on PATH) has no exit code to answer with.
+      return outcome.exitCode < 0 || error instanceof Error ? error : undefined;
+    },
+  }).env(env);
+  try {
+    await git.raw(args);
+  } catch (error) {
+    if (result === undefined || result.code < 0) {
+      throw new SyncError('GIT', `cannot run git: ${(error as Error).message.split('\n')[0]}`, {
+        hint: 'Install git and put it on PATH.',
+      });
+    }
+  }
+  if (result === undefined) throw new SyncError('GIT', `git ${args[0] ?? ''} gave no result`);
+  return settle(args, options, result);
+}
 
+function settle(args: string[], options: RunGitOptions, result: GitResult): GitResult {
   if (result.code !== 0 && !options.allowFailure) {
     throw new SyncError('GIT', `git ${args[0] ?? ''} failed: ${describeGitFailure(result)}`, {
       details: { exitCode: result.code },

@@ -1,7 +1,6 @@
 import { SyncError } from '../core/errors.js';
 import type { Manifest } from '../core/types.js';
-import { type GitIdentity, identityEnv } from '../git/commit-files.js';
-import { describeGitFailure, runGit } from '../git/run-git.js';
+import type { ContentRepo, GitIdentity } from '../git/port.js';
 import { emptyManifest, serializeManifest, validateManifest } from './manifest-file.js';
 import type { ManifestStore } from './manifest-store.js';
 import { mergeManifests } from './state-merge.js';
@@ -19,7 +18,7 @@ const STATE_FILE = 'manifest.json';
 const MAX_PUBLISH_ATTEMPTS = 5;
 
 export interface SharedStateOptions {
-  repoDir: string;
+  repo: ContentRepo;
   remote: string;
   identity: GitIdentity;
   configDigest: string;
@@ -28,10 +27,10 @@ export interface SharedStateOptions {
 }
 
 /** Read the state a commit holds, refusing (never half-applying) one that is not valid or is newer. */
-export async function readStateCommit(repoDir: string, oid: string): Promise<Manifest> {
+export async function readStateCommit(repo: ContentRepo, oid: string): Promise<Manifest> {
   const where = `${STATE_REF} (commit ${oid.slice(0, 12)})`;
-  const shown = await runGit(repoDir, ['cat-file', 'blob', `${oid}:${STATE_FILE}`], { allowFailure: true });
-  if (shown.code !== 0) {
+  const shown = await repo.readTreeFile(oid, STATE_FILE);
+  if (shown === null) {
     throw new SyncError('MANIFEST_CORRUPT', `the shared state has no ${STATE_FILE}`, {
       file: where,
       hint: refusedHint(),
@@ -39,7 +38,7 @@ export async function readStateCommit(repoDir: string, oid: string): Promise<Man
   }
   let data: unknown;
   try {
-    data = JSON.parse(shown.stdout);
+    data = JSON.parse(shown);
   } catch (error) {
     throw new SyncError(
       'MANIFEST_CORRUPT',
@@ -82,9 +81,9 @@ export class SharedState {
   }
 
   static async attach(store: ManifestStore, options: SharedStateOptions): Promise<SharedState> {
-    const localOid = await resolveRef(options.repoDir, STATE_REF);
+    const localOid = await options.repo.readRef(STATE_REF);
     const base = localOid
-      ? await readStateCommit(options.repoDir, localOid)
+      ? await readStateCommit(options.repo, localOid)
       : emptyManifest(options.configDigest);
     const shared = new SharedState(store, options, localOid, base);
     await shared.#catchUp();
@@ -100,7 +99,7 @@ export class SharedState {
       const pushed = await this.#push(commit);
       if (pushed === 'offline') return;
       if (pushed === 'ok') {
-        await runGit(this.#options.repoDir, ['update-ref', STATE_REF, commit]);
+        await this.#options.repo.setRef(STATE_REF, commit);
         this.#baseOid = commit;
         this.#baseState = JSON.parse(text) as Manifest;
         return;
@@ -116,71 +115,45 @@ export class SharedState {
 
   /** Fetch the remote's state and merge it into the cache (nothing to merge when this clone is up to date). */
   async #catchUp(): Promise<void> {
-    const { repoDir, remote } = this.#options;
-    const fetched = await runGit(
-      repoDir,
-      ['fetch', '--no-tags', '--quiet', '--', remote, `+${STATE_REF}:${FETCHED_REF}`],
-      { allowFailure: true },
-    );
-    if (fetched.code !== 0) {
+    const { repo, remote } = this.#options;
+    const fetched = await repo.fetchRef(remote, STATE_REF, FETCHED_REF);
+    if (fetched.outcome !== 'fetched') {
       // No state published yet: the first publish creates it.
-      if (/couldn't find remote ref/i.test(fetched.stderr)) return;
+      if (fetched.outcome === 'missing') return;
       this.#offline = true;
       this.#options.warn(
-        `cannot fetch the shared state from ${remote} (${describeGitFailure(fetched)}); working from this clone's copy, published on a later run`,
+        `cannot fetch the shared state from ${remote} (${fetched.reason}); working from this clone's copy, published on a later run`,
       );
       return;
     }
-    const theirsOid = await resolveRef(repoDir, FETCHED_REF);
+    const theirsOid = await repo.readRef(FETCHED_REF);
     if (theirsOid === null || theirsOid === this.#baseOid) return;
     // Read and validate all of it before touching the cache: a refused state changes nothing.
-    const theirs = await readStateCommit(repoDir, theirsOid);
+    const theirs = await readStateCommit(repo, theirsOid);
     const merged = mergeManifests(this.#baseState, this.#store.manifest, theirs);
     replaceContents(this.#store.manifest, merged);
     await this.#store.save();
-    await runGit(repoDir, ['update-ref', STATE_REF, theirsOid]);
+    await repo.setRef(STATE_REF, theirsOid);
     this.#baseOid = theirsOid;
     this.#baseState = theirs;
   }
 
   async #commitState(text: string): Promise<string> {
-    const { repoDir, identity } = this.#options;
-    const blob = (await runGit(repoDir, ['hash-object', '-w', '--stdin'], { input: text })).stdout.trim();
-    const tree = (
-      await runGit(repoDir, ['mktree'], { input: `100644 blob ${blob}\t${STATE_FILE}\n` })
-    ).stdout.trim();
-    const parent = this.#baseOid ? ['-p', this.#baseOid] : [];
-    const made = await runGit(repoDir, ['commit-tree', tree, ...parent, '-m', 'butter-sync state'], {
-      env: identityEnv(identity),
-    });
-    return made.stdout.trim();
+    const { repo, identity } = this.#options;
+    return repo.commitOneFile(STATE_FILE, text, this.#baseOid, 'butter-sync state', identity);
   }
 
   /** Compare-and-swap: the remote takes the commit only if its ref is still the one this merge started from. */
   async #push(commit: string): Promise<'ok' | 'raced' | 'offline'> {
-    const { repoDir, remote } = this.#options;
-    const lease = `--force-with-lease=${STATE_REF}:${this.#baseOid ?? ''}`;
-    const pushed = await runGit(
-      repoDir,
-      ['push', '--quiet', '--porcelain', lease, '--', remote, `${commit}:${STATE_REF}`],
-      { allowFailure: true },
-    );
-    if (pushed.code === 0) return 'ok';
-    if (/stale info|rejected|fetch first|non-fast-forward/i.test(`${pushed.stdout}\n${pushed.stderr}`)) {
-      return 'raced';
-    }
+    const { repo, remote } = this.#options;
+    const pushed = await repo.pushRef(remote, commit, STATE_REF, this.#baseOid);
+    if (pushed.outcome === 'pushed') return 'ok';
+    if (pushed.outcome === 'raced') return 'raced';
     this.#options.warn(
-      `cannot publish the shared state to ${remote} (${describeGitFailure(pushed)}); it stays in the local cache and the next run publishes it`,
+      `cannot publish the shared state to ${remote} (${pushed.reason}); it stays in the local cache and the next run publishes it`,
     );
     return 'offline';
   }
-}
-
-async function resolveRef(repoDir: string, ref: string): Promise<string | null> {
-  const shown = await runGit(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
-    allowFailure: true,
-  });
-  return shown.code === 0 ? shown.stdout.trim() : null;
 }
 
 /** The store hands its manifest object to the engine by reference, so a merge fills that same object. */

@@ -1,12 +1,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CmsClient } from '../cms/port.js';
 import type { SyncConfig } from '../config/schema.js';
+import type { ContentRepo } from '../git/port.js';
 import type { Logger } from '../log.js';
 import type { ManifestStore } from '../state/manifest-store.js';
 
 /** Everything the engine needs, wired by the CLI (only `cli/` builds real objects). */
 export interface SyncContext {
   repoDir: string;
+  /** The content repository at `repoDir`: every git command the engine needs goes through it. */
+  repo: ContentRepo;
   config: SyncConfig;
   cms: CmsClient;
   store: ManifestStore;

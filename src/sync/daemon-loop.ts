@@ -1,4 +1,3 @@
-import { currentBranch, fetchAndMerge, pushBranch } from '../git/index.js';
 import type { SyncEngine } from './engine.js';
 import type { SnapshotScope } from './remote-snapshot.js';
 import type { SyncReport } from './report.js';
@@ -154,12 +153,12 @@ export class SyncDaemon {
       return;
     }
     // Writers' commits reach the container through git: fetch, merge when clean, then push the files they changed.
-    const branch = ctx.config.pull.branch ?? (await currentBranch(ctx.repoDir));
+    const branch = ctx.config.pull.branch ?? (await ctx.repo.currentBranch());
     if (!branch) {
       ctx.logger.warn('detached HEAD: not fetching (check out the branch to sync)');
       return;
     }
-    const merged = await fetchAndMerge(ctx.repoDir, ctx.config.pull.remote, branch);
+    const merged = await ctx.repo.fetchAndMerge(ctx.config.pull.remote, branch);
     if (merged.blocked) {
       ctx.logger.warn({ branch }, `git: ${merged.blocked} — left for a person to merge`);
       return;
@@ -170,7 +169,7 @@ export class SyncDaemon {
       this.events.onReport?.(report);
     }
     if (ctx.config.pull.push) {
-      const pushed = await pushBranch(ctx.repoDir, ctx.config.pull.remote, branch);
+      const pushed = await ctx.repo.pushBranch(ctx.config.pull.remote, branch);
       if (!pushed.pushed && pushed.rejected) ctx.logger.warn(`git push: ${pushed.rejected}`);
     }
   }

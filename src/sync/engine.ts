@@ -18,16 +18,6 @@ import {
   type RemoteEntity,
   type SyncPlan,
 } from '../core/types.js';
-import {
-  assertIndexUnlocked,
-  checkRepoState,
-  commitFiles,
-  currentBranch,
-  pushBranch,
-  repairPullCommitIndex,
-  repoRoot,
-} from '../git/index.js';
-import { runGit, splitNul } from '../git/run-git.js';
 import { applyPlan } from './apply-plan.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { type LocalScan, scanLocal } from './local-scan.js';
@@ -432,7 +422,7 @@ export class SyncEngine {
       op.kind === 'write-file' || op.kind === 'delete-file';
     const paths = plan.operations.flatMap((op) => (isFileOp(op) && 'path' in op && op.path ? [op.path] : []));
     if (!commit || paths.length === 0) return { plan, dirty: new Set() };
-    const state = await checkRepoState(this.ctx.repoDir);
+    const state = await this.ctx.repo.state();
     if (!state.ok && state.reason !== 'no-commits' && state.reason !== 'not-a-repo') {
       report.gitNote = `${paths.length} pulled file change(s) held back: ${state.message ?? state.reason}; the next pull after it is finished writes them`;
       report.heldBack = paths.length;
@@ -441,7 +431,7 @@ export class SyncEngine {
       return { plan: { ...plan, operations }, dirty: new Set() };
     }
     if (!state.ok) return { plan, dirty: new Set() };
-    return { plan, dirty: await uncommittedAmong(this.ctx.repoDir, paths) };
+    return { plan, dirty: await this.ctx.repo.dirtyAmong(paths, { untracked: false }) };
   }
 
   /**
@@ -499,8 +489,8 @@ export class SyncEngine {
    */
   private async checkRepo(report: SyncReport, commit: boolean): Promise<void> {
     const { ctx } = this;
-    if (commit) await assertIndexUnlocked(ctx.repoDir);
-    const repaired = await repairPullCommitIndex(ctx.repoDir);
+    if (commit) await ctx.repo.assertIndexUnlocked();
+    const repaired = await ctx.repo.repairPullCommitIndex();
     if (repaired.length > 0) {
       report.gitNote = `repaired the index: it staged the old version of ${repaired.length} file(s) of the last pull commit (${repaired.slice(0, 5).join(', ')}${repaired.length > 5 ? ', …' : ''})`;
       ctx.logger.warn({ files: repaired }, report.gitNote);
@@ -595,7 +585,7 @@ export class SyncEngine {
     const settled = await settlePulledChanges(ctx, scan, this.unreadableKeys(scan), ctx.config.pull.commit);
     if (dryRun || settled.toCommit.length === 0) return;
     const files = [...settled.toCommit].sort();
-    const state = await checkRepoState(ctx.repoDir);
+    const state = await ctx.repo.state();
     if (!state.ok) {
       report.gitNote = `files an interrupted pull wrote are not committed yet: ${state.message ?? state.reason}`;
       ctx.logger.warn({ reason: state.reason, files }, report.gitNote);
@@ -605,7 +595,7 @@ export class SyncEngine {
       .slice(0, 20)
       .map((f) => `- ${f}`)
       .join('\n')}${files.length > 20 ? `\n- … and ${files.length - 20} more` : ''}`;
-    const sha = await commitFiles(ctx.repoDir, files, message, ctx.config.pull.author);
+    const sha = await ctx.repo.commit(files, message, ctx.config.pull.author);
     if (sha) {
       markPulledCommitted(ctx.store.manifest, files, sha);
       report.commit = sha;
@@ -776,7 +766,7 @@ export class SyncEngine {
     }
     const unique = [...new Set(files.filter((f) => !dirty.has(f)))].sort();
     if (unique.length === 0) return;
-    const state = await checkRepoState(ctx.repoDir);
+    const state = await ctx.repo.state();
     if (!state.ok && state.reason !== 'no-commits') {
       report.gitNote = `files were written but not committed: ${state.message ?? state.reason}`;
       ctx.logger.warn({ reason: state.reason }, report.gitNote);
@@ -788,39 +778,19 @@ export class SyncEngine {
       .slice(0, 20)
       .map((f) => `- ${f}`)
       .join('\n')}${unique.length > 20 ? `\n- … and ${unique.length - 20} more` : ''}`;
-    report.commit = await commitFiles(ctx.repoDir, unique, message, ctx.config.pull.author);
+    report.commit = await ctx.repo.commit(unique, message, ctx.config.pull.author);
     if (report.commit) {
       markPulledCommitted(ctx.store.manifest, unique, report.commit);
       await ctx.store.save();
     }
     if (report.commit && ctx.config.pull.push) {
-      const branch = ctx.config.pull.branch ?? (await currentBranch(ctx.repoDir));
+      const branch = ctx.config.pull.branch ?? (await ctx.repo.currentBranch());
       if (branch) {
-        const pushed = await pushBranch(ctx.repoDir, ctx.config.pull.remote, branch);
+        const pushed = await ctx.repo.pushBranch(ctx.config.pull.remote, branch);
         if (!pushed.pushed) report.gitNote = `pull commit not pushed: ${pushed.rejected ?? 'rejected'}`;
       }
     }
   }
-}
-
-/** Which of `paths` (repo-relative) differ from HEAD in the index or the work tree. */
-async function uncommittedAmong(repoDir: string, paths: string[]): Promise<Set<string>> {
-  const top = await repoRoot(repoDir);
-  const prefix = (await runGit(repoDir, ['rev-parse', '--show-prefix'])).stdout.trim();
-  const result = await runGit(top, [
-    'status',
-    '--porcelain=v1',
-    '-z',
-    '--untracked-files=no',
-    '--',
-    ...paths.map((p) => `:(literal)${prefix}${p}`),
-  ]);
-  const dirty = new Set<string>();
-  for (const record of splitNul(result.stdout)) {
-    const path = record.slice(3);
-    if (path.startsWith(prefix)) dirty.add(path.slice(prefix.length));
-  }
-  return dirty;
 }
 
 /**
@@ -830,12 +800,10 @@ async function uncommittedAmong(repoDir: string, paths: string[]): Promise<Set<s
 async function holdsOnlyPulledChanges(ctx: SyncContext, file: string, plan: SyncPlan): Promise<boolean> {
   const ops = plan.operations.filter((op) => op.kind === 'write-file' && op.path === file);
   if (ops.length === 0) return false;
-  const top = await repoRoot(ctx.repoDir);
-  const prefix = (await runGit(ctx.repoDir, ['rev-parse', '--show-prefix'])).stdout.trim();
-  const head = await runGit(top, ['show', `HEAD:${prefix}${file}`], { allowFailure: true });
-  if (head.code !== 0) return false;
+  const head = await ctx.repo.fileAt('HEAD', file);
+  if (head === null) return false;
   try {
-    let expected = head.stdout;
+    let expected = head;
     for (const op of ops)
       if (op.kind === 'write-file') expected = editContentFile(file, expected, op.set, ctx.config);
     return expected === (await readFile(path.join(ctx.repoDir, file), 'utf8'));

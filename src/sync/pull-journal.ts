@@ -18,8 +18,7 @@ import { readContentFile } from '../content/index.js';
 import { digestVariant } from '../core/digest.js';
 import { modelFor } from '../core/model.js';
 import type { EntityKey, FieldDigests, Manifest, Operation, PulledChange } from '../core/types.js';
-import { repoRoot } from '../git/index.js';
-import { runGit, splitNul } from '../git/run-git.js';
+import type { ContentRepo } from '../git/port.js';
 import type { SyncContext } from './context.js';
 import type { LocalScan } from './local-scan.js';
 
@@ -119,7 +118,7 @@ export async function settlePulledChanges(
   if (open.length === 0) return result;
 
   const git = await gitView(
-    ctx.repoDir,
+    ctx.repo,
     open.map((o) => o.file),
     open.flatMap((o) => (o.change.commit ? [o.change.commit] : [])),
   );
@@ -200,33 +199,14 @@ function setBase(base: FieldDigests, digests: FieldDigests): void {
 
 /** Which files differ from HEAD, and which of `commits` are in HEAD's history; `available` false outside git. */
 async function gitView(
-  repoDir: string,
+  repo: ContentRepo,
   files: string[],
   commits: string[],
 ): Promise<{ available: boolean; dirty: Set<string>; ancestors: Set<string> }> {
-  const head = await runGit(repoDir, ['rev-parse', '--verify', '-q', 'HEAD'], { allowFailure: true });
-  if (head.code !== 0) return { available: false, dirty: new Set(), ancestors: new Set() };
-  const prefix = (await runGit(repoDir, ['rev-parse', '--show-prefix'])).stdout.trim();
-  const top = await repoRoot(repoDir);
-  const status = await runGit(
-    top,
-    ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'],
-    {
-      allowFailure: true,
-    },
-  );
-  const dirty = new Set<string>();
-  const wanted = new Set(files);
-  for (const record of splitNul(status.stdout)) {
-    const p = record.slice(3);
-    if (p.startsWith(prefix) && wanted.has(p.slice(prefix.length))) dirty.add(p.slice(prefix.length));
-  }
-  const ancestors = new Set<string>();
-  for (const commit of new Set(commits)) {
-    const probe = await runGit(top, ['merge-base', '--is-ancestor', commit, 'HEAD'], { allowFailure: true });
-    if (probe.code === 0) ancestors.add(commit);
-  }
-  return { available: true, dirty, ancestors };
+  if ((await repo.headCommit()) === null) return { available: false, dirty: new Set(), ancestors: new Set() };
+  // Untracked too: a file this pull created and never committed is not yet what Git holds.
+  const dirty = await repo.dirtyAmong(files, { untracked: true });
+  return { available: true, dirty, ancestors: await repo.inHistory(commits) };
 }
 
 /**
@@ -239,11 +219,11 @@ async function onlyPulledFieldsDiffer(
   pulledFields: string[],
   current: FieldDigests,
 ): Promise<boolean> {
-  const shown = await runGit(ctx.repoDir, ['show', `HEAD:./${file}`], { allowFailure: true });
+  const shown = await ctx.repo.fileAt('HEAD', file);
   // Not in HEAD: a file the pull created, holding nothing else.
-  if (shown.code !== 0) return true;
+  if (shown === null) return true;
   try {
-    const { location, variant } = readContentFile(file, Buffer.from(shown.stdout, 'utf8'), ctx.config);
+    const { location, variant } = readContentFile(file, Buffer.from(shown, 'utf8'), ctx.config);
     const inHead = digestVariant(variant, modelFor(location.ref, ctx.config), {
       media: ctx.store.manifest.media,
     });

@@ -19,6 +19,7 @@ import { normalizeVariant } from '../../src/core/normalize.js';
 import { planSync } from '../../src/core/plan.js';
 import type { Manifest, SyncPlan } from '../../src/core/types.js';
 import type { EmulatorHandle, RequestLogEntry } from '../../src/emulator/index.js';
+import { openContentRepo } from '../../src/git/index.js';
 import { ManifestStore } from '../../src/state/manifest-store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { scanLocal } from '../../src/sync/local-scan.js';
@@ -63,7 +64,14 @@ async function openSession(tree: BenchTree, emulator: EmulatorHandle): Promise<S
     maxRetries: config.rate.maxRetries,
   });
   const store = await ManifestStore.open(repoDir, configDigest(config), { waitMs: 5_000 });
-  const engine = new SyncEngine({ repoDir, config, cms, store, logger: quietLogger() });
+  const engine = new SyncEngine({
+    repoDir,
+    repo: openContentRepo(repoDir),
+    config,
+    cms,
+    store,
+    logger: quietLogger(),
+  });
   return {
     engine,
     cms,

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import { configDigest } from '../../src/cli/wiring.js';
 import { createButterClient } from '../../src/cms/butter/index.js';
+import { openContentRepo } from '../../src/git/index.js';
 import { ManifestStore } from '../../src/state/manifest-store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { startCli } from '../helpers/cli-process.js';
@@ -54,6 +55,7 @@ it('save-to-request latency in watch', async () => {
     const store = await ManifestStore.open(tree.repoDir, configDigest(tree.config));
     const engine = new SyncEngine({
       repoDir: tree.repoDir,
+      repo: openContentRepo(tree.repoDir),
       config: tree.config,
       cms,
       store,

@@ -8,6 +8,7 @@ import { createButterClient } from '../../src/cms/butter/index.js';
 import type { CmsClient } from '../../src/cms/port.js';
 import type { ConfigInput, SyncConfig } from '../../src/config/schema.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { openContentRepo } from '../../src/git/index.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { ManifestStore } from '../../src/state/manifest-store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
@@ -107,6 +108,7 @@ export async function makeFixture(
     const store = await ManifestStore.open(repoDir, 'test', { waitMs: 2_000 });
     const engine = new SyncEngine({
       repoDir,
+      repo: openContentRepo(repoDir),
       config: cfg,
       cms,
       store,
