@@ -154,6 +154,7 @@ export interface Session {
   config: SyncConfig;
   logger: Logger;
   repoDir: string;
+  repo: ContentRepo;
   cms: CmsClient;
   store: ManifestStore;
   engine: SyncEngine;
@@ -216,6 +217,7 @@ export async function openSession(
     config,
     logger,
     repoDir,
+    repo,
     cms,
     store,
     engine,

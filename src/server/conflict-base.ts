@@ -3,7 +3,7 @@ import { readContentFile } from '../content/index.js';
 import { digestVariant, STATUS_KEY, TITLE_KEY } from '../core/digest.js';
 import { modelFor } from '../core/model.js';
 import { type ConflictRecord, type Manifest, parseEntityKey } from '../core/types.js';
-import { commitsTouching, fileAtCommit } from '../git/index.js';
+import type { ContentRepo } from '../git/port.js';
 
 /** What the console knows of a conflict's base: the value both sides last agreed on. */
 export type BaseLookup =
@@ -27,7 +27,7 @@ export class ConflictBaseFinder {
   private readonly cache = new Map<string, BaseLookup>();
 
   constructor(
-    private readonly repoDir: string,
+    private readonly repo: ContentRepo,
     private readonly config: SyncConfig,
   ) {}
 
@@ -57,8 +57,8 @@ export class ConflictBaseFinder {
     media: Record<string, string>,
   ): Promise<BaseLookup> {
     const model = modelFor(parseEntityKey(entity), this.config);
-    for (const commit of await commitsTouching(this.repoDir, path, HISTORY_DEPTH)) {
-      const text = await fileAtCommit(this.repoDir, commit, path);
+    for (const commit of await this.repo.commitsTouching(path, HISTORY_DEPTH)) {
+      const text = await this.repo.fileAt(commit, path);
       if (text === null) continue;
       let variant: ReturnType<typeof readContentFile>['variant'];
       try {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConflictRecord, Manifest } from '../../src/core/types.js';
+import { openContentRepo } from '../../src/git/index.js';
 import { type BaseLookup, ConflictBaseFinder } from '../../src/server/conflict-base.js';
 import { type Fixture, makeFixture } from '../helpers/sync-fixture.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -43,7 +44,7 @@ describe('ConflictBaseFinder on a real repository', () => {
   }
 
   it('finds the value whose digest is the base, in an older commit', async () => {
-    const finder = new ConflictBaseFinder(fx.repoDir, fx.config);
+    const finder = new ConflictBaseFinder(openContentRepo(fx.repoDir), fx.config);
     const first = finder.lookup(conflict('headline'), manifest);
     expect(first.state).toBe('searching');
     const found = await settled(finder, conflict('headline'), manifest);
@@ -51,7 +52,7 @@ describe('ConflictBaseFinder on a real repository', () => {
   });
 
   it('says when no version holds the base, and when there is no base at all', async () => {
-    const finder = new ConflictBaseFinder(fx.repoDir, fx.config);
+    const finder = new ConflictBaseFinder(openContentRepo(fx.repoDir), fx.config);
     const forged = structuredClone(manifest);
     const slot = forged.entities['page:faq:shipping']!.locales.en!;
     slot.base.headline = 'sha256:not-a-digest-of-any-version';

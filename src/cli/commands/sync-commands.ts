@@ -3,8 +3,6 @@ import path from 'node:path';
 import { isContentPath } from '../../content/index.js';
 import { EXIT, SyncError } from '../../core/errors.js';
 import type { SyncPlan } from '../../core/types.js';
-import { filesChangedBy } from '../../git/index.js';
-import { resolveCommit } from '../../git/repo-state.js';
 import { exitCodeForReport, type SyncReport } from '../../sync/report.js';
 import { sortNotices } from '../notice-store.js';
 import { emitReport, printJson, renderPlan, startProgress } from '../output.js';
@@ -133,12 +131,12 @@ export async function runPush(
     let scoped: string[] | undefined = paths.length ? checkPushPaths(session, paths) : undefined;
     let renamedPaths: Map<string, string> | undefined;
     if (flags.commit) {
-      if ((await resolveCommit(session.repoDir, flags.commit)) === null) {
+      if ((await session.repo.readRef(flags.commit)) === null) {
         throw new SyncError('USAGE', `--commit ${flags.commit}: no such commit in ${session.repoDir}`, {
           hint: 'Give a commit git knows (a hash, HEAD, HEAD~1, a branch); `git log --oneline` lists them.',
         });
       }
-      const changed = await filesChangedBy(session.repoDir, flags.commit);
+      const changed = await session.repo.filesChangedBy(flags.commit);
       scoped = changed.flatMap((c) => (c.from ? [c.path, c.from] : [c.path]));
       renamedPaths = new Map(changed.flatMap((c) => (c.from ? [[c.path, c.from] as const] : [])));
     }

@@ -138,7 +138,7 @@ export async function runWatch(
     config.rate.monthlyCallBudget === undefined ||
     (store.manifest.calls[month()] ?? 0) < config.rate.monthlyCallBudget;
   let nextPollAt: Date | null = null;
-  const bases = new ConflictBaseFinder(session.repoDir, config);
+  const bases = new ConflictBaseFinder(session.repo, config);
   const operatorConsole = createConsole({
     token: secrets.consoleToken,
     backend: {
