@@ -107,6 +107,9 @@ export async function runGit(
     unsafe: OPERATOR_ENVIRONMENT,
     // Always a buffer, even an empty one, so stdin is closed and a command reading it never waits.
     input: () => Buffer.from(options.input ?? '', 'utf8'),
+    // Done when git has exited and closed its output, never earlier: simple-git's default also settles 50 ms
+    // after the exit, which could cut off a large `ls-tree -r` or `show` still draining from the pipe.
+    completion: { onClose: true, onExit: false },
     errors: (error, outcome) => {
       result = {
         code: outcome.exitCode,
@@ -116,7 +119,13 @@ export async function runGit(
       // A spawn failure (no git on PATH) has no exit code to answer with.
       return outcome.exitCode < 0 || error instanceof Error ? error : undefined;
     },
-  }).env(env);
+  })
+    .env(env)
+    // simple-git waits 50 ms more after a command that printed nothing, in case output trails the exit. Ours
+    // settle on 'close' (above), when every byte is in, so an empty chunk ends that wait: most plumbing here
+    // (update-index, update-ref, read-tree, a clean status) is silent, and a pull commit is seven such calls.
+    // Were simple-git to attach its listener later, the chunk is missed and only the 50 ms come back.
+    .outputHandler((_command, stdout) => queueMicrotask(() => stdout.emit('data', Buffer.alloc(0))));
   try {
     await git.raw(args);
   } catch (error) {
