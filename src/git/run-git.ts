@@ -73,6 +73,9 @@ const OPERATOR_ENVIRONMENT: SimpleGitOptions['unsafe'] = {
   allowUnsafeInclude: true,
   allowUnsafeSubmodule: true,
   allowUnsafeUrlRewrite: true,
+  // Otherwise simple-git exports GIT_TEST_DISALLOW_ABBREVIATED_OPTIONS=true, which the hooks git runs for us
+  // (a person's pre-push or post-merge hook) inherit: one that abbreviates an option would start failing.
+  allowAbbreviatedOptions: true,
 };
 
 /**

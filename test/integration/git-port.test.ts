@@ -124,6 +124,18 @@ describe('the git port (ContentRepo on simple-git)', () => {
     expect(env).not.toContain('GIT_INDEX_FILE');
   });
 
+  it("runs a person's git hooks as their own git would: an abbreviated option in a pre-push hook still works", async () => {
+    const remote = join(root, 'remote.git');
+    git(root, 'init', '-q', '--bare', '-b', 'main', remote);
+    git(dir, 'remote', 'add', 'origin', remote);
+    const hook = join(dir, '.git', 'hooks', 'pre-push');
+    // `--porc` for `--porcelain`: git accepts the abbreviation unless told to refuse it.
+    await writeFile(hook, '#!/bin/sh\ngit status --porc >/dev/null\n');
+    await chmod(hook, 0o755);
+    expect(await repo.pushBranch('origin', 'main')).toEqual({ pushed: true });
+    expect(git(remote, 'rev-parse', 'main')).toBe(git(dir, 'rev-parse', 'HEAD'));
+  });
+
   it('answers for a directory that is not a repository, or does not exist, instead of throwing', async () => {
     const plain = await mkdtemp(join(tmpdir(), 'bs-port-plain-'));
     try {
