@@ -198,7 +198,7 @@ describe('manifest store across processes', () => {
     await writeFile(join(build, 'package.json'), '{"type":"module"}');
     await symlink(join(projectRoot, 'node_modules'), join(build, 'node_modules'), 'dir');
     const files = ['core/errors.ts', 'core/types.ts', 'state/atomic-file.ts', 'state/manifest-file.ts'];
-    files.push('state/manifest-lock.ts', 'state/manifest-store.ts');
+    files.push('core/is-record.ts', 'state/manifest-lock.ts', 'state/manifest-store.ts');
     for (const file of files) {
       const source = await readFile(join(projectRoot, 'src', file), 'utf8');
       const output = ts.transpileModule(source, {
