@@ -501,13 +501,13 @@ describe('faults and the request log', () => {
   });
 
   it('lists the admin routes and changes faults through them', async () => {
-    const routes = await (await fetch(`${em.origin}/__emulator/`)).json();
+    const routes = (await (await fetch(`${em.origin}/__emulator/`)).json()) as { routes: unknown[] };
     expect(routes.routes.length).toBeGreaterThan(5);
     const set = await fetch(`${em.origin}/__emulator/faults`, {
       method: 'POST',
       body: JSON.stringify({ errorRate: 1 }),
     });
-    expect((await set.json()).errorRate).toBe(1);
+    expect(((await set.json()) as { errorRate: number }).errorRate).toBe(1);
     expect((await callWebflow(em, items(posts))).status).toBeGreaterThanOrEqual(500);
     const bad = await fetch(`${em.origin}/__emulator/faults`, { method: 'POST', body: '{"nope":1}' });
     expect(bad.status).toBe(400);
