@@ -221,6 +221,8 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .option('--fail-after-accept <0..1>', 'share of accepted writes silently dropped', number)
     .option('--quota <calls>', 'API calls allowed before 429', number)
     .option('--config <file>', 'the content model to serve (default: ./sync.config.json; the global option)')
+    .option('--cms <kind>', 'which CMS to emulate: butter (default) or webflow', 'butter')
+    .option('--rate-limit <per-minute>', 'webflow: requests per minute per token (60 or 120)', number)
     .addHelpText('after', EMULATOR_HELP)
     .action((flags: EmulatorFlags & { config?: string }) =>
       run((signal) =>
