@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebflowClient, WebflowError } from 'webflow-api';
+import { verifyWebflowSignature } from '../../src/cms/webflow/webhook-signature.js';
 import type { WebflowEmulatorHandle } from '../../src/emulator/webflow/index.js';
 import { startTestWebflowEmulator, WEBFLOW_TOKEN } from '../helpers/webflow-emulator.js';
 
@@ -176,6 +177,8 @@ describe('webflow-api SDK against the emulator', () => {
         await client.webhooks.verifySignature({ headers: flat, body: `${body} `, secret: secret! }),
       ).toBe(false);
       expect(JSON.parse(body)).toMatchObject({ triggerType: 'collection_item_changed', payload: { id } });
+      // The daemon's own check (constant time, 5-minute window) agrees with the SDK's.
+      expect(verifyWebflowSignature({ headers, rawBody: body, secret: secret! }).ok).toBe(true);
     } finally {
       await new Promise<void>((r) => receiver.close(() => r()));
     }
