@@ -181,6 +181,16 @@ export async function openSession(
   const loaded = await loadProjectConfig(options, logger);
   const config = opts.allowDelete ? { ...loaded, maxDeletePercent: 100 } : loaded;
   const repoDir = repoDirOf(options);
+  // Issue 12: the config can name Webflow before the engine speaks it; refuse rather than talk to ButterCMS.
+  if (config.cms?.kind === 'webflow') {
+    throw new SyncError(
+      'USAGE',
+      'the Webflow backend ("cms": {"kind": "webflow"}) is not yet supported by this version',
+      {
+        hint: 'Only the Webflow emulator (butter-sync emulator --cms webflow) and init --from-cms webflow work today; remove "cms" or set "kind": "butter" to sync with ButterCMS.',
+      },
+    );
+  }
   const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall, opts.signal);
   const digest = configDigest(config);
   const store = await ManifestStore.open(repoDir, digest, {

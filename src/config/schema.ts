@@ -167,8 +167,33 @@ const localeSlug = z
   .string()
   .regex(/^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$/, 'a locale API slug like "en" or "pt-br"');
 
+/** Which CMS the repository syncs with (DESIGN §2); ButterCMS when absent. */
+const cmsSchema = z
+  .strictObject({
+    kind: z.enum(['butter', 'webflow']).default('butter').describe('"butter" (default) or "webflow".'),
+    siteId: z
+      .string()
+      .regex(/^[0-9a-f]{24}$/, 'a Webflow site id: 24 hex characters')
+      .optional()
+      .describe('The Webflow site (webflow-api.md §0: 24-hex ObjectId); required with kind "webflow".'),
+  })
+  .superRefine((cms, ctx) => {
+    if (cms.kind === 'webflow' && cms.siteId === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['siteId'],
+        message: 'kind "webflow" needs the site id in "siteId"',
+      });
+    }
+  })
+  .optional()
+  .describe(
+    'The CMS: {"kind": "butter"} (default) or {"kind": "webflow", "siteId": "…"}; tokens come from the environment only.',
+  );
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
+  cms: cmsSchema,
   contentDir: z
     .string()
     .default('content')

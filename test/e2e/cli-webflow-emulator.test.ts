@@ -63,6 +63,27 @@ describe('butter-sync emulator --cms webflow', () => {
     expect(((await admin.json()) as unknown[]).length).toBe(3);
   });
 
+  it('push, pull and plan refuse a Webflow config with exit code 2 instead of calling ButterCMS', async () => {
+    const example = JSON.parse(await readFile(config, 'utf8'));
+    await writeFile(config, JSON.stringify({ ...example, cms: { kind: 'webflow', siteId: 'a'.repeat(24) } }));
+    // A ButterCMS URL that would fail loudly if it were called.
+    const noButter = {
+      ...env,
+      BUTTER_API_URL: 'http://127.0.0.1:9/v2',
+      BUTTER_READ_TOKEN: 'r',
+      BUTTER_WRITE_TOKEN: 'w',
+    };
+    for (const command of ['push', 'pull', 'plan']) {
+      const result = await runCli([command, '--config', config, '--repo', dir], noButter, dir);
+      expect(result.code, `${command}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain('not yet supported by this version');
+    }
+    await writeFile(config, JSON.stringify({ ...example, cms: { kind: 'webflow' } }));
+    const missing = await runCli(['push', '--config', config, '--repo', dir], noButter, dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cms.siteId');
+  });
+
   it('refuses an unknown --cms with exit code 2', async () => {
     const result = await runCli(['emulator', '--cms', 'contentful', '--config', config], env, dir);
     expect(result.code).toBe(2);

@@ -114,7 +114,7 @@ export function fixtureFromConfig(config: SyncConfig): WebflowSchemaFixture {
     }),
   }));
   const locales = [config.locales.default, ...config.locales.all.filter((l) => l !== config.locales.default)];
-  const siteId = (config as { cms?: { siteId?: string } }).cms?.siteId;
+  const siteId = config.cms?.siteId;
   return { ...(siteId && HEX24.test(siteId) ? { siteId } : {}), locales, collections };
 }
 
