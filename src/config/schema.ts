@@ -40,6 +40,8 @@ export interface ScalarFieldSpec {
   type: ScalarFieldType;
   required?: boolean | undefined;
   path?: string | undefined;
+  /** Webflow Option fields (webflow-api.md §3): files hold option names; the sync engine does not act on it yet. */
+  options?: string[] | undefined;
 }
 /** A list of scalars (`categories: [release]`); ButterCMS holds it as one value per line of a text field. */
 export interface ListFieldSpec {
@@ -95,7 +97,18 @@ export type FieldSpec =
 const fieldSpec: z.ZodType<FieldSpecInput> = z.lazy(() =>
   z.union([
     scalarType,
-    z.strictObject({ type: scalarType, required: z.boolean().optional(), path: fieldPath }),
+    z.strictObject({
+      type: scalarType,
+      required: z.boolean().optional(),
+      path: fieldPath,
+      options: z
+        .array(z.string().min(1))
+        .min(1)
+        .optional()
+        .describe(
+          'A Webflow Option field: the option names a file may hold (written by init --from-cms webflow).',
+        ),
+    }),
     z.strictObject({
       type: z.literal('list'),
       of: z.enum(LIST_ITEM_TYPES).describe('What each item of the list is: text, number or date.'),

@@ -74,7 +74,10 @@ function fieldFromSpec(name: string, spec: FieldSpec): WebflowFieldFixture | und
   const base = { slug: name, isRequired: 'required' in spec && spec.required === true };
   switch (spec.type) {
     case 'text':
-      return { ...base, type: 'PlainText' };
+      // A text field with options is a Webflow Option field (what init --from-cms webflow writes for one).
+      return spec.options
+        ? { ...base, type: 'Option', validations: { options: spec.options } }
+        : { ...base, type: 'PlainText' };
     case 'richtext':
       return { ...base, type: 'RichText' };
     case 'number':
