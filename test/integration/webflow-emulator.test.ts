@@ -400,6 +400,93 @@ describe('update, publish, unpublish, delete', () => {
   });
 });
 
+describe('flags for the open questions', () => {
+  it('answers the second 409 after a schema change until a site publish', async () => {
+    const a = await create(posts, { name: 'A' });
+    await callWebflow(em, items(posts, '/publish'), { method: 'POST', body: { itemIds: [a.json.id] } });
+    await fetch(`${em.origin}/__emulator/schema-changed`, { method: 'POST' });
+    const r = await callWebflow(em, items(posts, `/${a.json.id}/live`), {
+      method: 'PATCH',
+      body: { fieldData: {} },
+    });
+    expect(r.status).toBe(409);
+    expect(r.json.message).toBe('Conflict: The collection structure changed since the last publish');
+    expect(
+      (await callWebflow(em, `/v2/sites/${em.siteId}/publish`, { method: 'POST', body: {} })).status,
+    ).toBe(202);
+    expect(
+      (
+        await callWebflow(em, items(posts, `/${a.json.id}/live`), {
+          method: 'PATCH',
+          body: { fieldData: {} },
+        })
+      ).status,
+    ).toBe(200);
+  });
+
+  it('liveWriteAlsoStages and clearedFields "null" change what a live PATCH and a clear leave behind', async () => {
+    const other = await startTestWebflowEmulator({ liveWriteAlsoStages: true, clearedFields: 'null' });
+    try {
+      const path = `/v2/collections/${other.collectionId('posts')}/items`;
+      const a = await callWebflow(other, `${path}/live`, {
+        method: 'POST',
+        body: { isDraft: false, fieldData: { name: 'A', body: '<p>x</p>' } },
+      });
+      expect(a.status).toBe(202);
+      expect(a.json.lastPublished).toMatch(/Z$/);
+      await callWebflow(other, `${path}/${a.json.id}/live`, {
+        method: 'PATCH',
+        body: { fieldData: { views: 2, body: '' } },
+      });
+      const staged = await callWebflow(other, `${path}/${a.json.id}`);
+      expect(staged.json.fieldData).toEqual({ name: 'A', body: null, slug: 'a', views: 2 });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('keeps one variant per locale: a PATCH of one locale leaves the other alone', async () => {
+    const config = await loadExampleConfig();
+    const loc = await startWebflowEmulator({ config, tokens: [{ token: 't' }] });
+    try {
+      const cid = loc.collectionId('tags');
+      const [en, es] = [loc.cmsLocaleId('en'), loc.cmsLocaleId('es')];
+      const made = await callWebflow(loc, `/v2/collections/${cid}/items/bulk`, {
+        token: 't',
+        method: 'POST',
+        body: { cmsLocaleIds: [en, es], fieldData: { name: 'Red', slug: 'red' } },
+      });
+      const id = made.json.items[0].id;
+      const patched = await callWebflow(loc, `/v2/collections/${cid}/items`, {
+        token: 't',
+        method: 'PATCH',
+        body: { items: [{ id, cmsLocaleId: es, fieldData: { name: 'Rojo' } }] },
+      });
+      expect(patched.status).toBe(200);
+      expect(patched.json.pagination).toEqual({ limit: 100, offset: 0, total: 1 });
+      const both = await callWebflow(loc, `/v2/collections/${cid}/items?cmsLocaleId=${en},${es}`, {
+        token: 't',
+      });
+      expect(both.json.items.map((i: { fieldData: { name: string } }) => i.fieldData.name)).toEqual([
+        'Red',
+        'Rojo',
+      ]);
+      const primary = await callWebflow(loc, `/v2/collections/${cid}/items/${id}`, { token: 't' });
+      expect(primary.json).toMatchObject({ cmsLocaleId: en, fieldData: { name: 'Red' } });
+      const unknown = await callWebflow(
+        loc,
+        `/v2/collections/${cid}/items?cmsLocaleId=0123456789abcdef01234567`,
+        {
+          token: 't',
+        },
+      );
+      expect(unknown.status).toBe(400);
+    } finally {
+      await loc.close();
+    }
+  });
+});
+
 describe('lists', () => {
   it('pages with offset/limit (max 100), filters by exact slug and sorts', async () => {
     for (const start of [0, 60]) {

@@ -42,7 +42,7 @@ export class WebflowFaultState {
     return this.base.decide();
   }
 
-  /** Take one from a 429 burst (as a fault answer's counter does). */
+  /** Lengthen the 429 burst by n requests (burst429AfterPost). */
   addBurst429(n: number): void {
     this.base.set({ burst429: this.base.current.burst429 + n });
   }

@@ -27,6 +27,7 @@ import {
   type WebflowEmulatorOptions,
   type WebflowRequestLogEntry,
   type WebflowScope,
+  type WebflowSeedItem,
   type WebflowWebhookTarget,
 } from './webflow-types.js';
 import { type RegisteredWebhook, WebhookSender } from './webflow-webhooks.js';
@@ -810,7 +811,7 @@ class WebflowEmulator {
     return found.cmsLocaleId;
   }
 
-  seedItem(i: import('./webflow-types.js').WebflowSeedItem): string {
+  seedItem(i: WebflowSeedItem): string {
     const collection = this.store.collection(i.collection);
     const locale = this.cmsLocaleIdOf(i.locale);
     const created = this.store.create(
