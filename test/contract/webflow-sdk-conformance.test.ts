@@ -88,6 +88,10 @@ describe('webflow-api SDK against the emulator', () => {
       publishedItemIds: [one.id, bulk.items[0]!.id],
       errors: [`Staging item ID ${missing} not found.`],
     });
+    // §2.4: the SDK sends object filters with brackets (lastPublished[gte]=…); only published items match.
+    const since = await items.listItems(posts, { lastPublished: { gte: new Date(Date.now() - 60_000) } });
+    expect(since.items?.map((i) => i.id)).toEqual([one.id, bulk.items[0]!.id]);
+    expect(em.requestLog().at(-1)?.path).toMatch(/lastPublished%5Bgte%5D=|lastPublished\[gte\]=/);
     const live = await items.listItemsLive(posts);
     expect(live.items?.map((i) => i.id)).toEqual([one.id, bulk.items[0]!.id]);
     const liveOne = await items.getItemLive(posts, one.id!);
