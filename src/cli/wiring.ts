@@ -29,6 +29,7 @@ export function readSecrets(env: NodeJS.ProcessEnv = process.env) {
     writeToken: env.BUTTER_WRITE_TOKEN || undefined,
     webhookSecret: env.BUTTER_WEBHOOK_SECRET || undefined,
     consoleToken: env.BUTTER_SYNC_CONSOLE_TOKEN || undefined,
+    webflowToken: env.WEBFLOW_TOKEN || undefined,
   };
 }
 
@@ -42,7 +43,13 @@ export function makeLogger(options: GlobalOptions, kind: 'command' | 'daemon' = 
   return createLogger({
     level: options.logLevel ?? (kind === 'daemon' ? 'info' : 'error'),
     pretty: logFormatOf(options) === 'human',
-    secrets: [secrets.readToken, secrets.writeToken, secrets.webhookSecret, secrets.consoleToken],
+    secrets: [
+      secrets.readToken,
+      secrets.writeToken,
+      secrets.webhookSecret,
+      secrets.consoleToken,
+      secrets.webflowToken,
+    ],
   });
 }
 
