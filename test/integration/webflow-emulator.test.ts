@@ -587,6 +587,25 @@ describe('faults and the request log', () => {
     expect(JSON.stringify(log)).not.toContain(WEBFLOW_TOKEN);
   });
 
+  it('drops sockets, adds latency and answers 429 after a quota, like the ButterCMS emulator', async () => {
+    em.setFaults({ resetRate: 1 });
+    await expect(callWebflow(em, items(posts))).rejects.toThrow();
+    em.setFaults({ resetRate: 0, latencyMs: 150 });
+    const started = Date.now();
+    expect((await callWebflow(em, items(posts))).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(em.requestLog().map((e) => e.status)).toEqual([0, 200]);
+    const quota = await startTestWebflowEmulator({ quota: 2 });
+    try {
+      const path = `/v2/collections/${quota.collectionId('posts')}/items`;
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await callWebflow(quota, path)).status);
+      expect(statuses).toEqual([200, 200, 429]);
+    } finally {
+      await quota.close();
+    }
+  });
+
   it('lists the admin routes and changes faults through them', async () => {
     const routes = (await (await fetch(`${em.origin}/__emulator/`)).json()) as { routes: unknown[] };
     expect(routes.routes.length).toBeGreaterThan(5);
