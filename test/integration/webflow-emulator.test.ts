@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeWebflowWebhook } from '../../src/cms/webflow/webhook-event.js';
 import {
   signWebhook,
   startWebflowEmulator,
@@ -649,6 +650,17 @@ describe('webhooks', () => {
       expect(payload.triggerType).toBe('collection_item_created');
       expect(payload.payload).toMatchObject({ id: made.json.id, siteId: hooked.siteId, isDraft: true });
       expect(hooked.webhookLog().map((d) => d.status)).toEqual([500, 500, 200]);
+      // The daemon's decoder reads what a scoped pull needs from the delivery.
+      expect(decodeWebflowWebhook(last.body)).toEqual({
+        kind: 'item',
+        event: {
+          change: 'created',
+          collectionId: hooked.collectionId('posts'),
+          itemId: made.json.id,
+          cmsLocaleId: null,
+          lastUpdated: made.json.lastUpdated,
+        },
+      });
 
       received.length = 0;
       hooked.setFaults({ webhookStaleRate: 1 });
