@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT, exitCodeFor, isSyncError } from '../core/errors.js';
 import { EMULATOR_HELP, type EmulatorFlags, runEmulator } from './commands/emulator.js';
 import { runHookInstall, runHookPostCommit, runHookUninstall } from './commands/hook.js';
-import { runInit } from './commands/init.js';
+import { type InitFlags, runInit } from './commands/init.js';
 import { runDismiss, runStatus } from './commands/status.js';
 import { runPull, runPush, runReconcile, runResolve } from './commands/sync-commands.js';
 import { runWatch } from './commands/watch.js';
@@ -221,6 +221,8 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .option('--fail-after-accept <0..1>', 'share of accepted writes silently dropped', number)
     .option('--quota <calls>', 'API calls allowed before 429', number)
     .option('--config <file>', 'the content model to serve (default: ./sync.config.json; the global option)')
+    .option('--cms <kind>', 'which CMS to emulate: butter (default) or webflow', 'butter')
+    .option('--rate-limit <per-minute>', 'webflow: requests per minute per token (60 or 120)', number)
     .addHelpText('after', EMULATOR_HELP)
     .action((flags: EmulatorFlags & { config?: string }) =>
       run((signal) =>
@@ -231,7 +233,12 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
   program
     .command('init')
     .description('write a starter sync.config.json and add .butter-sync/ to .gitignore')
-    .action(() => run(() => runInit(globals())));
+    .option(
+      '--from-cms <kind>',
+      'read the content model from the CMS: webflow (WEBFLOW_TOKEN, WEBFLOW_API_URL)',
+    )
+    .option('--site <id>', 'with --from-cms webflow: the Webflow site id')
+    .action((flags: InitFlags) => run(() => runInit(globals(), flags)));
 
   return program;
 }

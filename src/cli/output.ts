@@ -7,7 +7,9 @@ import { readSecrets } from './wiring.js';
 /** Reports carry server error texts, and a proxy's error page may echo a URL: scrub secrets from stdout too. */
 export function scrubSecrets(text: string): string {
   const secrets = readSecrets();
-  return makeRedactor([secrets.readToken, secrets.writeToken, secrets.webhookSecret])(text);
+  return makeRedactor([secrets.readToken, secrets.writeToken, secrets.webhookSecret, secrets.webflowToken])(
+    text,
+  );
 }
 
 /** Text for people (tables) or `--json` for machines; both go to stdout, logs go to stderr. */

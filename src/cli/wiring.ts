@@ -30,6 +30,7 @@ export function readSecrets(env: NodeJS.ProcessEnv = process.env) {
     writeToken: env.BUTTER_WRITE_TOKEN || undefined,
     webhookSecret: env.BUTTER_WEBHOOK_SECRET || undefined,
     consoleToken: env.BUTTER_SYNC_CONSOLE_TOKEN || undefined,
+    webflowToken: env.WEBFLOW_TOKEN || undefined,
   };
 }
 
@@ -43,7 +44,13 @@ export function makeLogger(options: GlobalOptions, kind: 'command' | 'daemon' = 
   return createLogger({
     level: options.logLevel ?? (kind === 'daemon' ? 'info' : 'error'),
     pretty: logFormatOf(options) === 'human',
-    secrets: [secrets.readToken, secrets.writeToken, secrets.webhookSecret, secrets.consoleToken],
+    secrets: [
+      secrets.readToken,
+      secrets.writeToken,
+      secrets.webhookSecret,
+      secrets.consoleToken,
+      secrets.webflowToken,
+    ],
   });
 }
 
@@ -184,6 +191,16 @@ export async function openSession(
   const config = opts.allowDelete ? { ...loaded, maxDeletePercent: 100 } : loaded;
   const repoDir = repoDirOf(options);
   const repo = openContentRepo(repoDir);
+  // Issue 12: the config can name Webflow before the engine speaks it; refuse rather than talk to ButterCMS.
+  if (config.cms?.kind === 'webflow') {
+    throw new SyncError(
+      'USAGE',
+      'the Webflow backend ("cms": {"kind": "webflow"}) is not yet supported by this version',
+      {
+        hint: 'Only the Webflow emulator (butter-sync emulator --cms webflow) and init --from-cms webflow work today; remove "cms" or set "kind": "butter" to sync with ButterCMS.',
+      },
+    );
+  }
   const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall, opts.signal);
   const digest = configDigest(config);
   const store = await ManifestStore.open(repoDir, digest, {

@@ -40,6 +40,8 @@ export interface ScalarFieldSpec {
   type: ScalarFieldType;
   required?: boolean | undefined;
   path?: string | undefined;
+  /** Webflow Option fields (webflow-api.md §3): files hold option names; the sync engine does not act on it yet. */
+  options?: string[] | undefined;
 }
 /** A list of scalars (`categories: [release]`); ButterCMS holds it as one value per line of a text field. */
 export interface ListFieldSpec {
@@ -95,7 +97,18 @@ export type FieldSpec =
 const fieldSpec: z.ZodType<FieldSpecInput> = z.lazy(() =>
   z.union([
     scalarType,
-    z.strictObject({ type: scalarType, required: z.boolean().optional(), path: fieldPath }),
+    z.strictObject({
+      type: scalarType,
+      required: z.boolean().optional(),
+      path: fieldPath,
+      options: z
+        .array(z.string().min(1))
+        .min(1)
+        .optional()
+        .describe(
+          'A Webflow Option field: the option names a file may hold (written by init --from-cms webflow).',
+        ),
+    }),
     z.strictObject({
       type: z.literal('list'),
       of: z.enum(LIST_ITEM_TYPES).describe('What each item of the list is: text, number or date.'),
@@ -167,8 +180,33 @@ const localeSlug = z
   .string()
   .regex(/^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$/, 'a locale API slug like "en" or "pt-br"');
 
+/** Which CMS the repository syncs with (DESIGN §2); ButterCMS when absent. */
+const cmsSchema = z
+  .strictObject({
+    kind: z.enum(['butter', 'webflow']).default('butter').describe('"butter" (default) or "webflow".'),
+    siteId: z
+      .string()
+      .regex(/^[0-9a-f]{24}$/, 'a Webflow site id: 24 hex characters')
+      .optional()
+      .describe('The Webflow site (webflow-api.md §0: 24-hex ObjectId); required with kind "webflow".'),
+  })
+  .superRefine((cms, ctx) => {
+    if (cms.kind === 'webflow' && cms.siteId === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['siteId'],
+        message: 'kind "webflow" needs the site id in "siteId"',
+      });
+    }
+  })
+  .optional()
+  .describe(
+    'The CMS: {"kind": "butter"} (default) or {"kind": "webflow", "siteId": "…"}; tokens come from the environment only.',
+  );
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
+  cms: cmsSchema,
   contentDir: z
     .string()
     .default('content')

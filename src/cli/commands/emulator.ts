@@ -1,9 +1,11 @@
 import { type FSWatcher, watch } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../config/load-config.js';
+import type { SyncConfig } from '../../config/schema.js';
 import { isSyncError, SyncError } from '../../core/errors.js';
 import type { EmulatorHandle } from '../../emulator/index.js';
 import { startEmulator } from '../../emulator/index.js';
+import { startWebflowEmulator } from '../../emulator/webflow/index.js';
 import { scrubSecrets } from '../output.js';
 import { configPathOf, type GlobalOptions, loadProjectConfig, makeLogger } from '../wiring.js';
 
@@ -16,6 +18,10 @@ export interface EmulatorFlags {
   latency?: number;
   failAfterAccept?: number;
   quota?: number;
+  /** Which CMS to emulate; default butter. */
+  cms?: string;
+  /** Webflow: requests per minute per token. */
+  rateLimit?: number;
 }
 
 /** What `emulator --help` adds: where the model comes from, the admin routes, webhook registration. */
@@ -30,13 +36,19 @@ emulator call \`butter-sync watch\` like ButterCMS webhooks do, register the tar
   curl -X POST http://127.0.0.1:8790/__emulator/webhooks -H 'content-type: application/json' \\
     -d '[{"url": "http://127.0.0.1:8787/webhooks/butter", "headers": {"X-Butter-Sync-Secret": "<BUTTER_WEBHOOK_SECRET>"}}]'
 
+With --cms webflow it serves Webflow's Data API v2 instead: the config's collections become Webflow collections
+(ids derived from their names), WEBFLOW_TOKEN (or a printed default) is the accepted token, --rate-limit sets the
+per-minute budget (60 by default, 120 for CMS plans); GET /__emulator/ lists its admin routes. The model is read
+at start: restart it after editing the config.
+
 Examples:
   butter-sync emulator --config sync.config.json --port 8790
+  butter-sync emulator --cms webflow --config sync.config.json --port 8791
   butter-sync emulator --data /tmp/emulator.json --apply-delay 500`;
 
-async function start(flags: EmulatorFlags, options: Parameters<typeof startEmulator>[0]) {
+async function start<T>(flags: EmulatorFlags, starter: () => Promise<T>): Promise<T> {
   try {
-    return await startEmulator(options);
+    return await starter();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new SyncError('USAGE', `port ${flags.port} on 127.0.0.1 is already in use`, {
@@ -92,23 +104,32 @@ export async function runEmulator(
 ): Promise<{ exitCode: number }> {
   const logger = makeLogger(options);
   const config = await loadProjectConfig(options, logger);
+  const cms = flags.cms ?? 'butter';
+  if (cms === 'webflow') return runWebflowEmulator(config, flags, signal);
+  if (cms !== 'butter') {
+    throw new SyncError('USAGE', `unknown --cms "${cms}"`, {
+      hint: 'Use --cms butter (default) or --cms webflow.',
+    });
+  }
   const readToken = process.env.BUTTER_READ_TOKEN || 'emulator-read-token';
   const writeToken = process.env.BUTTER_WRITE_TOKEN || 'emulator-write-token';
-  const emulator = await start(flags, {
-    config,
-    readToken,
-    writeToken,
-    port: flags.port,
-    ...(flags.data ? { dataFile: flags.data } : {}),
-    ...(flags.applyDelay !== undefined ? { applyDelayMs: flags.applyDelay } : {}),
-    ...(flags.quota !== undefined ? { quota: flags.quota } : {}),
-    faults: {
-      ...(flags.errorRate !== undefined ? { errorRate: flags.errorRate } : {}),
-      ...(flags.resetRate !== undefined ? { resetRate: flags.resetRate } : {}),
-      ...(flags.latency !== undefined ? { latencyMs: flags.latency } : {}),
-      ...(flags.failAfterAccept !== undefined ? { failAfterAcceptRate: flags.failAfterAccept } : {}),
-    },
-  });
+  const emulator = await start(flags, () =>
+    startEmulator({
+      config,
+      readToken,
+      writeToken,
+      port: flags.port,
+      ...(flags.data ? { dataFile: flags.data } : {}),
+      ...(flags.applyDelay !== undefined ? { applyDelayMs: flags.applyDelay } : {}),
+      ...(flags.quota !== undefined ? { quota: flags.quota } : {}),
+      faults: {
+        ...(flags.errorRate !== undefined ? { errorRate: flags.errorRate } : {}),
+        ...(flags.resetRate !== undefined ? { resetRate: flags.resetRate } : {}),
+        ...(flags.latency !== undefined ? { latencyMs: flags.latency } : {}),
+        ...(flags.failAfterAccept !== undefined ? { failAfterAcceptRate: flags.failAfterAccept } : {}),
+      },
+    }),
+  );
   const configFile = configPathOf(options);
   const watcher = followConfig(configFile, emulator);
   process.stdout.write(
@@ -124,6 +145,48 @@ export async function runEmulator(
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
   watcher?.close();
+  await emulator.close();
+  return { exitCode: 0 };
+}
+
+/** `emulator --cms webflow`: the Webflow Data API v2 server (webflow-api.md §12), until SIGINT/SIGTERM. */
+async function runWebflowEmulator(
+  config: SyncConfig,
+  flags: EmulatorFlags,
+  signal: AbortSignal,
+): Promise<{ exitCode: number }> {
+  if (flags.data || flags.applyDelay !== undefined) {
+    throw new SyncError('USAGE', '--data and --apply-delay are ButterCMS emulator options', {
+      hint: 'Webflow answers writes synchronously and the Webflow emulator keeps its content in memory: drop them.',
+    });
+  }
+  const token = process.env.WEBFLOW_TOKEN || 'emulator-webflow-token';
+  const emulator = await start(flags, () =>
+    startWebflowEmulator({
+      config,
+      tokens: [{ token, label: 'token' }],
+      port: flags.port,
+      ...(flags.rateLimit !== undefined ? { rateLimitPerMinute: flags.rateLimit } : {}),
+      ...(flags.quota !== undefined ? { quota: flags.quota } : {}),
+      faults: {
+        ...(flags.errorRate !== undefined ? { errorRate: flags.errorRate } : {}),
+        ...(flags.resetRate !== undefined ? { resetRate: flags.resetRate } : {}),
+        ...(flags.latency !== undefined ? { latencyMs: flags.latency } : {}),
+        ...(flags.failAfterAccept !== undefined ? { failAfterAcceptRate: flags.failAfterAccept } : {}),
+      },
+    }),
+  );
+  process.stdout.write(
+    `Webflow emulator listening at ${emulator.url}\n` +
+      `  site: ${emulator.siteId}\n` +
+      `  export WEBFLOW_API_URL=${emulator.url}\n` +
+      (process.env.WEBFLOW_TOKEN ? '' : `  export WEBFLOW_TOKEN=${token}\n`) +
+      `  admin: ${emulator.origin}/__emulator/ (lists the routes: log, faults, webhooks, reset, settle, state)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
   await emulator.close();
   return { exitCode: 0 };
 }
