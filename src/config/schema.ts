@@ -225,7 +225,7 @@ export const postsSchema = z
       .describe('Ask ButterCMS to re-host the images inside post bodies (upload_images_to_media_library).'),
   })
   .superRefine((posts, ctx) => {
-    // Two post properties read from one key, or a gitOnly key that is a property, would lose a value on a pull.
+    // Two post properties read from one key would lose one of them on a pull.
     const owner = new Map<string, PostFileKey>();
     for (const property of POST_FILE_KEYS) {
       const key = posts.keys[property] ?? property;
@@ -239,10 +239,16 @@ export const postsSchema = z
       }
       owner.set(key, property);
     }
+    // A gitOnly key that is a post property leaves that property unsynced (a name in `author:` that is no
+    // ButterCMS author, say); title and status are always synced (a post needs a title, §3.8).
     posts.gitOnly.forEach((key, i) => {
       const property = owner.get(key.split('.')[0] ?? key);
-      if (property) {
-        ctx.addIssue({ code: 'custom', path: ['gitOnly', i], message: `"${key}" is the post's ${property}` });
+      if (property === 'title' || property === 'status') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gitOnly', i],
+          message: `"${key}" is the post's ${property}, which is always synced`,
+        });
       }
     });
   });

@@ -60,10 +60,12 @@ describe('parseConfig', () => {
     expect(clash.errors.map((e) => `${e.path}: ${e.message}`)).toContain(
       'posts.keys.published: "title" would hold both title and published',
     );
-    const hidden = parseConfig({ ...example, posts: { gitOnly: ['tags'] } });
-    expect(hidden.errors.map((e) => `${e.path}: ${e.message}`)).toContain(
-      'posts.gitOnly.0: "tags" is the post\'s tags',
-    );
+    const hidden = parseConfig({ ...example, posts: { gitOnly: ['layout', 'status'] } });
+    expect(hidden.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      'posts.gitOnly.1: "status" is the post\'s status, which is always synced',
+    ]);
+    // Any other property may stay in the files only (it is then not synced).
+    expect(parseConfig({ ...example, posts: { gitOnly: ['author'] } }).errors).toEqual([]);
     const stray = parseConfig({ ...example, posts: { folders: 'x' } });
     expect(stray.errors[0]?.path).toBe('posts');
   });
