@@ -265,6 +265,10 @@ export function acceptUpdatePost(
   if (!post.locales[locale] && (changes.text.title ?? '').trim() === '') {
     throw badRequest({ title: ['This field is required.'] });
   }
+  // A post keeps a title (required on create, §3.8); DRF's message for a blank one.
+  if (changes.text.title !== undefined && changes.text.title.trim() === '') {
+    throw badRequest({ title: ['This field may not be blank.'] });
+  }
   return {
     status: 202,
     body: {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -174,6 +174,9 @@ describe('post writes', () => {
       summary: 's',
     });
 
+    const blank = await call('/v2/posts/one/', { method: 'PATCH', body: { title: ' ' } });
+    expect(blank.status).toBe(400);
+    expect(blank.json).toEqual({ title: ['This field may not be blank.'] });
     const rename = await call('/v2/posts/one/', { method: 'PATCH', body: { slug: 'two' } });
     expect(rename.status).toBe(400);
     expect(rename.json.slug).toBeDefined();
@@ -519,6 +522,27 @@ describe('admin seeding and persistence', () => {
       } finally {
         await second.close();
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads a data file written before the emulator had posts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'emulator-posts-'));
+    const dataFile = join(dir, 'data.json');
+    try {
+      await writeFile(dataFile, `${JSON.stringify({ version: 1, nextId: 2000, pages: [], items: [] })}\n`);
+      const old = await startTestEmulator({ dataFile });
+      try {
+        expect((await callEmulator(old, '/v2/posts/')).json).toEqual({
+          meta: { count: 0, next_page: null, previous_page: null },
+          data: [],
+        });
+        expect(old.seedPost({ slug: 'first', title: 'First' })).toBeGreaterThan(0);
+      } finally {
+        await old.close();
+      }
+      expect(JSON.parse(await readFile(dataFile, 'utf8')).blog.posts).toHaveLength(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
