@@ -27,8 +27,14 @@ function postsFolderSegments(config: SyncConfig): string[] | undefined {
   return [...contentDirSegments(config), ...config.posts.folder.split('/')];
 }
 
+/** The catalogue's CONTENT_PATH hint speaks of pages and items, so post errors always carry their own. */
 function pathError(relPath: string, message: string, hint?: string): SyncError {
-  return new SyncError('CONTENT_PATH', message, { file: relPath, ...(hint ? { hint } : {}) });
+  return new SyncError('CONTENT_PATH', message, {
+    file: relPath,
+    hint:
+      hint ??
+      'Post files go directly in the posts folder as <slug>.md, or <slug>.<locale>.md for another locale.',
+  });
 }
 
 /** Cheap filter for watchers and scans: a Markdown file directly inside the posts folder, posts turned on. */

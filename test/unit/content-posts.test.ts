@@ -60,7 +60,9 @@ describe('post paths', () => {
     expect(isPostPath('content/blog/en/deep/hello.md', blog)).toBe(false);
     expect(isPostPath('content/blog/en/hello.json', blog)).toBe(false);
     expect(isPostPath('content/posts/hello.md', validConfig(base))).toBe(false);
-    expect(errorOf(() => locatePostFile('content/posts/deep/x.md', config)).message).toContain('nested');
+    const nested = errorOf(() => locatePostFile('content/posts/deep/x.md', config));
+    expect(nested.message).toContain('nested');
+    expect(nested.hint).toContain('<slug>.md');
     expect(errorOf(() => locatePostFile('content/posts/x.json', config)).message).toContain('.md');
     expect(errorOf(() => locatePostFile('content/pages/x.md', config)).message).toContain('posts folder');
     // The corpus's Rust post name is not a slug: refused before any call, with the slug it could take.
