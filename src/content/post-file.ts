@@ -83,11 +83,25 @@ function postShape(posts: PostsConfig): EntityShape {
     }),
   ) as Record<string, FieldSpec>;
   return {
-    label: 'blog posts',
+    label: 'a blog post',
     fields,
     meta: { titleKey: postFileKey(posts, 'title'), statusKey: postFileKey(posts, 'status') },
     gitOnly: posts.gitOnly.map((key) => key.split('.')),
   };
+}
+
+/** The page checks, with a hint that fits posts: their keys are fixed, so an extra key is gitOnly or renamed. */
+function checkPostValues(relPath: string, source: ValueSource, posts: PostsConfig) {
+  try {
+    return checkEntityValues(relPath, source, postShape(posts));
+  } catch (error) {
+    if (!(error instanceof SyncError) || error.code !== 'CONTENT_UNKNOWN_FIELD') throw error;
+    throw new SyncError(error.code, error.message, {
+      file: relPath,
+      ...(error.line ? { line: error.line } : {}),
+      hint: 'A post has only the keys ButterCMS stores for it. List the key in "posts.gitOnly" to keep it in the file, or map it to a post property with "posts.keys" (e.g. {"published": "date"}).',
+    });
+  }
 }
 
 function readMatter(relPath: string, parts: MarkdownParts): ValueSource {
@@ -103,7 +117,7 @@ export function readPostFile(relPath: string, bytes: Uint8Array, config: SyncCon
   const text = decodeContentBytes(relPath, bytes);
   const parts = splitMarkdown(relPath, text);
   const source = readMatter(relPath, parts);
-  const { fields, meta } = checkEntityValues(relPath, source, postShape(posts));
+  const { fields, meta } = checkPostValues(relPath, source, posts);
   const at = (property: PostFileKey) => {
     const line = source.lineOf([postFileKey(posts, property)]);
     return { file: relPath, ...(line ? { line } : {}) };

@@ -125,7 +125,9 @@ describe('reading post files', () => {
     const unknown = read(['title: T', 'layout: post']);
     expect(unknown).toMatchObject({ code: 'CONTENT_UNKNOWN_FIELD', file: 'content/posts/p.md', line: 3 });
     expect(unknown.message).toContain('"layout"');
-    expect(unknown.hint).toContain('gitOnly');
+    expect(unknown.message).toContain('a blog post has: title, status, published');
+    expect(unknown.hint).toContain('posts.gitOnly');
+    expect(unknown.hint).toContain('posts.keys');
     expect(read(['title: T', 'status: scheduled'])).toMatchObject({ code: 'CONTENT_WRONG_TYPE', line: 3 });
     expect(read(['title: T', 'published: last tuesday'])).toMatchObject({
       code: 'CONTENT_WRONG_TYPE',
