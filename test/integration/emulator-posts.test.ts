@@ -382,7 +382,7 @@ describe('post reads', () => {
 
 describe('post write semantics shared with pages and items', () => {
   it('applies after the configured delay: a read right after the 202 does not see the post yet', async () => {
-    const slow = await startTestEmulator({ applyDelayMs: 150 });
+    const slow = await startTestEmulator({ applyDelayMs: 400 });
     try {
       const r = await callEmulator(slow, '/v2/posts/', {
         method: 'POST',
