@@ -204,6 +204,94 @@ const cmsSchema = z
     'The CMS: {"kind": "butter"} (default) or {"kind": "webflow", "siteId": "…"}; tokens come from the environment only.',
   );
 
+// ---- Blog posts (issue 11 part 2): `"posts": {}` turns them on. Self-contained so other keys merge beside it. ----
+
+/** The frontmatter of a post file: the writable post keys of butter-api.md §2.5/§3.8, in file form. */
+export const POST_FILE_KEYS = [
+  'title',
+  'status',
+  'published',
+  'summary',
+  'seo_title',
+  'meta_description',
+  'featured_image',
+  'featured_image_alt',
+  'author',
+  'tags',
+  'categories',
+] as const;
+export type PostFileKey = (typeof POST_FILE_KEYS)[number];
+
+/** Folders the page and collection files own (content-path.ts); a posts folder inside them would be read twice. */
+const RESERVED_POST_FOLDERS = ['pages', 'collections'];
+
+const postsFolder = z.string().refine(
+  (folder) => {
+    const segments = folder.split('/');
+    return (
+      !folder.includes('\\') &&
+      !folder.startsWith('/') &&
+      segments.every((s) => s !== '' && s !== '.' && s !== '..') &&
+      !RESERVED_POST_FOLDERS.includes(segments[0] ?? '')
+    );
+  },
+  {
+    message:
+      'a relative folder inside contentDir, like "posts" or "blog/posts", not under pages/ or collections/',
+  },
+);
+
+export const postsSchema = z
+  .strictObject({
+    folder: postsFolder
+      .default('posts')
+      .describe('Folder inside contentDir holding <slug>.md and <slug>.<locale>.md post files.'),
+    keys: z
+      .partialRecord(z.enum(POST_FILE_KEYS), z.string().regex(/^[^.\s]+$/, 'a top-level frontmatter key'))
+      .default({})
+      .describe(
+        'Frontmatter key of a post property when the files name it otherwise, e.g. {"published": "date"}.',
+      ),
+    gitOnly: z
+      .array(z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'a key or a dotted key path like "extra.see_also"'))
+      .default([])
+      .describe('Frontmatter keys of post files that stay in the files only (layout, permalink, …).'),
+    uploadImagesToMediaLibrary: z
+      .boolean()
+      .default(false)
+      .describe('Ask ButterCMS to re-host the images inside post bodies (upload_images_to_media_library).'),
+  })
+  .superRefine((posts, ctx) => {
+    // Two post properties read from one key would lose one of them on a pull.
+    const owner = new Map<string, PostFileKey>();
+    for (const property of POST_FILE_KEYS) {
+      const key = posts.keys[property] ?? property;
+      const other = owner.get(key);
+      if (other) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keys', posts.keys[property] ? property : other],
+          message: `"${key}" would hold both ${other} and ${property}`,
+        });
+      }
+      owner.set(key, property);
+    }
+    // A gitOnly key that is a post property leaves that property unsynced (a name in `author:` that is no
+    // ButterCMS author, say); title and status are always synced (a post needs a title, §3.8).
+    posts.gitOnly.forEach((key, i) => {
+      const property = owner.get(key.split('.')[0] ?? key);
+      if (property === 'title' || property === 'status') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gitOnly', i],
+          message: `"${key}" is the post's ${property}, which is always synced`,
+        });
+      }
+    });
+  });
+
+export type PostsConfig = z.output<typeof postsSchema>;
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   cms: cmsSchema,
@@ -332,6 +420,11 @@ export const configSchema = z.strictObject({
     .optional()
     .describe(
       'Offset or IANA zone ("+02:00", "Europe/Berlin") for dates written into files that have none yet; default UTC.',
+    ),
+  posts: postsSchema
+    .optional()
+    .describe(
+      'Blog posts: present (even as {}) turns them on; <contentDir>/<folder>/<slug>.md ⇄ /v2/posts/.',
     ),
   pageTypes: z.record(apiSlug, pageTypeSchema).default({}),
   singlePages: z.record(apiSlug, singlePageSchema).default({}),

@@ -13,7 +13,7 @@ export interface FileLocation {
   format: FileFormat;
 }
 
-const MARKDOWN_EXTENSIONS = ['.md', '.mdx', '.markdown'] as const;
+export const MARKDOWN_EXTENSIONS = ['.md', '.mdx', '.markdown'] as const;
 const CONTENT_EXTENSIONS = [...MARKDOWN_EXTENSIONS, '.json'] as const;
 /** Folder under `pages/` that holds Single Pages (API page type `*`, butter-api.md §2.1). */
 export const SINGLE_PAGE_DIR = '_single';
@@ -21,11 +21,11 @@ const MAX_NAME_LENGTH = 200;
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9]|conin\$|conout\$)$/i;
 
 /** The contentDir as path segments (`./content/` → `['content']`, `.` → `[]`). */
-function contentDirSegments(config: SyncConfig): string[] {
+export function contentDirSegments(config: SyncConfig): string[] {
   return config.contentDir.split(/[/\\]/).filter((s) => s !== '' && s !== '.');
 }
 
-function extensionOf(name: string): string {
+export function extensionOf(name: string): string {
   const dot = name.lastIndexOf('.');
   return dot <= 0 ? '' : name.slice(dot).toLowerCase();
 }
@@ -73,7 +73,7 @@ function pathError(relPath: string, message: string): SyncError {
 }
 
 /** Split `slug.es.md` into name and locale: a suffix is a locale only if it is a non-default configured locale. */
-function splitLocale(stem: string, config: SyncConfig): { name: string; locale: string } {
+export function splitLocale(stem: string, config: SyncConfig): { name: string; locale: string } {
   const dot = stem.lastIndexOf('.');
   if (dot > 0) {
     const suffix = stem.slice(dot + 1);

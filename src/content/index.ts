@@ -11,3 +11,12 @@ export {
   SINGLE_PAGE_DIR,
 } from './content-path.js';
 export { MAX_CONTENT_BYTES } from './markdown-split.js';
+export {
+  editPostFile,
+  POST_BODY,
+  type PostFileRead,
+  postFileKey,
+  readPostFile,
+  renderPostFile,
+} from './post-file.js';
+export { isPostPath, locatePostFile, type PostLocation, pathForPost } from './post-path.js';

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import type { FieldSpec, SyncConfig } from '../config/schema.js';
+import { type BlogData, BlogStore } from './blog-store.js';
 import { blankFields } from './field-values.js';
 
 /**
@@ -45,6 +46,8 @@ interface StoreData {
   nextId: number;
   pages: PageRecord[];
   items: ItemRecord[];
+  /** Blog posts, authors, tags and categories; absent in files written before the emulator had posts. */
+  blog?: BlogData;
 }
 
 const FIRST_ID = 1001;
@@ -73,6 +76,8 @@ export class ContentStore {
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
   private lastSaved: string | undefined;
+  /** The blog engine's data (blog-store.ts), saved in the same file. */
+  readonly blog = new BlogStore(() => this.scheduleSave());
 
   constructor(
     private model: SyncConfig,
@@ -106,7 +111,9 @@ export class ContentStore {
     if (parsed.version !== 1 || !Array.isArray(parsed.pages) || !Array.isArray(parsed.items)) {
       throw new Error(`${this.dataFile} is not an emulator data file`);
     }
-    this.data = parsed;
+    const { blog, ...rest } = parsed;
+    this.data = rest;
+    this.blog.replace(blog);
     this.lastSaved = text;
   }
 
@@ -147,12 +154,13 @@ export class ContentStore {
   }
 
   snapshot(): StoreData {
-    return structuredClone(this.data);
+    return structuredClone({ ...this.data, blog: this.blog.toJSON() });
   }
 
   /** Empty content; the id counter keeps counting so ids are never reused (§3.5). */
   clear(): void {
     this.data = emptyData(this.data.nextId);
+    this.blog.clear();
     this.scheduleSave();
   }
 
@@ -247,7 +255,7 @@ export class ContentStore {
 
   private async save(): Promise<void> {
     if (!this.dataFile) return;
-    const text = `${JSON.stringify(this.data, null, 2)}\n`;
+    const text = `${JSON.stringify({ ...this.data, blog: this.blog.toJSON() }, null, 2)}\n`;
     if (text === this.lastSaved) return;
     await writeFileAtomic(this.dataFile, text);
     this.lastSaved = text;

@@ -2,8 +2,29 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, detailError } from './api-error.js';
+import {
+  acceptCreatePost,
+  acceptDeletePost,
+  acceptUpdatePost,
+  findPostForWrite,
+  listAuthors,
+  listPosts,
+  listTerms,
+  readAuthorEntry,
+  readPost,
+  readTerm,
+  searchPosts,
+} from './blog-handlers.js';
+import { ORG_OWNER, type TermKind } from './blog-store.js';
 import { ContentStore } from './content-store.js';
-import type { EmulatorHandle, EmulatorOptions, RequestLogEntry, WebhookTarget } from './emulator-types.js';
+import type {
+  EmulatorHandle,
+  EmulatorOptions,
+  RequestLogEntry,
+  SeedAuthor,
+  SeedPost,
+  WebhookTarget,
+} from './emulator-types.js';
 import { FaultState, NO_FAULTS } from './faults.js';
 import { blankFields, isPlainObject } from './field-values.js';
 import {
@@ -115,7 +136,15 @@ const ADMIN_ROUTES = [
   },
   {
     route: 'POST /__emulator/webhooks',
-    does: 'register webhook targets (replaces the list): [{"url", "headers"?, "events"?: ["page.all", "collectionitem.all"]}]',
+    does: 'register webhook targets (replaces the list): [{"url", "headers"?, "events"?: ["page.all", "collectionitem.all", "post.all"]}]',
+  },
+  {
+    route: 'POST /__emulator/authors',
+    does: 'add or replace blog authors: {"slug", "first_name"?, "last_name"?, "email"?, ...} or a list of them',
+  },
+  {
+    route: 'POST /__emulator/posts',
+    does: 'store a blog post as an editor would, applied at once: {"slug", "title", "author"?: slug, "tags"?, ...}',
   },
   {
     route: 'POST /__emulator/settle',
@@ -174,6 +203,33 @@ class Emulator {
     this.jobs.fire(accepted.apply());
   }
 
+  seedAuthor(a: SeedAuthor): void {
+    this.store.blog.putAuthor({
+      ...ORG_OWNER,
+      first_name: '',
+      last_name: '',
+      email: '',
+      ...Object.fromEntries(Object.entries(a).filter(([k, v]) => k in ORG_OWNER && typeof v === 'string')),
+      slug: a.slug,
+    });
+  }
+
+  /** A post as an editor stores it: the Write API's checks, applied at once, webhooks sent (default: published). */
+  seedPost(p: SeedPost): number {
+    const { locale, author, ...rest } = p;
+    const query = new URLSearchParams(locale ? { locale } : {});
+    const body = { status: 'published', ...rest, ...(author ? { author: { slug: author } } : {}) };
+    const existing = this.store.blog.findPost(p.slug);
+    this.applyNow(
+      existing
+        ? acceptUpdatePost(this.store, existing, body, query)
+        : acceptCreatePost(this.store, body, query),
+    );
+    const post = this.store.blog.findPost(p.slug);
+    if (!post) throw new Error(`seedPost ${p.slug}: not stored`);
+    return post.id;
+  }
+
   private buildRoutes(): Array<{ pattern: RegExp; route: Route }> {
     const s = this.store;
     const seg = '([^/]+)';
@@ -181,10 +237,6 @@ class Emulator {
       pattern: new RegExp(`^/v2/${path}/$`),
       route: { allow, handle },
     });
-    const emptyList = () => ok({ meta: { count: 0, next_page: null, previous_page: null }, data: [] });
-    const noPosts = () => {
-      throw detailError(404, 'Not found.');
-    };
     const GET = 'GET, HEAD, OPTIONS';
     return [
       route('pages', 'POST, OPTIONS', (c) => this.accept(acceptCreatePage(s, c.body(), c.query))),
@@ -218,15 +270,23 @@ class Emulator {
         if (c.method === 'DELETE') return this.accept(acceptDeleteItem(s, item));
         return this.accept(acceptUpdateItem(s, item, c.body(), c.query, c.method === 'PUT'));
       }),
-      // Blog posts are out of the daemon's scope: routes and verbs exist, content is always empty.
-      route('posts', 'GET, POST, HEAD, OPTIONS', (c) => {
-        if (c.method === 'POST') throw detailError(400, 'The emulator does not store blog posts.');
-        return emptyList();
+      route('posts', 'GET, POST, HEAD, OPTIONS', (c) =>
+        c.method === 'POST' ? this.accept(acceptCreatePost(s, c.body(), c.query)) : ok(listPosts(s, c.query)),
+      ),
+      route('posts/search', GET, (c) => ok(searchPosts(s, c.query))),
+      route(`posts/${seg}`, 'GET, PUT, PATCH, DELETE, HEAD, OPTIONS', (c) => {
+        const slug = c.params[0]!;
+        if (c.method === 'GET' || c.method === 'HEAD') return ok(readPost(s, slug, c.query));
+        const post = findPostForWrite(s, slug);
+        if (c.method === 'DELETE') return this.accept(acceptDeletePost(s, post));
+        return this.accept(acceptUpdatePost(s, post, c.body(), c.query));
       }),
-      route('posts/search', GET, emptyList),
-      route(`posts/${seg}`, 'GET, PUT, PATCH, DELETE, HEAD, OPTIONS', noPosts),
-      route('(?:authors|categories|tags)', GET, () => ok({ data: [] })),
-      route(`(?:authors|categories|tags)/${seg}`, GET, noPosts),
+      route('authors', GET, (c) => ok(listAuthors(s, c.query))),
+      route(`authors/${seg}`, GET, (c) => ok(readAuthorEntry(s, c.params[0]!, c.query))),
+      route('(categories|tags)', GET, (c) => ok(listTerms(s, c.params[0] as TermKind, c.query))),
+      route(`(categories|tags)/${seg}`, GET, (c) =>
+        ok(readTerm(s, c.params[0] as TermKind, c.params[1]!, c.query)),
+      ),
       route(`feeds/${seg}`, GET, () =>
         ok({ data: '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"/>' }),
       ),
@@ -477,6 +537,22 @@ class Emulator {
           answer = ok({ webhooks: targets.length });
           break;
         }
+        case 'POST /__emulator/authors': {
+          const authors = json();
+          const list = Array.isArray(authors) ? authors : [authors];
+          if (!list.every((a) => isPlainObject(a) && typeof a.slug === 'string' && a.slug !== '')) {
+            throw detailError(400, 'Expected an author {"slug", ...} or a list of them.');
+          }
+          for (const author of list) this.seedAuthor(author as unknown as SeedAuthor);
+          answer = ok({ authors: list.length });
+          break;
+        }
+        case 'POST /__emulator/posts': {
+          const post = json();
+          if (!isPlainObject(post)) throw detailError(400, 'Expected a post {"slug", "title", ...}.');
+          answer = ok({ id: this.seedPost(post as unknown as SeedPost) });
+          break;
+        }
         case 'POST /__emulator/settle':
           await this.jobs.settle();
           answer = ok({ settled: true });
@@ -604,6 +680,38 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
         );
       } catch (error) {
         throwSeedError(`deleteItem ${collection}/${id}`, error);
+      }
+    },
+    seedAuthor(a) {
+      emulator.seedAuthor(a);
+    },
+    seedPost(p) {
+      try {
+        return emulator.seedPost(p);
+      } catch (error) {
+        throwSeedError(`seedPost ${p.slug}`, error);
+      }
+    },
+    editPost(slug, changes, locale) {
+      try {
+        const post = findPostForWrite(store, slug);
+        const current = post.locales[locale ?? store.defaultLocale];
+        const { author, ...rest } = changes;
+        const body = {
+          status: current?.status ?? 'draft',
+          ...rest,
+          ...(author ? { author: { slug: author } } : {}),
+        };
+        emulator.applyNow(acceptUpdatePost(store, post, body, query(locale)));
+      } catch (error) {
+        throwSeedError(`editPost ${slug}`, error);
+      }
+    },
+    deletePost(slug) {
+      try {
+        emulator.applyNow(acceptDeletePost(store, findPostForWrite(store, slug)));
+      } catch (error) {
+        throwSeedError(`deletePost ${slug}`, error);
       }
     },
     async close() {

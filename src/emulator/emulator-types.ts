@@ -84,6 +84,35 @@ export interface SeedItem {
   fields: Record<string, unknown> | Record<string, Record<string, unknown>>;
 }
 
+/** A blog author as an editor makes one in the dashboard (authors cannot be created through the API, §0.1). */
+export interface SeedAuthor {
+  slug: string;
+  first_name?: string;
+  last_name?: string;
+  email?: string;
+  bio?: string;
+  title?: string;
+  profile_image?: string;
+}
+
+/** A seeded blog post, in the Write API's terms (§3.8); `author` is an author slug, default the org owner. */
+export interface SeedPost {
+  slug: string;
+  title: string;
+  locale?: string;
+  status?: 'draft' | 'published';
+  author?: string;
+  tags?: string[];
+  categories?: string[];
+  body?: string;
+  summary?: string;
+  seo_title?: string;
+  meta_description?: string;
+  featured_image?: string;
+  featured_image_alt?: string;
+  published?: string;
+}
+
 /** A running emulator. Seed/edit methods act like an editor in the dashboard: applied at once, webhooks fired. */
 export interface EmulatorHandle {
   /** API base, e.g. http://127.0.0.1:41234/v2 */
@@ -113,5 +142,11 @@ export interface EmulatorHandle {
     opts?: { locale?: string; status?: 'draft' | 'published' },
   ): void;
   deleteItem(collection: string, id: number): void;
+  seedAuthor(a: SeedAuthor): void;
+  /** Returns the post id (the `_id` of its webhooks). */
+  seedPost(p: SeedPost): number;
+  /** A dashboard edit of one locale's version; the post keeps its status unless `status` is given. */
+  editPost(slug: string, changes: Omit<Partial<SeedPost>, 'slug' | 'locale'>, locale?: string): void;
+  deletePost(slug: string): void;
   close(): Promise<void>;
 }

@@ -4,7 +4,9 @@ export type {
   EmulatorHandle,
   EmulatorOptions,
   RequestLogEntry,
+  SeedAuthor,
   SeedItem,
   SeedPage,
+  SeedPost,
   WebhookTarget,
 } from './emulator-types.js';

@@ -146,7 +146,7 @@ function renderValue(spec: FieldSpec, value: unknown, ctx: ReadContext, depth: n
   }
 }
 
-interface Pagination {
+export interface Pagination {
   style: 'page' | 'offset';
   start: number;
   size: number;
@@ -170,7 +170,7 @@ function parseBoundedInt(
 }
 
 /** `page`/`page_size` or `limit`/`offset`, never both (§2.1); page_size and limit are 1..100, default 10. */
-function parsePagination(query: URLSearchParams): Pagination {
+export function parsePagination(query: URLSearchParams): Pagination {
   const offsetStyle = query.has('limit') || query.has('offset');
   if (offsetStyle && (query.has('page') || query.has('page_size'))) {
     throw detailError(400, 'Use either page/page_size or limit/offset, not both');
@@ -185,7 +185,7 @@ function parsePagination(query: URLSearchParams): Pagination {
   return { style: 'page', start: (page - 1) * size, size, page };
 }
 
-function paginate<T>(entries: T[], p: Pagination): { meta: Record<string, unknown>; slice: T[] } {
+export function paginate<T>(entries: T[], p: Pagination): { meta: Record<string, unknown>; slice: T[] } {
   const count = entries.length;
   const slice = entries.slice(p.start, p.start + p.size);
   const hasNext = p.start + p.size < count;

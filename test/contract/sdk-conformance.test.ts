@@ -43,6 +43,18 @@ beforeAll(async () => {
     fields: { headline: 'Shipping', questions: [{ question: 'When?', answer: 'Soon.' }] },
   });
   em.seedPage({ pageType: 'faq', slug: 'returns', title: 'Returns', fields: { headline: 'Returns' } });
+  em.seedAuthor({ slug: 'ann', first_name: 'Ann', last_name: 'Lee', email: 'ann@example.com' });
+  for (const n of [1, 2, 3]) {
+    em.seedPost({
+      slug: `post-${n}`,
+      title: `Post ${n}`,
+      author: 'ann',
+      published: `2024-02-0${n}T09:00:00Z`,
+      tags: n === 2 ? ['Release'] : [],
+      categories: ['News'],
+      body: `<p>Body <strong>${n}</strong></p>`,
+    });
+  }
 });
 
 afterAll(async () => {
@@ -93,6 +105,44 @@ describe('official buttercms SDK against the emulator', () => {
   it('retrieves two collections at once', async () => {
     const response = await retrieveContent(['tags', 'team_members']);
     expect(Object.keys(response.data?.data ?? {})).toEqual(['tags', 'team_members']);
+  });
+
+  it('lists, retrieves and searches blog posts (butter-api.md §2.5)', async () => {
+    const list = await butter().post.list({ page: 1, page_size: 2, exclude_body: true });
+    expect(list.data?.meta).toEqual({ count: 3, next_page: 2, previous_page: null });
+    expect(list.data?.data.map((p) => p.slug)).toEqual(['post-3', 'post-2']);
+    expect(list.data?.data[0]?.body).toBeUndefined();
+    expect(requested.at(-1)).toMatch(/^\/v2\/posts\/\?.*exclude_body=true/);
+    const byTag = await butter().post.list({ tag_slug: 'release' });
+    expect(byTag.data?.data.map((p) => p.slug)).toEqual(['post-2']);
+    const one = await butter().post.retrieve('post-2');
+    expect(one.data?.data).toMatchObject({
+      slug: 'post-2',
+      title: 'Post 2',
+      status: 'published',
+      body: '<p>Body <strong>2</strong></p>',
+      author: { slug: 'ann', first_name: 'Ann', last_name: 'Lee' },
+      tags: [{ name: 'Release', slug: 'release' }],
+      categories: [{ name: 'News', slug: 'news' }],
+    });
+    expect(one.data?.meta).toEqual({
+      next_post: { slug: 'post-1', title: 'Post 1', featured_image: null },
+      previous_post: { slug: 'post-3', title: 'Post 3', featured_image: null },
+    });
+    const found = await butter().post.search('Body', { page: 1, page_size: 10 });
+    expect(found.data?.meta.count).toBe(3);
+    await expect(butter().post.retrieve('missing')).rejects.toThrow(/Not found\. \(404\)/);
+  });
+
+  it('lists and retrieves authors, categories and tags', async () => {
+    const authors = await butter().author.list();
+    expect(authors.data?.data.map((a) => a.slug)).toContain('ann');
+    const ann = await butter().author.retrieve('ann', { include: 'recent_posts' });
+    expect(ann.data?.data.recent_posts?.map((p) => p.slug)).toEqual(['post-3', 'post-2', 'post-1']);
+    expect((await butter().category.list()).data?.data).toEqual([{ name: 'News', slug: 'news' }]);
+    const tag = await butter().tag.retrieve('release', { include: 'recent_posts' });
+    expect(tag.data?.data).toMatchObject({ name: 'Release', slug: 'release' });
+    expect(tag.data?.data.recent_posts).toHaveLength(1);
   });
 
   it('surfaces API errors the way the SDK reports them', async () => {

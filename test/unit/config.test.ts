@@ -27,6 +27,49 @@ describe('parseConfig', () => {
     expect(result.errors[0]?.path).toBe('locales.all');
   });
 
+  it('turns blog posts on with "posts": {} and fills their defaults; leaves them off without the key', () => {
+    expect(parseConfig(example).config?.posts).toBeUndefined();
+    const on = parseConfig({ ...example, posts: {} });
+    expect(on.errors).toEqual([]);
+    expect(on.config?.posts).toEqual({
+      folder: 'posts',
+      keys: {},
+      gitOnly: [],
+      uploadImagesToMediaLibrary: false,
+    });
+    const custom = parseConfig({
+      ...example,
+      posts: { folder: 'blog/posts', keys: { published: 'date' }, gitOnly: ['layout'] },
+    });
+    expect(custom.errors).toEqual([]);
+    expect(custom.config?.posts?.keys).toEqual({ published: 'date' });
+  });
+
+  it('refuses a posts folder outside contentDir or inside pages/ or collections/, and clashing post keys', () => {
+    for (const folder of ['../posts', '/posts', 'pages/blog', 'collections', 'a//b', '', 'a\\b']) {
+      const result = parseConfig({ ...example, posts: { folder } });
+      expect(result.config, folder).toBeNull();
+      expect(
+        result.errors.map((e) => e.path),
+        folder,
+      ).toContain('posts.folder');
+    }
+    const unknown = parseConfig({ ...example, posts: { keys: { date: 'published' } } });
+    expect(unknown.errors.map((e) => e.path)).toContain('posts.keys');
+    const clash = parseConfig({ ...example, posts: { keys: { published: 'title' } } });
+    expect(clash.errors.map((e) => `${e.path}: ${e.message}`)).toContain(
+      'posts.keys.published: "title" would hold both title and published',
+    );
+    const hidden = parseConfig({ ...example, posts: { gitOnly: ['layout', 'status'] } });
+    expect(hidden.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      'posts.gitOnly.1: "status" is the post\'s status, which is always synced',
+    ]);
+    // Any other property may stay in the files only (it is then not synced).
+    expect(parseConfig({ ...example, posts: { gitOnly: ['author'] } }).errors).toEqual([]);
+    const stray = parseConfig({ ...example, posts: { folders: 'x' } });
+    expect(stray.errors[0]?.path).toBe('posts');
+  });
+
   it('names the JSON path of an unknown key', () => {
     const result = parseConfig({ ...example, rate: { requestsPerSecond: 5, burst: 3 } });
     expect(result.config).toBeNull();

@@ -19,6 +19,17 @@ import type {
   WriteAccepted,
 } from '../port.js';
 import type { ForbiddenReading } from './http-errors.js';
+import {
+  type ButterPostCalls,
+  type CreatePostBody,
+  type PostListOptions,
+  type PostWriteBody,
+  postListQuery,
+  type RemoteAuthor,
+  type RemotePost,
+  readAuthor,
+  readPost,
+} from './post-wire.js';
 import { type ApiRequest, type PipelineOptions, RequestPipeline } from './request-pipeline.js';
 
 export type { CallEvent } from './request-pipeline.js';
@@ -36,7 +47,12 @@ export function createButterClient(options: ButterClientOptions): CmsClient {
   return new ButterClient(new RequestPipeline(options));
 }
 
-class ButterClient implements CmsClient {
+/** The same client with the blog calls (butter-api.md §2.5, §3.8), until the port has a place for posts. */
+export function createButterBlogClient(options: ButterClientOptions): CmsClient & ButterPostCalls {
+  return new ButterClient(new RequestPipeline(options));
+}
+
+class ButterClient implements CmsClient, ButterPostCalls {
   readonly #pipeline: RequestPipeline;
 
   constructor(pipeline: RequestPipeline) {
@@ -147,6 +163,82 @@ class ButterClient implements CmsClient {
       method: 'DELETE',
       path: `/content/${segment(collection, 'collection key')}/${itemId(id)}/`,
       entity: `item:${collection}#${id}`,
+    });
+  }
+
+  // ---- Blog posts (butter-api.md §2.5, §3.8); URLs always end in "/" (§0.2) ----
+
+  async listPosts(options: PostListOptions = {}): Promise<RemotePost[]> {
+    const path = '/posts/';
+    return this.#listAll(path, postListQuery(options), 'posts', 'credentials', (body) => {
+      const data = envelopeData(body, path);
+      if (!Array.isArray(data)) throw shapeError(path, '"data" is not a list');
+      return data.map((raw) => readPost(raw, path));
+    });
+  }
+
+  async getPost(
+    slug: string,
+    options: { preview?: boolean; locale?: string } = {},
+  ): Promise<RemotePost | null> {
+    const path = `/posts/${segment(slug, 'post slug')}/`;
+    const response = await this.#readOrNull({
+      method: 'GET',
+      path,
+      query: readQuery(options),
+      entity: `post:${slug}`,
+      forbidden: 'credentials',
+    });
+    if (response === null) return null;
+    return readPost(envelopeData(response, path), path);
+  }
+
+  async createPost(body: CreatePostBody, options: { locale?: string } = {}): Promise<WriteAccepted> {
+    return this.#write({
+      method: 'POST',
+      path: '/posts/',
+      query: localeQuery(options.locale),
+      body,
+      entity: `post:${body.slug}`,
+    });
+  }
+
+  async updatePost(
+    slug: string,
+    body: PostWriteBody,
+    options: { locale?: string } = {},
+  ): Promise<WriteAccepted> {
+    return this.#write({
+      method: 'PATCH',
+      path: `/posts/${segment(slug, 'post slug')}/`,
+      query: localeQuery(options.locale),
+      body,
+      entity: `post:${slug}`,
+    });
+  }
+
+  async deletePost(slug: string): Promise<void> {
+    await this.#pipeline.send({
+      method: 'DELETE',
+      path: `/posts/${segment(slug, 'post slug')}/`,
+      entity: `post:${slug}`,
+    });
+  }
+
+  async listAuthors(): Promise<RemoteAuthor[]> {
+    const path = '/authors/';
+    // Not paginated (§2.5: `{data: [author]}`).
+    const { body } = await this.#pipeline.send({
+      method: 'GET',
+      path,
+      entity: 'authors',
+      forbidden: 'credentials',
+    });
+    const data = envelopeData(body, path);
+    if (!Array.isArray(data)) throw shapeError(path, '"data" is not a list');
+    return data.flatMap((raw) => {
+      const author = readAuthor(raw, path);
+      return author ? [author] : [];
     });
   }
 

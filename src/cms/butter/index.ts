@@ -1,6 +1,20 @@
 /** The ButterCMS backend of the CmsClient port (src/cms/port.ts) and its request pipeline. */
-export { type ButterClientOptions, type CallEvent, createButterClient } from './butter-client.js';
+export {
+  type ButterClientOptions,
+  type CallEvent,
+  createButterBlogClient,
+  createButterClient,
+} from './butter-client.js';
 export { entityOfCall } from './call-entity.js';
 export { type ErrorBodyDetails, parseRetryAfter, readErrorBody } from './http-errors.js';
+export type {
+  ButterPostCalls,
+  CreatePostBody,
+  PostListOptions,
+  PostWriteBody,
+  RemoteAuthor,
+  RemotePost,
+  RemoteTerm,
+} from './post-wire.js';
 export { type ApiRequest, type ApiResponse, type HttpMethod, RequestPipeline } from './request-pipeline.js';
 export { deriveRateWindow, type RateWindow, RequestQueue } from './request-queue.js';
