@@ -1,4 +1,4 @@
-import { type Operation, parseEntityKey, type SyncPlan } from '../core/types.js';
+import { type Operation, parseEntityKey, type ReadStep, type SyncPlan } from '../core/types.js';
 import { makeRedactor } from '../log.js';
 import type { SyncProgress } from '../sync/context.js';
 import type { AppliedOperation, SyncReport } from '../sync/report.js';
@@ -98,10 +98,26 @@ function describeOperation(op: Operation): { what: string; detail: string } {
 export function renderPlan(plan: SyncPlan, report?: SyncReport): string {
   const visible = plan.operations.filter((op) => op.kind !== 'adopt');
   const unreadable = report?.errors.length ?? 0;
+  const reads = plan.reads ?? { before: [], verify: [] };
+  const readRows = (steps: ReadStep[], phase: string) =>
+    steps.map((step) => [
+      phase,
+      `${step.what} (${step.locale})`,
+      String(step.calls),
+      step.how === 'list'
+        ? `list of ${step.entities.length === 1 ? '1 entity' : `${step.entities.length} entities`} at 100 a page`
+        : `${step.calls} GET${step.calls === 1 ? '' : 's'}`,
+    ]);
   if (visible.length === 0) {
+    const spent = plan.totalCalls;
+    const calls = `${spent} API call${spent === 1 ? '' : 's'}`;
+    const lists =
+      reads.before.length > 0
+        ? `\n\n${renderTable(['operation', 'entity', 'calls', 'fields / detail'], readRows(reads.before, 'READ'))}`
+        : '';
     return unreadable === 0
-      ? 'Nothing to do: both sides are in sync. (0 API calls)'
-      : `Nothing to send or write for the files that could be read (0 API calls); ${unreadable} file problem(s) listed on stderr.`;
+      ? `Nothing to do: both sides are in sync. (${calls}${spent > 0 ? ', to read it' : ''})${lists}`
+      : `Nothing to send or write for the files that could be read (${calls}); ${unreadable} file problem(s) listed on stderr.${lists}`;
   }
   const rows = visible.map((op) => {
     const { what, detail } =
@@ -110,7 +126,12 @@ export function renderPlan(plan: SyncPlan, report?: SyncReport): string {
         : describeOperation(op);
     return [what, op.entity, String(op.cost), detail];
   });
-  return `${renderTable(['operation', 'entity', 'calls', 'fields / detail'], rows)}\n\nTotal API calls: ${plan.totalCalls}`;
+  const all = [...readRows(reads.before, 'READ'), ...rows, ...readRows(reads.verify, 'VERIFY')];
+  const b = plan.breakdown;
+  const split = b
+    ? ` (${b.reads} read${b.reads === 1 ? '' : 's'}, ${b.writes} write${b.writes === 1 ? '' : 's'}, ${b.verify} verification read${b.verify === 1 ? '' : 's'})`
+    : '';
+  return `${renderTable(['operation', 'entity', 'calls', 'fields / detail'], all)}\n\nTotal API calls: ${plan.totalCalls}${split}`;
 }
 
 /** `faq/shipping` for page:faq:shipping, `_single/home` for a Single Page, `tags/news` for an item. */

@@ -51,17 +51,27 @@ export interface PlanInput {
   createRenamed?: boolean | undefined;
   /** Renames git detected: new path → old path (plan-renames.ts). */
   renamedPaths?: ReadonlyMap<string, string> | undefined;
+  /**
+   * A push reads only what it writes: the entities and locales `remote` was read for. The remote is known
+   * there and assumed equal to the base everywhere else. Undefined with a `remote`: it is the whole account.
+   */
+  readLocales?: ReadonlyMap<EntityKey, ReadonlySet<string>> | undefined;
+  /**
+   * Entities of a push planned both ways: a create that found the entity already there is merged through the
+   * no-base rules instead of duplicated (DESIGN.md §3).
+   */
+  twoWay?: ReadonlySet<EntityKey> | undefined;
 }
 
 /**
- * API calls per write. Creates include the lookup by keyField/slug that runs before every create
- * (DESIGN.md §3 "Creates have no id"); create-item also the read that discovers the new `meta.id`
- * (butter-api.md §3.3). Batched verification reads are not counted per operation.
+ * API calls per write: the write itself. The lookup before a create and the read that finds a new item's id
+ * are reads the engine plans and counts apart (`SyncPlan.reads`, sync/remote-read.ts), batched per collection
+ * or page type, so a plan's total is what the run spends (issue 10).
  */
 export const CALL_COST = {
-  'create-page': 2,
+  'create-page': 1,
   'update-page': 1,
-  'create-item': 3,
+  'create-item': 1,
   'patch-item': 1,
   'put-item': 1,
   'delete-item': 1,
@@ -109,9 +119,11 @@ class Planner {
   readonly ops: Operation[] = [];
   readonly deletes: GuardedDelete[] = [];
   private readonly norm: NormalizeContext;
-  private readonly pushing: boolean;
-  private readonly pulling: boolean;
-  private readonly remoteKnown: boolean;
+  // Set per entity (enter): a push knows the remote only for the entities and locales it read.
+  private pushing: boolean;
+  private pulling: boolean;
+  private remoteKnown: boolean;
+  private knownLocales: ReadonlySet<string> | undefined;
 
   /** Page slug → the locales ButterCMS holds it in (or gets it in this run, from a file). */
   private readonly pageLocales = new Map<string, Set<string>>();
@@ -121,6 +133,7 @@ class Planner {
     this.pushing = input.scope !== 'pull';
     this.pulling = input.scope !== 'push';
     this.remoteKnown = input.remote !== undefined;
+    this.knownLocales = undefined;
     const note = (key: EntityKey, locales: string[]) => {
       if (!key.startsWith('page:')) return;
       const ref = parseEntityKey(key);
@@ -186,7 +199,19 @@ class Planner {
     }
   }
 
+  /** The scope and remote knowledge this entity is planned with. */
+  private enter(key: EntityKey): void {
+    const { input } = this;
+    const read = input.readLocales;
+    const twoWay = input.scope === 'both' || (input.twoWay?.has(key) ?? false);
+    this.pushing = input.scope !== 'pull';
+    this.pulling = input.scope === 'pull' || twoWay;
+    this.remoteKnown = input.remote !== undefined && (read === undefined || read.has(key));
+    this.knownLocales = read?.get(key);
+  }
+
   planEntity(e: EntityInput): void {
+    this.enter(e.key);
     if (this.renamedTo.has(e.key)) return; // planned with the entity it was renamed to
     const from = this.renamedFrom.get(e.key);
     if (from !== undefined) {
@@ -239,7 +264,10 @@ class Planner {
       localNorm,
       localDigests: localNorm ? digestVariant(localNorm, e.model, this.norm) : undefined,
       remoteNorm,
-      remoteDigests: this.remoteKnown ? remoteNorm && digestVariant(remoteNorm, e.model, this.norm) : base,
+      remoteDigests:
+        this.remoteKnown && (this.knownLocales?.has(locale) ?? true)
+          ? remoteNorm && digestVariant(remoteNorm, e.model, this.norm)
+          : base,
       base,
       path: local?.path ?? e.manifest?.locales[locale]?.path ?? this.input.resolvePath(e.ref, locale),
     };

@@ -292,8 +292,41 @@ export type Operation =
       cost: 0;
     };
 
+/**
+ * One batch of reads a run makes, per collection or page type × locale: the cheaper of one GET per entity
+ * and the list pages of the whole group (the call floor, issue 10).
+ */
+export interface ReadStep {
+  /** `collection tags`, `page type faq`, `single pages`. */
+  what: string;
+  kind: 'collection' | 'page type';
+  /** The collection or page type (`*` for single pages). */
+  name: string;
+  locale: string;
+  how: 'list' | 'get';
+  /** The entities this read is for. */
+  entities: EntityKey[];
+  calls: number;
+}
+
+/** The calls a run makes, by what they are for; `SyncPlan.totalCalls` is their sum. */
+export interface CallBreakdown {
+  /** Reads before planning: the entities a push writes, or the lists a pull or reconcile reads. */
+  reads: number;
+  /** Writes: one call per write operation. */
+  writes: number;
+  /** Read-backs of the writes (202 is not success, butter-api.md §3.0), assuming each shows on the first read. */
+  verify: number;
+}
+
 export interface SyncPlan {
   operations: Operation[];
-  /** Sum of `cost`: API calls the plan will make (reads for id discovery/verification included). */
+  /**
+   * The API calls the run makes, everything: the reads before planning, the writes and the verification reads
+   * (`breakdown`). A write that is slow to show costs one more verification read per retry.
+   */
   totalCalls: number;
+  breakdown?: CallBreakdown | undefined;
+  /** The reads before planning (`breakdown.reads`) and the verification reads after the writes (`breakdown.verify`). */
+  reads?: { before: ReadStep[]; verify: ReadStep[] } | undefined;
 }

@@ -29,6 +29,7 @@ import { holdsMedia } from './media-map.js';
 import { recordPulledChanges } from './pull-journal.js';
 import { makeIdLookup } from './remote-snapshot.js';
 import type { AppliedOperation, SyncReport } from './report.js';
+import { verifyPending } from './verify-pending.js';
 
 export interface ApplyInput {
   plan: SyncPlan;
@@ -74,8 +75,6 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
   const manifest = ctx.store.manifest;
   const changedFiles: string[] = [];
   const failedEntities = new Set<EntityKey>();
-  // New items whose id a later operation needs (a reference to them); the others' ids come with verification.
-  const referenced = new Set(plan.operations.flatMap((op) => ('dependsOn' in op ? op.dependsOn : [])));
   let stopSending = false;
 
   const record = (entry: AppliedOperation): void => {
@@ -263,6 +262,28 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           break;
         }
         const blocked = op.dependsOn.find((dep) => failedEntities.has(dep));
+        if (!blocked) {
+          try {
+            await learnCreatedIds(ctx, op.dependsOn);
+          } catch (error) {
+            // The read-back that finds the new ids failed: this write waits (its creates stay pending, so
+            // they are never sent twice); a quota 429 or an auth failure stops sending, as for a write.
+            const err = isSyncError(error)
+              ? error
+              : new SyncError('INTERNAL', String(error), { cause: error });
+            if (err.code === 'CMS_RATE_LIMITED') report.rateLimited = true;
+            if (err.code === 'CMS_RATE_LIMITED' || err.code === 'CMS_AUTH' || err.code === 'MISSING_TOKEN')
+              stopSending = true;
+            failedEntities.add(op.entity);
+            record({
+              kind: op.kind,
+              entity: op.entity,
+              status: 'skipped',
+              message: `not sent yet: reading back the items it references failed (${err.message}); the next run sends it`,
+            });
+            break;
+          }
+        }
         // A referenced item created in this run whose id is not readable yet (ButterCMS applies writes later).
         const waiting = op.dependsOn.find(
           (dep) => dep.startsWith('item:') && manifest.entities[dep]?.remoteId === undefined,
@@ -299,7 +320,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
         }
         endHeldBack(manifest, op.entity); // whatever the answer, it is no longer held back
         try {
-          await sendWrite(ctx, op, local.get(op.entity), referenced.has(op.entity));
+          await sendWrite(ctx, op, local.get(op.entity));
           endRefused(manifest, op.entity); // accepted: an earlier refusal of this entity is over
           record({
             kind: op.kind,
@@ -432,7 +453,6 @@ async function sendWrite(
   ctx: SyncContext,
   op: WriteOperation,
   entity: LocalEntity | undefined,
-  idNeededNow: boolean,
 ): Promise<void> {
   const manifest = ctx.store.manifest;
   const { config } = ctx;
@@ -475,7 +495,7 @@ async function sendWrite(
 
   recordIntent(manifest, pending);
   try {
-    await sendRequest(ctx, op, pending, translate, idNeededNow);
+    await sendRequest(ctx, op, pending, translate);
   } catch (error) {
     // A request that died in flight (network, timeout, 5xx) may still have been accepted: keep it pending,
     // so a create is looked up before anything is ever re-sent (butter-api.md §5). A definite refusal
@@ -521,7 +541,6 @@ async function sendRequest(
   op: WriteOperation,
   pending: PendingWrite,
   translate: <T extends { fields?: Record<string, unknown> | [Record<string, unknown>] }>(body: T) => T,
-  idNeededNow: boolean,
 ): Promise<void> {
   const { cms } = ctx;
   const manifest = ctx.store.manifest;
@@ -547,7 +566,6 @@ async function sendRequest(
       await cms.createItem(body);
       await sent();
       await ctx.store.save();
-      if (idNeededNow) await discoverItemId(ctx, op.collection, op.keyValue, op.entity);
       return;
     }
     case 'patch-item':
@@ -579,37 +597,32 @@ async function sendRequest(
 }
 
 /**
- * A create returns no id (butter-api.md §9.1): read the collection filtered on the keyField until the
- * item shows up. If it does not within a few tries, the create stays pending and verification finds it.
+ * A create returns no id (butter-api.md §9.1), and a write that references a new item needs it: the pending
+ * writes of the referenced collections are read back (verified) at the call floor, one list or GET batch for
+ * all the creates sent so far, which is the verification read they get anyway. If an id does not show within
+ * a few tries (writes apply later), the write that needs it waits for the next run (verification finds it).
  */
-export async function discoverItemId(
-  ctx: SyncContext,
-  collection: string,
-  keyValue: string,
-  entity: EntityKey,
-  tries = 6,
-): Promise<number | undefined> {
-  const model = ctx.config.collections[collection];
-  if (!model) return undefined;
+async function learnCreatedIds(ctx: SyncContext, dependsOn: EntityKey[], tries = 6): Promise<void> {
+  const manifest = ctx.store.manifest;
+  const unknown = () =>
+    dependsOn.filter(
+      (dep) =>
+        dep.startsWith('item:') &&
+        manifest.entities[dep]?.remoteId === undefined &&
+        manifest.pending.some((p) => p.entity === dep && p.kind === 'create-item'),
+    );
   let delay = 200;
-  for (let attempt = 0; attempt < tries; attempt += 1) {
-    const found = await ctx.cms.listItems(collection, {
-      preview: true,
-      levels: 1,
-      filters: { [model.keyField]: keyValue },
-    });
-    const item = found.find((i) => i.fields[model.keyField] === keyValue);
-    if (item) {
-      const slot = ctx.store.manifest.entities[entity] ?? { locales: {} };
-      slot.remoteId = item.id;
-      ctx.store.manifest.entities[entity] = slot;
-      ctx.store.markDirty();
-      return item.id;
+  for (let attempt = 0; attempt < tries && unknown().length > 0; attempt += 1) {
+    if (attempt > 0) {
+      await sleep(delay, ctx.signal);
+      delay *= 2;
     }
-    if (attempt < tries - 1) await sleep(delay, ctx.signal);
-    delay *= 2;
+    const collections = new Set(unknown().map((dep) => dep.split(':')[1]));
+    await verifyPending(ctx, undefined, (write) => {
+      const ref = parseEntityKey(write.entity);
+      return ref.kind === 'item' && collections.has(ref.collection);
+    });
   }
-  return undefined;
 }
 
 /** `title`/`status` keys in a page file are stored as `$title`/`$status` digests; items have no page meta. */

@@ -2,19 +2,20 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { editContentFile, locateFile, pathForEntity } from '../content/index.js';
-import { fromApiFields } from '../core/api-fields.js';
 import { digestVariant } from '../core/digest.js';
 import { SyncError } from '../core/errors.js';
 import { modelFor } from '../core/model.js';
 import { planSync } from '../core/plan.js';
-import { orderOperations } from '../core/plan-order.js';
 import {
   type EntityKey,
   type EntityRef,
   entityKey,
   type FailedWrite,
   type LocalEntity,
+  type PendingKind,
+  type PendingWrite,
   parseEntityKey,
+  type ReadStep,
   type RemoteEntity,
   type SyncPlan,
 } from '../core/types.js';
@@ -23,15 +24,40 @@ import { nowOf, type SyncContext, sleep } from './context.js';
 import { type LocalScan, scanLocal } from './local-scan.js';
 import { markPulledCommitted, markPulledWritten, settlePulledChanges } from './pull-journal.js';
 import {
+  mergeTargets,
+  planReads,
+  type ReadTarget,
+  type RemoteRead,
+  runReads,
+  snapshotOfRead,
+} from './remote-read.js';
+import {
   fetchRemoteSnapshot,
   inUnavailableList,
-  isEmptyVariant,
   makeIdLookup,
   type RemoteSnapshot,
   type SnapshotScope,
 } from './remote-snapshot.js';
 import { newReport, type SyncReport, toFileProblem } from './report.js';
-import { settleLandedFailures, verifyPending } from './verify-pending.js';
+import { pendingTargets, planVerifyReads, settleLandedFailures, verifyPending } from './verify-pending.js';
+
+/** The write kinds that become pending writes once sent. */
+const PENDING_KINDS = new Set<string>([
+  'create-page',
+  'update-page',
+  'create-item',
+  'patch-item',
+  'put-item',
+  'delete-item',
+]);
+
+/** The fields of a pending write that do not bear on what its read-back reads. */
+const PLACEHOLDER_WRITE: Omit<PendingWrite, 'entity' | 'kind' | 'expect'> = {
+  id: '',
+  state: 'intent',
+  createdAt: '',
+  deadline: '',
+};
 
 export interface PushOptions {
   /** Repo-relative or absolute paths; undefined = the whole content tree. */
@@ -169,30 +195,62 @@ export class SyncEngine {
     const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest, paths);
     report.errors.push(...scan.errors.map(toFileProblem));
     await this.settlePulls(scan, report, options.dryRun ?? false);
-    const only = this.withoutUnreadable(scan.scope, scan);
-    const planPush = () =>
+    let only = this.withoutUnreadable(scan.scope, scan);
+    const planWith = (read?: RemoteRead, readEntities?: Set<EntityKey>, creates?: Set<EntityKey>) =>
       planSync({
-        ...this.planInput(scan.local, undefined, 'push', only),
+        ...this.planInput(scan.local, read?.remote, 'push', only, read && snapshotOfRead(read)),
         createRenamed: options.createRenamed,
         renamedPaths: options.renamedPaths,
+        ...(read && readEntities
+          ? {
+              readLocales: new Map([...readEntities].map((key) => [key, read.read.get(key) ?? new Set()])),
+              twoWay: new Set([...readEntities].filter((key) => creates?.has(key))),
+            }
+          : {}),
       });
-    let plan = planPush();
-    // Writes still pending are read back only when there is something to send, or a created item's id is
-    // still unknown (what references it waits for it): the planner already keeps pending writes from being
-    // re-sent, and an unchanged tree costs no call, even while a write is pending.
+    // Read, then plan once (issue 10). What the files alone would send names the entities to read (pure, no
+    // call); each of them is read in the locales it writes, before the one plan that is sent:
+    // - a create: an entity that already exists is merged through the no-base rules instead of duplicated
+    //   (DESIGN.md §3);
+    // - an update (PATCH, or a PUT that replaces every field): a field an editor changed in the dashboard since
+    //   the last sync becomes a conflict (or is kept) instead of being overwritten silently.
+    // Writes still pending are read back in the same batch, only when there is something to send or a created
+    // item's id is still unknown (what references it waits for it): an unchanged tree costs no call.
+    const touched = this.entitiesToRead(planWith(), scan.local);
     const { pending, entities } = ctx.store.manifest;
-    const sends = plan.operations.some((op) => op.cost > 0);
     const idUnknown = pending.some(
       (p) => p.kind === 'create-item' && entities[p.entity]?.remoteId === undefined,
     );
-    if (!options.dryRun && (sends || idUnknown) && pending.length > 0) {
-      await verifyPending(ctx);
-      plan = planPush();
+    const verifyFirst = (touched.sends || idUnknown) && pending.length > 0;
+    const targets = mergeTargets([
+      ...touched.targets,
+      ...(verifyFirst ? pendingTargets(pending, ctx.config.locales.default) : []),
+    ]);
+    const before = planReads(targets, ctx.store.manifest);
+    if (before.length > 0) ctx.onProgress?.({ phase: 'read-cms' });
+    const read = await runReads(ctx.cms, ctx.config, ctx.store.manifest, before);
+    if (read.unavailable.length > 0) {
+      for (const { kind, name, error } of read.unavailable) {
+        // A collection ButterCMS answers 404 for fails its own writes, not the whole push (trial F14).
+        report.errors.push({
+          code: error.code,
+          message: `ButterCMS has no ${kind} "${name}" (${error.message}); its files were not pushed`,
+          hint: `Create the ${kind} "${name}" in the ButterCMS dashboard, or fix or remove its name in the config. The other page types and collections are not held up by it.`,
+        });
+      }
+      only = this.withoutUnreadable(only, scan, snapshotOfRead(read));
     }
-    if (!options.dryRun) plan = await this.mergeWithRemoteWhereNeeded(plan, scan.local, report);
-    if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
-    this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true || f.refused === true);
+    // A write reported failed that landed late after all is recognised before it could look like an editor's edit.
+    if (verifyFirst) await verifyPending(ctx, snapshotOfRead(read), (w) => read.read.has(w.entity));
+    else settleLandedFailures(ctx, read.remote);
+    const found = new Set([...read.remote.keys()].filter((key) => touched.writes.has(key)));
+    for (const key of read.remote.keys()) if (verifyFirst) found.add(key);
+    let plan = planWith(read, found, touched.creates);
+    if (!options.dryRun)
+      this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true || f.refused === true);
     plan = this.holdAcceptedCreates(plan, report);
+    plan = this.withCalls(plan, before);
+    if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
 
     const earlier = new Set(ctx.store.manifest.pending.map((p) => p.id));
     await applyPlan(ctx, { plan, local: scan.local, report });
@@ -203,120 +261,81 @@ export class SyncEngine {
   }
 
   /**
-   * Push runs plan from the files and the manifest alone; before anything is sent, each entity about to be
-   * written is read once (one GET per locale) and re-planned against what the CMS holds now:
-   * - a create: an entity that already exists is merged through the no-base rules instead of duplicated
-   *   (DESIGN.md §3);
-   * - an update (PATCH, or a PUT that replaces every field): a field an editor changed in the dashboard since
-   *   the last sync becomes a conflict (or is kept) instead of being overwritten silently.
+   * The entities a push plan made from the files alone would write, each in the locales it writes (a create:
+   * every locale it has a file for). A write held back (an unresolved reference) is not sent, so not read; nor
+   * is a create still pending (it is looked up with the other pending writes).
    */
-  private async mergeWithRemoteWhereNeeded(
-    plan: SyncPlan,
+  private entitiesToRead(
+    probe: SyncPlan,
     local: Map<EntityKey, LocalEntity>,
-    report: SyncReport,
-  ): Promise<SyncPlan> {
-    const { ctx } = this;
-    const created = new Map<EntityKey, RemoteEntity>();
-    const replaced = new Map<EntityKey, RemoteEntity>();
-    const unavailable = new Set<EntityKey>();
-    const unavailableLists = new Set<string>();
-    for (const op of plan.operations) {
+  ): { targets: ReadTarget[]; writes: Set<EntityKey>; creates: Set<EntityKey>; sends: boolean } {
+    const { pending } = this.ctx.store.manifest;
+    const targets: ReadTarget[] = [];
+    const creates = new Set<EntityKey>();
+    for (const op of probe.operations) {
       const isCreate = op.kind === 'create-page' || op.kind === 'create-item';
       const isUpdate = op.kind === 'put-item' || op.kind === 'patch-item' || op.kind === 'update-page';
       if (!isCreate && !isUpdate) continue;
-      if ('unresolved' in op && op.unresolved !== undefined) continue; // held back: not sent, so not read
-      if (isCreate && ctx.store.manifest.pending.some((p) => p.entity === op.entity)) continue;
-      const ref = parseEntityKey(op.entity);
-      let remote: RemoteEntity | undefined;
-      try {
-        remote = await this.readRemoteEntity(ref);
-      } catch (error) {
-        // A collection ButterCMS answers 404 for fails its own writes, not the whole push (trial F14).
-        if (!(error instanceof SyncError) || error.code !== 'CMS_NOT_FOUND' || ref.kind !== 'item')
-          throw error;
-        unavailable.add(op.entity);
-        if (!unavailableLists.has(ref.collection)) {
-          unavailableLists.add(ref.collection);
-          report.errors.push({
-            code: error.code,
-            message: `ButterCMS has no collection "${ref.collection}" (${error.message}); its files were not pushed`,
-            hint: `Create the collection "${ref.collection}" in the ButterCMS dashboard, or fix or remove its name in the config. The other page types and collections are not held up by it.`,
-          });
-        }
-        continue;
-      }
-      if (remote) (isCreate ? created : replaced).set(op.entity, remote);
+      if ('unresolved' in op && op.unresolved !== undefined) continue;
+      if (isCreate && pending.some((p) => p.entity === op.entity)) continue;
+      if (isCreate) creates.add(op.entity);
+      const locales = isCreate
+        ? Object.keys(local.get(op.entity)?.locales ?? {})
+        : Object.keys(('expect' in op && op.expect) || {});
+      targets.push({
+        entity: op.entity,
+        locales: locales.length > 0 ? locales : [this.ctx.config.locales.default],
+      });
     }
-    if (unavailable.size > 0) {
-      const operations = plan.operations.filter((op) => !unavailable.has(op.entity));
-      plan = { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };
-    }
-    if (created.size + replaced.size === 0) return plan;
-    // A write reported failed that landed late after all is recognised before it could look like an editor's edit.
-    settleLandedFailures(ctx, new Map([...created, ...replaced]));
-    const merged = [
-      ...(created.size
-        ? planSync(this.planInput(local, created, 'both', new Set(created.keys()))).operations
-        : []),
-      ...(replaced.size
-        ? planSync(this.planInput(local, replaced, 'push', new Set(replaced.keys()))).operations
-        : []),
-    ];
-    const kept = plan.operations.filter((op) => !created.has(op.entity) && !replaced.has(op.entity));
-    // Re-ordered as one plan: a kept operation may reference an entity the merge adopted.
-    const operations = orderOperations([...kept, ...merged]);
-    return { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };
+    const merged = mergeTargets(targets);
+    return {
+      targets: merged,
+      writes: new Set(merged.map((t) => t.entity)),
+      creates,
+      sends: probe.operations.some((op) => op.cost > 0),
+    };
+  }
+
+  /**
+   * The plan with every call the run makes counted: the reads made before planning, one call per write, and
+   * the read-back of the writes (every pending write, old and new, at the call floor), which runs when the
+   * run sends something. `totalCalls` is their sum (issue 10: the plan is what the run does).
+   */
+  private withCalls(plan: SyncPlan, before: ReadStep[], listCalls = 0): SyncPlan {
+    const writes = plan.operations.reduce((sum, op) => sum + op.cost, 0);
+    const verify = writes > 0 ? this.verifyReadsAfter(plan) : [];
+    const breakdown = {
+      reads: listCalls + before.reduce((sum, step) => sum + step.calls, 0),
+      writes,
+      verify: verify.reduce((sum, step) => sum + step.calls, 0),
+    };
+    return {
+      ...plan,
+      totalCalls: breakdown.reads + breakdown.writes + breakdown.verify,
+      breakdown,
+      reads: { before, verify },
+    };
+  }
+
+  /** The verification reads after this plan's writes: what is pending now plus what the plan sends. */
+  private verifyReadsAfter(plan: SyncPlan): ReadStep[] {
+    const { ctx } = this;
+    const sent = plan.operations.flatMap((op): PendingWrite[] => {
+      if (op.cost === 0 || !PENDING_KINDS.has(op.kind)) return [];
+      const expect = 'expect' in op && op.expect ? op.expect : {};
+      return [{ ...PLACEHOLDER_WRITE, entity: op.entity, kind: op.kind as PendingKind, expect }];
+    });
+    return planVerifyReads([...ctx.store.manifest.pending, ...sent], ctx);
   }
 
   /** One entity from the remote, every locale, in file form (or undefined when it does not exist). */
   private async readRemoteEntity(ref: EntityRef): Promise<RemoteEntity | undefined> {
-    const { cms, config, store } = this.ctx;
-    const ids = makeIdLookup(store.manifest);
-    const model = modelFor(ref, config);
-    const ctxMedia = { media: store.manifest.media };
+    const { ctx } = this;
     const key = entityKey(ref);
-    const entity: RemoteEntity = { key, ref, locales: {} };
-    if (ref.kind === 'page') {
-      for (const locale of config.locales.all) {
-        const page = await cms.getPage(ref.pageType, ref.slug, { preview: true, locale, levels: 1 });
-        if (!page) continue;
-        entity.locales[locale] = {
-          fields: fromApiFields(page.fields, model, ids, config, ctxMedia),
-          meta: {
-            title: page.name,
-            ...(page.status === 'draft' || page.status === 'published' ? { status: page.status } : {}),
-          },
-        };
-      }
-    } else {
-      const keyField = config.collections[ref.collection]?.keyField;
-      if (!keyField) return undefined;
-      const first = await cms.listItems(ref.collection, {
-        preview: true,
-        levels: 1,
-        locale: config.locales.default,
-        filters: { [keyField]: ref.key },
-      });
-      const item = first.find((i) => i.fields[keyField] === ref.key);
-      if (!item) return undefined;
-      entity.remoteId = item.id;
-      entity.locales[config.locales.default] = {
-        fields: fromApiFields(item.fields, model, ids, config, ctxMedia),
-        meta: {},
-      };
-      for (const locale of config.locales.all) {
-        if (locale === config.locales.default) continue;
-        const other = await cms.getItem(ref.collection, item.id, { preview: true, locale, levels: 1 });
-        // A locale never written reads back blank (items carry no locale marker, butter-api.md §2.2).
-        if (other && !isEmptyVariant(other.fields, ref, config)) {
-          entity.locales[locale] = {
-            fields: fromApiFields(other.fields, model, ids, config, ctxMedia),
-            meta: {},
-          };
-        }
-      }
-    }
-    return Object.keys(entity.locales).length > 0 ? entity : undefined;
+    const steps = planReads([{ entity: key, locales: ctx.config.locales.all }], ctx.store.manifest);
+    const read = await runReads(ctx.cms, ctx.config, ctx.store.manifest, steps);
+    const entity = read.remote.get(key);
+    return entity && Object.keys(entity.locales).length > 0 ? entity : undefined;
   }
 
   /**
@@ -357,7 +376,12 @@ export class SyncEngine {
       snapshot,
       report,
     );
-    const plan = planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot));
+    // The lists just read are the run's reads: a pull of an unchanged account costs those pages only.
+    const plan = this.withCalls(
+      planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot)),
+      [],
+      snapshot.calls,
+    );
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
     const commit = options.commit ?? ctx.config.pull.commit;
     const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
@@ -645,18 +669,13 @@ export class SyncEngine {
       snapshot,
       report,
     );
-    const plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
+    let plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
+    if (!options.dryRun) this.endFailuresWithNothingLeft(plan, only, () => true);
+    plan = this.withCalls(this.holdAcceptedCreates(plan, report), [], snapshot.calls);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
-    this.endFailuresWithNothingLeft(plan, only, () => true);
     const commit = options.commit ?? ctx.config.pull.commit;
     const earlier = new Set(ctx.store.manifest.pending.map((p) => p.id));
-    const { guard, changedFiles } = await this.applyGuarded(
-      this.holdAcceptedCreates(plan, report),
-      scan,
-      snapshot,
-      report,
-      commit,
-    );
+    const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
     await this.waitForPending(options.verifyWaitMs ?? 10_000, earlier);
     if (ctx.configDigest) ctx.store.manifest.configDigest = ctx.configDigest;
     const now = nowOf(ctx).toISOString();

@@ -7,18 +7,15 @@ import {
   type Manifest,
   type PendingWrite,
   parseEntityKey,
+  type ReadStep,
   type RemoteEntity,
   type Variant,
 } from '../core/types.js';
 import { endSupersededFailures, failPending, settlePending } from '../state/outbox.js';
 import { nowOf, type SyncContext } from './context.js';
 import { learnRecord } from './media-map.js';
-import {
-  fetchRemoteSnapshot,
-  inUnavailableList,
-  type RemoteSnapshot,
-  type SnapshotScope,
-} from './remote-snapshot.js';
+import { mergeTargets, planReads, type ReadTarget, runReads, snapshotOfRead } from './remote-read.js';
+import { inUnavailableList, type RemoteSnapshot, type SnapshotScope } from './remote-snapshot.js';
 
 export interface VerifyResult {
   settled: number;
@@ -41,25 +38,48 @@ export function scopeOfPending(pending: PendingWrite[]): SnapshotScope {
   return { pageTypes: [...pageTypes], singlePages: [...singlePages], collections: [...collections] };
 }
 
+/** What a read-back of these writes reads: the locales each expects (a delete: that the item is gone). */
+export function pendingTargets(pending: PendingWrite[], defaultLocale: string): ReadTarget[] {
+  return mergeTargets(
+    pending.map((write) => {
+      const locales = Object.keys(write.expect);
+      return { entity: write.entity, locales: locales.length > 0 ? locales : [defaultLocale] };
+    }),
+  );
+}
+
+/** The reads a read-back of these writes makes (the cheaper of GETs and lists, remote-read.ts). */
+export function planVerifyReads(pending: PendingWrite[], ctx: SyncContext): ReadStep[] {
+  return planReads(pendingTargets(pending, ctx.config.locales.default), ctx.store.manifest);
+}
+
 /**
  * 202 is not success (butter-api.md §3.0): a write stays pending until a read-back shows the expected
  * digests; then the base moves. Past its deadline it becomes `failed` and is reported.
- * `snapshot` lets a pull or reconcile reuse the lists it has already read.
+ * `snapshot` lets a pull or reconcile reuse the lists it has already read; without one, the pending writes
+ * (those `which` picks, all by default) are read back at the call floor: per collection or page type and
+ * locale, the cheaper of one GET per entity and the list pages. With a snapshot that covers only some
+ * entities (a push's reads), only their writes are judged: absent from it is not absent from the CMS.
  */
-export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot): Promise<VerifyResult> {
+export async function verifyPending(
+  ctx: SyncContext,
+  snapshot?: RemoteSnapshot,
+  which: (write: PendingWrite) => boolean = () => true,
+): Promise<VerifyResult> {
   const manifest = ctx.store.manifest;
-  if (manifest.pending.length === 0) {
+  const chosen = manifest.pending.filter(which);
+  if (chosen.length === 0) {
     // With lists already read, writes reported failed may still be seen landing late.
     const settled = snapshot ? settleLandedFailures(ctx, snapshot.remote) : 0;
-    return { settled, failed: 0, stillPending: 0, calls: 0 };
+    return { settled, failed: 0, stillPending: manifest.pending.length, calls: 0 };
   }
   const snap =
-    snapshot ?? (await fetchRemoteSnapshot(ctx.cms, ctx.config, manifest, scopeOfPending(manifest.pending)));
+    snapshot ?? snapshotOfRead(await runReads(ctx.cms, ctx.config, manifest, planVerifyReads(chosen, ctx)));
   const now = nowOf(ctx);
   let settled = 0;
   let failed = 0;
 
-  for (const write of [...manifest.pending]) {
+  for (const write of chosen) {
     const ref = parseEntityKey(write.entity);
     // A list that answered 404 says nothing about its entities: absent there is not deleted or dropped.
     if (inUnavailableList(ref, snap.unavailable)) continue;

@@ -185,11 +185,17 @@ describe('the CLI on a real repository', () => {
     const plan = await cli(fx, ['push', '--dry-run']);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('PATCH item');
-    expect(plan.stdout).toContain('Total API calls: 1');
+    // Every call the push makes (issue 10): the read of the item, the PATCH, and its read-back.
+    expect(plan.stdout).toContain('Total API calls: 3 (1 read, 1 write, 1 verification read)');
     expect(writesIn(fx.emulator)).toEqual([]);
     const json = await cli(fx, ['push', '--dry-run', '--json']);
-    const parsed = JSON.parse(json.stdout) as { plan: { totalCalls: number; operations: unknown[] } };
-    expect(parsed.plan.totalCalls).toBe(1);
+    const parsed = JSON.parse(json.stdout) as {
+      plan: { totalCalls: number; operations: unknown[] };
+      dryRunCalls: number;
+    };
+    expect(parsed.plan.totalCalls).toBe(3);
+    // The dry run itself made the read the push makes before planning, and nothing else.
+    expect(parsed.dryRunCalls).toBe(1);
   });
 
   it('a page referencing a new page not pushed yet is held back (dry run, push, status), then sent with it', async () => {

@@ -31,7 +31,10 @@ async function emit(
   dryRun: boolean,
 ): Promise<void> {
   if (options.json) {
-    printJson(dryRun ? { plan, errors: report.errors, notices: report.notices } : report);
+    // `plan.totalCalls` is what the run will spend; `dryRunCalls` what this dry run spent reading (issue 10).
+    printJson(
+      dryRun ? { plan, dryRunCalls: report.calls, errors: report.errors, notices: report.notices } : report,
+    );
     return;
   }
   if (dryRun) process.stdout.write(`${renderPlan(plan, report)}\n`);
