@@ -1,6 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RequestLogEntry } from '../../src/emulator/index.js';
 import { type CliRun, runCli } from '../helpers/cli-process.js';
@@ -15,6 +17,8 @@ import { freePort, waitUntil } from '../helpers/wait.js';
 // only the CLI and the emulator's request log are looked at here. The dry run itself must not write.
 //
 // Needs dist/ (`npm run build`): every command runs as a real `butter-sync` process.
+
+const exec = promisify(execFile);
 
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
 const OTHER_MEMBER = 'content-example/collections/team_members/grace-hopper.json';
@@ -89,6 +93,24 @@ function predictionOf(run: CliRun): Prediction {
   };
 }
 
+/**
+ * What a dry run must leave as it found: the work tree's content (every file git would see, hashed as a
+ * tree through a throwaway index, so an edit to an already modified file shows), the index, HEAD and refs.
+ */
+async function repoState(fx: Fixture): Promise<string> {
+  const index = path.join(os.tmpdir(), `plan-equals-run-index-${process.pid}`);
+  const env = { ...process.env, GIT_INDEX_FILE: index };
+  try {
+    await exec('git', ['add', '-A'], { cwd: fx.repoDir, env });
+    const { stdout: tree } = await exec('git', ['write-tree'], { cwd: fx.repoDir, env });
+    const status = await git(fx.repoDir, 'status', '--porcelain=v1', '--untracked-files=all');
+    const refs = await git(fx.repoDir, 'for-each-ref', '--format=%(refname) %(objectname)');
+    return `work tree ${tree.trim()}\nHEAD ${await git(fx.repoDir, 'rev-parse', 'HEAD')}\n${status}\n${refs}`;
+  } finally {
+    await rm(index, { force: true });
+  }
+}
+
 /** The emulator's request log from `mark` on (the log only grows while a scenario runs). */
 function since(fx: Fixture, mark: number): RequestLogEntry[] {
   return fx.emulator.requestLog().slice(mark);
@@ -106,8 +128,10 @@ async function predictThenRun(
 ): Promise<Row> {
   await fx.emulator.settle();
   const before = fx.emulator.requestLog().length;
+  const repoBefore = await repoState(fx);
   const dry = await cli(fx, [...predict, '--json']);
   const dryLog = since(fx, before);
+  const repoAfterDryRun = await repoState(fx);
   let prediction: Prediction | undefined;
   let problem: unknown;
   try {
@@ -134,6 +158,7 @@ async function predictThenRun(
   rows.push(row);
   if (problem ?? failed) throw problem ?? failed;
   expect(dryLog.filter(isWrite), `${scenario}: the dry run must send no write`).toEqual([]);
+  expect(repoAfterDryRun, `${scenario}: the dry run must change no file, commit or ref`).toEqual(repoBefore);
   expect(ran.length, `${scenario}: API requests the run made vs plan.totalCalls`).toBe(prediction?.total);
   // Where the output itemises the cost, each part must be true too, not only the sum.
   if (prediction?.breakdown) {
@@ -180,8 +205,6 @@ async function syncedFixture(extraFiles: Record<string, string> = {}): Promise<F
   const fx = await makeFixture();
   for (const [rel, text] of Object.entries(extraFiles)) await fx.write(rel, text);
   if (Object.keys(extraFiles).length > 0) await fx.commitAll('more content');
-  await mustRun(fx, ['push', '--log-level', 'warn']);
-  // The push after a create records what the create could not (page titles); it costs no call.
   await mustRun(fx, ['push', '--log-level', 'warn']);
   await fx.emulator.settle();
   return fx;
