@@ -256,15 +256,28 @@ function callFloorSection(floor: Json): string {
     '',
     `A real \`butter-sync\` process per row against the emulator, ${cell(floor.entities)} generated entities ` +
       `(${cell(floor.files)} files); calls are the API requests the emulator logged, reads included (ButterCMS ` +
-      'bills every call). Targets from issue 10, "The call floor".',
+      'bills every call). Each row first runs the same command with `--dry-run --json`: its `plan.totalCalls` ' +
+      'must equal the calls (issue 10, plan = run). Targets from issue 10, "The call floor".',
     '',
     table(
-      ['scenario', 'API calls', 'by method', 'wall ms', 'target', 'issue: today', 'goal'],
+      [
+        'scenario',
+        'API calls',
+        'by method',
+        'wall ms',
+        'dry run predicted',
+        'dry run spent',
+        'target',
+        'issue: today',
+        'goal',
+      ],
       scenarios.map((s) => [
         s.scenario,
         s.calls,
         s.byMethod,
         s.wallMs,
+        s.predicted,
+        s.dryRunSpent,
         `${cell(s.targetRule)} = ${cell(s.target)}`,
         s.issueToday,
         goal(s.met === true),

@@ -36,6 +36,10 @@ interface Measured {
   /** The issue's measurement before the work, where it gives one. */
   issueToday?: number;
   met: boolean;
+  /** `plan.totalCalls` of the same command run with `--dry-run --json` just before (issue 10: = calls). */
+  predicted?: number;
+  /** API requests that dry run made itself. */
+  dryRunSpent: number;
   /** Method and path of each request, for the small scenarios: where the calls beyond the target go. */
   requests?: string[];
 }
@@ -121,14 +125,26 @@ async function measureRun(
   issueToday?: number,
 ): Promise<Measured> {
   await emulator.settle();
-  const mark = emulator.requestLog().length;
   const env = {
     ...process.env,
     BUTTER_API_URL: emulator.url,
     BUTTER_READ_TOKEN: TEST_READ_TOKEN,
     BUTTER_WRITE_TOKEN: TEST_WRITE_TOKEN,
   };
-  const run = await runCli([...args, '--repo', tree.repoDir, '--log-level', 'error'], env);
+  const cli = (more: string[]) => runCli([...more, '--repo', tree.repoDir, '--log-level', 'error'], env);
+  // The same command as a dry run first: plan = run at this scale too (issue 10), and what the dry run spent.
+  const beforeDryRun = emulator.requestLog().length;
+  const dry = await cli([...args, '--dry-run', '--json']);
+  const dryRunSpent = emulator.requestLog().length - beforeDryRun;
+  let predicted: number | undefined;
+  try {
+    const total = (JSON.parse(dry.stdout) as { plan?: { totalCalls?: unknown } }).plan?.totalCalls;
+    if (typeof total === 'number') predicted = total;
+  } catch {
+    // no JSON: the row says "–" and the run's own figures still count
+  }
+  const mark = emulator.requestLog().length;
+  const run = await cli(args);
   await emulator.settle();
   const entries = emulator.requestLog().slice(mark);
   const result: Measured = {
@@ -137,6 +153,8 @@ async function measureRun(
     byMethod: byMethod(entries),
     wallMs: run.ms,
     exitCode: run.code,
+    ...(predicted !== undefined ? { predicted } : {}),
+    dryRunSpent,
     target: target.target,
     targetRule: target.rule,
     ...(issueToday !== undefined ? { issueToday } : {}),
@@ -145,7 +163,7 @@ async function measureRun(
   };
   measured.push(result);
   console.log(
-    `${scenario}: ${result.calls} calls ${JSON.stringify(result.byMethod)} in ${result.wallMs} ms — target ${target.rule} = ${target.target}${issueToday !== undefined ? ` (issue: today ${issueToday})` : ''} — ${result.met ? 'met' : 'MISSED'}`,
+    `${scenario}: ${result.calls} calls ${JSON.stringify(result.byMethod)} in ${result.wallMs} ms (dry run predicted ${predicted ?? '–'}, spent ${dryRunSpent}) — target ${target.rule} = ${target.target}${issueToday !== undefined ? ` (issue: today ${issueToday})` : ''} — ${result.met ? 'met' : 'MISSED'}`,
   );
   // The figures are the point; a run that failed outright would make them meaningless.
   expect(run.code, `butter-sync ${args.join(' ')}:\n${run.stdout}\n${run.stderr}`).toBe(0);
