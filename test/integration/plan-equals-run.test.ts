@@ -222,7 +222,7 @@ async function secondsSinceLastPush(port: number): Promise<number | undefined> {
 }
 
 function tagFile(n: number): [string, string] {
-  const slug = `tag-${String(n).padStart(2, '0')}`;
+  const slug = `tag-${String(n).padStart(3, '0')}`;
   return [
     `content-example/collections/tags/${slug}.json`,
     `${JSON.stringify({ slug, name: `Tag ${n}`, color: '#336699' }, null, 2)}\n`,
@@ -245,6 +245,20 @@ describe('plan = run: the dry run predicts every API call the run makes (issue 1
   it('initial push into an empty account', async () => {
     fx = await makeFixture();
     await predictThenRun(fx, 'initial push', ['push', '--dry-run'], () => mustRun(fx!, ['push']));
+  });
+
+  it('initial push of a collection bigger than one list page', async () => {
+    // 150 new items: the existence and verification reads need two list pages of 100 (butter-api.md §2),
+    // where every small scenario needs one, so a prediction that counts pages wrongly shows here.
+    fx = await makeFixture();
+    for (let n = 1; n <= 150; n++) {
+      const [rel, text] = tagFile(n);
+      await fx.write(rel, text);
+    }
+    await fx.commitAll('150 tags');
+    await predictThenRun(fx, 'initial push (150 new tags)', ['push', '--dry-run'], () =>
+      mustRun(fx!, ['push']),
+    );
   });
 
   it('no change', async () => {
