@@ -248,6 +248,45 @@ function pipelineSection(pipeline: Json): string {
   ].join('\n');
 }
 
+/** Issue 10's call floor: each scenario's API calls beside the issue's target (and its "today" figure). */
+function callFloorSection(floor: Json): string {
+  const scenarios = (floor.scenarios as Json[] | undefined) ?? [];
+  return [
+    `## Call floor${when(floor)}`,
+    '',
+    `A real \`butter-sync\` process per row against the emulator, ${cell(floor.entities)} generated entities ` +
+      `(${cell(floor.files)} files); calls are the API requests the emulator logged, reads included (ButterCMS ` +
+      'bills every call). Each row first runs the same command with `--dry-run --json`: its `plan.totalCalls` ' +
+      'must equal the calls (issue 10, plan = run). Targets from issue 10, "The call floor".',
+    '',
+    table(
+      [
+        'scenario',
+        'API calls',
+        'by method',
+        'wall ms',
+        'dry run predicted',
+        'dry run spent',
+        'target',
+        'issue: today',
+        'goal',
+      ],
+      scenarios.map((s) => [
+        s.scenario,
+        s.calls,
+        s.byMethod,
+        s.wallMs,
+        s.predicted,
+        s.dryRunSpent,
+        `${cell(s.targetRule)} = ${cell(s.target)}`,
+        s.issueToday,
+        goal(s.met === true),
+      ]),
+    ),
+    '',
+  ].join('\n');
+}
+
 /** Any other result (e.g. pull.json): its numbers, flattened one level deep. */
 function genericSection(name: string, result: Json): string {
   const rows: unknown[][] = [];
@@ -278,8 +317,9 @@ export async function writeBenchReport(): Promise<string> {
     push: pushSection,
     'watch-latency': watchSection,
     pipeline: pipelineSection,
+    'call-floor': callFloorSection,
   };
-  for (const name of ['push', 'watch-latency', 'pull', 'pipeline']) {
+  for (const name of ['push', 'watch-latency', 'pull', 'pipeline', 'call-floor']) {
     const result = results.get(name);
     if (!result) {
       sections.push(`## ${name}`, '', '_No results yet: run `npm run bench`._', '');
@@ -288,7 +328,7 @@ export async function writeBenchReport(): Promise<string> {
     sections.push((known[name] ?? ((r: Json) => genericSection(name, r)))(result));
   }
   for (const [name, result] of results) {
-    if (!['push', 'watch-latency', 'pull', 'pipeline'].includes(name))
+    if (!['push', 'watch-latency', 'pull', 'pipeline', 'call-floor'].includes(name))
       sections.push(genericSection(name, result));
   }
   const text = `${sections.join('\n').trimEnd()}\n`;
