@@ -50,7 +50,7 @@ export function pendingTargets(pending: PendingWrite[], defaultLocale: string): 
 
 /** The reads a read-back of these writes makes (the cheaper of GETs and lists, remote-read.ts). */
 export function planVerifyReads(pending: PendingWrite[], ctx: SyncContext): ReadStep[] {
-  return planReads(pendingTargets(pending, ctx.config.locales.default), ctx.store.manifest);
+  return planReads(pendingTargets(pending, ctx.config.locales.default), ctx.store.manifest, 'verify');
 }
 
 /**
