@@ -29,6 +29,7 @@ import {
   repoRoot,
 } from '../git/index.js';
 import { runGit, splitNul } from '../git/run-git.js';
+import { countCalls } from '../state/manifest-edits.js';
 import { applyPlan } from './apply-plan.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { type LocalScan, scanLocal } from './local-scan.js';
@@ -175,10 +176,7 @@ export class SyncEngine {
     );
     report.finishedAt = nowOf(this.ctx).toISOString();
     const month = report.finishedAt.slice(0, 7);
-    if (report.calls > 0) {
-      store.manifest.calls[month] = (store.manifest.calls[month] ?? 0) + report.calls;
-      store.markDirty();
-    }
+    if (countCalls(store.manifest, month, report.calls)) store.markDirty();
     return report;
   }
 
