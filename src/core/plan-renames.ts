@@ -16,6 +16,8 @@ export interface RenameInput {
   renamedPaths?: ReadonlyMap<string, string> | undefined;
   /** Does a file of this entity exist, read by this run or not (PlanInput.hasFile)? */
   hasFile?: ((entity: EntityKey) => boolean) | undefined;
+  /** The entities `remote` was read for (PlanInput.readLocales); elsewhere the remote is assumed as the base says. */
+  readLocales?: ReadonlyMap<EntityKey, ReadonlySet<string>> | undefined;
 }
 
 /**
@@ -45,9 +47,10 @@ export function findRenames(input: RenameInput): Map<EntityKey, EntityKey> {
     if (!inScope(key) && (input.hasFile?.(key) ?? true)) continue;
     const ref = parseEntityKey(key);
     if (ref.kind === 'page' && ref.pageType === '*') continue; // a Single Page is its own model
-    const remoteHolds = input.remote
-      ? input.remote.has(key)
-      : ref.kind === 'page' || entity.remoteId !== undefined;
+    const remoteHolds =
+      input.remote && (input.readLocales === undefined || input.readLocales.has(key))
+        ? input.remote.has(key)
+        : ref.kind === 'page' || entity.remoteId !== undefined;
     if (!remoteHolds) continue;
     const group = groupOf(key);
     gone.set(group, [...(gone.get(group) ?? []), key]);

@@ -22,6 +22,14 @@ import type {
 } from '../core/types.js';
 import { parseEntityKey } from '../core/types.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
+import {
+  adoptLocale,
+  endFailures,
+  fileNamingEntity,
+  holdBack,
+  recordConflict,
+  settleConflicts,
+} from '../state/manifest-edits.js';
 import { stateTempDir } from '../state/manifest-file.js';
 import { markSent, recordIntent } from '../state/outbox.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
@@ -53,16 +61,14 @@ type WriteOperation = Extract<
   { kind: 'create-page' | 'update-page' | 'create-item' | 'patch-item' | 'put-item' | 'delete-item' }
 >;
 
-/** The file to name in a report for an entity: its default-locale file when it has one, else any of its files. */
+/** The file to name in a report for an entity (the one rule, state/manifest-edits.ts). */
 function entityPaths(
   manifest: Manifest,
   local: LocalEntity | undefined,
   key: EntityKey,
   defaultLocale: string,
 ): string | undefined {
-  const pick = (locales: Record<string, { path?: string | undefined }> | undefined) =>
-    locales?.[defaultLocale]?.path ?? Object.values(locales ?? {})[0]?.path;
-  return pick(local?.locales) ?? pick(manifest.entities[key]?.locales);
+  return fileNamingEntity(manifest, key, defaultLocale, local?.locales);
 }
 
 /**
@@ -174,22 +180,14 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
     ctx.onProgress?.({ phase: 'apply', done: index, total });
     switch (op.kind) {
       case 'adopt': {
-        const entity = manifest.entities[op.entity] ?? { locales: {} };
-        const slot = entity.locales[op.locale] ?? { base: {} };
-        slot.base = { ...slot.base, ...op.base };
-        const localPath = op.path ?? local.get(op.entity)?.locales[op.locale]?.path;
-        if (localPath) slot.path = localPath;
-        entity.locales[op.locale] = slot;
-        const remoteId = op.remoteId ?? input.remote?.get(op.entity)?.remoteId;
-        if (remoteId !== undefined) entity.remoteId = remoteId;
-        manifest.entities[op.entity] = entity;
+        adoptLocale(manifest, op.entity, op.locale, op.base, {
+          path: op.path ?? local.get(op.entity)?.locales[op.locale]?.path,
+          remoteId: op.remoteId ?? input.remote?.get(op.entity)?.remoteId,
+        });
         ctx.store.markDirty();
         break;
       }
       case 'conflict': {
-        manifest.conflicts = manifest.conflicts.filter(
-          (c) => !(c.entity === op.entity && c.locale === op.locale && c.field === op.field),
-        );
         const conflict = {
           entity: op.entity,
           locale: op.locale,
@@ -199,7 +197,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           cms: op.cms,
           at: nowOf(ctx).toISOString(),
         };
-        manifest.conflicts.push(conflict);
+        recordConflict(manifest, conflict);
         report.conflicts.push(conflict);
         ctx.store.markDirty();
         ctx.logger.warn({ entity: op.entity, locale: op.locale, field: op.field, path: op.path }, 'conflict');
@@ -249,7 +247,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
             path: file,
             heldBack: true,
           };
-          manifest.failed = [...manifest.failed.filter((f) => !(f.entity === op.entity && f.heldBack)), held];
+          holdBack(manifest, { ...held, heldBack: true });
           ctx.store.markDirty();
           report.failures.push(held);
           record({
@@ -318,10 +316,10 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           });
           break;
         }
-        endHeldBack(manifest, op.entity); // whatever the answer, it is no longer held back
+        endFailures(manifest, op.entity, 'held-back'); // whatever the answer, it is no longer held back
         try {
           await sendWrite(ctx, op, local.get(op.entity));
-          endRefused(manifest, op.entity); // accepted: an earlier refusal of this entity is over
+          endFailures(manifest, op.entity, 'refused'); // accepted: an earlier refusal of this entity is over
           record({
             kind: op.kind,
             entity: op.entity,
@@ -397,18 +395,6 @@ function writeDigest(op: { kind: string } & object): string {
   const body = 'body' in op ? op.body : undefined;
   const locale = 'locale' in op ? op.locale : undefined;
   return digestValue({ kind, locale, body });
-}
-
-/** A write of this entity was accepted: its earlier refusal is fixed. */
-function endRefused(manifest: Manifest, entity: EntityKey): void {
-  if (manifest.failed.some((f) => f.entity === entity && f.refused))
-    manifest.failed = manifest.failed.filter((f) => !(f.entity === entity && f.refused));
-}
-
-/** Once an entity's write goes out, the record of it being held back is over. */
-function endHeldBack(manifest: Manifest, entity: EntityKey): void {
-  if (manifest.failed.some((f) => f.entity === entity && f.heldBack))
-    manifest.failed = manifest.failed.filter((f) => !(f.entity === entity && f.heldBack));
 }
 
 /** The fields a body carries; a body nested by locale (several locales in one write) lists its fields, not the locales. */
@@ -684,9 +670,7 @@ async function writeEntityFile(
   slot.path = op.path;
   entity.locales[op.locale] = slot;
   manifest.entities[op.entity] = entity;
-  manifest.conflicts = manifest.conflicts.filter(
-    (c) => !(c.entity === op.entity && c.locale === op.locale && keys.includes(c.field)),
-  );
+  settleConflicts(manifest, op.entity, op.locale, keys);
   ctx.store.markDirty();
   return partly ?? written;
 }

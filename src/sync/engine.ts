@@ -19,6 +19,7 @@ import {
   type RemoteEntity,
   type SyncPlan,
 } from '../core/types.js';
+import { countCalls } from '../state/manifest-edits.js';
 import { applyPlan } from './apply-plan.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { type LocalScan, scanLocal } from './local-scan.js';
@@ -165,10 +166,7 @@ export class SyncEngine {
     );
     report.finishedAt = nowOf(this.ctx).toISOString();
     const month = report.finishedAt.slice(0, 7);
-    if (report.calls > 0) {
-      store.manifest.calls[month] = (store.manifest.calls[month] ?? 0) + report.calls;
-      store.markDirty();
-    }
+    if (countCalls(store.manifest, month, report.calls)) store.markDirty();
     return report;
   }
 

@@ -53,14 +53,29 @@ function groupLabel(group: GroupRef): string {
 }
 
 /**
- * How many entities a list of this group returns: the manifest's count (it knows what the account holds, as
- * far as this repo is concerned), plus targets it does not know yet. An account holding more than the
- * manifest knows makes a list cost more pages than planned; the run's report then says so (calls spent).
+ * How many entities a list of this group returns in this locale: those the manifest has a base for there (a
+ * page list holds only the pages with content in that locale; an item list every item, butter-api.md §2.6),
+ * plus, for a read-back, the targets (the writes just sent). A create is assumed absent before it is sent:
+ * when it exists after all, its list costs more pages than planned and the plan turns it into an adopt.
  */
-function groupSize(group: GroupRef, manifest: Manifest, targets: ReadTarget[]): number {
+function groupSize(
+  group: GroupRef,
+  locale: string,
+  manifest: Manifest,
+  targets: ReadTarget[],
+  countTargets: boolean,
+): number {
   const prefix = group.kind === 'collection' ? `item:${group.name}:` : `page:${group.name}:`;
-  const keys = new Set(Object.keys(manifest.entities).filter((key) => key.startsWith(prefix)));
-  for (const target of targets) if (target.entity.startsWith(prefix)) keys.add(target.entity);
+  const keys = new Set<EntityKey>();
+  for (const [key, entity] of Object.entries(manifest.entities)) {
+    if (!key.startsWith(prefix)) continue;
+    const slots = group.kind === 'collection' ? Object.values(entity.locales) : [entity.locales[locale]];
+    if (slots.some((slot) => slot && Object.keys(slot.base).length > 0)) keys.add(key);
+  }
+  if (countTargets) {
+    for (const target of targets)
+      if (target.entity.startsWith(prefix) && target.locales.includes(locale)) keys.add(target.entity);
+  }
   return keys.size;
 }
 
@@ -69,7 +84,11 @@ function groupSize(group: GroupRef, manifest: Manifest, targets: ReadTarget[]): 
  * the list pages of the whole group. Pure: the same input always gives the same steps, so a dry run predicts
  * exactly the reads the run makes.
  */
-export function planReads(targets: ReadTarget[], manifest: Manifest): ReadStep[] {
+export function planReads(
+  targets: ReadTarget[],
+  manifest: Manifest,
+  purpose: 'before' | 'verify' = 'before',
+): ReadStep[] {
   const byGroup = new Map<string, { group: GroupRef; locale: string; entities: EntityKey[] }>();
   for (const target of targets) {
     const group = groupOf(parseEntityKey(target.entity));
@@ -82,7 +101,8 @@ export function planReads(targets: ReadTarget[], manifest: Manifest): ReadStep[]
   }
   const steps: ReadStep[] = [];
   for (const { group, locale, entities } of byGroup.values()) {
-    const listCalls = Math.max(1, Math.ceil(groupSize(group, manifest, targets) / LIST_PAGE_SIZE));
+    const size = groupSize(group, locale, manifest, targets, purpose === 'verify');
+    const listCalls = Math.max(1, Math.ceil(size / LIST_PAGE_SIZE));
     const how = listCalls < entities.length ? 'list' : 'get';
     steps.push({
       what: groupLabel(group),

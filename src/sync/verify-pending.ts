@@ -11,6 +11,7 @@ import {
   type RemoteEntity,
   type Variant,
 } from '../core/types.js';
+import { isOverdue, moveBase } from '../state/manifest-edits.js';
 import { endSupersededFailures, failPending, settlePending } from '../state/outbox.js';
 import { nowOf, type SyncContext } from './context.js';
 import { learnRecord } from './media-map.js';
@@ -50,7 +51,7 @@ export function pendingTargets(pending: PendingWrite[], defaultLocale: string): 
 
 /** The reads a read-back of these writes makes (the cheaper of GETs and lists, remote-read.ts). */
 export function planVerifyReads(pending: PendingWrite[], ctx: SyncContext): ReadStep[] {
-  return planReads(pendingTargets(pending, ctx.config.locales.default), ctx.store.manifest);
+  return planReads(pendingTargets(pending, ctx.config.locales.default), ctx.store.manifest, 'verify');
 }
 
 /**
@@ -85,7 +86,7 @@ export async function verifyPending(
     if (inUnavailableList(ref, snap.unavailable)) continue;
     const remote = snap.remote.get(write.entity);
     const entity = manifest.entities[write.entity];
-    const overdue = now.getTime() > Date.parse(write.deadline);
+    const overdue = isOverdue(write, now);
 
     if (write.kind === 'delete-item') {
       if (!remote) {
@@ -125,7 +126,7 @@ export async function verifyPending(
       }
     }
     if (matches && remote) {
-      moveBase(manifest, write.entity, remote, write.expect);
+      moveBase(manifest, write.entity, write.expect, remote.remoteId);
       settlePending(manifest, write.id);
       endSupersededFailures(manifest, write.entity, write.expect);
       settled += 1;
@@ -192,23 +193,6 @@ function localeShows(
   );
 }
 
-/** A proven write: its expected digests become the base (and a new item's id is kept). */
-function moveBase(
-  manifest: Manifest,
-  key: EntityKey,
-  remote: RemoteEntity,
-  expect: Record<string, FieldDigests>,
-): void {
-  const target = manifest.entities[key] ?? { locales: {} };
-  if (remote.remoteId !== undefined) target.remoteId = remote.remoteId;
-  for (const [locale, expected] of Object.entries(expect)) {
-    const slot = target.locales[locale] ?? { base: {} };
-    slot.base = { ...slot.base, ...expected };
-    target.locales[locale] = slot;
-  }
-  manifest.entities[key] = target;
-}
-
 /**
  * A write reported failed (not visible by its deadline) may still land later. Once the CMS shows exactly what
  * it expected, the base moves and the failure is withdrawn; otherwise our own late write would later look like
@@ -229,7 +213,7 @@ export function settleLandedFailures(ctx: SyncContext, remote: Map<EntityKey, Re
     );
     if (learned === undefined) continue;
     Object.assign(manifest.media, learned);
-    moveBase(manifest, failure.entity, seen, failure.expect);
+    moveBase(manifest, failure.entity, failure.expect, seen.remoteId);
     endSupersededFailures(manifest, failure.entity, failure.expect); // itself included
     landed += 1;
   }
