@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor, SyncError } from '../../src/core/errors.js';
 import { lockManifest, manifestLockPath } from '../../src/state/manifest-lock.js';
 import { type CliFixture, type FixtureTemplate, inStepTemplate } from '../helpers/cli-fixture.js';
-import { type CliRun, runCli, startCli } from '../helpers/cli-process.js';
+import { type CliRun, runCli, runCliOn, startCli } from '../helpers/cli-process.js';
 import { git } from '../helpers/sync-fixture.js';
-import { freePort, waitUntil } from '../helpers/wait.js';
+import { waitUntil } from '../helpers/wait.js';
 
 // README "Exit codes", command by command: every cell either runs the CLI into that code or says why the
 // command cannot end that way. `busy` is the code of a held manifest lock (whatever exitCodeFor maps it to).
@@ -27,8 +27,7 @@ type Scenario = (fx: CliFixture) => Promise<CliRun>;
  */
 type Cell = { code: number; run: Scenario; from?: 'conflict' } | { na: string };
 
-const cli = (fx: CliFixture, args: string[], env: NodeJS.ProcessEnv = fx.env()) =>
-  runCli([...args, '--repo', fx.repoDir], env);
+const cli = runCliOn;
 
 async function editMember(fx: CliFixture, role = 'Edited in git'): Promise<void> {
   await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', JSON.stringify(role)));
@@ -53,10 +52,9 @@ async function recordConflict(fx: CliFixture): Promise<void> {
 }
 
 const breakFile = (fx: CliFixture) => fx.write(TAG, '{ "slug": "engineering", \n');
-const unreachable = async (fx: CliFixture) => ({
-  ...fx.env(),
-  BUTTER_API_URL: `http://127.0.0.1:${await freePort()}/v2`,
-});
+// Port 1 (tcpmux) refuses the connection and is never handed out by bind(0): the cells run concurrently, and a
+// port freePort() found free a moment ago could be taken by another cell's emulator before this cell connects.
+const unreachable = async (fx: CliFixture) => ({ ...fx.env(), BUTTER_API_URL: 'http://127.0.0.1:1/v2' });
 const quotaUsedUp = (fx: CliFixture) => fx.emulator.setFaults({ burst429: 1_000, retryAfterSeconds: 3_600 });
 
 /** Run a command while another process holds the manifest lock. */
@@ -377,9 +375,10 @@ const TABLE: Record<string, Record<Code, Cell>> = {
   },
 };
 
-describe('exit codes: every command × every code of the README', () => {
+describe.concurrent('exit codes: every command × every code of the README', () => {
   // Every cell starts in step: the first push runs once, in-process, and each cell gets its own copy of the result
-  // (repo and emulator data), so no cell sees what another one did.
+  // (repo and emulator data), so no cell sees what another one did. That independence is also why the cells run
+  // concurrently: most of a cell's time is a CLI process starting and waiting on its emulator, not CPU.
   let inStep: FixtureTemplate;
   let conflicted: FixtureTemplate;
   beforeAll(async () => {

@@ -1,9 +1,11 @@
 import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { configDigest } from '../../src/cli/wiring.js';
 import type { ConfigInput, SyncConfig } from '../../src/config/schema.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { runCli } from './cli-process.js';
 import { startTestEmulator, TEST_READ_TOKEN, TEST_WRITE_TOKEN } from './emulator.js';
 import { type Fixture, git, makeFixture } from './sync-fixture.js';
 
@@ -137,7 +139,54 @@ function fixtureAt(
     }),
     async cleanup() {
       await emulator.close();
-      await rm(dir, { recursive: true, force: true });
+      // Retried: a post-commit hook's CLI, started in the background by a test's commit, can still be writing its
+      // log or manifest in the repo while it is removed (ENOTEMPTY).
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    },
+  };
+}
+
+/** makeFixture(options), `before` on it, then a first `push ...args` by the CLI, which must exit 0. */
+export function cliPushedTemplate(
+  options: Parameters<typeof makeFixture>[0] = {},
+  steps: { args?: string[]; before?: (fx: Fixture) => Promise<void> } = {},
+): Promise<FixtureTemplate> {
+  return fixtureTemplate(options, async (fx) => {
+    await steps.before?.(fx);
+    const first = await runCli(['push', ...(steps.args ?? []), '--repo', fx.repoDir], fx.env());
+    if (first.code !== 0) throw new Error(`setup: the first push exited ${first.code}:\n${first.stderr}`);
+  });
+}
+
+/** makeFixture(options) and a first push in-process (engine.push; no CLI config digest is recorded). */
+export function enginePushedTemplate(
+  options: Parameters<typeof makeFixture>[0] = {},
+): Promise<FixtureTemplate> {
+  return fixtureTemplate(options, async (fx) => {
+    const s = await fx.open();
+    try {
+      await s.engine.push({ verifyWaitMs: 5_000 });
+    } finally {
+      await s.done();
+    }
+  });
+}
+
+/**
+ * One template for the whole test file, built in beforeAll and removed in afterAll: `fresh()` in a beforeEach
+ * gives each test its own copy where the file used to build the same state again before every test.
+ */
+export function templatePerFile(build: () => Promise<FixtureTemplate>): { fresh(): Promise<CliFixture> } {
+  let template: FixtureTemplate | undefined;
+  // Building it is a first push on a machine shared with the other worker: more than one test's worth of time.
+  beforeAll(async () => {
+    template = await build();
+  }, 60_000);
+  afterAll(() => template?.close());
+  return {
+    fresh() {
+      if (!template) throw new Error('the file template was not built (its beforeAll failed)');
+      return template.fresh();
     },
   };
 }
