@@ -87,7 +87,10 @@ function templateAt(
     const repoDir = path.join(dir, 'repo');
     const dataFile = path.join(dir, EMULATOR_DATA);
     await cp(path.join(home, 'repo'), repoDir, { recursive: true, preserveTimestamps: true });
-    await cp(path.join(home, EMULATOR_DATA), dataFile);
+    // No data file when setup changed nothing in the emulator (it saves only after a change): the copy starts empty.
+    await cp(path.join(home, EMULATOR_DATA), dataFile).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
     const emulator = await startTestEmulator({ config, ...emulatorOptions, dataFile });
     return fixtureAt(dir, repoDir, config, configInput, emulator);
   };
