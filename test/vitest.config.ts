@@ -11,5 +11,9 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Only describe.concurrent files use it (cli-exit-codes: independent cells, each mostly a CLI process starting
+    // and waiting on its emulator). 3 fills that waiting on 2 cores without pushing a cell near testTimeout when
+    // the other worker is busy too (at vitest's default of 5, a 3-CLI cell took 29 s under load 17).
+    maxConcurrency: 3,
   },
 });

@@ -3,13 +3,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { configDigest } from '../../src/cli/wiring.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor, SyncError } from '../../src/core/errors.js';
 import { lockManifest, manifestLockPath } from '../../src/state/manifest-lock.js';
-import { type CliRun, runCli, startCli } from '../helpers/cli-process.js';
-import { type Fixture, git, makeFixture } from '../helpers/sync-fixture.js';
-import { freePort, waitUntil } from '../helpers/wait.js';
+import { type CliFixture, type FixtureTemplate, inStepTemplate } from '../helpers/cli-fixture.js';
+import { type CliRun, runCli, runCliOn, startCli } from '../helpers/cli-process.js';
+import { git } from '../helpers/sync-fixture.js';
+import { waitUntil } from '../helpers/wait.js';
 
 // README "Exit codes", command by command: every cell either runs the CLI into that code or says why the
 // command cannot end that way. `busy` is the code of a held manifest lock (whatever exitCodeFor maps it to).
@@ -20,43 +20,45 @@ const CODES = ['0', '1', '2', '3', '4', '75', 'busy', '130/143'] as const;
 type Code = (typeof CODES)[number];
 const BUSY = exitCodeFor(new SyncError('MANIFEST_LOCKED', 'held'));
 
-type Scenario = (fx: Fixture) => Promise<CliRun>;
-type Cell = { code: number; run: Scenario } | { na: string };
+type Scenario = (fx: CliFixture) => Promise<CliRun>;
+/**
+ * `from: 'conflict'` starts the cell from a copy of a repo where `recordConflict` already ran (once per file, not
+ * once per cell: the cell's own command is what it checks).
+ */
+type Cell = { code: number; run: Scenario; from?: 'conflict' } | { na: string };
 
-const cli = (fx: Fixture, args: string[], env: NodeJS.ProcessEnv = fx.env()) =>
-  runCli([...args, '--repo', fx.repoDir], env);
+const cli = runCliOn;
 
-async function editMember(fx: Fixture, role = 'Edited in git'): Promise<void> {
+async function editMember(fx: CliFixture, role = 'Edited in git'): Promise<void> {
   await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', JSON.stringify(role)));
 }
 
-async function memberId(fx: Fixture): Promise<number> {
+async function memberId(fx: CliFixture): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   const manifest = JSON.parse(await readFile(path.join(fx.repoDir, '.butter-sync/manifest.json'), 'utf8'));
   return manifest.entities['item:team_members:ada-lovelace'].remoteId as number;
 }
 
 /** Git and the dashboard change the same field differently: a conflict for any two-way run. */
-async function bothSidesEdit(fx: Fixture): Promise<void> {
+async function bothSidesEdit(fx: CliFixture): Promise<void> {
   await editMember(fx, 'Git side');
   fx.emulator.editItem('team_members', await memberId(fx), { role: 'Dashboard side' });
 }
 
-async function recordConflict(fx: Fixture): Promise<void> {
+async function recordConflict(fx: CliFixture): Promise<void> {
   await bothSidesEdit(fx);
   const run = await cli(fx, ['reconcile']);
   if (run.code !== 3) throw new Error(`setup: reconcile exited ${run.code}: ${run.stderr}`);
 }
 
-const breakFile = (fx: Fixture) => fx.write(TAG, '{ "slug": "engineering", \n');
-const unreachable = async (fx: Fixture) => ({
-  ...fx.env(),
-  BUTTER_API_URL: `http://127.0.0.1:${await freePort()}/v2`,
-});
-const quotaUsedUp = (fx: Fixture) => fx.emulator.setFaults({ burst429: 1_000, retryAfterSeconds: 3_600 });
+const breakFile = (fx: CliFixture) => fx.write(TAG, '{ "slug": "engineering", \n');
+// Port 1 (tcpmux) refuses the connection and is never handed out by bind(0): the cells run concurrently, and a
+// port freePort() found free a moment ago could be taken by another cell's emulator before this cell connects.
+const unreachable = async (fx: CliFixture) => ({ ...fx.env(), BUTTER_API_URL: 'http://127.0.0.1:1/v2' });
+const quotaUsedUp = (fx: CliFixture) => fx.emulator.setFaults({ burst429: 1_000, retryAfterSeconds: 3_600 });
 
 /** Run a command while another process holds the manifest lock. */
-async function whileLocked(fx: Fixture, args: string[]): Promise<CliRun> {
+async function whileLocked(fx: CliFixture, args: string[]): Promise<CliRun> {
   const lock = await lockManifest(fx.repoDir);
   try {
     return await cli(fx, args);
@@ -66,7 +68,11 @@ async function whileLocked(fx: Fixture, args: string[]): Promise<CliRun> {
 }
 
 /** Start a command against a slow ButterCMS and stop it with `signal` once it holds the lock (mid-run). */
-async function interrupted(fx: Fixture, args: string[], signal: NodeJS.Signals = 'SIGTERM'): Promise<CliRun> {
+async function interrupted(
+  fx: CliFixture,
+  args: string[],
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<CliRun> {
   fx.emulator.setFaults({ latencyMs: 300 });
   const handle = startCli([...args, '--repo', fx.repoDir], fx.env());
   await waitUntil('the command to take the manifest lock', () => existsSync(manifestLockPath(fx.repoDir)));
@@ -84,7 +90,7 @@ async function inEmptyDir(run: (dir: string) => Promise<CliRun>): Promise<CliRun
   }
 }
 
-async function emulatorStopped(fx: Fixture, signal: NodeJS.Signals): Promise<CliRun> {
+async function emulatorStopped(fx: CliFixture, signal: NodeJS.Signals): Promise<CliRun> {
   const handle = startCli(['emulator', '--port', '0', '--repo', fx.repoDir], fx.env());
   let out = '';
   handle.child.stdout?.on('data', (d) => {
@@ -190,13 +196,7 @@ const TABLE: Record<string, Record<Code, Cell>> = {
       },
     },
     '2': { code: 2, run: (fx) => cli(fx, ['status', '--no-such-option']) },
-    '3': {
-      code: 3,
-      run: async (fx) => {
-        await recordConflict(fx);
-        return cli(fx, ['status']);
-      },
-    },
+    '3': { code: 3, from: 'conflict', run: (fx) => cli(fx, ['status']) },
     '4': {
       code: 4,
       run: async (fx) => {
@@ -237,17 +237,15 @@ const TABLE: Record<string, Record<Code, Cell>> = {
     },
     '1': {
       code: 1,
-      run: async (fx) => {
-        await recordConflict(fx);
-        return cli(fx, ['resolve', MEMBER, '--take', 'cms'], await unreachable(fx));
-      },
+      from: 'conflict',
+      run: async (fx) => cli(fx, ['resolve', MEMBER, '--take', 'cms'], await unreachable(fx)),
     },
     '2': { code: 2, run: (fx) => cli(fx, ['resolve', MEMBER, '--take', 'both']) },
     '3': { na: 'resolve settles every conflict of the file it names; others do not change its code (see 0)' },
     '4': {
       code: 4,
+      from: 'conflict',
       run: async (fx) => {
-        await recordConflict(fx);
         // The file breaks before git's side is taken: it cannot be pushed, which the code says.
         await fx.write(MEMBER, '{ "slug": "ada-lovelace", \n');
         return cli(fx, ['resolve', MEMBER, '--take', 'git']);
@@ -255,25 +253,21 @@ const TABLE: Record<string, Record<Code, Cell>> = {
     },
     '75': {
       code: 75,
+      from: 'conflict',
       run: async (fx) => {
-        await recordConflict(fx);
         quotaUsedUp(fx);
         return cli(fx, ['resolve', MEMBER, '--take', 'cms']);
       },
     },
     busy: {
       code: BUSY,
-      run: async (fx) => {
-        await recordConflict(fx);
-        return whileLocked(fx, ['resolve', MEMBER, '--take', 'cms']);
-      },
+      from: 'conflict',
+      run: (fx) => whileLocked(fx, ['resolve', MEMBER, '--take', 'cms']),
     },
     '130/143': {
       code: 143,
-      run: async (fx) => {
-        await recordConflict(fx);
-        return interrupted(fx, ['resolve', MEMBER, '--take', 'cms']);
-      },
+      from: 'conflict',
+      run: (fx) => interrupted(fx, ['resolve', MEMBER, '--take', 'cms']),
     },
   },
   watch: {
@@ -381,7 +375,21 @@ const TABLE: Record<string, Record<Code, Cell>> = {
   },
 };
 
-describe('exit codes: every command × every code of the README', () => {
+describe.concurrent('exit codes: every command × every code of the README', () => {
+  // Every cell starts in step: the first push runs once, in-process, and each cell gets its own copy of the result
+  // (repo and emulator data), so no cell sees what another one did. That independence is also why the cells run
+  // concurrently: most of a cell's time is a CLI process starting and waiting on its emulator, not CPU.
+  let inStep: FixtureTemplate;
+  let conflicted: FixtureTemplate;
+  beforeAll(async () => {
+    inStep = await inStepTemplate();
+    conflicted = await inStep.derive(recordConflict);
+  }, 60_000);
+  afterAll(async () => {
+    await conflicted?.close();
+    await inStep?.close();
+  });
+
   for (const [command, row] of Object.entries(TABLE)) {
     for (const code of CODES) {
       const cell = row[code];
@@ -390,12 +398,8 @@ describe('exit codes: every command × every code of the README', () => {
         continue;
       }
       it(`${command} → ${code}`, async () => {
-        const fx = await makeFixture();
+        const fx = await (cell.from === 'conflict' ? conflicted : inStep).fresh();
         try {
-          // Every cell starts in step; the first push runs in-process (a CLI start per cell would double the time).
-          const opened = await fx.open({ configDigest: configDigest(fx.config) });
-          await opened.engine.reconcile({ verifyWaitMs: 10_000 });
-          await opened.done();
           const run = await cell.run(fx);
           expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(cell.code);
           // Whatever the code, a person never sees a stack trace.

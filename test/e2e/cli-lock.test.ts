@@ -1,19 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/core/errors.js';
 import { lockManifest, type ManifestLock } from '../../src/state/manifest-store.js';
+import { type CliFixture, enginePushedTemplate, templatePerFile } from '../helpers/cli-fixture.js';
 import { runCli } from '../helpers/cli-process.js';
-import { type Fixture, makeFixture } from '../helpers/sync-fixture.js';
 
 // Issue 15 item 7: "busy" has its own exit code, and the read-only commands run beside a lock holder.
 describe('the repository lock from the command line', () => {
-  let fx: Fixture;
+  let fx: CliFixture;
   let held: ManifestLock;
+  // The first push runs once (in-process); each test gets its own copy of the result.
+  const pushed = templatePerFile(() => enginePushedTemplate());
 
   beforeEach(async () => {
-    fx = await makeFixture();
-    const s = await fx.open();
-    await s.engine.push({ verifyWaitMs: 5_000 });
-    await s.done();
+    fx = await pushed.fresh();
     held = await lockManifest(fx.repoDir); // what a running `watch` daemon holds
   });
   afterEach(async () => {

@@ -3,7 +3,9 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, type Fixture, makeFixture } from '../helpers/sync-fixture.js';
+import { type CliFixture, cliPushedTemplate, templatePerFile } from '../helpers/cli-fixture.js';
+import { runCliOn } from '../helpers/cli-process.js';
+import { CLI } from '../helpers/sync-fixture.js';
 
 // Issue 13, "The CLI": output a person can read, on a TTY and off it, and one that a machine can parse.
 
@@ -11,21 +13,11 @@ const exec = promisify(execFile);
 const TAGS = 'content-example/collections/tags';
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
 
-async function cli(fx: Fixture, args: string[], env: NodeJS.ProcessEnv = fx.env()) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args, '--repo', fx.repoDir], {
-      env,
-      maxBuffer: 1 << 24,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+// The CLI on the test's repo, in the fixture's environment unless a test passes its own.
+const cli = runCliOn;
 
 /** Run the CLI on a pseudo-terminal (util-linux `script`), as a person would: stdout and stderr are the TTY. */
-async function onTty(fx: Fixture, args: string[]): Promise<{ code: number; text: string }> {
+async function onTty(fx: CliFixture, args: string[]): Promise<{ code: number; text: string }> {
   const line = [process.execPath, CLI, ...args, '--repo', fx.repoDir].map((a) => `'${a}'`).join(' ');
   try {
     const { stdout } = await exec('script', ['-qefc', line, '/dev/null'], {
@@ -49,11 +41,11 @@ function screenLines(text: string): string[] {
 }
 
 describe('CLI output', () => {
-  let fx: Fixture;
+  let fx: CliFixture;
+  // The first push (by the CLI, as before each test) runs once; each test gets its own copy of the result.
+  const pushed = templatePerFile(() => cliPushedTemplate({}));
   beforeEach(async () => {
-    fx = await makeFixture();
-    const first = await cli(fx, ['push']);
-    expect(first.code, first.stderr).toBe(0);
+    fx = await pushed.fresh();
   });
   afterEach(async () => {
     await fx.cleanup();

@@ -4,24 +4,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManifestStore } from '../../src/state/manifest-store.js';
-import { CLI, type Fixture, git, makeFixture, writesIn } from '../helpers/sync-fixture.js';
+import { type CliFixture, cliPushedTemplate, templatePerFile } from '../helpers/cli-fixture.js';
+import { runCliOn } from '../helpers/cli-process.js';
+import { CLI, git, writesIn } from '../helpers/sync-fixture.js';
 import { freePort, waitUntil } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
 const TAG = 'content-example/collections/tags/engineering.json';
 
-async function cli(fx: Fixture, args: string[], env: NodeJS.ProcessEnv = fx.env()) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args, '--repo', fx.repoDir], { env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+// The CLI on the test's repo, in the fixture's environment unless a test passes its own.
+const cli = runCliOn;
 
-async function hookLog(fx: Fixture): Promise<string> {
+async function hookLog(fx: CliFixture): Promise<string> {
   try {
     return await readFile(path.join(fx.repoDir, '.butter-sync/hook.log'), 'utf8');
   } catch {
@@ -30,12 +25,12 @@ async function hookLog(fx: Fixture): Promise<string> {
 }
 
 describe('the CLI on a real repository', () => {
-  let fx: Fixture;
+  let fx: CliFixture;
+  // The first push (by the CLI, as before each test) runs once; each test gets its own copy of the result
+  // (repo and emulator content) and a new emulator whose request log holds only its own calls.
+  const pushed = templatePerFile(() => cliPushedTemplate({}, { args: ['--log-level', 'warn'] }));
   beforeEach(async () => {
-    fx = await makeFixture();
-    const first = await cli(fx, ['push', '--log-level', 'warn']);
-    expect(first.code, first.stderr).toBe(0);
-    fx.emulator.clearLog();
+    fx = await pushed.fresh();
   });
   afterEach(async () => {
     await fx.cleanup();

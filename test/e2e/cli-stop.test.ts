@@ -1,21 +1,29 @@
+import { subscribe } from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/core/errors.js';
 import { readManifest } from '../../src/state/manifest-store.js';
+import { type CliFixture, enginePushedTemplate, templatePerFile } from '../helpers/cli-fixture.js';
 import { startCli } from '../helpers/cli-process.js';
-import { type Fixture, makeFixture } from '../helpers/sync-fixture.js';
+import { waitUntil } from '../helpers/wait.js';
 
 // Issue 15 item 6: a stop takes seconds, not the rest of the run (docker stop gives 10 s before SIGKILL).
 const LATENCY_MS = 3_000;
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
 
+// Requests that reached an HTTP server in this process (the test's emulator) since the file started: the
+// emulator logs a request only when it answers, 3 s later.
+let serverRequests = 0;
+subscribe('http.server.request.start', () => {
+  serverRequests += 1;
+});
+
 describe('SIGTERM under a slow API', () => {
-  let fx: Fixture;
+  let fx: CliFixture;
+  // The first push runs once (in-process); each test gets its own copy of the result.
+  const pushed = templatePerFile(() => enginePushedTemplate());
 
   beforeEach(async () => {
-    fx = await makeFixture();
-    const s = await fx.open();
-    await s.engine.push({ verifyWaitMs: 5_000 });
-    await s.done();
+    fx = await pushed.fresh();
     fx.emulator.setFaults({ latencyMs: LATENCY_MS });
   });
   afterEach(async () => {
@@ -26,8 +34,14 @@ describe('SIGTERM under a slow API', () => {
   /** Start `args`, send SIGTERM once the CLI has a request in flight, and time how long it takes to exit. */
   async function stopMidRun(args: string[]) {
     const cli = startCli([...args, '--repo', fx.repoDir, '--json'], fx.env());
-    // The emulator logs a request when it answers; with 3 s latency, 1.5 s after start one is in flight.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The emulator logs a request when it answers; with 3 s latency, 1.5 s after start one is in flight. On a
+    // loaded machine the CLI can still be loading its modules then (no handler yet: node's default exit, code
+    // null), so the signal also waits for the CLI's first request to reach the emulator.
+    const started = serverRequests;
+    await Promise.all([
+      new Promise((resolve) => setTimeout(resolve, 1_500)),
+      waitUntil('the CLI to send its first request', () => serverRequests > started),
+    ]);
     const sent = Date.now();
     cli.child.kill('SIGTERM');
     const run = await cli.done;

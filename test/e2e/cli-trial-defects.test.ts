@@ -1,48 +1,49 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, type Fixture, git, makeFixture, writesIn } from '../helpers/sync-fixture.js';
+import { type CliFixture, cliPushedTemplate, templatePerFile } from '../helpers/cli-fixture.js';
+import { runCliOn } from '../helpers/cli-process.js';
+import { git, writesIn } from '../helpers/sync-fixture.js';
 
 // The smaller defects of the real-content trial (issue 9, trial-real-content.md F11, F12, F19), run through
 // the CLI as a user would: a real temp repo, the built binary, the emulator over HTTP.
 
-const exec = promisify(execFile);
 const TAGS = 'content-example/collections/tags';
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
 
-async function cli(fx: Fixture, args: string[], env: NodeJS.ProcessEnv = fx.env()) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args, '--repo', fx.repoDir], { env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+// The CLI on the test's repo, in the fixture's environment unless a test passes its own.
+const cli = runCliOn;
 
-async function remoteIdOf(fx: Fixture, entity: string): Promise<number> {
+async function remoteIdOf(fx: CliFixture, entity: string): Promise<number> {
   const manifest = JSON.parse(await readFile(path.join(fx.repoDir, '.butter-sync/manifest.json'), 'utf8'));
   const id = manifest.entities[entity]?.remoteId;
   if (typeof id !== 'number') throw new Error(`no remote id for ${entity}`);
   return id;
 }
 
-const commitCount = async (fx: Fixture) => Number(await git(fx.repoDir, 'rev-list', '--count', 'HEAD'));
+const commitCount = async (fx: CliFixture) => Number(await git(fx.repoDir, 'rev-list', '--count', 'HEAD'));
 
 describe('trial defects (issue 9, smaller defects)', () => {
-  let fx: Fixture;
+  let fx: CliFixture;
+  // The setup (and its first CLI push) runs once; each test gets its own copy of the result and a new emulator
+  // whose request log holds only its own calls.
+  const pushed = templatePerFile(() =>
+    cliPushedTemplate(
+      {},
+      {
+        // Three more tags, so removing two of five is over maxDeletePercent (20%) without emptying the collection.
+        before: async (first) => {
+          for (const slug of ['alpha', 'beta', 'gamma']) {
+            const tag = { slug, name: slug, color: '#000000' };
+            await first.write(`${TAGS}/${slug}.json`, `${JSON.stringify(tag)}\n`);
+          }
+          await first.commitAll('more tags');
+        },
+      },
+    ),
+  );
   beforeEach(async () => {
-    fx = await makeFixture();
-    // Three more tags, so removing two of five is over maxDeletePercent (20%) without emptying the collection.
-    for (const slug of ['alpha', 'beta', 'gamma']) {
-      await fx.write(`${TAGS}/${slug}.json`, `${JSON.stringify({ slug, name: slug, color: '#000000' })}\n`);
-    }
-    await fx.commitAll('more tags');
-    const first = await cli(fx, ['push']);
-    expect(first.code, first.stderr).toBe(0);
-    fx.emulator.clearLog();
+    fx = await pushed.fresh();
   });
   afterEach(async () => {
     await fx.cleanup();

@@ -3,8 +3,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CliFixture, cliPushedTemplate, templatePerFile } from '../helpers/cli-fixture.js';
 import { type CliHandle, startCli } from '../helpers/cli-process.js';
-import { CLI, type Fixture, makeFixture } from '../helpers/sync-fixture.js';
+import { CLI } from '../helpers/sync-fixture.js';
 import { waitUntil } from '../helpers/wait.js';
 
 // `watch` messages that never contradict the state (issue 13): no "secret is not set" when it is, no "in
@@ -14,14 +15,17 @@ const exec = promisify(execFile);
 const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
 
 describe('watch messages', () => {
-  let fx: Fixture;
+  let fx: CliFixture;
   let watch: CliHandle | undefined;
   let stderr = '';
-  beforeEach(async () => {
-    fx = await makeFixture({
+  // The first push (by the CLI) runs once; each test gets its own copy of the result.
+  const pushed = templatePerFile(() =>
+    cliPushedTemplate({
       config: { pull: { intervalSeconds: 0, commit: true, push: false, fetchIntervalSeconds: 1 } },
-    });
-    await exec(process.execPath, [CLI, 'push', '--repo', fx.repoDir], { env: fx.env() });
+    }),
+  );
+  beforeEach(async () => {
+    fx = await pushed.fresh();
     stderr = '';
   });
   afterEach(async () => {

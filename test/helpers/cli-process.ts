@@ -42,3 +42,12 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): 
 export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliRun> {
   return startCli(args, env, cwd).done;
 }
+
+/** The CLI on a fixture's repository (`... --repo <repoDir>`), by default in the fixture's environment. */
+export function runCliOn(
+  fx: { repoDir: string; env(): NodeJS.ProcessEnv },
+  args: string[],
+  env: NodeJS.ProcessEnv = fx.env(),
+): Promise<CliRun> {
+  return runCli([...args, '--repo', fx.repoDir], env);
+}
