@@ -295,6 +295,12 @@ export const configSchema = z.strictObject({
     .describe(
       'Offset or IANA zone ("+02:00", "Europe/Berlin") for dates written into files that have none yet; default UTC.',
     ),
+  publicBaseUrl: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe(
+      'Public URL that path-relative links and images in rich text ("./img.png") resolve against; without it such links are refused at plan time rather than sent broken.',
+    ),
   pageTypes: z.record(apiSlug, pageTypeSchema).default({}),
   singlePages: z.record(apiSlug, singlePageSchema).default({}),
   collections: z.record(apiSlug, collectionSchema).default({}),

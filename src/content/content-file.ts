@@ -1,6 +1,7 @@
 import { type FieldSpec, filePathOf, type SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
 import { normalizeField } from '../core/normalize.js';
+import { richTextMarkdown } from '../core/rich-text-read.js';
 import type { LocalVariant, Variant } from '../core/types.js';
 import { type FileLocation, locateFile } from './content-path.js';
 import { formatDateLike } from './date-style.js';
@@ -311,7 +312,9 @@ export function editContentFile(
   const current = currentValues(relPath, location, text, parts);
   const changes: KeyChange[] = [];
   let newBody: string | undefined;
-  for (const [key, value] of Object.entries(set)) {
+  for (const [key, raw] of Object.entries(set)) {
+    // Rich text pulled from the CMS is written as the Markdown it stands for (issue 11).
+    const value = richTextMarkdown(raw);
     if (value === undefined) continue;
     if (parts && key === model.bodyField) {
       if (value !== null && typeof value !== 'string') {
@@ -404,7 +407,9 @@ function orderedValues(
 }
 
 /** A brand-new file for a pulled variant: YAML frontmatter + body for Markdown, 2-space JSON otherwise. */
-export function renderContentFile(relPath: string, variant: Variant, config: SyncConfig): string {
+export function renderContentFile(relPath: string, pulled: Variant, config: SyncConfig): string {
+  const fields = Object.fromEntries(Object.entries(pulled.fields).map(([k, v]) => [k, richTextMarkdown(v)]));
+  const variant: Variant = { ...pulled, fields };
   const location = locateFile(relPath, config);
   const model = modelFor(location, config);
   if (location.format === 'json') return renderJsonText(orderedValues(variant, model, undefined, config));

@@ -207,6 +207,7 @@ const ENTRIES = z.looseObject({
     }),
   ),
   media: z.record(z.string(), z.string()),
+  richText: z.record(z.string(), z.string()).optional(),
   calls: z.record(z.string(), z.number()),
   pending: z.array(
     z.looseObject({

@@ -29,6 +29,7 @@ import { holdsMedia } from './media-map.js';
 import { recordPulledChanges } from './pull-journal.js';
 import { makeIdLookup } from './remote-snapshot.js';
 import type { AppliedOperation, SyncReport } from './report.js';
+import { withRichTextHtml } from './rich-text-map.js';
 
 export interface ApplyInput {
   plan: SyncPlan;
@@ -462,7 +463,7 @@ async function sendWrite(
   // Bodies are planned in file form (human keys); ids are looked up now, after the creates they depend on.
   const translate = <T extends { fields?: Record<string, unknown> | [Record<string, unknown>] }>(
     body: T,
-  ): T => toApiBody(body, model, ids, config.locales.all);
+  ): T => toApiBody(withRichTextHtml(body, model, config, manifest), model, ids, config.locales.all);
 
   // Remember where each locale's file lives, so later scoped runs find the sibling files.
   if (entity) {

@@ -41,6 +41,7 @@ import {
   type SnapshotScope,
 } from './remote-snapshot.js';
 import { newReport, type SyncReport, toFileProblem } from './report.js';
+import { mergeRemoteRichText, richTextReader } from './rich-text-map.js';
 import { settleLandedFailures, verifyPending } from './verify-pending.js';
 
 export interface PushOptions {
@@ -283,7 +284,7 @@ export class SyncEngine {
     const { cms, config, store } = this.ctx;
     const ids = makeIdLookup(store.manifest);
     const model = modelFor(ref, config);
-    const ctxMedia = { media: store.manifest.media };
+    const ctxMedia = { media: store.manifest.media, readRichText: richTextReader(store.manifest) };
     const key = entityKey(ref);
     const entity: RemoteEntity = { key, ref, locales: {} };
     if (ref.kind === 'page') {
@@ -389,6 +390,13 @@ export class SyncEngine {
     await this.settlePulls(scan, report, report.dryRun);
     ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, scope);
+    // Rich text the CMS changed is merged into each file's Markdown before planning (issue 11).
+    if (
+      mergeRemoteRichText(scan.local, snapshot.remote, ctx.store.manifest, ctx.config, (e) =>
+        modelFor(e.ref, ctx.config),
+      )
+    )
+      ctx.store.markDirty();
     for (const { kind, name, error } of snapshot.unavailable) {
       report.errors.push({
         code: error.code,
