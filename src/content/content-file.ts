@@ -17,6 +17,7 @@ import {
   replaceBody,
   splitMarkdown,
 } from './markdown-split.js';
+import { refuseRichTextProblems } from './rich-text-check.js';
 import { editTomlMatter, parseTomlMatter } from './toml-frontmatter.js';
 import { isPlainObject, valuesEqual } from './value-equal.js';
 import { editYamlMatter, parseYamlMatter, renderYamlMatter } from './yaml-frontmatter.js';
@@ -54,6 +55,7 @@ function modelFor(location: FileLocation, config: SyncConfig): FileModel {
       fields: collection.fields,
       keyField: collection.keyField,
       gitOnly: gitOnlyOf(config, collection.gitOnly, collection.fields),
+      richText: { publicBaseUrl: config.publicBaseUrl },
     };
   }
   if (ref.pageType === '*') {
@@ -63,6 +65,7 @@ function modelFor(location: FileLocation, config: SyncConfig): FileModel {
       fields: single.fields,
       meta: config.pageMeta,
       gitOnly: gitOnlyOf(config, single.gitOnly, single.fields),
+      richText: { publicBaseUrl: config.publicBaseUrl },
     };
   }
   const type = config.pageTypes[ref.pageType]!;
@@ -72,6 +75,7 @@ function modelFor(location: FileLocation, config: SyncConfig): FileModel {
     meta: config.pageMeta,
     bodyField: location.format === 'markdown' ? type.bodyField : undefined,
     gitOnly: gitOnlyOf(config, type.gitOnly, type.fields),
+    richText: { publicBaseUrl: config.publicBaseUrl },
   };
 }
 
@@ -130,6 +134,8 @@ export function readContentFile(
         );
       }
       fields[model.bodyField] = body;
+      if (model.fields[model.bodyField]?.type === 'richtext')
+        refuseRichTextProblems(relPath, body, bodyLine, model.richText, model.bodyField);
     } else if (body.trim() !== '') {
       throw new SyncError(
         'CONTENT_UNKNOWN_FIELD',
