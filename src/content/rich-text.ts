@@ -259,6 +259,9 @@ export function detectStyle(markdown: string, tree: MdRoot = parseMarkdown(markd
     if ('children' in node) for (const child of node.children) visit(child as MdNodes);
   };
   visit(tree);
+  // A file that shows only one of `**strong**` / `*emphasis*` uses the same character for the other.
+  if (seen.has('strong') && !seen.has('emphasis')) style.emphasis = style.strong;
+  if (seen.has('emphasis') && !seen.has('strong')) style.strong = style.emphasis;
   return style;
 }
 
