@@ -272,12 +272,32 @@ function parseMarkdown(markdown: string): MdRoot {
 }
 
 /**
- * A converted top-level block, by its source text and the document's link definitions: a document is converted
- * block by block, so a pull or a push of a long page converts only the blocks not seen before (bench:
- * test/bench/rich-text.bench.test.ts). Bounded so a daemon's memory stays flat.
+ * A converted top-level block, by its source text and the document's link definitions: a pull's merge converts
+ * the file block by block, and a long page edited in one place converts only the blocks not seen before
+ * (bench: test/bench/rich-text.bench.test.ts). Bounded so a daemon's memory stays flat.
  */
 const blockCache = new Map<string, string>();
 const BLOCK_CACHE_LIMIT = 20_000;
+
+/** Whole documents converted, by text: a push converts a body, the next pull's merge compares against it. */
+const documentCache = new Map<string, string>();
+const DOCUMENT_CACHE_LIMIT = 2_000;
+
+function cachedDocument(key: string, make: () => string): string {
+  const hit = documentCache.get(key);
+  if (hit !== undefined) return hit;
+  const value = make();
+  if (documentCache.size >= DOCUMENT_CACHE_LIMIT)
+    documentCache.delete(documentCache.keys().next().value as string);
+  documentCache.set(key, value);
+  return value;
+}
+
+/** Empties the caches (benchmarks measure a cold process with it). */
+export function clearRichTextCache(): void {
+  blockCache.clear();
+  documentCache.clear();
+}
 
 function cached(key: string, make: () => string): string {
   const hit = blockCache.get(key);
@@ -342,11 +362,10 @@ function blockHtmls(markdown: string, tree: MdRoot, options: RichTextOptions): s
 export function markdownToHtml(markdown: string, options: RichTextOptions = {}): string {
   const text = markdown.replace(/\r\n?/g, '\n');
   if (text.trim() === '') return '';
-  const tree = parseMarkdown(text);
-  if (hasFootnotes(tree)) return convertTree(tree, options);
-  return blockHtmls(text, tree, options)
-    .filter((html) => html !== '')
-    .join('\n');
+  // One pass over the whole document (raw HTML may span blocks); a document seen before is not converted again.
+  return cachedDocument(`${options.publicBaseUrl ?? ''}\u0002${text}`, () =>
+    convertTree(parseMarkdown(text), options),
+  );
 }
 
 // ---- canonical HTML ----------------------------------------------------------------------------------------
@@ -431,14 +450,15 @@ export function mergeRichText(markdown: string, html: string, options: RichTextO
   const withEol = (out: string) => (eol === '\n' ? out : out.replace(/\n/g, eol));
   const blank = `${eol}${eol}`;
   // Parsed as it is (CRLF included), so every offset points into the file's own text.
+  const incoming = htmlNodes(html);
+  // The HTML says what the file says: nothing to merge, the file stays byte for byte.
+  if (normalizeHtml(markdownToHtml(markdown, options)) === incoming.keys.join('\n')) return markdown;
   const tree = parseMarkdown(markdown);
   const style = detectStyle(markdown, tree);
-  const incoming = htmlNodes(html);
   const htmls = blockHtmls(markdown, tree, options);
   const blocks = blocksOf(tree).filter((block) => block.node.type !== 'definition');
   const blockHtml = htmls.filter((_, i) => tree.children[i]!.type !== 'definition');
   if (blocks.length === 0 || hasFootnotes(tree)) {
-    if (normalizeHtml(markdownToHtml(markdown, options)) === incoming.keys.join('\n')) return markdown;
     const lead = /^(?:\r?\n)*/.exec(markdown)?.[0] ?? '';
     const out = nodesToMarkdown(incoming.nodes, style);
     return out === '' ? lead : `${lead}${withEol(out)}${eol}`;
