@@ -13,8 +13,15 @@ export function refuseRichTextProblems(
   options: RichTextOptions | undefined,
   field: string,
 ): void {
-  // Cheap pre-check: most values hold no construct that can be a problem, so they are never parsed here.
-  if (!/import|export|<|\]\(|\]:/.test(markdown)) return;
+  // Parsing is slow on big pages (micromark: seconds for 100 KB of tables), so only a value holding a candidate
+  // is parsed: an import/export line, a capitalised tag, or (without publicBaseUrl) a path-relative URL.
+  const mdx = /^[ \t]*(?:import|export)\s|<[A-Z]|<>/m.test(markdown);
+  const relative =
+    options?.publicBaseUrl === undefined &&
+    /\]\(\s*<?(?![a-z][a-z0-9+.-]*:|[#/?)]|\{\{)|^[ \t]*\[[^\]]+\]:[ \t]*<?(?![a-z][a-z0-9+.-]*:|[#/?]|\{\{)\S|(?:src|href)[ \t]*=[ \t]*["']?(?![a-z][a-z0-9+.-]*:|[#/?"']|\{\{)/im.test(
+      markdown,
+    );
+  if (!mdx && !relative) return;
   const [problem] = findRichTextProblems(markdown, options ?? {});
   if (!problem) return;
   throw new SyncError('CONTENT_WRONG_TYPE', `richtext field "${field}": ${problem.message}`, {

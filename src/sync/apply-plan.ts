@@ -474,6 +474,12 @@ async function sendWrite(
     manifest.entities[op.entity] = slot;
   }
 
+  // Rich text is converted (and cached) before the request, then the event loop turns once: converting a long
+  // page can take seconds, and a keep-alive socket the server closed meanwhile must be noticed, not written to.
+  if ('body' in op) {
+    withRichTextHtml(op.body, model, config, manifest);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   recordIntent(manifest, pending);
   try {
     await sendRequest(ctx, op, pending, translate, idNeededNow);
