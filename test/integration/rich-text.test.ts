@@ -34,7 +34,7 @@ const FILE = [
   'const answer = 42;',
   '~~~',
   '',
-  'A closing   paragraph with  odd spacing.',
+  "A closing   paragraph with  odd spacing, fish & chips and <abbr title='x'>raw</abbr> HTML.",
   '',
 ].join('\n');
 
@@ -78,6 +78,8 @@ describe('rich text: Markdown in Git, HTML in the CMS (issue 11)', () => {
     expect(fields.body).toContain('<code class="language-js">const answer = 42;');
     expect(fields.summary).toBe('<p>A <em>short</em> summary</p>');
     expect(fields.note).toBe('**kept** as typed');
+    // The WYSIWYG field holds the HTML as its editor re-serialises it (emulator), not the bytes sent.
+    expect(fields.body).toContain('fish &#x26; chips and <abbr title="x">raw</abbr> HTML.');
   });
 
   it('no drift: a pull and a reconcile after the push write no file and send nothing', async () => {
