@@ -391,9 +391,15 @@ export class SyncEngine {
     ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, scope);
     // Rich text the CMS changed is merged into each file's Markdown before planning (issue 11).
+    const learn = !report.dryRun; // a dry run changes no state
     if (
-      mergeRemoteRichText(scan.local, snapshot.remote, ctx.store.manifest, ctx.config, (e) =>
-        modelFor(e.ref, ctx.config),
+      mergeRemoteRichText(
+        scan.local,
+        snapshot.remote,
+        ctx.store.manifest,
+        ctx.config,
+        (e) => modelFor(e.ref, ctx.config),
+        learn,
       )
     )
       ctx.store.markDirty();

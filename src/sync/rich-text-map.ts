@@ -110,6 +110,8 @@ export function mergeRemoteRichText(
   manifest: Manifest,
   config: SyncConfig,
   modelOf: (entity: RemoteEntity) => EntityModel,
+  /** False for a dry run: the merge still shapes the plan, the map is left alone. */
+  learn = true,
 ): boolean {
   const options = richTextOptions(config);
   let changed = false;
@@ -134,6 +136,7 @@ export function mergeRemoteRichText(
         const merged = mergeRichText(text, value.html, options);
         value.useMarkdown(merged);
         if (
+          learn &&
           value.echo === undefined &&
           base[name] === fileDigest &&
           learnRichText(manifest, value.html, merged)
