@@ -271,14 +271,6 @@ function parseMarkdown(markdown: string): MdRoot {
   return markdownParser.parse(markdown);
 }
 
-/**
- * A converted top-level block, by its source text and the document's link definitions: a pull's merge converts
- * the file block by block, and a long page edited in one place converts only the blocks not seen before
- * (bench: test/bench/rich-text.bench.test.ts). Bounded so a daemon's memory stays flat.
- */
-const blockCache = new Map<string, string>();
-const BLOCK_CACHE_LIMIT = 20_000;
-
 /** Whole documents converted, by text: a push converts a body, the next pull's merge compares against it. */
 const documentCache = new Map<string, string>();
 const DOCUMENT_CACHE_LIMIT = 2_000;
@@ -295,17 +287,7 @@ function cachedDocument(key: string, make: () => string): string {
 
 /** Empties the caches (benchmarks measure a cold process with it). */
 export function clearRichTextCache(): void {
-  blockCache.clear();
   documentCache.clear();
-}
-
-function cached(key: string, make: () => string): string {
-  const hit = blockCache.get(key);
-  if (hit !== undefined) return hit;
-  const value = make();
-  if (blockCache.size >= BLOCK_CACHE_LIMIT) blockCache.delete(blockCache.keys().next().value as string);
-  blockCache.set(key, value);
-  return value;
 }
 
 const htmlPrinter = unified().use(rehypeStringify).freeze();
@@ -336,23 +318,6 @@ function hasFootnotes(tree: MdRoot): boolean {
 function convertTree(tree: MdRoot, options: RichTextOptions): string {
   const processor = toHastProcessor(options, holdsRawHtml(tree));
   return hastToHtml(processor.runSync(tree) as HastRoot);
-}
-
-/** The HTML of each top-level block ('' for a link definition), in document order. */
-function blockHtmls(markdown: string, tree: MdRoot, options: RichTextOptions): string[] {
-  const blocks = blocksOf(tree);
-  const definitions = tree.children.filter((node) => node.type === 'definition');
-  const definitionsKey = definitions
-    .map((d) => `${d.identifier}\u0000${d.url}\u0000${d.title ?? ''}`)
-    .join('\u0001');
-  const base = options.publicBaseUrl ?? '';
-  return blocks.map(({ node, start, end }) => {
-    if (node.type === 'definition') return '';
-    const source = markdown.slice(start, end);
-    return cached(`${base}\u0002${definitionsKey}\u0002${source}`, () =>
-      convertTree({ type: 'root', children: [node, ...definitions] }, options),
-    );
-  });
 }
 
 /**
@@ -455,25 +420,50 @@ export function mergeRichText(markdown: string, html: string, options: RichTextO
   if (normalizeHtml(markdownToHtml(markdown, options)) === incoming.keys.join('\n')) return markdown;
   const tree = parseMarkdown(markdown);
   const style = detectStyle(markdown, tree);
-  const htmls = blockHtmls(markdown, tree, options);
-  const blocks = blocksOf(tree).filter((block) => block.node.type !== 'definition');
-  const blockHtml = htmls.filter((_, i) => tree.children[i]!.type !== 'definition');
-  if (blocks.length === 0 || hasFootnotes(tree)) {
+  const rawBlocks = blocksOf(tree).filter((block) => block.node.type !== 'definition');
+  if (rawBlocks.length === 0 || hasFootnotes(tree)) {
     const lead = /^(?:\r?\n)*/.exec(markdown)?.[0] ?? '';
     const out = nodesToMarkdown(incoming.nodes, style);
     return out === '' ? lead : `${lead}${withEol(out)}${eol}`;
   }
 
-  // Canonical HTML nodes of each old block, flattened so one diff finds what stayed.
+  // The old Markdown converted as one document (raw HTML may open in one block and close blocks later), each
+  // top-level HTML node traced back to the Markdown blocks its source spans: blocks one node spans form one
+  // unit, kept or rewritten together.
+  const converted = toHastProcessor(options, holdsRawHtml(tree)).runSync(tree) as HastRoot;
+  const oldNodes = converted.children.filter((node) => !(node.type === 'text' && node.value.trim() === ''));
+  const groupOf = rawBlocks.map((_, i) => i);
+  const spans = oldNodes.map((node) => {
+    const start = node.position?.start.offset;
+    const end = node.position?.end.offset;
+    if (start === undefined || end === undefined) return undefined;
+    const hit = rawBlocks.flatMap((b, i) => (b.start < Math.max(end, start + 1) && b.end > start ? [i] : []));
+    if (hit.length === 0) return undefined;
+    for (let i = hit[0]!; i <= hit[hit.length - 1]!; i++) groupOf[i] = groupOf[hit[0]!]!;
+    return hit[0]!;
+  });
+  const blocks: Array<{ start: number; end: number }> = [];
+  const blockOfRaw: number[] = [];
+  rawBlocks.forEach((b, i) => {
+    if (i > 0 && groupOf[i] === groupOf[i - 1]) blocks[blocks.length - 1]!.end = b.end;
+    else blocks.push({ start: b.start, end: b.end });
+    blockOfRaw.push(blocks.length - 1);
+  });
+
+  // Canonical HTML of each old node, flattened so one diff finds what stayed.
   const owner: number[] = [];
   const oldKeys: string[] = [];
   const nodeCount = blocks.map(() => 0);
-  blockHtml.forEach((one, b) => {
-    for (const key of htmlNodes(one).keys) {
-      owner.push(b);
-      oldKeys.push(key);
-      nodeCount[b]! += 1;
-    }
+  let lastOwner = 0;
+  oldNodes.forEach((node, i) => {
+    const raw = spans[i];
+    const b = raw === undefined ? lastOwner : blockOfRaw[raw]!;
+    lastOwner = b;
+    const key = normalizeHtml(toHtml(node));
+    if (key === '') return;
+    owner.push(b);
+    oldKeys.push(key);
+    nodeCount[b]! += 1;
   });
   const changes = diffArrays(oldKeys, incoming.keys);
   const commonCount = blocks.map(() => 0);
