@@ -426,6 +426,12 @@ export const configSchema = z.strictObject({
     .describe(
       'Blog posts: present (even as {}) turns them on; <contentDir>/<folder>/<slug>.md ⇄ /v2/posts/.',
     ),
+  publicBaseUrl: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe(
+      'Public URL that path-relative links and images in rich text ("./img.png") resolve against; without it such links are refused at plan time rather than sent broken.',
+    ),
   pageTypes: z.record(apiSlug, pageTypeSchema).default({}),
   singlePages: z.record(apiSlug, singlePageSchema).default({}),
   collections: z.record(apiSlug, collectionSchema).default({}),

@@ -1,6 +1,7 @@
 import { type FieldSpec, filePathOf, type SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
 import { normalizeField } from '../core/normalize.js';
+import { richTextMarkdown } from '../core/rich-text-read.js';
 import type { LocalVariant, Variant } from '../core/types.js';
 import { type FileLocation, locateFile } from './content-path.js';
 import { formatDateLike } from './date-style.js';
@@ -16,6 +17,7 @@ import {
   replaceBody,
   splitMarkdown,
 } from './markdown-split.js';
+import { refuseRichTextProblems } from './rich-text-check.js';
 import { editTomlMatter, parseTomlMatter } from './toml-frontmatter.js';
 import { isPlainObject, valuesEqual } from './value-equal.js';
 import { editYamlMatter, parseYamlMatter, renderYamlMatter } from './yaml-frontmatter.js';
@@ -53,6 +55,7 @@ function modelFor(location: FileLocation, config: SyncConfig): FileModel {
       fields: collection.fields,
       keyField: collection.keyField,
       gitOnly: gitOnlyOf(config, collection.gitOnly, collection.fields),
+      richText: { publicBaseUrl: config.publicBaseUrl },
     };
   }
   if (ref.pageType === '*') {
@@ -62,6 +65,7 @@ function modelFor(location: FileLocation, config: SyncConfig): FileModel {
       fields: single.fields,
       meta: config.pageMeta,
       gitOnly: gitOnlyOf(config, single.gitOnly, single.fields),
+      richText: { publicBaseUrl: config.publicBaseUrl },
     };
   }
   const type = config.pageTypes[ref.pageType]!;
@@ -71,6 +75,7 @@ function modelFor(location: FileLocation, config: SyncConfig): FileModel {
     meta: config.pageMeta,
     bodyField: location.format === 'markdown' ? type.bodyField : undefined,
     gitOnly: gitOnlyOf(config, type.gitOnly, type.fields),
+    richText: { publicBaseUrl: config.publicBaseUrl },
   };
 }
 
@@ -129,6 +134,8 @@ export function readContentFile(
         );
       }
       fields[model.bodyField] = body;
+      if (model.fields[model.bodyField]?.type === 'richtext')
+        refuseRichTextProblems(relPath, body, bodyLine, model.richText, model.bodyField);
     } else if (body.trim() !== '') {
       throw new SyncError(
         'CONTENT_UNKNOWN_FIELD',
@@ -311,7 +318,9 @@ export function editContentFile(
   const current = currentValues(relPath, location, text, parts);
   const changes: KeyChange[] = [];
   let newBody: string | undefined;
-  for (const [key, value] of Object.entries(set)) {
+  for (const [key, raw] of Object.entries(set)) {
+    // Rich text pulled from the CMS is written as the Markdown it stands for (issue 11).
+    const value = richTextMarkdown(raw);
     if (value === undefined) continue;
     if (parts && key === model.bodyField) {
       if (value !== null && typeof value !== 'string') {
@@ -404,7 +413,9 @@ function orderedValues(
 }
 
 /** A brand-new file for a pulled variant: YAML frontmatter + body for Markdown, 2-space JSON otherwise. */
-export function renderContentFile(relPath: string, variant: Variant, config: SyncConfig): string {
+export function renderContentFile(relPath: string, pulled: Variant, config: SyncConfig): string {
+  const fields = Object.fromEntries(Object.entries(pulled.fields).map(([k, v]) => [k, richTextMarkdown(v)]));
+  const variant: Variant = { ...pulled, fields };
   const location = locateFile(relPath, config);
   const model = modelFor(location, config);
   if (location.format === 'json') return renderJsonText(orderedValues(variant, model, undefined, config));

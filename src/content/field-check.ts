@@ -3,6 +3,8 @@ import { SyncError } from '../core/errors.js';
 import { normalizeDate } from '../core/normalize.js';
 import type { EntityMeta } from '../core/types.js';
 import { samePath, startsWithPath } from './key-path.js';
+import type { RichTextOptions } from './rich-text.js';
+import { refuseRichTextProblems } from './rich-text-check.js';
 import { isPlainObject } from './value-equal.js';
 
 type Path = readonly (string | number)[];
@@ -24,6 +26,8 @@ export interface EntityShape {
   meta?: { titleKey: string; statusKey: string } | undefined;
   /** Key paths that stay in the file only (`gitOnly`): skipped, never reported as unknown. */
   gitOnly?: readonly (readonly string[])[] | undefined;
+  /** How rich text resolves links; richtext values are checked for what HTML cannot carry (issue 11). */
+  richText?: RichTextOptions | undefined;
 }
 
 // Files keep whatever date spelling they have (core normalises to the API's `YYYY-MM-DDTHH:mm:ss`, butter-api.md §2.3).
@@ -118,6 +122,8 @@ export function checkEntityValues(
       case 'media': {
         const text = asText(value, path);
         if (text === undefined) throw wrongType(path, `${spec.type === 'media' ? 'a URL' : 'text'}`, value);
+        if (spec.type === 'richtext' && shape.richText && path.length === 1)
+          refuseRichTextProblems(relPath, text, source.lineOf(path) ?? 1, shape.richText, pathName(path));
         return text;
       }
       case 'date':

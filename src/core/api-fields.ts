@@ -279,7 +279,11 @@ export function fromApiFields(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(model.fields)) {
-    out[name] = normalizeField(spec, fromApiValue(spec, apiFields[name], ids, config), ctx);
+    const value = apiFields[name];
+    // Rich text is HTML in the CMS and Markdown in the file (issue 11); top-level fields only for now.
+    if (spec.type === 'richtext' && ctx.readRichText && typeof value === 'string' && value.trim() !== '')
+      out[name] = ctx.readRichText(value);
+    else out[name] = normalizeField(spec, fromApiValue(spec, value, ids, config), ctx);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { EntityModel } from './model.js';
 import { type NormalizeContext, normalizeField } from './normalize.js';
+import { RichTextRead } from './rich-text-read.js';
 import type { FieldDigests, Variant } from './types.js';
 
 export { type EntityModel, modelFor } from './model.js';
@@ -12,6 +13,8 @@ export const STATUS_KEY = '$status';
 /** JSON with object keys sorted at every level, so key order never changes a digest. */
 export function stringifyStable(value: unknown): string {
   if (value === undefined) return 'null';
+  // Rich text read from the CMS digests as the Markdown it stands for (CRLF and LF alike, as normalizeText).
+  if (value instanceof RichTextRead) return JSON.stringify(value.markdown.replace(/\r\n?/g, '\n'));
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(stringifyStable).join(',')}]`;
   const record = value as Record<string, unknown>;
@@ -27,6 +30,7 @@ export function stringifyStable(value: unknown): string {
  * One-shot `crypto.hash` (Node ≥ 20.12): same bytes as createHash, ~2.5x faster, and a plan digests every field.
  */
 export function digestValue(canonical: unknown): string {
+  if (canonical instanceof RichTextRead && canonical.echo !== undefined) return canonical.echo;
   return hash('sha256', stringifyStable(canonical), 'hex').slice(0, 16);
 }
 

@@ -10,6 +10,11 @@ export const CDN_PREFIX = 'https://cdn.buttercms.com/';
 export interface NormalizeContext {
   /** CDN URL → source URL: ButterCMS re-hosts media, so the URL read back never equals the one written (butter-api.md §3.7). */
   media: Record<string, string>;
+  /**
+   * Turns a rich-text field's HTML read from the CMS into its file form (a RichTextRead), with the manifest's
+   * rich-text map (issue 11); absent where only file values are normalised.
+   */
+  readRichText?: ((html: string) => unknown) | undefined;
 }
 
 const DATE_PATTERN =

@@ -177,6 +177,11 @@ export interface Manifest {
   entities: Record<EntityKey, ManifestEntity>;
   /** CDN URL → source URL written from a file (butter-api.md §3.7). */
   media: Record<string, string>;
+  /**
+   * Canonical HTML digest → digest of the Markdown it was converted from (issue 11): rich text read back as
+   * sent is no change. Optional so states written before it still load.
+   */
+  richText?: Record<string, string> | undefined;
   pending: PendingWrite[];
   failed: FailedWrite[];
   conflicts: ConflictRecord[];

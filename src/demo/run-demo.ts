@@ -192,8 +192,45 @@ export async function runDemo(): Promise<void> {
     );
 
     say(
-      '7. Done',
+      '7. Rich text both ways',
+      'The article body is Markdown in git and HTML in ButterCMS (a WYSIWYG field): the bold word\n' +
+        '"**butter-sync**" in content-example/pages/article/hello-world.md reached the CMS as <strong>.',
+    );
+    const article = await readPage(emulator.url, 'article', 'hello-world');
+    const sentHtml = String(article?.fields?.body ?? '');
+    process.stdout.write(`   CMS body: ${sentHtml.replace(/\n/g, '\n             ')}\n`);
+    process.stdout.write(
+      "   An editor italicises a word in the dashboard's WYSIWYG editor; the daemon pulls it back as Markdown,\n" +
+        '   rewriting only that paragraph:\n',
+    );
+    const before = commit;
+    const pageEdit = await fetch(`${emulator.url}/pages/*/hello-world/?locale=en`, {
+      method: 'PATCH',
+      headers: { Authorization: `Token ${WRITE}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        status: 'draft',
+        fields: { body: sentHtml.replace('our marketing team', 'our <em>marketing</em> team') },
+      }),
+    });
+    process.stdout.write(`   Write API answered ${pageEdit.status}\n`);
+    const richCommit = await waitFor('the rich-text pull commit', async () => {
+      const log = await git(repo, 'log', '-1', '--format=%H%n%B');
+      const head = log.split('\n')[0];
+      return log.includes('Butter-Sync: pull') && head !== before ? head : undefined;
+    });
+    const richLines = await git(repo, 'show', '--format=', '-U0', richCommit ?? 'HEAD');
+    process.stdout.write(
+      `${richLines
+        .split('\n')
+        .filter((l) => /^[-+][^-+]/.test(l))
+        .map((l) => `   ${l}`)
+        .join('\n')}\n`,
+    );
+
+    say(
+      '8. Done',
       "Both directions worked: a file edit reached ButterCMS, and an editor's change came back as a commit\n" +
+        '(rich text as Markdown in the file, HTML in the CMS),\n' +
         'with the "Butter-Sync: pull" trailer (which the post-commit hook skips, so nothing echoes back).\n' +
         'Next: read README.md to run butter-sync on your own content.',
     );
@@ -206,6 +243,16 @@ export async function runDemo(): Promise<void> {
     await emulator.close();
     await rm(repo, { recursive: true, force: true });
   }
+}
+
+async function readPage(
+  apiUrl: string,
+  pageType: string,
+  slug: string,
+): Promise<{ fields?: Record<string, unknown> } | undefined> {
+  const url = `${apiUrl}/pages/${pageType}/${slug}/?auth_token=${READ}&preview=1&locale=en`;
+  const body = (await (await fetch(url)).json()) as { data?: { fields?: Record<string, unknown> } };
+  return body.data;
 }
 
 async function readItem(apiUrl: string, slug: string): Promise<Record<string, unknown> | undefined> {

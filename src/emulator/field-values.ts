@@ -1,4 +1,7 @@
 import { randomInt } from 'node:crypto';
+import rehypeParse from 'rehype-parse';
+import rehypeStringify from 'rehype-stringify';
+import { unified } from 'unified';
 import type { FieldSpec } from '../config/schema.js';
 
 /**
@@ -15,6 +18,20 @@ export function makeCdnUrl(): string {
   let handle = '';
   for (let i = 0; i < 20; i++) handle += HANDLE_CHARS[randomInt(HANDLE_CHARS.length)];
   return CDN_PREFIX + handle;
+}
+
+const wysiwyg = unified().use(rehypeParse, { fragment: true }).use(rehypeStringify).freeze();
+
+/**
+ * A WYSIWYG field holds HTML (butter-api.md §2.3) as its editor serialises it, not byte for byte what the
+ * Write API was sent (unverified: the docs say nothing on it, so the emulator takes the stricter case a client
+ * must survive). It re-serialises: attribute quotes, character references and void tags come back in the
+ * editor's spelling (`'x'` → `"x"`, `&amp;` → `&#x26;`, `<br/>` → `<br>`). Plain text without markup reads
+ * back unchanged.
+ */
+export function wysiwygHtml(value: string): string {
+  if (!/[<&]/.test(value)) return value;
+  return String(wysiwyg.processSync(value));
 }
 
 /** The value an unset field reads back as. */
@@ -84,8 +101,12 @@ function normalizeOneRef(spec: FieldSpec, value: unknown): string | number | und
 /** Validate one value against its spec; returns the stored form, or records a problem under `key`. */
 function normalizeValue(spec: FieldSpec, value: unknown, key: string, problems: Problems): unknown {
   switch (spec.type) {
-    case 'text':
     case 'richtext':
+      if (value === null) return '';
+      if (typeof value === 'string') return wysiwygHtml(value);
+      addProblem(problems, key, 'Not a valid string.');
+      return undefined;
+    case 'text':
     case 'color':
     // butter-sync's `list` type is a Long Text field in the dashboard, one value per line (README).
     case 'list':

@@ -208,6 +208,7 @@ const ENTRIES = z.looseObject({
     }),
   ),
   media: z.record(z.string(), z.string()),
+  richText: z.record(z.string(), z.string()).optional(),
   calls: z.record(z.string(), z.number()),
   pending: z.array(
     z.looseObject({

@@ -17,6 +17,7 @@ export function mergeManifests(ancestor: Manifest, ours: Manifest, theirs: Manif
     ...ours,
     entities: mergeRecords(ancestor.entities, ours.entities, theirs.entities, mergeEntity),
     media: mergeRecords(ancestor.media, ours.media, theirs.media, (o) => o),
+    richText: mergeRecords(ancestor.richText ?? {}, ours.richText ?? {}, theirs.richText ?? {}, (o) => o),
     pending: mergeLists(ancestor.pending, ours.pending, theirs.pending, (w) => w.id),
     failed: mergeLists(ancestor.failed, ours.failed, theirs.failed, (w) => w.id),
     conflicts: mergeLists(

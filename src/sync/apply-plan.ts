@@ -37,6 +37,7 @@ import { holdsMedia } from './media-map.js';
 import { recordPulledChanges } from './pull-journal.js';
 import { makeIdLookup } from './remote-snapshot.js';
 import type { AppliedOperation, SyncReport } from './report.js';
+import { withRichTextHtml } from './rich-text-map.js';
 import { verifyPending } from './verify-pending.js';
 
 export interface ApplyInput {
@@ -468,7 +469,7 @@ async function sendWrite(
   // Bodies are planned in file form (human keys); ids are looked up now, after the creates they depend on.
   const translate = <T extends { fields?: Record<string, unknown> | [Record<string, unknown>] }>(
     body: T,
-  ): T => toApiBody(body, model, ids, config.locales.all);
+  ): T => toApiBody(withRichTextHtml(body, model, config, manifest), model, ids, config.locales.all);
 
   // Remember where each locale's file lives, so later scoped runs find the sibling files.
   if (entity) {
@@ -479,6 +480,12 @@ async function sendWrite(
     manifest.entities[op.entity] = slot;
   }
 
+  // Rich text is converted (and cached) before the request, then the event loop turns once: converting a long
+  // page can take seconds, and a keep-alive socket the server closed meanwhile must be noticed, not written to.
+  if ('body' in op) {
+    withRichTextHtml(op.body, model, config, manifest);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   recordIntent(manifest, pending);
   try {
     await sendRequest(ctx, op, pending, translate);

@@ -40,6 +40,7 @@ import {
   type SnapshotScope,
 } from './remote-snapshot.js';
 import { newReport, type SyncReport, toFileProblem } from './report.js';
+import { mergeRemoteRichText, richTextReader } from './rich-text-map.js';
 import { pendingTargets, planVerifyReads, settleLandedFailures, verifyPending } from './verify-pending.js';
 
 /** The write kinds that become pending writes once sent. */
@@ -401,6 +402,19 @@ export class SyncEngine {
     await this.settlePulls(scan, report, report.dryRun);
     ctx.onProgress?.({ phase: 'read-cms' });
     const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, scope);
+    // Rich text the CMS changed is merged into each file's Markdown before planning (issue 11).
+    const learn = !report.dryRun; // a dry run changes no state
+    if (
+      mergeRemoteRichText(
+        scan.local,
+        snapshot.remote,
+        ctx.store.manifest,
+        ctx.config,
+        (e) => modelFor(e.ref, ctx.config),
+        learn,
+      )
+    )
+      ctx.store.markDirty();
     for (const { kind, name, error } of snapshot.unavailable) {
       report.errors.push({
         code: error.code,

@@ -19,6 +19,7 @@ import {
   type RemoteSnapshot,
   type UnavailableList,
 } from './remote-snapshot.js';
+import { richTextReader } from './rich-text-map.js';
 
 /** One entity to read, in the locales the run writes or verifies (a locale not written is not read). */
 export interface ReadTarget {
@@ -252,7 +253,7 @@ export async function runReads(
     itemKeys.set(collection, keys);
   }
   const ids = makeIdLookup(manifest, itemKeys);
-  const media = { media: manifest.media };
+  const media = { media: manifest.media, readRichText: richTextReader(manifest) };
   const remote = new Map<EntityKey, RemoteEntity>();
   for (const [collection, byId] of rawItems) {
     for (const raw of byId.values()) {

@@ -12,6 +12,7 @@ import {
   type RemoteEntity,
   type Variant,
 } from '../core/types.js';
+import { richTextReader } from './rich-text-map.js';
 
 /** What the CMS holds, in file form, plus the id ↔ key map the translation needs. */
 export interface RemoteSnapshot {
@@ -181,7 +182,7 @@ export async function fetchRemoteSnapshot(
     }
   }
   const ids = makeIdLookup(manifest, itemKeys);
-  const ctx = { media: manifest.media };
+  const ctx = { media: manifest.media, readRichText: richTextReader(manifest) };
 
   for (const [collection, perLocale] of rawItems) {
     for (const [locale, items] of perLocale) {

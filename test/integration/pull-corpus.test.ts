@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput, FieldSpec } from '../../src/config/schema.js';
 import { slugify } from '../../src/content/content-path.js';
 import { readContentFile } from '../../src/content/index.js';
+import { markdownToHtml } from '../../src/content/rich-text.js';
 import { encodeList, toApiFields } from '../../src/core/api-fields.js';
 import { modelFor } from '../../src/core/model.js';
 import type { SyncReport } from '../../src/sync/report.js';
@@ -30,6 +31,13 @@ const EDIT_EVERY = FULL ? 1 : 3;
 const text = 'text' as const;
 const list = { type: 'list', of: 'text' } as const;
 const body = { body: 'richtext' } as const;
+/**
+ * Sources whose bodies are MDX or template code (imports, JSX, Vue or Nunjucks components): HTML cannot carry
+ * them, so a user models the body `text` and the site renders it (issue 11; richtext refuses them).
+ */
+const mdxBody = { body: 'text' } as const;
+/** Where the sites serve their pages: relative links and images resolve against it (issue 11). */
+const PUBLIC_BASE_URL = 'https://site.test/';
 
 /**
  * One page type per source, as a user reading the README writes it: the keys an editor should see in the
@@ -39,7 +47,7 @@ const SITE_MODELS: NonNullable<ConfigInput['pageTypes']> = {
   astro_docs: {
     bodyField: 'body',
     fields: {
-      ...body,
+      ...mdxBody,
       description: text,
       i18nReady: 'boolean',
       type: text,
@@ -66,7 +74,7 @@ const SITE_MODELS: NonNullable<ConfigInput['pageTypes']> = {
   },
   eleventy_docs: {
     bodyField: 'body',
-    fields: { ...body, newstitle: text, tiptitle: text, date: 'date', tags: list, description: text },
+    fields: { ...mdxBody, newstitle: text, tiptitle: text, date: 'date', tags: list, description: text },
     gitOnly: [
       'eleventyNavigation',
       'ignoreSupporters',
@@ -155,7 +163,7 @@ const SITE_MODELS: NonNullable<ConfigInput['pageTypes']> = {
   },
   nodejs_website: {
     bodyField: 'body',
-    fields: { ...body, date: 'date', category: text, author: text, canonical: text },
+    fields: { ...mdxBody, date: 'date', category: text, author: text, canonical: text },
     gitOnly: ['slug'],
   },
   rust_blog: {
@@ -200,7 +208,7 @@ const SITE_MODELS: NonNullable<ConfigInput['pageTypes']> = {
   tauri_docs: {
     bodyField: 'body',
     fields: {
-      ...body,
+      ...mdxBody,
       date: 'date',
       authors: list,
       excerpt: text,
@@ -224,7 +232,7 @@ const SITE_MODELS: NonNullable<ConfigInput['pageTypes']> = {
   },
   vite_docs: {
     bodyField: 'body',
-    fields: { ...body, description: text, date: 'date', titleTemplate: text },
+    fields: { ...mdxBody, description: text, date: 'date', titleTemplate: text },
     gitOnly: ['sidebar', 'editLink', 'outline', 'theme', 'head', 'author'],
   },
 };
@@ -394,6 +402,7 @@ function planEdit(
       return { file, field: name, wire: value + 1, key };
   }
   const bodyText = typeof fields.body === 'string' ? fields.body.replace(/\r\n/g, '\n') : '';
+  if (specs.body?.type === 'richtext') return planHtmlEdit(file, bodyText);
   const lines = bodyText.split('\n');
   const index = lines.findIndex((l) => l.trim().length > 3 && !/^(---|\+\+\+)$/.test(l.trim()));
   if (index === -1) return undefined;
@@ -401,6 +410,24 @@ function planEdit(
   const to = `${from} (édité)`;
   lines[index] = to;
   return { file, field: 'body', wire: lines.join('\n'), line: { from, to } };
+}
+
+/**
+ * A rich-text body is HTML in the CMS (issue 11): the editor appends a word to its first top-level paragraph
+ * that is a single line of plain words. The file must change in that paragraph's line and nowhere else.
+ */
+function planHtmlEdit(file: CorpusFile, bodyText: string): Edit | undefined {
+  const options = { publicBaseUrl: PUBLIC_BASE_URL };
+  const html = markdownToHtml(bodyText, options);
+  for (const line of bodyText.split('\n')) {
+    if (!/^[A-Za-z][A-Za-z0-9 ,.'’:;!?()"-]{10,}[A-Za-z0-9.!?:)]$/.test(line)) continue;
+    const paragraph = markdownToHtml(line, options);
+    if (!paragraph.startsWith('<p>') || !html.includes(`\n${paragraph}\n`)) continue;
+    const edited = paragraph.replace(/<\/p>$/, ' (édité)</p>');
+    const wire = html.replace(`\n${paragraph}\n`, `\n${edited}\n`);
+    return { file, field: 'body', wire, line: { from: line, to: `${line} (édité)` } };
+  }
+  return undefined;
 }
 
 function errorFiles(report: SyncReport): string[] {
@@ -433,6 +460,7 @@ describe('the whole corpus, each source with a real-site model', () => {
         collections: { countries: COUNTRIES },
         ignore: ['**/*.jpg'],
         gitOnly: ['layout'],
+        publicBaseUrl: PUBLIC_BASE_URL,
         initialSource: 'git',
         rate: { requestsPerSecond: 1000, concurrency: 8, timeoutMs: 20_000, maxRetries: 2 },
       },
@@ -465,7 +493,11 @@ describe('the whole corpus, each source with a real-site model', () => {
         continue;
       }
       const { location, variant } = readContentFile(file.rel, file.bytes, fx.config);
-      const wire = toApiFields(variant.fields, modelFor(location.ref, fx.config), noIds);
+      const model = modelFor(location.ref, fx.config);
+      const wire = toApiFields(variant.fields, model, noIds);
+      // A WYSIWYG field holds HTML, as an editor's dashboard would (issue 11).
+      if (model.fields.body?.type === 'richtext' && typeof wire.body === 'string')
+        wire.body = markdownToHtml(wire.body, { publicBaseUrl: PUBLIC_BASE_URL });
       if (location.ref.kind === 'item') {
         fx.emulator.seedItem({ collection: 'countries', fields: wire });
       } else {

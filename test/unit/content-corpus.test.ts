@@ -146,13 +146,14 @@ describe('content corpus: Markdown', () => {
       if (fields) {
         config.pageTypes.doc = {
           bodyField: 'page_body',
-          fields: { ...fields, page_body: { type: 'richtext' } },
+          // `text`: the corpus holds MDX, which a richtext field refuses (issue 11); this test is about bytes.
+          fields: { ...fields, page_body: { type: 'text' } },
         };
         const { variant } = readContentFile(path, new Uint8Array(readFileSync(file)), config);
         expect(variant.fields.page_body, rel).toBe(body);
         modelled++;
       } else {
-        config.pageTypes.doc = { bodyField: 'page_body', fields: { page_body: { type: 'richtext' } } };
+        config.pageTypes.doc = { bodyField: 'page_body', fields: { page_body: { type: 'text' } } };
       }
       expect(editContentFile(path, text, {}, config), rel).toBe(text);
       // Setting every key (and the body) to the value it already has is also a no-op (null would remove).

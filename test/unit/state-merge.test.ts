@@ -61,6 +61,14 @@ describe('mergeManifests (three-way, issue 14)', () => {
     expect(merged.calls['2026-01']).toBe(18);
   });
 
+  it('unions the rich-text maps two machines learned, and reads a state written before the map (issue 11)', () => {
+    const ancestor = state({});
+    const ours = state({ richText: { h1: 'm1' } });
+    const theirs = state({ richText: { h2: 'm2' } });
+    expect(mergeManifests(ancestor, ours, theirs).richText).toEqual({ h1: 'm1', h2: 'm2' });
+    expect(mergeManifests(ancestor, state({}), state({})).richText).toEqual({});
+  });
+
   it('keeps a conflict either side recorded', () => {
     const conflict = { entity: 'item:tags:x' as never, locale: 'en', field: 'name', git: 1, cms: 2, at: 't' };
     const merged = mergeManifests(state({}), state({}), state({ conflicts: [conflict] }));
