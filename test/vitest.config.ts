@@ -11,5 +11,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Every manifest save re-reads the disk and compares it with memory: a write the change tracking missed
+    // fails the test that made it (src/state/manifest-tracking.ts).
+    env: { BUTTER_SYNC_CHECK_JOURNAL: '1' },
   },
 });

@@ -68,6 +68,8 @@ export class SharedState {
   #baseOid: string | null;
   #baseState: Manifest;
   #offline = false;
+  /** The store's save generation at which the cache was last known equal to the shared state. */
+  #cleanGeneration = -1;
 
   private constructor(
     store: ManifestStore,
@@ -94,8 +96,13 @@ export class SharedState {
   /** Publish the cache if it differs from the shared state; a lost race fetches, merges and tries again. */
   async publish(): Promise<void> {
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
-      const text = serializeManifest(this.#store.manifest);
-      if (this.#baseOid !== null && text === serializeManifest(this.#baseState)) return;
+      // Nothing saved since the cache last matched the shared state: nothing to publish, and no O(n) compare.
+      if (this.#baseOid !== null && this.#store.generation === this.#cleanGeneration) return;
+      const text = serializeManifest(this.#store.plainManifest);
+      if (this.#baseOid !== null && text === serializeManifest(this.#baseState)) {
+        this.#cleanGeneration = this.#store.generation;
+        return;
+      }
       const commit = await this.#commitState(text);
       const pushed = await this.#push(commit);
       if (pushed === 'offline') return;
@@ -103,6 +110,7 @@ export class SharedState {
         await runGit(this.#options.repoDir, ['update-ref', STATE_REF, commit]);
         this.#baseOid = commit;
         this.#baseState = JSON.parse(text) as Manifest;
+        this.#cleanGeneration = this.#store.generation;
         return;
       }
       // Another machine published first: take its state in, then push the merge on top of it.
@@ -135,7 +143,7 @@ export class SharedState {
     if (theirsOid === null || theirsOid === this.#baseOid) return;
     // Read and validate all of it before touching the cache: a refused state changes nothing.
     const theirs = await readStateCommit(repoDir, theirsOid);
-    const merged = mergeManifests(this.#baseState, this.#store.manifest, theirs);
+    const merged = mergeManifests(this.#baseState, this.#store.plainManifest, theirs);
     replaceContents(this.#store.manifest, merged);
     await this.#store.save();
     await runGit(repoDir, ['update-ref', STATE_REF, theirsOid]);

@@ -3,6 +3,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/state/manifest-file.js';
 import { CLI, type Fixture, git, makeFixture, writesIn } from '../helpers/sync-fixture.js';
 
 // The smaller defects of the real-content trial (issue 9, trial-real-content.md F11, F12, F19), run through
@@ -23,7 +24,7 @@ async function cli(fx: Fixture, args: string[], env: NodeJS.ProcessEnv = fx.env(
 }
 
 async function remoteIdOf(fx: Fixture, entity: string): Promise<number> {
-  const manifest = JSON.parse(await readFile(path.join(fx.repoDir, '.butter-sync/manifest.json'), 'utf8'));
+  const manifest = await readManifest(fx.repoDir, 'x');
   const id = manifest.entities[entity]?.remoteId;
   if (typeof id !== 'number') throw new Error(`no remote id for ${entity}`);
   return id;
