@@ -24,7 +24,9 @@ export interface SharedStateOptions {
   identity: GitIdentity;
   configDigest: string;
   /** Said when the remote cannot be reached: the run goes on from the local copy. */
-  warn: (message: string) => void;
+  warn: (message: string) => void | Promise<void>;
+  /** The remote was reached (a later "cannot reach" is news again). */
+  reached?: () => void | Promise<void>;
 }
 
 /** Read the state a commit holds, refusing (never half-applying) one that is not valid or is newer. */
@@ -93,8 +95,14 @@ export class SharedState {
     return shared;
   }
 
-  /** Publish the cache if it differs from the shared state; a lost race fetches, merges and tries again. */
-  async publish(): Promise<void> {
+  /**
+   * Publish the cache if it differs from the shared state; a lost race fetches, merges and tries again.
+   * `refresh` (watch, between jobs): with nothing to publish, still take the other machines' state in.
+   */
+  async publish(options: { refresh?: boolean } = {}): Promise<void> {
+    this.#offline = false;
+    if (options.refresh) await this.#catchUp();
+    if (this.#offline) return;
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
       // Nothing saved since the cache last matched the shared state: nothing to publish, and no O(n) compare.
       if (this.#baseOid !== null && this.#store.generation === this.#cleanGeneration) return;
@@ -111,13 +119,14 @@ export class SharedState {
         this.#baseOid = commit;
         this.#baseState = JSON.parse(text) as Manifest;
         this.#cleanGeneration = this.#store.generation;
+        await this.#options.reached?.();
         return;
       }
       // Another machine published first: take its state in, then push the merge on top of it.
       await this.#catchUp();
       if (this.#offline) return;
     }
-    this.#options.warn(
+    await this.#options.warn(
       `the shared state ${STATE_REF} kept changing under this run; it stays in the local cache and the next run publishes it`,
     );
   }
@@ -132,13 +141,17 @@ export class SharedState {
     );
     if (fetched.code !== 0) {
       // No state published yet: the first publish creates it.
-      if (/couldn't find remote ref/i.test(fetched.stderr)) return;
+      if (/couldn't find remote ref/i.test(fetched.stderr)) {
+        await this.#options.reached?.();
+        return;
+      }
       this.#offline = true;
-      this.#options.warn(
+      await this.#options.warn(
         `cannot fetch the shared state from ${remote} (${describeGitFailure(fetched)}); working from this clone's copy, published on a later run`,
       );
       return;
     }
+    await this.#options.reached?.();
     const theirsOid = await resolveRef(repoDir, FETCHED_REF);
     if (theirsOid === null || theirsOid === this.#baseOid) return;
     // Read and validate all of it before touching the cache: a refused state changes nothing.
@@ -177,7 +190,7 @@ export class SharedState {
     if (/stale info|rejected|fetch first|non-fast-forward/i.test(`${pushed.stdout}\n${pushed.stderr}`)) {
       return 'raced';
     }
-    this.#options.warn(
+    await this.#options.warn(
       `cannot publish the shared state to ${remote} (${describeGitFailure(pushed)}); it stays in the local cache and the next run publishes it`,
     );
     return 'offline';
