@@ -274,6 +274,12 @@ const ENTRIES = z.looseObject({
     }),
   ),
   media: z.record(z.string(), z.string()),
+  tombstones: z
+    .record(
+      z.string(),
+      z.looseObject({ side: z.enum(['git', 'cms']), at: text, locales: z.record(z.string(), digests) }),
+    )
+    .optional(),
   calls: z.record(z.string(), z.number()),
   pending: z.array(
     z.looseObject({

@@ -11,6 +11,7 @@ import {
   type Variant,
 } from '../core/types.js';
 import { endSupersededFailures, failPending, settlePending } from '../state/outbox.js';
+import { buryEntity } from '../state/tombstones.js';
 import { nowOf, type SyncContext } from './context.js';
 import { learnRecord } from './media-map.js';
 import {
@@ -70,6 +71,7 @@ export async function verifyPending(ctx: SyncContext, snapshot?: RemoteSnapshot)
     if (write.kind === 'delete-item') {
       if (!remote) {
         settlePending(manifest, write.id);
+        buryEntity(manifest, write.entity, 'git'); // deleted in Git: a stale checkout does not create it again
         delete manifest.entities[write.entity];
         endSupersededFailures(manifest, write.entity, undefined);
         settled += 1;

@@ -174,3 +174,73 @@ describe('shared state on a git ref', () => {
     expect(JSON.parse(await sharedText()).entities).toEqual((await readManifest(fx.repoDir, 'x')).entities);
   });
 });
+
+describe('tombstones in the shared state', () => {
+  let fx: Fixture;
+  let bare: string;
+  let clone: string;
+  const savedEnv = { ...process.env };
+
+  beforeEach(async () => {
+    fx = await makeFixture({ config: { pull: { commit: true }, maxDeletePercent: 100 } });
+    bare = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-bare-'));
+    clone = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-clone-'));
+    await git(bare, 'init', '-q', '--bare', '-b', 'main');
+    await git(fx.repoDir, 'remote', 'add', 'origin', bare);
+    await git(fx.repoDir, 'push', '-q', 'origin', 'main');
+    Object.assign(process.env, {
+      BUTTER_API_URL: fx.emulator.url,
+      BUTTER_READ_TOKEN: TEST_READ_TOKEN,
+      BUTTER_WRITE_TOKEN: TEST_WRITE_TOKEN,
+    });
+  });
+  afterEach(async () => {
+    process.env = { ...savedEnv };
+    await fx.cleanup();
+    for (const dir of [bare, clone]) await rm(dir, { recursive: true, force: true });
+  });
+
+  const open = (repo: string) =>
+    openSession(
+      { repo, config: path.join(repo, 'sync.config.json'), logLevel: 'silent' },
+      { needsWrite: true },
+    );
+
+  it('an item deleted in the dashboard is not created again by a clone whose checkout still has its file', async () => {
+    const laptop = await open(fx.repoDir);
+    await laptop.engine.push();
+    await laptop.close();
+    await git(clone, 'clone', '-q', bare, '.');
+    const id = laptop.store.manifest.entities['item:tags:engineering']?.remoteId as number;
+    fx.emulator.deleteItem('tags', id);
+    const logAtDeletion = fx.emulator.requestLog().length;
+
+    // The laptop sees the deletion first: removes the file (a commit not pushed yet) and publishes the state.
+    const seen = await open(fx.repoDir);
+    const pulled = await seen.engine.reconcile();
+    await seen.close();
+    expect(pulled.report.errors).toEqual([]);
+    await expect(
+      readFile(path.join(fx.repoDir, 'content-example/collections/tags/engineering.json')),
+    ).rejects.toThrow();
+
+    // The next laptop run settles the pull (Git holds the removal): the entity leaves the state.
+    const settle = await open(fx.repoDir);
+    await settle.engine.push();
+    await settle.close();
+
+    // The other clone still has the file and no cache: it must not send it as a new item.
+    const other = await open(clone);
+    const pushed = await other.engine.push();
+    await other.close();
+    expect(pushed.report.errors).toEqual([]);
+    const posts = fx.emulator
+      .requestLog()
+      .slice(logAtDeletion)
+      .filter((r) => r.method === 'POST' && (r.body ?? '').includes('engineering'));
+    expect(posts).toEqual([]);
+    expect(pushed.report.notices.map((n) => `${n.reason} ${n.entity}`)).toContain(
+      'deleted-elsewhere item:tags:engineering',
+    );
+  });
+});
