@@ -125,11 +125,26 @@ export function applyJournalRecord(manifest: Record<string, unknown>, record: Jo
     }
   }
   if (record.head === undefined) return;
+  const lists = record.lists ?? {};
   for (const key of Object.keys(manifest)) {
-    if (!KEYED_COLLECTIONS.includes(key) && !(key in record.head)) delete manifest[key];
+    if (!KEYED_COLLECTIONS.includes(key) && !(key in record.head) && !(key in lists)) delete manifest[key];
   }
   for (const [key, value] of Object.entries(record.head)) {
     if (!KEYED_COLLECTIONS.includes(key)) manifest[key] = value;
+  }
+  for (const [key, { ids, set }] of Object.entries(lists)) {
+    const previous = Array.isArray(manifest[key]) ? (manifest[key] as Array<{ id?: unknown }>) : [];
+    const byId = new Map(previous.map((item) => [item?.id, item]));
+    manifest[key] = ids.map((id) => {
+      const item = id in set ? set[id] : byId.get(id);
+      // An id with no item: the journal was not written by this format; refuse rather than guess.
+      if (item === undefined)
+        throw new SyncError(
+          'MANIFEST_CORRUPT',
+          `the manifest journal lists "${id}" in "${key}" but holds no such item`,
+        );
+      return item;
+    });
   }
 }
 

@@ -26,8 +26,10 @@ export const JOURNAL_FILE = 'manifest.journal';
 export interface JournalRecord {
   /** e.g. `{ entities: { "page:faq:x": {...}, "item:tags:y": null }, media: {...} }` */
   set?: Record<string, Record<string, unknown>>;
-  /** Every top-level key that is not a keyed collection (pending, failed, conflicts, calls, ...). */
+  /** Every other top-level key (conflicts, calls, ...) but the id-keyed lists; with it always comes `lists`. */
   head?: Record<string, unknown>;
+  /** Lists of records with unique ids (pending, failed): the order of ids and the items that changed. */
+  lists?: Record<string, { ids: string[]; set: Record<string, unknown> }>;
 }
 
 export interface JournalReplay {

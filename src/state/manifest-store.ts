@@ -73,6 +73,8 @@ export class ManifestStore {
   #journalBytes: number | undefined;
   /** The head (every top-level key but the keyed collections) as last saved. */
   #savedHead: string;
+  /** Lists of records with an `id` (pending, failed) as last saved: list → id → JSON of the item. */
+  #savedLists: Map<string, Map<string, string>>;
   #generation = 0;
   readonly stats: SaveStats = { skipped: 0, appends: 0, appendedBytes: 0, compactions: 0 };
   readonly #lock: ManifestLock;
@@ -96,7 +98,9 @@ export class ManifestStore {
     this.#snapshot = loaded.snapshot;
     this.#snapshotBytes = loaded.snapshotBytes;
     this.#journalBytes = loaded.journal.current ? loaded.journal.goodBytes : undefined;
-    this.#savedHead = headText(loaded.manifest);
+    const split = splitHead(loaded.manifest);
+    this.#savedHead = JSON.stringify(split.head);
+    this.#savedLists = diffLists(split.lists, new Map()).saved;
     this.#lock = lock;
     this.#debounceMs = debounceMs;
     this.#readOnly = readOnly;
@@ -225,8 +229,10 @@ export class ManifestStore {
   /** One journal line with the changed entries (or a new snapshot now and then); nothing when nothing changed. */
   async #persist(changes: TrackedChanges): Promise<void> {
     const raw = this.#tracker.raw as unknown as Record<string, unknown>;
-    const head = headText(this.#tracker.raw);
-    const headChanged = head !== this.#savedHead;
+    const split = splitHead(this.#tracker.raw);
+    const head = JSON.stringify(split.head);
+    const lists = diffLists(split.lists, this.#savedLists);
+    const headChanged = head !== this.#savedHead || lists.changed;
     if (!headChanged && changes.keys.size === 0 && changes.replaced.size === 0) {
       this.stats.skipped += 1;
       return;
@@ -258,13 +264,17 @@ export class ManifestStore {
         set[name] = entries;
       }
       if (changes.keys.size > 0) record.set = set;
-      if (headChanged) record.head = headOf(this.#tracker.raw);
+      if (headChanged) {
+        record.head = split.head;
+        record.lists = lists.record;
+      }
       const written = await appendJournal(journalFile, record);
       this.#journalBytes += written;
       this.stats.appends += 1;
       this.stats.appendedBytes += written;
     }
     this.#savedHead = head;
+    this.#savedLists = lists.saved;
     this.#generation += 1;
     if (process.env.BUTTER_SYNC_CHECK_JOURNAL) await this.#checkOnDisk();
   }
@@ -318,15 +328,66 @@ async function removeOrphanedTempFiles(repoDir: string): Promise<void> {
   }
 }
 
-/** Every top-level key but the keyed collections: small (pending, failed, conflicts, counters), saved whole. */
-function headOf(manifest: Manifest): Record<string, unknown> {
+/**
+ * The head of the manifest: every top-level key but the keyed collections. Lists whose items all carry a
+ * unique string `id` (pending, failed writes) are journaled item by item (a save that adds one pending write
+ * to a hundred writes one, plus the order of ids); everything else in the head is small and written whole.
+ */
+function splitHead(manifest: Manifest): { head: Record<string, unknown>; lists: Map<string, unknown[]> } {
   const head: Record<string, unknown> = {};
+  const lists = new Map<string, unknown[]>();
   for (const [key, value] of Object.entries(manifest)) {
-    if (!KEYED_COLLECTIONS.includes(key) && value !== undefined) head[key] = value;
+    if (KEYED_COLLECTIONS.includes(key) || value === undefined) continue;
+    if (Array.isArray(value) && hasUniqueIds(value)) lists.set(key, value);
+    else head[key] = value;
   }
-  return head;
+  return { head, lists };
 }
 
-function headText(manifest: Manifest): string {
-  return JSON.stringify(headOf(manifest));
+function hasUniqueIds(items: unknown[]): boolean {
+  const ids = new Set<string>();
+  for (const item of items) {
+    const id = (item as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string' || ids.has(id)) return false;
+    ids.add(id);
+  }
+  return true;
+}
+
+/** What changed in the id-keyed lists since `saved`: the journal's `lists` part, and the new saved form. */
+function diffLists(
+  lists: Map<string, unknown[]>,
+  saved: Map<string, Map<string, string>>,
+): {
+  changed: boolean;
+  record: NonNullable<JournalRecord['lists']>;
+  saved: Map<string, Map<string, string>>;
+} {
+  let changed = lists.size !== saved.size;
+  const record: NonNullable<JournalRecord['lists']> = {};
+  const next = new Map<string, Map<string, string>>();
+  for (const [name, items] of lists) {
+    const before = saved.get(name);
+    if (before === undefined) changed = true;
+    const now = new Map<string, string>();
+    const set: Record<string, unknown> = {};
+    const ids: string[] = [];
+    for (const item of items) {
+      const id = (item as { id: string }).id;
+      const json = JSON.stringify(item);
+      ids.push(id);
+      now.set(id, json);
+      if (before?.get(id) !== json) set[id] = item;
+    }
+    const beforeIds = before ? [...before.keys()] : [];
+    if (
+      Object.keys(set).length > 0 ||
+      beforeIds.length !== ids.length ||
+      beforeIds.some((id, i) => ids[i] !== id)
+    )
+      changed = true;
+    record[name] = { ids, set };
+    next.set(name, now);
+  }
+  return { changed, record, saved: next };
 }

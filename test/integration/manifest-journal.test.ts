@@ -110,6 +110,32 @@ describe('manifest journal: saves cost what changed', () => {
     expect(serializeManifest(await readManifest(repo, 'cfg'))).toBe(serializeManifest(store.plainManifest));
   });
 
+  it('a save that adds one pending write to a hundred journals that one write (and the order of ids)', async () => {
+    await writeManifest(repo, bigManifest(10));
+    const store = await ManifestStore.open(repo, 'cfg');
+    const write = (i: number) => ({
+      id: `w${i}`,
+      entity: `item:tags:t${i % 10}`,
+      kind: 'create-item' as const,
+      state: 'sent' as const,
+      expect: { en: { name: `${'n'.repeat(200)}${i}` } },
+      createdAt: '2026-01-01T00:00:00Z',
+      deadline: '2026-01-01T01:00:00Z',
+    });
+    for (let i = 0; i < 100; i++) store.manifest.pending.push(write(i));
+    await store.save();
+    const before = store.stats.appendedBytes;
+    store.manifest.pending.push(write(100));
+    store.manifest.pending.splice(3, 1);
+    await store.save();
+    // One item of ~300 bytes and 100 ids, not 100 items of ~300 bytes.
+    expect(store.stats.appendedBytes - before).toBeLessThan(1_500);
+    await store.close();
+    const read = await readManifest(repo, 'cfg');
+    expect(read.pending.map((w) => w.id)).toEqual(store.plainManifest.pending.map((w) => w.id));
+    expect(read.pending).toHaveLength(100);
+  });
+
   it('ignores a torn last line and cuts it off; refuses a damaged line followed by a whole one, naming the line', async () => {
     await writeManifest(repo, bigManifest(5));
     const store = await ManifestStore.open(repo, 'cfg');
