@@ -15,5 +15,8 @@ export default defineConfig({
     // and waiting on its emulator). 3 fills that waiting on 2 cores without pushing a cell near testTimeout when
     // the other worker is busy too (at vitest's default of 5, a 3-CLI cell took 29 s under load 17).
     maxConcurrency: 3,
+    // Every manifest save re-reads the disk and compares it with memory: a write the change tracking missed
+    // fails the test that made it (src/state/manifest-tracking.ts).
+    env: { BUTTER_SYNC_CHECK_JOURNAL: '1' },
   },
 });

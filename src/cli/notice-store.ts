@@ -81,10 +81,33 @@ export async function sortNotices(
     }
   }
   const full = report.mode === 'reconcile' && !report.dryRun;
-  const kept = [...byId.values()].filter((n) => !full || seen.has(n.id));
+  const kept = [...byId.values()].filter((n) => !full || seen.has(n.id) || n.entity === SAID_ONCE_ENTITY);
   const changed = kept.length !== known.length || kept.some((n) => !known.includes(n));
   if (changed) await writeNotices(repoDir, kept).catch(() => undefined); // unwritable: said again next time
   return { fresh, standing };
+}
+
+/** Notices about this clone's runs, not about an entity: a full reconcile does not forget them. */
+const SAID_ONCE_ENTITY = 'this clone';
+
+/**
+ * A warning said once (the shared state is unreachable: offline, no push rights), then kept for `status`
+ * until `forgetSaid` says its cause is gone. True when it is news and should be said now.
+ */
+export async function sayOnce(repoDir: string, reason: string, message: string): Promise<boolean> {
+  const notices = await readNotices(repoDir);
+  if (notices.some((n) => n.reason === reason && n.entity === SAID_ONCE_ENTITY)) return false;
+  const notice = { entity: SAID_ONCE_ENTITY, reason, message };
+  notices.push({ ...notice, id: noticeId(notice), firstSeen: new Date().toISOString() });
+  await writeNotices(repoDir, notices).catch(() => undefined); // unwritable: said again next time
+  return true;
+}
+
+/** The cause of a `sayOnce` warning is gone: the next occurrence is news again. */
+export async function forgetSaid(repoDir: string, reason: string): Promise<void> {
+  const notices = await readNotices(repoDir);
+  const kept = notices.filter((n) => !(n.reason === reason && n.entity === SAID_ONCE_ENTITY));
+  if (kept.length !== notices.length) await writeNotices(repoDir, kept).catch(() => undefined);
 }
 
 /** `dismiss`: silence the given notices (or all); returns the ids that matched nothing. */

@@ -11,6 +11,7 @@ import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log
 import { ManifestStore } from '../state/manifest-store.js';
 import { SharedState } from '../state/state-ref.js';
 import { SyncEngine } from '../sync/engine.js';
+import { forgetSaid, sayOnce } from './notice-store.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -165,8 +166,11 @@ export interface Session {
   cms: CmsClient;
   store: ManifestStore;
   engine: SyncEngine;
-  /** Save the manifest and publish it to the shared state ref (`"state": "git"`); `close()` does this too. */
-  publishState(): Promise<void>;
+  /**
+   * Save the manifest and publish it to the shared state ref (`"state": "git"`); `close()` does this too.
+   * `refresh`: also fetch and merge the other machines' state when this clone has nothing to publish.
+   */
+  publishState(options?: { refresh?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -216,9 +220,9 @@ export async function openSession(
     throw error;
   }
   // Saved locally first: a failed publish leaves the state in the cache, and the next run publishes it.
-  const publishState = async (): Promise<void> => {
+  const publishState = async (options: { refresh?: boolean } = {}): Promise<void> => {
     await store.save();
-    await shared?.publish();
+    await shared?.publish(options);
   };
   const engine = new SyncEngine({
     repoDir,
@@ -252,8 +256,11 @@ export async function openSession(
 
 /**
  * `"state": "git"` (the default when the repository has the remote): merge the team's shared state into this
- * clone's cache before the run (DESIGN.md §3). A clone with no such remote keeps its state local.
+ * clone's cache before the run (DESIGN.md §3). A clone with no such remote keeps its state local; the
+ * "cannot reach the remote" warning is said once until the state is published again (notice-store.ts).
  */
+const UNREACHABLE = 'shared-state-unreachable';
+
 async function attachSharedState(
   config: SyncConfig,
   repo: ContentRepo,
@@ -261,10 +268,10 @@ async function attachSharedState(
   digest: string,
   logger: Logger,
 ): Promise<SharedState | null> {
-  // Opt-in while watch shares it only at start and stop (see README "One state for the whole team").
-  if (config.state !== 'git') return null;
+  if (config.state === 'local') return null;
   const remote = config.pull.remote;
   if (!(await repo.hasRemote(remote))) {
+    // Left unset, a repository without the remote keeps its state local (DESIGN.md §3).
     if (config.state === 'git') {
       throw new SyncError(
         'CONFIG_INVALID',
@@ -281,6 +288,11 @@ async function attachSharedState(
     remote,
     identity: config.pull.author,
     configDigest: digest,
-    warn: (message) => logger.warn(message),
+    warn: async (message) => {
+      if (await sayOnce(repo.dir, UNREACHABLE, message)) {
+        logger.warn(`${message} (said once, until the remote is reached again)`);
+      } else logger.debug(message);
+    },
+    reached: () => forgetSaid(repo.dir, UNREACHABLE),
   });
 }

@@ -350,7 +350,7 @@ export const configSchema = z.strictObject({
     .enum(['git', 'local'])
     .optional()
     .describe(
-      'Where the sync state lives: "git" shares it with every clone on the ref refs/butter-sync/state of pull.remote; "local" keeps it in .butter-sync/ only. Default: "local" (the shared state is opt-in for now).',
+      'Where the sync state lives: "git" shares it with every clone on the ref refs/butter-sync/state of pull.remote; "local" keeps it in .butter-sync/ only. Default: "git" when the repository has the remote pull.remote, "local" otherwise.',
     ),
   maxDeletePercent: z
     .number()

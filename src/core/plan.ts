@@ -8,6 +8,7 @@ import { breakReferenceCycles } from './plan-cycles.js';
 import { appendTo, type KnownRemote, linkDependencies, orderOperations } from './plan-order.js';
 import { findRenames } from './plan-renames.js';
 import { diffLocale, type FieldChange } from './three-way.js';
+import { isStaleCopy } from './tombstone.js';
 import {
   type EntityKey,
   type EntityRef,
@@ -560,6 +561,23 @@ class Planner {
       .map((locale) => this.view(e, locale));
     const main = views.find((v) => v.locale === this.config.locales.default) ?? views[0];
     if (!main?.localNorm) return;
+    // Deleted on purpose (by another machine's run, say) and this is the file as it was: not created again.
+    const tombstone = this.input.manifest.tombstones?.[e.key];
+    if (
+      tombstone &&
+      isStaleCopy(tombstone, Object.fromEntries(views.map((v) => [v.locale, v.localDigests])))
+    ) {
+      const where = tombstone.side === 'cms' ? 'in ButterCMS' : 'in Git';
+      this.ops.push({
+        kind: 'report',
+        entity: e.key,
+        path: main.path,
+        reason: 'deleted-elsewhere',
+        message: `deleted ${where} on ${tombstone.at.slice(0, 10)}; this unchanged copy is not created again (remove the file, or edit it to bring the entity back)`,
+        cost: 0,
+      });
+      return;
+    }
     const perLocale: Record<string, Record<string, unknown>> = {};
     const expect: Record<string, FieldDigests> = {};
     const status = main.localNorm.meta.status ?? this.config.defaultStatus;

@@ -189,6 +189,16 @@ export interface Manifest {
   lastPull?: string | undefined;
   /** API calls counted per month `YYYY-MM`, for `monthlyCallBudget`. */
   calls: Record<string, number>;
+  /** Entities deleted on one side on purpose, so a stale copy is not created again (src/state/tombstones.ts). */
+  tombstones?: Record<EntityKey, Tombstone> | undefined;
+}
+
+export interface Tombstone {
+  /** Where it was deleted: a file removed in Git (the item was deleted), or an entity gone from the CMS. */
+  side: 'git' | 'cms';
+  at: string;
+  /** The bases it had, per locale, when it was deleted. */
+  locales: Record<string, FieldDigests>;
 }
 
 /** What every write carrying a body has besides its target and body. */
@@ -292,6 +302,7 @@ export type Operation =
         | 'title-changed'
         | 'slug-changed'
         | 'delete-guard'
+        | 'deleted-elsewhere'
         | 'unsupported';
       message: string;
       cost: 0;

@@ -5,6 +5,15 @@ import { SyncError } from '../core/errors.js';
 import { isRecord } from '../core/is-record.js';
 import type { Manifest } from '../core/types.js';
 import { writeFileAtomic } from './atomic-file.js';
+import {
+  JOURNAL_FILE,
+  type JournalRecord,
+  type JournalReplay,
+  journalPath,
+  readJournal,
+  snapshotId,
+} from './manifest-journal.js';
+import { KEYED_COLLECTIONS } from './manifest-tracking.js';
 
 /** Bumped when the manifest's shape changes; an older binary refuses a newer file instead of mangling it. */
 export const MANIFEST_VERSION = 1;
@@ -39,32 +48,105 @@ export function emptyManifest(configDigest: string): Manifest {
 }
 
 /**
- * Read the manifest; a missing file is a fresh empty one. The stored `configDigest` is kept as read so the
- * caller can compare it with the current one and force a full reconcile. A file that cannot be trusted is
- * never silently replaced: it raises MANIFEST_CORRUPT naming the file.
+ * Read the manifest: the snapshot `manifest.json` with the journal's saves applied (manifest-journal.ts); a
+ * missing file is a fresh empty one. The stored `configDigest` is kept as read so the caller can compare it
+ * with the current one and force a full reconcile. A file that cannot be trusted is never silently replaced:
+ * it raises MANIFEST_CORRUPT naming the file.
  */
 export async function readManifest(repoDir: string, configDigest: string): Promise<Manifest> {
+  return (await loadManifest(repoDir, configDigest)).manifest;
+}
+
+/** What the store needs besides the manifest: which snapshot is on disk, and where the journal ends. */
+export interface LoadedManifest {
+  manifest: Manifest;
+  /** `snapshotId` of manifest.json as read ('none' when there is none). */
+  snapshot: string;
+  snapshotBytes: number;
+  journal: JournalReplay;
+}
+
+export async function loadManifest(repoDir: string, configDigest: string): Promise<LoadedManifest> {
   const file = manifestPath(repoDir);
-  let text: string;
+  let bytes: Buffer | undefined;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyManifest(configDigest);
-    throw new SyncError('MANIFEST_CORRUPT', `cannot read the manifest: ${(error as Error).message}`, {
-      file,
-      cause: error,
-    });
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new SyncError('MANIFEST_CORRUPT', `cannot read the manifest: ${(error as Error).message}`, {
+        file,
+        cause: error,
+      });
+    }
+  }
+  const snapshot = snapshotId(bytes);
+  const journal = await readJournal(journalPath(stateDir(repoDir)), snapshot);
+  if (bytes === undefined && journal.records.length === 0) {
+    return { manifest: emptyManifest(configDigest), snapshot, snapshotBytes: 0, journal };
   }
   let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new SyncError('MANIFEST_CORRUPT', `the manifest is not valid JSON: ${(error as Error).message}`, {
-      file,
-      cause: error,
+  if (bytes === undefined) data = emptyManifest(configDigest);
+  else {
+    try {
+      data = JSON.parse(bytes.toString('utf8'));
+    } catch (error) {
+      throw new SyncError('MANIFEST_CORRUPT', `the manifest is not valid JSON: ${(error as Error).message}`, {
+        file,
+        cause: error,
+      });
+    }
+  }
+  // The snapshot's version is checked before any record is applied: a newer one is refused as it stands.
+  const checkedSnapshot = isRecord(data) ? data : undefined;
+  if (
+    checkedSnapshot &&
+    typeof checkedSnapshot.version === 'number' &&
+    checkedSnapshot.version > MANIFEST_VERSION
+  ) {
+    return { manifest: validateManifest(data, file), snapshot, snapshotBytes: 0, journal };
+  }
+  if (checkedSnapshot) for (const record of journal.records) applyJournalRecord(checkedSnapshot, record);
+  return {
+    manifest: validateManifest(data, journal.records.length > 0 ? `${file} (with ${JOURNAL_FILE})` : file),
+    snapshot,
+    snapshotBytes: bytes?.length ?? 0,
+    journal,
+  };
+}
+
+/** One save replayed: keyed collections entry by entry, the head (every other top-level key) whole. */
+export function applyJournalRecord(manifest: Record<string, unknown>, record: JournalRecord): void {
+  for (const [name, entries] of Object.entries(record.set ?? {})) {
+    const current = manifest[name];
+    const collection = isRecord(current) ? current : {};
+    manifest[name] = collection;
+    for (const [key, value] of Object.entries(entries)) {
+      if (value === null) delete collection[key];
+      else collection[key] = value;
+    }
+  }
+  if (record.head === undefined) return;
+  const lists = record.lists ?? {};
+  for (const key of Object.keys(manifest)) {
+    if (!KEYED_COLLECTIONS.includes(key) && !(key in record.head) && !(key in lists)) delete manifest[key];
+  }
+  for (const [key, value] of Object.entries(record.head)) {
+    if (!KEYED_COLLECTIONS.includes(key)) manifest[key] = value;
+  }
+  for (const [key, { ids, set }] of Object.entries(lists)) {
+    const previous = Array.isArray(manifest[key]) ? (manifest[key] as Array<{ id?: unknown }>) : [];
+    const byId = new Map(previous.map((item) => [item?.id, item]));
+    manifest[key] = ids.map((id) => {
+      const item = id in set ? set[id] : byId.get(id);
+      // An id with no item: the journal was not written by this format; refuse rather than guess.
+      if (item === undefined)
+        throw new SyncError(
+          'MANIFEST_CORRUPT',
+          `the manifest journal lists "${id}" in "${key}" but holds no such item`,
+        );
+      return item;
     });
   }
-  return validateManifest(data, file);
 }
 
 /**
@@ -209,6 +291,12 @@ const ENTRIES = z.looseObject({
   ),
   media: z.record(z.string(), z.string()),
   richText: z.record(z.string(), z.string()).optional(),
+  tombstones: z
+    .record(
+      z.string(),
+      z.looseObject({ side: z.enum(['git', 'cms']), at: text, locales: z.record(z.string(), digests) }),
+    )
+    .optional(),
   calls: z.record(z.string(), z.number()),
   pending: z.array(
     z.looseObject({

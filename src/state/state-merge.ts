@@ -18,6 +18,13 @@ export function mergeManifests(ancestor: Manifest, ours: Manifest, theirs: Manif
     entities: mergeRecords(ancestor.entities, ours.entities, theirs.entities, mergeEntity),
     media: mergeRecords(ancestor.media, ours.media, theirs.media, (o) => o),
     richText: mergeRecords(ancestor.richText ?? {}, ours.richText ?? {}, theirs.richText ?? {}, (o) => o),
+    // Both buried it: the later burial (a tombstone only ever keeps a stale copy from coming back).
+    tombstones: mergeRecords(
+      ancestor.tombstones ?? {},
+      ours.tombstones ?? {},
+      theirs.tombstones ?? {},
+      (o, t) => (o.at >= t.at ? o : t),
+    ),
     pending: mergeLists(ancestor.pending, ours.pending, theirs.pending, (w) => w.id),
     failed: mergeLists(ancestor.failed, ours.failed, theirs.failed, (w) => w.id),
     conflicts: mergeLists(

@@ -23,7 +23,9 @@ export interface SharedStateOptions {
   identity: GitIdentity;
   configDigest: string;
   /** Said when the remote cannot be reached: the run goes on from the local copy. */
-  warn: (message: string) => void;
+  warn: (message: string) => void | Promise<void>;
+  /** The remote was reached (a later "cannot reach" is news again). */
+  reached?: () => void | Promise<void>;
 }
 
 /** Read the state a commit holds, refusing (never half-applying) one that is not valid or is newer. */
@@ -67,6 +69,8 @@ export class SharedState {
   #baseOid: string | null;
   #baseState: Manifest;
   #offline = false;
+  /** The store's save generation at which the cache was last known equal to the shared state. */
+  #cleanGeneration = -1;
 
   private constructor(
     store: ManifestStore,
@@ -90,11 +94,22 @@ export class SharedState {
     return shared;
   }
 
-  /** Publish the cache if it differs from the shared state; a lost race fetches, merges and tries again. */
-  async publish(): Promise<void> {
+  /**
+   * Publish the cache if it differs from the shared state; a lost race fetches, merges and tries again.
+   * `refresh` (watch, between jobs): with nothing to publish, still take the other machines' state in.
+   */
+  async publish(options: { refresh?: boolean } = {}): Promise<void> {
+    this.#offline = false;
+    if (options.refresh) await this.#catchUp();
+    if (this.#offline) return;
     for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
-      const text = serializeManifest(this.#store.manifest);
-      if (this.#baseOid !== null && text === serializeManifest(this.#baseState)) return;
+      // Nothing saved since the cache last matched the shared state: nothing to publish, and no O(n) compare.
+      if (this.#baseOid !== null && this.#store.generation === this.#cleanGeneration) return;
+      const text = serializeManifest(this.#store.plainManifest);
+      if (this.#baseOid !== null && text === serializeManifest(this.#baseState)) {
+        this.#cleanGeneration = this.#store.generation;
+        return;
+      }
       const commit = await this.#commitState(text);
       const pushed = await this.#push(commit);
       if (pushed === 'offline') return;
@@ -102,13 +117,15 @@ export class SharedState {
         await this.#options.repo.setRef(STATE_REF, commit);
         this.#baseOid = commit;
         this.#baseState = JSON.parse(text) as Manifest;
+        this.#cleanGeneration = this.#store.generation;
+        await this.#options.reached?.();
         return;
       }
       // Another machine published first: take its state in, then push the merge on top of it.
       await this.#catchUp();
       if (this.#offline) return;
     }
-    this.#options.warn(
+    await this.#options.warn(
       `the shared state ${STATE_REF} kept changing under this run; it stays in the local cache and the next run publishes it`,
     );
   }
@@ -119,18 +136,22 @@ export class SharedState {
     const fetched = await repo.fetchRef(remote, STATE_REF, FETCHED_REF);
     if (fetched.outcome !== 'fetched') {
       // No state published yet: the first publish creates it.
-      if (fetched.outcome === 'missing') return;
+      if (fetched.outcome === 'missing') {
+        await this.#options.reached?.();
+        return;
+      }
       this.#offline = true;
-      this.#options.warn(
+      await this.#options.warn(
         `cannot fetch the shared state from ${remote} (${fetched.reason}); working from this clone's copy, published on a later run`,
       );
       return;
     }
+    await this.#options.reached?.();
     const theirsOid = await repo.readRef(FETCHED_REF);
     if (theirsOid === null || theirsOid === this.#baseOid) return;
     // Read and validate all of it before touching the cache: a refused state changes nothing.
     const theirs = await readStateCommit(repo, theirsOid);
-    const merged = mergeManifests(this.#baseState, this.#store.manifest, theirs);
+    const merged = mergeManifests(this.#baseState, this.#store.plainManifest, theirs);
     replaceContents(this.#store.manifest, merged);
     await this.#store.save();
     await repo.setRef(STATE_REF, theirsOid);
@@ -149,7 +170,7 @@ export class SharedState {
     const pushed = await repo.pushRef(remote, commit, STATE_REF, this.#baseOid);
     if (pushed.outcome === 'pushed') return 'ok';
     if (pushed.outcome === 'raced') return 'raced';
-    this.#options.warn(
+    await this.#options.warn(
       `cannot publish the shared state to ${remote} (${pushed.reason}); it stays in the local cache and the next run publishes it`,
     );
     return 'offline';

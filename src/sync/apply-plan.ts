@@ -32,6 +32,7 @@ import {
 } from '../state/manifest-edits.js';
 import { stateTempDir } from '../state/manifest-file.js';
 import { markSent, recordIntent } from '../state/outbox.js';
+import { buryEntity, buryLocale } from '../state/tombstones.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { holdsMedia } from './media-map.js';
 import { recordPulledChanges } from './pull-journal.js';
@@ -578,6 +579,7 @@ async function sendRequest(
         if (isSyncError(error) && error.code === 'CMS_NOT_FOUND') {
           // Already gone: what the delete wanted.
           manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
+          buryEntity(manifest, op.entity, 'git');
           delete manifest.entities[op.entity];
           ctx.store.markDirty();
           return;
@@ -734,6 +736,7 @@ async function deleteEntityFile(
   const entity = manifest.entities[op.entity];
   // A recorded removal keeps its slot until Git holds it: a restored file is then not taken for a new one.
   if (entity && !entity.locales[op.locale]?.pulled) {
+    buryLocale(manifest, op.entity, op.locale, entity.locales[op.locale]?.base, 'cms');
     delete entity.locales[op.locale];
     if (Object.keys(entity.locales).length === 0) delete manifest.entities[op.entity];
   }

@@ -15,6 +15,8 @@ export interface DaemonEvents {
   onReport?: (report: SyncReport) => void;
   onError?: (error: unknown, job: Job['kind']) => void;
   onCmsOk?: () => void;
+  /** Run in the daemon's line after each job (ok or not), before the next one starts: publishing the shared state. */
+  afterJob?: (job: Job['kind']) => Promise<void>;
 }
 
 function mergeScopes(a: SnapshotScope | undefined, b: SnapshotScope | undefined): SnapshotScope | undefined {
@@ -121,6 +123,9 @@ export class SyncDaemon {
         if (job.kind === 'resolve') job.settle.reject(error);
         this.events.onError?.(error, job.kind);
       }
+      await this.events
+        .afterJob?.(job.kind)
+        .catch((error: unknown) => this.events.onError?.(error, job.kind));
     }
   }
 

@@ -19,6 +19,7 @@ import { digestVariant } from '../core/digest.js';
 import { modelFor } from '../core/model.js';
 import type { EntityKey, FieldDigests, Manifest, Operation, PulledChange } from '../core/types.js';
 import type { ContentRepo } from '../git/port.js';
+import { buryLocale } from '../state/tombstones.js';
 import type { SyncContext } from './context.js';
 import type { LocalScan } from './local-scan.js';
 
@@ -169,8 +170,11 @@ export async function settlePulledChanges(
       delete slot.pulled;
       result.undone += 1;
     }
-    if (isRemoval(change) && holds && slot.pulled === undefined) delete entity.locales[locale];
-    else if (Object.keys(slot.base).length === 0 && slot.pulled === undefined && variant === undefined)
+    if (isRemoval(change) && holds && slot.pulled === undefined) {
+      // Deleted in ButterCMS: no clone creates it again from a stale copy (the bases it had are the prior).
+      buryLocale(manifest, key, locale, change.prior, 'cms');
+      delete entity.locales[locale];
+    } else if (Object.keys(slot.base).length === 0 && slot.pulled === undefined && variant === undefined)
       delete entity.locales[locale]; // created by the undone pull: no base, so the file is written again
     if (Object.keys(entity.locales).length === 0) delete manifest.entities[key];
   }

@@ -13,6 +13,7 @@ import {
 } from '../core/types.js';
 import { isOverdue, moveBase } from '../state/manifest-edits.js';
 import { endSupersededFailures, failPending, settlePending } from '../state/outbox.js';
+import { buryEntity } from '../state/tombstones.js';
 import { nowOf, type SyncContext } from './context.js';
 import { learnRecord } from './media-map.js';
 import { mergeTargets, planReads, type ReadTarget, runReads, snapshotOfRead } from './remote-read.js';
@@ -91,6 +92,7 @@ export async function verifyPending(
     if (write.kind === 'delete-item') {
       if (!remote) {
         settlePending(manifest, write.id);
+        buryEntity(manifest, write.entity, 'git'); // deleted in Git: a stale checkout does not create it again
         delete manifest.entities[write.entity];
         endSupersededFailures(manifest, write.entity, undefined);
         settled += 1;

@@ -302,6 +302,57 @@ function genericSection(name: string, result: Json): string {
   return [`## ${title}${when(result)}`, '', table(['measure', 'value'], rows), ''].join('\n');
 }
 
+function stateSection(state: Json): string {
+  const sizes = (state.sizes as Json[] | undefined) ?? [];
+  const before = (state.beforeAt10k as Json | undefined) ?? {};
+  const rows: unknown[][] = [
+    [
+      `10,000 (before, ${cell(before.commit)})`,
+      '–',
+      cell(before.noChangeCliPushMsMedian),
+      cell(before.noChangeCliPushPeakRssMb),
+      cell(before.hundredCreatesStateSaveMs),
+      '–',
+      '–',
+      '–',
+    ],
+  ];
+  for (const s of sizes) {
+    rows.push([
+      cell(s.entities),
+      cell(s.loadAverage1m),
+      cell(get(s, 'noChangeCliPush.msMedian')),
+      cell(get(s, 'noChangeCliPush.peakRssMb')),
+      cell(get(s, 'hundredCreates.stateSaveMs')),
+      cell(get(s, 'hundredCreateSaveCycles.ms')),
+      `${cell(get(s, 'hundredCreates.appends'))} / ${cell(get(s, 'hundredCreates.appendedBytes'))}`,
+      cell(get(s, 'hundredCreates.compactions')),
+    ]);
+  }
+  return [
+    `## State${when(state)}`,
+    '',
+    '"CLI" is a fresh `butter-sync push` process with nothing changed (wall clock, median of 3; peak RSS of that process from GNU time). ' +
+      '"state ms in push" is the time the engine spent awaiting manifest saves while pushing 100 new items against the emulator; ' +
+      '"save cycles" is the same write-ahead pattern (intent, sent, verified) without the emulator. The machine is shared: the load average is printed with each row.',
+    '',
+    table(
+      [
+        'entities',
+        'load (1 min)',
+        'CLI no-change push ms',
+        'peak RSS MB',
+        '100 creates: state ms in push',
+        '100 create save cycles ms',
+        'journal appends / bytes',
+        'compactions',
+      ],
+      rows,
+    ),
+    '',
+  ].join('\n');
+}
+
 /** Build REPORT.md from whatever results exist. */
 export async function writeBenchReport(): Promise<string> {
   const results = await readResults();
@@ -318,8 +369,9 @@ export async function writeBenchReport(): Promise<string> {
     'watch-latency': watchSection,
     pipeline: pipelineSection,
     'call-floor': callFloorSection,
+    state: stateSection,
   };
-  for (const name of ['push', 'watch-latency', 'pull', 'pipeline', 'call-floor']) {
+  for (const name of ['push', 'watch-latency', 'pull', 'pipeline', 'call-floor', 'state']) {
     const result = results.get(name);
     if (!result) {
       sections.push(`## ${name}`, '', '_No results yet: run `npm run bench`._', '');
@@ -328,7 +380,7 @@ export async function writeBenchReport(): Promise<string> {
     sections.push((known[name] ?? ((r: Json) => genericSection(name, r)))(result));
   }
   for (const [name, result] of results) {
-    if (!['push', 'watch-latency', 'pull', 'pipeline', 'call-floor'].includes(name))
+    if (!['push', 'watch-latency', 'pull', 'pipeline', 'call-floor', 'state'].includes(name))
       sections.push(genericSection(name, result));
   }
   const text = `${sections.join('\n').trimEnd()}\n`;

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor, SyncError } from '../../src/core/errors.js';
+import { readManifest } from '../../src/state/manifest-file.js';
 import { lockManifest, manifestLockPath } from '../../src/state/manifest-lock.js';
 import { type CliFixture, type FixtureTemplate, inStepTemplate } from '../helpers/cli-fixture.js';
 import { type CliRun, runCli, runCliOn, startCli } from '../helpers/cli-process.js';
@@ -35,8 +36,8 @@ async function editMember(fx: CliFixture, role = 'Edited in git'): Promise<void>
 
 async function memberId(fx: CliFixture): Promise<number> {
   const { readFile } = await import('node:fs/promises');
-  const manifest = JSON.parse(await readFile(path.join(fx.repoDir, '.butter-sync/manifest.json'), 'utf8'));
-  return manifest.entities['item:team_members:ada-lovelace'].remoteId as number;
+  const manifest = await readManifest(fx.repoDir, 'x');
+  return manifest.entities['item:team_members:ada-lovelace']?.remoteId as number;
 }
 
 /** Git and the dashboard change the same field differently: a conflict for any two-way run. */
@@ -225,10 +226,8 @@ const TABLE: Record<string, Record<Code, Cell>> = {
         // Another file keeps a conflict: resolve exits by the file it was asked about.
         await fx.write(TAG, (await fx.read(TAG)).replace('"Engineering"', '"Git tag"'));
         const { readFile } = await import('node:fs/promises');
-        const manifest = JSON.parse(
-          await readFile(path.join(fx.repoDir, '.butter-sync/manifest.json'), 'utf8'),
-        );
-        fx.emulator.editItem('tags', manifest.entities['item:tags:engineering'].remoteId, {
+        const manifest = await readManifest(fx.repoDir, 'x');
+        fx.emulator.editItem('tags', manifest.entities['item:tags:engineering']?.remoteId as number, {
           name: 'CMS tag',
         });
         await recordConflict(fx);

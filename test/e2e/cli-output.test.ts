@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/state/manifest-file.js';
 import { type CliFixture, cliPushedTemplate, templatePerFile } from '../helpers/cli-fixture.js';
 import { runCliOn } from '../helpers/cli-process.js';
 import { CLI } from '../helpers/sync-fixture.js';
@@ -149,10 +150,14 @@ describe('CLI output', () => {
   it('a resolve that pulls commits under a resolve title, not as a pull', async () => {
     await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Git side"'));
     await fx.commitAll('git side');
-    const manifest = JSON.parse(await fx.read('.butter-sync/manifest.json'));
-    fx.emulator.editItem('team_members', manifest.entities['item:team_members:ada-lovelace'].remoteId, {
-      role: 'Dashboard side',
-    });
+    const manifest = await readManifest(fx.repoDir, 'x');
+    fx.emulator.editItem(
+      'team_members',
+      manifest.entities['item:team_members:ada-lovelace']?.remoteId as number,
+      {
+        role: 'Dashboard side',
+      },
+    );
     expect((await cli(fx, ['reconcile'])).code).toBe(3);
     const resolve = await cli(fx, ['resolve', MEMBER, '--take', 'cms']);
     expect(resolve.code, resolve.stderr).toBe(0);

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/state/manifest-file.js';
 import { type CliFixture, cliPushedTemplate, templatePerFile } from '../helpers/cli-fixture.js';
 import { runCliOn } from '../helpers/cli-process.js';
 import { git, writesIn } from '../helpers/sync-fixture.js';
@@ -15,7 +16,7 @@ const MEMBER = 'content-example/collections/team_members/ada-lovelace.json';
 const cli = runCliOn;
 
 async function remoteIdOf(fx: CliFixture, entity: string): Promise<number> {
-  const manifest = JSON.parse(await readFile(path.join(fx.repoDir, '.butter-sync/manifest.json'), 'utf8'));
+  const manifest = await readManifest(fx.repoDir, 'x');
   const id = manifest.entities[entity]?.remoteId;
   if (typeof id !== 'number') throw new Error(`no remote id for ${entity}`);
   return id;

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/state/manifest-file.js';
 import { type CliFixture, cliPushedTemplate, templatePerFile } from '../helpers/cli-fixture.js';
 import { type CliHandle, startCli } from '../helpers/cli-process.js';
 import { CLI } from '../helpers/sync-fixture.js';
@@ -63,10 +64,14 @@ describe('watch messages', () => {
 
   it('start-up with a conflict standing does not say "in step"', async () => {
     await fx.write(MEMBER, (await fx.read(MEMBER)).replace('"Head of Content"', '"Git side"'));
-    const manifest = JSON.parse(await readFile(path.join(fx.repoDir, '.butter-sync/manifest.json'), 'utf8'));
-    fx.emulator.editItem('team_members', manifest.entities['item:team_members:ada-lovelace'].remoteId, {
-      role: 'Dashboard side',
-    });
+    const manifest = await readManifest(fx.repoDir, 'x');
+    fx.emulator.editItem(
+      'team_members',
+      manifest.entities['item:team_members:ada-lovelace']?.remoteId as number,
+      {
+        role: 'Dashboard side',
+      },
+    );
     const reconcile = await exec(process.execPath, [CLI, 'reconcile', '--repo', fx.repoDir], {
       env: fx.env(),
     }).catch((e: { code: number }) => e);

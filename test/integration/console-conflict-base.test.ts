@@ -16,7 +16,7 @@ describe('ConflictBaseFinder on a real repository', () => {
     fx = await makeFixture();
     const s = await fx.open();
     await s.engine.push({ verifyWaitMs: 5_000 });
-    manifest = structuredClone(s.store.manifest);
+    manifest = structuredClone(s.store.plainManifest);
     await s.done();
     // Two later commits change the headline: the base is the version two commits back.
     await fx.write(SHIPPING, (await fx.read(SHIPPING)).replace('Everything about shipping', 'Second'));

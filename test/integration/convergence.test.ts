@@ -1,13 +1,18 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSession } from '../../src/cli/wiring.js';
 import { editContentFile, renderContentFile } from '../../src/content/index.js';
+import { runGit } from '../../src/git/run-git.js';
+import { readManifest } from '../../src/state/manifest-file.js';
 import { scanLocal } from '../../src/sync/local-scan.js';
 import { fetchRemoteSnapshot } from '../../src/sync/remote-snapshot.js';
 import { exitCodeForReport } from '../../src/sync/report.js';
+import { TEST_READ_TOKEN, TEST_WRITE_TOKEN } from '../helpers/emulator.js';
 import { baseSeed, makeRandom, type Random } from '../helpers/prng.js';
 import { diffSides } from '../helpers/sides-diff.js';
-import { type Fixture, makeFixture, type Opened } from '../helpers/sync-fixture.js';
+import { type Fixture, git, makeFixture, type Opened } from '../helpers/sync-fixture.js';
 
 // Issue "Prove it" §5: seeded random interleavings of edits on both sides with syncs in between. The test
 // keeps its own three-way model of every tracked field (local value, remote value, last agreed value):
@@ -334,6 +339,169 @@ describe('convergence under random interleaved edits', () => {
     }
     process.stdout.write(
       `convergence: ${SCENARIOS} scenarios from seed ${first}, ${syncs} syncs, ${conflicts} conflicts recorded at the end\n`,
+    );
+  });
+});
+
+// Issue 14: the same model with two or three machines, each with its own checkout and cache, sharing the
+// sync state on refs/butter-sync/state of a bare remote. Every local edit is made on one machine, committed
+// and pushed (after a pull, as a writer does), so "local" in the model is the branch head; each sync runs on
+// a random machine, which pulls first and pushes what it pulled; now and then a machine loses its cache (a
+// CI run with none). Real git (clones of a bare remote), real sessions (openSession: shared state on).
+// Each scenario costs real git and many sessions (about 15 s on this shared 2-core machine), so `npm test` runs
+// BUTTER_SYNC_CONVERGENCE_MACHINES (default 2) of them; set it to 200 or 10000 to run the issue's sizes.
+const MACHINE_SCENARIOS = Number(process.env.BUTTER_SYNC_CONVERGENCE_MACHINES) || 2;
+
+describe('convergence with several machines sharing the state', () => {
+  let fx: Fixture;
+  const savedEnv = { ...process.env };
+  beforeAll(async () => {
+    fx = await makeFixture({
+      withContent: false,
+      config: {
+        maxDeletePercent: 100,
+        pull: { intervalSeconds: 300, commit: false, push: false },
+        verify: { deadlineSeconds: 5 },
+        rate: { requestsPerSecond: 1_000, concurrency: 4, timeoutMs: 5_000, maxRetries: 2 },
+      },
+    });
+    Object.assign(process.env, {
+      BUTTER_API_URL: fx.emulator.url,
+      BUTTER_READ_TOKEN: TEST_READ_TOKEN,
+      BUTTER_WRITE_TOKEN: TEST_WRITE_TOKEN,
+    });
+  });
+  afterAll(async () => {
+    process.env = { ...savedEnv };
+    await fx.cleanup();
+  });
+
+  async function runMachines(seed: number): Promise<{ syncs: number; conflicts: number }> {
+    fx.emulator.reset();
+    const random = makeRandom(seed);
+    const root = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-machines-'));
+    const bare = path.join(root, 'origin.git');
+    try {
+      await git(root, 'init', '-q', '--bare', '-b', 'main', bare);
+      await git(fx.repoDir, 'push', '-q', '--force', bare, 'HEAD:main');
+      const machines: string[] = [];
+      for (let m = 0; m < 2 + random.int(2); m++) {
+        const dir = path.join(root, `machine-${m}`);
+        await git(root, 'clone', '-q', bare, dir);
+        await git(dir, 'config', 'user.email', `m${m}@example.com`);
+        await git(dir, 'config', 'user.name', `Machine ${m}`);
+        machines.push(dir);
+      }
+      let current = machines[0]!;
+      const view = Object.create(fx) as Fixture;
+      Object.defineProperty(view, 'repoDir', { get: () => current });
+      const scenario = new Scenario(seed, random, view, undefined as unknown as Opened);
+      const on = async (m: string) => {
+        current = m;
+        await git(m, 'pull', '-q', '--rebase', 'origin', 'main');
+      };
+      const publishGit = async (message: string) => {
+        await git(current, 'add', '-A');
+        const staged = await runGit(current, ['diff', '--cached', '--quiet'], { allowFailure: true });
+        if (staged.code !== 0) await git(current, 'commit', '-q', '-m', message);
+        await git(current, 'push', '-q', 'origin', 'main');
+      };
+      let syncs = 0;
+      const sync = async (label: string) => {
+        await on(random.pick(machines));
+        if (random.chance(0.2)) {
+          await rm(path.join(current, '.butter-sync'), { recursive: true, force: true });
+          scenario.trace.push(`${path.basename(current)} loses its cache`);
+        }
+        const session = await openSession(
+          { repo: current, config: path.join(current, 'sync.config.json'), logLevel: 'silent' },
+          { needsWrite: true },
+        );
+        (scenario as unknown as { s: Opened }).s = { ...session, done: () => session.close() };
+        try {
+          await scenario.sync(`${label} on ${path.basename(current)}`);
+        } finally {
+          await session.close();
+        }
+        await publishGit('pulled');
+        syncs += 1;
+      };
+      const local = async (act: () => Promise<unknown>) => {
+        await on(random.pick(machines));
+        await act();
+        scenario.trace.push(`  (on ${path.basename(current)})`);
+        await publishGit('edit');
+      };
+
+      await local(async () => {
+        await scenario.create('tags', 'local', ['en', 'es']);
+        await scenario.create('team_members', 'local', ['en']);
+        await scenario.create('faq', 'local', [...LOCALES]);
+      });
+      await scenario.create('tags', 'remote', ['en']);
+      await sync('initial');
+      for (let step = 0; step < STEPS; step++) {
+        const roll = random.next();
+        if (roll < 0.27) await local(() => scenario.editField('local'));
+        else if (roll < 0.5) await scenario.editField('remote');
+        else if (roll < 0.56)
+          await local(() => scenario.create(random.pick(['tags', 'team_members', 'faq']), 'local', ['en']));
+        else if (roll < 0.62) await scenario.create(random.pick(['tags', 'team_members']), 'remote', ['en']);
+        else if (roll < 0.67) await local(() => scenario.deleteEntity('local'));
+        else if (roll < 0.72) await scenario.deleteEntity('remote');
+        else await sync(`step ${step}`);
+      }
+      await sync('final');
+      // Every machine takes the shared state in and ends in it: same ids and bases everywhere.
+      const states: string[] = [];
+      // Two rounds: the first machine of a round takes in what the later ones published on the next one.
+      for (const m of [...machines, ...machines]) {
+        await on(m);
+        const session = await openSession(
+          { repo: m, config: path.join(m, 'sync.config.json'), logLevel: 'silent' },
+          { needsWrite: true },
+        );
+        (scenario as unknown as { s: Opened }).s = { ...session, done: () => session.close() };
+        try {
+          await scenario.sync(`settle on ${path.basename(m)}`);
+        } finally {
+          await session.close();
+        }
+        await publishGit('pulled');
+      }
+      for (const m of machines) {
+        await on(m);
+        const manifest = await readManifest(m, 'x');
+        states.push(
+          JSON.stringify(
+            Object.entries(manifest.entities)
+              .map(([k, e]) => [k, e.remoteId, Object.entries(e.locales).map(([l, s]) => [l, s.base])])
+              .sort(),
+          ),
+        );
+        expect(manifest.pending, scenario.where(`${m}: pending left`)).toEqual([]);
+      }
+      for (const state of states)
+        expect(state, scenario.where('machines disagree on the state')).toBe(states[0]);
+      return { syncs, conflicts: (await readManifest(machines[0]!, 'x')).conflicts.length };
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+
+  it(`${MACHINE_SCENARIOS} seeded multi-machine scenarios converge to one state, nothing lost or duplicated`, {
+    timeout: Math.max(120_000, MACHINE_SCENARIOS * 10_000),
+  }, async () => {
+    const first = baseSeed();
+    let syncs = 0;
+    let conflicts = 0;
+    for (let i = 0; i < MACHINE_SCENARIOS; i++) {
+      const result = await runMachines((first + i) >>> 0);
+      syncs += result.syncs;
+      conflicts += result.conflicts;
+    }
+    process.stdout.write(
+      `convergence (machines): ${MACHINE_SCENARIOS} scenarios from seed ${first}, ${syncs} syncs, ${conflicts} conflicts at the end\n`,
     );
   });
 });

@@ -172,7 +172,8 @@ describe('manifest lock and store', () => {
     store.markDirty();
     await store.close();
     expect((await readManifest(repo, 'x')).calls['2025-02']).toBe(3);
-    expect(await readdir(dirname(manifestPath(repo)))).toEqual(['manifest.json']);
+    // Nothing but the snapshot and its journal (no temp file left behind).
+    expect(await readdir(dirname(manifestPath(repo)))).toEqual(['manifest.journal', 'manifest.json']);
   });
 
   it('does not take the lock over a corrupt manifest', async () => {
@@ -199,6 +200,7 @@ describe('manifest store across processes', () => {
     await symlink(join(projectRoot, 'node_modules'), join(build, 'node_modules'), 'dir');
     const files = ['core/errors.ts', 'core/types.ts', 'state/atomic-file.ts', 'state/manifest-file.ts'];
     files.push('core/is-record.ts', 'state/manifest-lock.ts', 'state/manifest-store.ts');
+    files.push('state/manifest-journal.ts', 'state/manifest-tracking.ts');
     for (const file of files) {
       const source = await readFile(join(projectRoot, 'src', file), 'utf8');
       const output = ts.transpileModule(source, {

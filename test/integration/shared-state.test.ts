@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSession } from '../../src/cli/wiring.js';
 import { runGit } from '../../src/git/run-git.js';
-import { manifestPath } from '../../src/state/manifest-store.js';
+import { manifestPath, readManifest } from '../../src/state/manifest-store.js';
 import { STATE_REF } from '../../src/state/state-ref.js';
 import { TEST_READ_TOKEN, TEST_WRITE_TOKEN } from '../helpers/emulator.js';
 import { type Fixture, git, makeFixture, writesIn } from '../helpers/sync-fixture.js';
@@ -55,6 +55,12 @@ describe('shared state on a git ref', () => {
     );
   }
 
+  /** The local cache as files: the snapshot and its journal (the journal may not exist). */
+  async function cacheFiles(repo: string): Promise<string[]> {
+    const journal = path.join(path.dirname(manifestPath(repo)), 'manifest.journal');
+    return [await readFile(manifestPath(repo), 'utf8'), await readFile(journal, 'utf8').catch(() => '')];
+  }
+
   async function sharedText(): Promise<string> {
     return (await runGit(bare, ['cat-file', 'blob', `${STATE_REF}:manifest.json`])).stdout;
   }
@@ -74,7 +80,7 @@ describe('shared state on a git ref', () => {
     const ci = await cloneRepo();
     const writesBefore = writesIn(fx.emulator).length;
     const run = await session(ci);
-    const laptopState = JSON.parse(await readFile(manifestPath(fx.repoDir), 'utf8'));
+    const laptopState = await readManifest(fx.repoDir, 'x');
     expect(Object.keys(run.store.manifest.entities).sort()).toEqual(Object.keys(laptopState.entities).sort());
     const reconciled = await run.engine.reconcile();
     await run.close();
@@ -140,7 +146,7 @@ describe('shared state on a git ref', () => {
     const laptop = await session(fx.repoDir);
     await laptop.engine.push();
     await laptop.close();
-    const before = await readFile(manifestPath(fx.repoDir), 'utf8');
+    const before = await cacheFiles(fx.repoDir);
     const ci = await cloneRepo();
     const future = JSON.stringify({ version: 99, configDigest: 'x', entities: {} });
     const blob = (await runGit(ci, ['hash-object', '-w', '--stdin'], { input: future })).stdout.trim();
@@ -151,7 +157,7 @@ describe('shared state on a git ref', () => {
     await runGit(ci, ['push', '-q', '--force', 'origin', `${commit}:${STATE_REF}`]);
 
     await expect(session(fx.repoDir)).rejects.toThrow(/version 99/);
-    expect(await readFile(manifestPath(fx.repoDir), 'utf8')).toBe(before);
+    expect(await cacheFiles(fx.repoDir)).toEqual(before);
   });
   it('offline, works from the local copy and publishes on the next run that reaches the remote', async () => {
     await git(fx.repoDir, 'remote', 'set-url', 'origin', path.join(bare, 'gone'));
@@ -165,8 +171,76 @@ describe('shared state on a git ref', () => {
     await git(fx.repoDir, 'remote', 'set-url', 'origin', bare);
     const online = await session(fx.repoDir);
     await online.close();
-    expect(JSON.parse(await sharedText()).entities).toEqual(
-      JSON.parse(await readFile(manifestPath(fx.repoDir), 'utf8')).entities,
+    expect(JSON.parse(await sharedText()).entities).toEqual((await readManifest(fx.repoDir, 'x')).entities);
+  });
+});
+
+describe('tombstones in the shared state', () => {
+  let fx: Fixture;
+  let bare: string;
+  let clone: string;
+  const savedEnv = { ...process.env };
+
+  beforeEach(async () => {
+    fx = await makeFixture({ config: { pull: { commit: true }, maxDeletePercent: 100 } });
+    bare = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-bare-'));
+    clone = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-clone-'));
+    await git(bare, 'init', '-q', '--bare', '-b', 'main');
+    await git(fx.repoDir, 'remote', 'add', 'origin', bare);
+    await git(fx.repoDir, 'push', '-q', 'origin', 'main');
+    Object.assign(process.env, {
+      BUTTER_API_URL: fx.emulator.url,
+      BUTTER_READ_TOKEN: TEST_READ_TOKEN,
+      BUTTER_WRITE_TOKEN: TEST_WRITE_TOKEN,
+    });
+  });
+  afterEach(async () => {
+    process.env = { ...savedEnv };
+    await fx.cleanup();
+    for (const dir of [bare, clone]) await rm(dir, { recursive: true, force: true });
+  });
+
+  const open = (repo: string) =>
+    openSession(
+      { repo, config: path.join(repo, 'sync.config.json'), logLevel: 'silent' },
+      { needsWrite: true },
+    );
+
+  it('an item deleted in the dashboard is not created again by a clone whose checkout still has its file', async () => {
+    const laptop = await open(fx.repoDir);
+    await laptop.engine.push();
+    await laptop.close();
+    await git(clone, 'clone', '-q', bare, '.');
+    const id = laptop.store.manifest.entities['item:tags:engineering']?.remoteId as number;
+    fx.emulator.deleteItem('tags', id);
+    const logAtDeletion = fx.emulator.requestLog().length;
+
+    // The laptop sees the deletion first: removes the file (a commit not pushed yet) and publishes the state.
+    const seen = await open(fx.repoDir);
+    const pulled = await seen.engine.reconcile();
+    await seen.close();
+    expect(pulled.report.errors).toEqual([]);
+    await expect(
+      readFile(path.join(fx.repoDir, 'content-example/collections/tags/engineering.json')),
+    ).rejects.toThrow();
+
+    // The next laptop run settles the pull (Git holds the removal): the entity leaves the state.
+    const settle = await open(fx.repoDir);
+    await settle.engine.push();
+    await settle.close();
+
+    // The other clone still has the file and no cache: it must not send it as a new item.
+    const other = await open(clone);
+    const pushed = await other.engine.push();
+    await other.close();
+    expect(pushed.report.errors).toEqual([]);
+    const posts = fx.emulator
+      .requestLog()
+      .slice(logAtDeletion)
+      .filter((r) => r.method === 'POST' && (r.body ?? '').includes('engineering'));
+    expect(posts).toEqual([]);
+    expect(pushed.report.notices.map((n) => `${n.reason} ${n.entity}`)).toContain(
+      'deleted-elsewhere item:tags:engineering',
     );
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isStaleCopy } from '../../src/core/tombstone.js';
 import type { Manifest, PendingWrite } from '../../src/core/types.js';
 import { emptyManifest } from '../../src/state/manifest-file.js';
 import { mergeManifests } from '../../src/state/state-merge.js';
@@ -73,5 +74,38 @@ describe('mergeManifests (three-way, issue 14)', () => {
     const conflict = { entity: 'item:tags:x' as never, locale: 'en', field: 'name', git: 1, cms: 2, at: 't' };
     const merged = mergeManifests(state({}), state({}), state({ conflicts: [conflict] }));
     expect(merged.conflicts).toEqual([conflict]);
+  });
+});
+
+describe('tombstones', () => {
+  it('merge: a tombstone either machine wrote is kept; both wrote one, the later wins', () => {
+    const ancestor = emptyManifest('c');
+    const ours = {
+      ...emptyManifest('c'),
+      tombstones: {
+        'item:tags:a': { side: 'cms' as const, at: '2026-01-02T00:00:00Z', locales: { en: { name: 'x' } } },
+      },
+    };
+    const theirs = {
+      ...emptyManifest('c'),
+      tombstones: {
+        'item:tags:a': { side: 'git' as const, at: '2026-01-01T00:00:00Z', locales: { en: { name: 'y' } } },
+        'item:tags:b': { side: 'git' as const, at: '2026-01-01T00:00:00Z', locales: { en: { name: 'z' } } },
+      },
+    };
+    const merged = mergeManifests(ancestor, ours, theirs);
+    expect(merged.tombstones?.['item:tags:a']?.side).toBe('cms');
+    expect(merged.tombstones?.['item:tags:b']?.side).toBe('git');
+  });
+
+  it('a stale copy has the buried digests in every locale; an edited one is news', () => {
+    const tombstone = {
+      side: 'cms' as const,
+      at: '2026-01-01T00:00:00Z',
+      locales: { en: { name: 'x', slug: 's' } },
+    };
+    expect(isStaleCopy(tombstone, { en: { name: 'x', slug: 's' } })).toBe(true);
+    expect(isStaleCopy(tombstone, { en: { name: 'edited', slug: 's' } })).toBe(false);
+    expect(isStaleCopy(tombstone, { en: { name: 'x', slug: 's' }, es: { name: 'x' } })).toBe(false);
   });
 });

@@ -128,6 +128,9 @@ export async function runWatch(
     onCmsOk: () => {
       lastCmsOk = Date.now();
     },
+    // Between jobs, never during one: a merge of another machine's state mid-job could drop the job's changes.
+    // A fetch job (the writers' commits) also takes the other machines' state in when this one has nothing new.
+    afterJob: (job) => session.publishState({ refresh: job === 'fetch' }),
   });
   // Requests in the client's pipeline plus jobs waiting in the daemon's line.
   queueDepth = () => cms.queueDepth() + daemon.depth();
@@ -244,7 +247,7 @@ export async function runWatch(
   await server.close();
   await cms.close(1_000);
   try {
-    // Published once the daemon stopped: merging another machine's state mid-job could drop the job's changes.
+    // Published once more after the daemon stopped (the last job's changes, if its publish failed).
     await session.publishState();
   } catch (error) {
     logger.warn(`the shared state was not published: ${(error as Error).message}; the next run publishes it`);
