@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/state/manifest-file.js';
 import { type FixtureTemplate, inStepTemplate } from '../helpers/cli-fixture.js';
 import { callEmulator } from '../helpers/emulator.js';
 import { git } from '../helpers/sync-fixture.js';
@@ -33,7 +34,7 @@ describe('fixture templates', () => {
     try {
       expect(a.repoDir).not.toBe(b.repoDir);
       expect(a.emulator.port).not.toBe(b.emulator.port);
-      const manifest = JSON.parse(await a.read('.butter-sync/manifest.json'));
+      const manifest = await readManifest(a.repoDir, 'x');
       const id = manifest.entities['item:team_members:ada-lovelace'].remoteId as number;
       expect(await memberRole(b, id)).toBe('Head of Content');
       expect(await git(a.repoDir, 'status', '--porcelain')).toBe('');
@@ -67,8 +68,7 @@ describe('fixture templates', () => {
   it('derive keeps what its setup did, for its copies only', async () => {
     let id = 0;
     const edited = await template.derive(async (fx) => {
-      id = JSON.parse(await fx.read('.butter-sync/manifest.json')).entities['item:team_members:ada-lovelace']
-        .remoteId;
+      id = (await readManifest(fx.repoDir, 'x')).entities['item:team_members:ada-lovelace'].remoteId;
       fx.emulator.editItem('team_members', id, { role: 'Set by derive' });
     });
     try {
