@@ -35,7 +35,7 @@ describe('fixture templates', () => {
       expect(a.repoDir).not.toBe(b.repoDir);
       expect(a.emulator.port).not.toBe(b.emulator.port);
       const manifest = await readManifest(a.repoDir, 'x');
-      const id = manifest.entities['item:team_members:ada-lovelace'].remoteId as number;
+      const id = Number(manifest.entities['item:team_members:ada-lovelace']?.remoteId);
       expect(await memberRole(b, id)).toBe('Head of Content');
       expect(await git(a.repoDir, 'status', '--porcelain')).toBe('');
       // No path in the copy's state or git config points back at the template or at another copy.
@@ -68,7 +68,7 @@ describe('fixture templates', () => {
   it('derive keeps what its setup did, for its copies only', async () => {
     let id = 0;
     const edited = await template.derive(async (fx) => {
-      id = (await readManifest(fx.repoDir, 'x')).entities['item:team_members:ada-lovelace'].remoteId;
+      id = Number((await readManifest(fx.repoDir, 'x')).entities['item:team_members:ada-lovelace']?.remoteId);
       fx.emulator.editItem('team_members', id, { role: 'Set by derive' });
     });
     try {
