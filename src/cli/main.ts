@@ -269,4 +269,13 @@ async function main(argv: string[]): Promise<void> {
   setTimeout(() => process.exit(exitCode), 50).unref();
 }
 
+// A reader that stops early (`butter-sync --help | head`) closes the pipe: that is the reader's choice, not an
+// error worth a stack trace, so the command ends quietly as `head` expects.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+    throw error;
+  });
+}
+
 await main(process.argv);

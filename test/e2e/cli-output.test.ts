@@ -190,3 +190,20 @@ describe('CLI output', () => {
     expect(quiet.stderr).toBe('');
   });
 });
+
+describe('a reader that closes the pipe early', () => {
+  it('`butter-sync --help | head` ends quietly, without an EPIPE stack trace', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [CLI, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Close our end before the CLI writes anything, as `head` does once it has its lines.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(stderr).not.toContain('Unhandled');
+    expect(code).toBe(0);
+  });
+});
