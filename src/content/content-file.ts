@@ -339,6 +339,21 @@ export function editContentFile(
   }
   if (!parts) return changes.length === 0 ? text : editJsonText(relPath, text, changes);
 
+  return applyMarkdownEdits(relPath, text, parts, changes, newBody);
+}
+
+/**
+ * A Markdown file with its frontmatter keys changed in place (YAML or TOML, format kept; a file without
+ * frontmatter gains a YAML block) and, when `newBody` is given, its body replaced with the file's line
+ * endings. Returns `text` itself when nothing changes. Pages, items and posts share it.
+ */
+export function applyMarkdownEdits(
+  relPath: string,
+  text: string,
+  parts: MarkdownParts,
+  changes: KeyChange[],
+  newBody: string | undefined,
+): string {
   let next = parts;
   if (changes.length > 0) {
     if (parts.kind === 'yaml') {

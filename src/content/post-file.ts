@@ -7,21 +7,15 @@ import {
 } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
 import type { Variant } from '../core/types.js';
+import { applyMarkdownEdits } from './content-file.js';
 import { formatDateLike } from './date-style.js';
 import { checkEntityValues, type EntityShape, type ValueSource } from './field-check.js';
 import { applyChanges, getIn, type KeyChange } from './key-path.js';
-import { restoreLineEndings } from './line-endings.js';
-import {
-  bodyValue,
-  decodeContentBytes,
-  type MarkdownParts,
-  replaceBody,
-  splitMarkdown,
-} from './markdown-split.js';
+import { bodyValue, decodeContentBytes, type MarkdownParts, splitMarkdown } from './markdown-split.js';
 import { locatePostFile, type PostLocation } from './post-path.js';
-import { editTomlMatter, parseTomlMatter } from './toml-frontmatter.js';
+import { parseTomlMatter } from './toml-frontmatter.js';
 import { valuesEqual } from './value-equal.js';
-import { editYamlMatter, parseYamlMatter, renderYamlMatter } from './yaml-frontmatter.js';
+import { parseYamlMatter, renderYamlMatter } from './yaml-frontmatter.js';
 
 /**
  * The post file codec (issue 11 part 2): a Markdown file whose frontmatter holds the post's properties
@@ -209,39 +203,7 @@ export function editPostFile(
     if (valuesEqual(old, value)) continue;
     changes.push({ path: [key], value });
   }
-  let next = parts;
-  if (changes.length > 0) {
-    if (parts.kind === 'yaml') {
-      next = {
-        ...parts,
-        matter: editYamlMatter(relPath, parts.matter, parts.matterLine, changes, parts.eol),
-      };
-    } else if (parts.kind === 'toml') {
-      next = {
-        ...parts,
-        matter: editTomlMatter(relPath, parts.matter, parts.matterLine, changes, parts.eol),
-      };
-    } else {
-      const data = applyChanges(
-        {},
-        changes.filter((c) => c.value !== null),
-      );
-      if (Object.keys(data).length > 0) {
-        next = {
-          ...parts,
-          kind: 'yaml',
-          open: `---${parts.eol}`,
-          matter: renderYamlMatter(data).replace(/\n/g, parts.eol),
-          close: `---${parts.eol}`,
-          separator: parts.body === '' ? '' : parts.eol,
-        };
-      }
-    }
-  }
-  const joined = next.bom + next.open + next.matter + next.close + next.separator + next.body;
-  const body = newBody === undefined ? undefined : restoreLineEndings(bodyValue(next), newBody);
-  const out = body !== undefined && body !== bodyValue(next) ? replaceBody(next, body) : joined;
-  return out === text ? text : out;
+  return applyMarkdownEdits(relPath, text, parts, changes, newBody);
 }
 
 /**
