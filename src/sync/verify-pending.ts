@@ -198,67 +198,85 @@ function localeShows(
 /**
  * A write reported failed (not visible by its deadline) may still land later. Once the CMS shows exactly what
  * it expected, the base moves and the failure is withdrawn; otherwise our own late write would later look like
- * an editor's change and raise a false conflict.
+ * an editor's change and raise a false conflict. This is judged per locale: a write of several locales can show
+ * in one before the other (seen with a page create under load), and the locale that shows must not be merged as
+ * if nobody had written it (its re-hosted media would then be a conflict). The locales that show settle; the
+ * failure stays for the rest. Returns the writes that landed whole.
  */
 export function settleLandedFailures(ctx: SyncContext, remote: Map<EntityKey, RemoteEntity>): number {
   const manifest = ctx.store.manifest;
   let landed = 0;
+  let changed = false;
   for (const failure of [...manifest.failed]) {
     if (!manifest.failed.includes(failure)) continue; // ended by one that landed before it in this loop
     const seen = failure.expect ? remote.get(failure.entity) : undefined;
     if (!failure.expect || !seen) continue;
-    const learned = landedFailureMedia(
+    const shown = landedLocales(
       manifest,
       failure,
       seen,
       modelFor(parseEntityKey(failure.entity), ctx.config),
     );
-    if (learned === undefined) continue;
-    Object.assign(manifest.media, learned);
-    moveBase(manifest, failure.entity, failure.expect, seen.remoteId);
-    endSupersededFailures(manifest, failure.entity, failure.expect); // itself included
-    landed += 1;
+    if (shown.size === 0) continue;
+    const expect = Object.fromEntries(Object.entries(failure.expect).filter(([locale]) => shown.has(locale)));
+    for (const learned of shown.values()) Object.assign(manifest.media, learned);
+    moveBase(manifest, failure.entity, expect, seen.remoteId);
+    changed = true;
+    if (shown.size === Object.keys(failure.expect).length) {
+      endSupersededFailures(manifest, failure.entity, failure.expect); // itself included
+      landed += 1;
+      continue;
+    }
+    // Part of it landed: what is left still waits (and still holds back a second create).
+    for (const locale of shown.keys()) {
+      delete failure.expect[locale];
+      if (failure.media) delete failure.media[locale];
+    }
+    endSupersededFailures(manifest, failure.entity, expect);
   }
-  if (landed > 0) ctx.store.markDirty();
+  if (changed) ctx.store.markDirty();
   return landed;
 }
 
 /**
- * Does the CMS show exactly what a failed write expected? Then the CDN → source entries it teaches (possibly
- * none); otherwise undefined. A media value read back is an opaque CDN handle, and an editor may have put a
+ * The locales where the CMS shows exactly what a failed write expected, each with the CDN → source entries it
+ * teaches (possibly none). A media value read back is an opaque CDN handle, and an editor may have put a
  * different image there since the write failed: so media are learned only when a non-media field the write
- * changed also reads back as sent. Without that evidence the write is left failed, which is noisy but safe.
+ * changed also reads back as sent (in any locale that shows). Without that evidence the locale is left failed,
+ * which is noisy but safe.
  */
-function landedFailureMedia(
+function landedLocales(
   manifest: Manifest,
   failure: FailedWrite,
   seen: RemoteEntity,
   model: EntityModel,
-): Record<string, string> | undefined {
-  // A tentative copy of the map to learn into; a write that sent no media needs none.
-  const media = failure.media ? { ...manifest.media } : manifest.media;
-  let learned = 0;
+): Map<string, Record<string, string>> {
+  const shown = new Map<string, { learned: Record<string, string>; needsEvidence: boolean }>();
   let evidence = false;
   for (const [locale, expected] of Object.entries(failure.expect ?? {})) {
     const variant = seen.locales[locale];
-    if (variant === undefined) return undefined;
-    const sent = failure.media?.[locale] ?? {};
+    if (variant === undefined) continue;
+    const sent = failure.media?.[locale];
+    // A tentative copy of the map to learn into; a locale that sent no media needs none.
+    const media = sent ? { ...manifest.media } : manifest.media;
+    const learned = learnSentMedia(manifest, failure.entity, locale, sent, variant, model, media);
+    if (!localeShows(expected, variant, model, media)) continue;
     const base = manifest.entities[failure.entity]?.locales[locale]?.base ?? {};
     evidence ||= Object.entries(expected).some(
-      ([field, digest]) => !field.startsWith('$') && !(field in sent) && digest !== base[field],
+      ([field, digest]) => !field.startsWith('$') && !(field in (sent ?? {})) && digest !== base[field],
     );
-    learned += learnSentMedia(
-      manifest,
-      failure.entity,
-      locale,
-      failure.media?.[locale],
-      variant,
-      model,
-      media,
-    );
-    if (!localeShows(expected, variant, model, media)) return undefined;
+    shown.set(locale, {
+      learned:
+        learned === 0
+          ? {}
+          : Object.fromEntries(Object.entries(media).filter(([cdn]) => manifest.media[cdn] === undefined)),
+      needsEvidence: learned > 0,
+    });
   }
-  if (learned === 0) return {};
-  if (!evidence) return undefined;
-  return Object.fromEntries(Object.entries(media).filter(([cdn]) => manifest.media[cdn] === undefined));
+  const result = new Map<string, Record<string, string>>();
+  for (const [locale, { learned, needsEvidence }] of shown) {
+    if (needsEvidence && !evidence) continue;
+    result.set(locale, learned);
+  }
+  return result;
 }
