@@ -90,11 +90,15 @@ export function isPathRelativeUrl(url: string): boolean {
 
 const URL_PROPERTIES = ['href', 'src', 'poster', 'cite'] as const;
 
+function baseFolder(options: RichTextOptions): string | undefined {
+  const base = options.publicBaseUrl;
+  return base === undefined || base.endsWith('/') ? base : `${base}/`;
+}
+
 function resolveRelativeUrls(options: RichTextOptions) {
   return (tree: HastRoot) => {
-    const base = options.publicBaseUrl;
-    if (base === undefined) return; // planSync refused these already (findRichTextProblems)
-    const folder = base.endsWith('/') ? base : `${base}/`;
+    const folder = baseFolder(options);
+    if (folder === undefined) return; // planSync refused these already (findRichTextProblems)
     const walk = (node: HastRoot | HastContent | ElementContent): void => {
       if (node.type === 'element') {
         for (const key of URL_PROPERTIES) {
@@ -107,6 +111,38 @@ function resolveRelativeUrls(options: RichTextOptions) {
     };
     walk(tree);
   };
+}
+
+/** The file's own path-relative links and images, keyed by the absolute URL each resolved to. */
+function relativeUrlsOf(tree: MdRoot, options: RichTextOptions): Map<string, string> {
+  const urls = new Map<string, string>();
+  const folder = baseFolder(options);
+  if (folder === undefined) return urls;
+  const walk = (node: MdNodes): void => {
+    if ('url' in node && typeof node.url === 'string' && isPathRelativeUrl(node.url))
+      urls.set(new URL(node.url, folder).href, node.url);
+    if ('children' in node) for (const child of node.children) walk(child);
+  };
+  walk(tree);
+  return urls;
+}
+
+/**
+ * A pulled block holds the absolute URLs the file's relative links were sent as: print them as the file
+ * wrote them (`./announcing-vite4.md`, not `https://vite.dev/blog/announcing-vite4.md`). A URL the file
+ * never had stays as the CMS says.
+ */
+function restoreRelativeUrls(nodes: Array<HastContent | ElementContent>, urls: Map<string, string>): void {
+  if (urls.size === 0) return;
+  for (const node of nodes) {
+    if (node.type !== 'element') continue;
+    for (const key of URL_PROPERTIES) {
+      const value = node.properties[key];
+      const relative = typeof value === 'string' ? urls.get(value) : undefined;
+      if (relative !== undefined) node.properties[key] = relative;
+    }
+    restoreRelativeUrls(node.children, urls);
+  }
 }
 
 // ---- processors (built once; unified processors are reusable once frozen) -----------------------------------
@@ -259,9 +295,10 @@ export function detectStyle(markdown: string, tree: MdRoot = parseMarkdown(markd
     if ('children' in node) for (const child of node.children) visit(child as MdNodes);
   };
   visit(tree);
-  // A file that shows only one of `**strong**` / `*emphasis*` uses the same character for the other.
+  // A file that shows only `**strong**` likely writes `*emphasis*` too. The other way round does not hold:
+  // `_emphasis_` with `**strong**` is the common pairing (Prettier prints it), so a file showing only
+  // `_emphasis_` keeps `**` for strong.
   if (seen.has('strong') && !seen.has('emphasis')) style.emphasis = style.strong;
-  if (seen.has('emphasis') && !seen.has('strong')) style.strong = style.emphasis;
   return style;
 }
 
@@ -420,6 +457,8 @@ export function mergeRichText(markdown: string, html: string, options: RichTextO
   if (normalizeHtml(markdownToHtml(markdown, options)) === incoming.keys.join('\n')) return markdown;
   const tree = parseMarkdown(markdown);
   const style = detectStyle(markdown, tree);
+  // Only the nodes printed as new Markdown change; `incoming.keys`, compared below, keep the resolved URLs.
+  restoreRelativeUrls(incoming.nodes, relativeUrlsOf(tree, options));
   const rawBlocks = blocksOf(tree).filter((block) => block.node.type !== 'definition');
   if (rawBlocks.length === 0 || hasFootnotes(tree)) {
     const lead = /^(?:\r?\n)*/.exec(markdown)?.[0] ?? '';

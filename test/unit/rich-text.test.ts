@@ -109,6 +109,23 @@ describe('mergeRichText (minimal pulls)', () => {
     expect(mergeRichText(md, '')).toBe('\n'); // the file keeps its final newline
   });
 
+  it('prints the file’s own relative links in a pulled paragraph, not the absolute URLs they were sent as', () => {
+    // Found in a trial on the Vite blog: `./announcing-vite4.md` came back as `https://vite.dev/blog/…`.
+    const options = { publicBaseUrl: 'https://vite.dev/blog/' };
+    const md = 'Vite 4 [was released](./announcing-vite4.md) a year ago.\n\n![Cover](../images/cover.webp)\n';
+    const html = markdownToHtml(md, options)
+      .replace('a year ago', 'a <strong>full</strong> year ago')
+      .replace('alt="Cover"', 'alt="New cover"');
+    expect(html).toContain('href="https://vite.dev/blog/announcing-vite4.md"');
+    const merged = mergeRichText(md, html, options);
+    expect(merged).toBe(
+      'Vite 4 [was released](./announcing-vite4.md) a **full** year ago.\n\n![New cover](../images/cover.webp)\n',
+    );
+    // A link to the site that the file never had stays absolute.
+    const added = mergeRichText(md, `${html}<p><a href="https://vite.dev/blog/other.md">x</a></p>`, options);
+    expect(added).toContain('[x](https://vite.dev/blog/other.md)');
+  });
+
   it('writes an empty file body from HTML', () => {
     expect(mergeRichText('', '<p>New <strong>text</strong></p>')).toBe('New **text**\n');
   });
@@ -118,6 +135,11 @@ describe('detectStyle', () => {
   it('reads bullets, emphasis, strong, fences and rules from the file', () => {
     const style = detectStyle('* a\n\n__b__ and _c_\n\n~~~\nx\n~~~\n\n***\n');
     expect(style).toMatchObject({ bullet: '*', strong: '_', emphasis: '_', fence: '~', rule: '*' });
+  });
+
+  it('keeps ** for strong in a file that shows only _emphasis_ (the common pairing), and follows a file’s **', () => {
+    expect(detectStyle('_November 16, 2023_\n\nText.\n')).toMatchObject({ emphasis: '_', strong: '*' });
+    expect(detectStyle('Some **bold** text.\n')).toMatchObject({ emphasis: '*', strong: '*' });
   });
 });
 
