@@ -587,7 +587,7 @@ export function findRichTextProblems(markdown: string, options: RichTextOptions 
   const problems: RichTextProblem[] = [];
   const tree = parseMarkdown(text);
   const asText = {
-    hint: 'Model this field as "text" in sync.config.json: it is then sent verbatim, for a site that renders MDX itself.',
+    hint: 'Model this field as "text" in sync.config.json: it is then sent verbatim, for a site that renders its MDX or components itself.',
   };
   const lineOf = (node: MdNodes) => node.position?.start.line ?? 1;
   for (const node of tree.children) {
@@ -605,7 +605,8 @@ export function findRichTextProblems(markdown: string, options: RichTextOptions 
     if (node.type === 'html' && JSX_TAG.test(node.value)) {
       problems.push({
         line: lineOf(node),
-        message: `MDX component ${JSX_TAG.exec(node.value)![0]}…> cannot be carried by rich text (HTML)`,
+        // Not only MDX: VitePress (Vue) and other Markdown dialects put components in plain `.md` files too.
+        message: `component ${JSX_TAG.exec(node.value)![0]}…> (JSX, MDX or a Vue component) cannot be carried by rich text (HTML)`,
         ...asText,
       });
     }
