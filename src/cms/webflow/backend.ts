@@ -1,4 +1,4 @@
-import type { SyncConfig } from '../../config/schema.js';
+import type { FieldSpec, SyncConfig } from '../../config/schema.js';
 import type { RichTextOptions } from '../../content/rich-text.js';
 import { isSyncError, SyncError } from '../../core/errors.js';
 import type { EntityKey, EntityRef, Variant } from '../../core/types.js';
@@ -403,7 +403,10 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
         const fields = { ...loc.fields };
         if (intent.kind === 'replace') {
           // No PUT on Webflow (§2.6): a replace names every configured field, the omitted ones as cleared.
-          for (const name of Object.keys(b.fields)) if (!(name in fields)) fields[name] = null;
+          // `name` and `slug` are required and never cleared.
+          for (const name of Object.keys(b.fields)) {
+            if (!(name in fields) && name !== 'name' && name !== 'slug') fields[name] = null;
+          }
         }
         if (
           loc.title !== undefined &&
@@ -516,17 +519,40 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
 
   // ---- running a batch ----
 
+  /**
+   * Creates first (everything else may reference them), then the PATCHes, then publishes, unpublishes and
+   * deletes. Within a phase every request is queued at once: the pipeline paces them, so the budget is spent
+   * evenly instead of waiting for each answer in turn.
+   */
   async function runBatch(s: Schema, plan: BatchPlan, ids: IdMap): Promise<Map<EntityKey, WriteReceipt>> {
     const receipts = new Map(plan.settled);
     const created = new Map<EntityKey, RemoteId>();
     const idsNow: IdMap = { get: (key) => created.get(key) ?? ids.get(key) };
-    for (const w of plan.collections) await createAll(s, w, receipts, created);
-    for (const w of plan.collections) {
-      const b = binding(s, w.key);
-      const idOf = (p: { entity: EntityKey; remoteId?: RemoteId }) => p.remoteId ?? created.get(p.entity);
-      // Entries of intents that failed before (a create that did not happen) are dropped.
-      const patches = w.patches.filter((p) => idOf(p) !== undefined && receiptOk(receipts.get(p.entity)));
-      for (const chunk of chunked(patches)) {
+    await Promise.all(plan.collections.map((w) => createAll(s, w, receipts, created)));
+    await Promise.all(plan.collections.map((w) => patchAll(s, w, receipts, created, idsNow)));
+    await Promise.all(
+      plan.collections.map(async (w) => {
+        await publishAll(s, w, receipts, created);
+        await unpublishAll(s, w, receipts, created);
+        await deleteAll(s, w, receipts);
+      }),
+    );
+    return receipts;
+  }
+
+  async function patchAll(
+    s: Schema,
+    w: CollectionWork,
+    receipts: Map<EntityKey, WriteReceipt>,
+    created: Map<EntityKey, RemoteId>,
+    idsNow: IdMap,
+  ): Promise<void> {
+    const b = binding(s, w.key);
+    const idOf = (p: { entity: EntityKey; remoteId?: RemoteId }) => p.remoteId ?? created.get(p.entity);
+    // Entries of intents that failed before (a create that did not happen) are dropped.
+    const patches = w.patches.filter((p) => idOf(p) !== undefined && receiptOk(receipts.get(p.entity)));
+    await Promise.all(
+      chunked(patches).map(async (chunk) => {
         const entries: ItemUpdate[] = chunk.map((p) => {
           const fieldData = { ...p.fieldData };
           if (p.deferred && Object.keys(p.deferred).length > 0) {
@@ -543,24 +569,20 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
         });
         try {
           const answer = await client.updateItems(b.id, entries);
+          const byVariant = new Map(answer.map((a) => [`${a.id}\0${a.cmsLocaleId ?? ''}`, a]));
           for (const item of answer) remember(b.key, item);
           chunk.forEach((p, i) => {
-            const back = answer.find(
-              (a) => a.id === entries[i]!.id && (a.cmsLocaleId ?? '') === (entries[i]!.cmsLocaleId ?? ''),
-            );
-            const learned = back ? learnMedia(b, entries[i]!.fieldData ?? {}, back.fieldData) : {};
+            const entry = entries[i]!;
+            const back = byVariant.get(`${entry.id}\0${entry.cmsLocaleId ?? ''}`);
+            const learned = back ? learnMedia(b, entry.fieldData ?? {}, back.fieldData) : {};
             settle(receipts, p.entity, { state: 'applied', remoteId: idOf(p), mediaLearned: learned });
           });
         } catch (error) {
           // A bulk PATCH is all or none: every entity of the request failed and nothing changed.
           for (const p of chunk) fail(receipts, p.entity, error);
         }
-      }
-      await publishAll(s, w, receipts, created);
-      await unpublishAll(s, w, receipts, created);
-      await deleteAll(s, w, receipts);
-    }
-    return receipts;
+      }),
+    );
   }
 
   async function createAll(
@@ -573,8 +595,9 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
     const primary = s.locales.get(s.primaryTag) ?? null;
     // §2.5, §11.2: no idempotency key, a taken slug is silently suffixed: look the slug up before every create.
     const toSend: CreateWork[] = [];
-    for (const c of w.creates) {
-      const found = await client.findBySlug(b.id, c.slug, primary);
+    const lookups = await Promise.all(w.creates.map((c) => client.findBySlug(b.id, c.slug, primary)));
+    for (const [i, c] of w.creates.entries()) {
+      const found = lookups[i];
       if (found) {
         remember(b.key, found);
         receipts.set(c.intent.entity, {
@@ -585,8 +608,9 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
         });
       } else toSend.push(c);
     }
-    for (const group of createGroups(toSend).values()) {
-      for (const chunk of chunked(group)) {
+    const chunks = [...createGroups(toSend).values()].flatMap((group) => chunked(group));
+    await Promise.all(
+      chunks.map(async (chunk) => {
         const locales = chunk[0]!.tags
           .map((t) => s.locales.get(t))
           .filter((l): l is string => typeof l === 'string');
@@ -602,16 +626,17 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
         } catch (error) {
           if (!isUncertain(error)) {
             for (const c of chunk) fail(receipts, c.intent.entity, error);
-            continue;
+            return;
           }
           // The answer was lost: Webflow may have made them. Look each slug up; send again only what is not there.
           answered = [];
           const missing: CreateWork[] = [];
-          for (const c of chunk) {
-            const found = await client.findBySlug(b.id, c.slug, primary);
+          const again = await Promise.all(chunk.map((c) => client.findBySlug(b.id, c.slug, primary)));
+          chunk.forEach((c, i) => {
+            const found = again[i];
             if (found) answered.push({ work: c, item: found });
             else missing.push(c);
-          }
+          });
           if (missing.length > 0) {
             try {
               answered.push(...pairCreated(missing, await send(missing), primary));
@@ -641,8 +666,8 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
               : {}),
           });
         }
-      }
-    }
+      }),
+    );
   }
 
   async function publishAll(
@@ -653,33 +678,35 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
   ): Promise<void> {
     const b = binding(s, w.key);
     const targets = targetsOf(s, w.publish, receipts, created);
-    for (const chunk of chunked(targets)) {
-      let result: Awaited<ReturnType<WebflowClient['publishItems']>>;
-      try {
-        result = await client.publishItems(
-          b.id,
-          chunk.map((t) => t.target),
-        );
-      } catch (error) {
-        for (const t of chunk) addProblem(receipts, t.entity, `not published: ${describe(error)}`, false);
-        continue;
-      }
-      for (const t of chunk) {
-        const ok = result.publishedItemIds.includes(t.target.id);
-        // §2.8: per-item failures come back with HTTP 202, as strings naming the id.
-        const why = result.errors.filter((e) => e.includes(t.target.id));
-        if (ok) markLive(t.target, true, s);
-        const receipt = receipts.get(t.entity);
-        if (receipt && ok) receipt.live = true;
-        if (!ok)
-          addProblem(
-            receipts,
-            t.entity,
-            `not published: ${why.join('; ') || 'Webflow did not say why'}`,
-            false,
+    await Promise.all(
+      chunked(targets).map(async (chunk) => {
+        let result: Awaited<ReturnType<WebflowClient['publishItems']>>;
+        try {
+          result = await client.publishItems(
+            b.id,
+            chunk.map((t) => t.target),
           );
-      }
-    }
+        } catch (error) {
+          for (const t of chunk) addProblem(receipts, t.entity, `not published: ${describe(error)}`, false);
+          return;
+        }
+        for (const t of chunk) {
+          const ok = result.publishedItemIds.includes(t.target.id);
+          // §2.8: per-item failures come back with HTTP 202, as strings naming the id.
+          const why = result.errors.filter((e) => e.includes(t.target.id));
+          if (ok) markLive(t.target, true, s);
+          const receipt = receipts.get(t.entity);
+          if (receipt && ok) receipt.live = true;
+          if (!ok)
+            addProblem(
+              receipts,
+              t.entity,
+              `not published: ${why.join('; ') || 'Webflow did not say why'}`,
+              false,
+            );
+        }
+      }),
+    );
   }
 
   async function unpublishAll(
@@ -689,21 +716,23 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
     created: Map<EntityKey, RemoteId>,
   ): Promise<void> {
     const b = binding(s, w.key);
-    for (const chunk of chunked(targetsOf(s, w.unpublish, receipts, created))) {
-      try {
-        await client.unpublishItems(
-          b.id,
-          chunk.map((t) => t.target),
-        );
-        for (const t of chunk) {
-          markLive(t.target, false, s);
-          const receipt = receipts.get(t.entity);
-          if (receipt) receipt.live = false;
+    await Promise.all(
+      chunked(targetsOf(s, w.unpublish, receipts, created)).map(async (chunk) => {
+        try {
+          await client.unpublishItems(
+            b.id,
+            chunk.map((t) => t.target),
+          );
+          for (const t of chunk) {
+            markLive(t.target, false, s);
+            const receipt = receipts.get(t.entity);
+            if (receipt) receipt.live = false;
+          }
+        } catch (error) {
+          for (const t of chunk) addProblem(receipts, t.entity, `not unpublished: ${describe(error)}`, true);
         }
-      } catch (error) {
-        for (const t of chunk) addProblem(receipts, t.entity, `not unpublished: ${describe(error)}`, true);
-      }
-    }
+      }),
+    );
   }
 
   async function deleteAll(
@@ -1008,7 +1037,13 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
   function looseSchema(): Schema {
     const bindings = new Map<string, CollectionBinding & { id: string }>();
     for (const [key, model] of Object.entries(config.collections)) {
-      const fields = Object.entries(model.fields).map(([slug, spec]) => ({
+      // Every collection has `name` and `slug` (§2.2), configured or not.
+      const specs: Record<string, FieldSpec> = {
+        name: { type: 'text' },
+        slug: { type: 'text' },
+        ...model.fields,
+      };
+      const fields = Object.entries(specs).map(([slug, spec]) => ({
         id: slug,
         slug,
         type:

@@ -94,6 +94,8 @@ export function bindCollection(
   return { key, schema, fields };
 }
 
+const BUILT_IN: FieldSpec = { type: 'text' };
+
 function referenceTarget(spec: FieldSpec): string | undefined {
   return spec.type === 'reference' ? /^collection:(.+)$/.exec(spec.to)?.[1] : undefined;
 }
@@ -135,7 +137,8 @@ export function toFieldData(
   const fieldData: Record<string, unknown> = {};
   const unresolved: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(fields)) {
-    const spec = binding.fields[name];
+    // `name` and `slug` are on every collection (§2.2): an intent's title and a create's slug use them unconfigured.
+    const spec = binding.fields[name] ?? (name === 'name' || name === 'slug' ? BUILT_IN : undefined);
     if (!spec) {
       throw new SyncError(
         'CONTENT_UNKNOWN_FIELD',
