@@ -362,7 +362,7 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
       return w;
     };
     const creating = new Set(intents.filter((i) => i.kind === 'create').map((i) => i.entity));
-    for (const intent of intents) {
+    const planOne = (intent: WriteIntent): void => {
       if (intent.ref.kind !== 'item') {
         settled.set(intent.entity, {
           entity: intent.entity,
@@ -372,20 +372,20 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
             `${intent.path ?? intent.entity}: Webflow has no pages, only collection items`,
           ),
         });
-        continue;
+        return;
       }
       const b = binding(s, intent.ref.collection);
       const w = work(b.key);
       if (intent.kind === 'delete') {
         if (!intent.remoteId) {
           settled.set(intent.entity, { entity: intent.entity, state: 'applied' }); // never created: nothing to delete
-          continue;
+          return;
         }
         const variants = known.get(intent.remoteId)?.variants;
         // §2.7 "gone everywhere": unpublish first, unless the item is known not to be live.
         const unpublish = variants === undefined || [...variants.values()].some((v) => v.live);
         w.deletes.push({ intent, remoteId: intent.remoteId, unpublish });
-        continue;
+        return;
       }
       const where = intent.path ?? intent.entity;
       const shaped = new Map<
@@ -436,7 +436,7 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
           state: 'held-back',
           waitingFor: [...new Set(waiting)],
         });
-        continue;
+        return;
       }
       const tags = Object.keys(intent.locales);
       if (intent.kind === 'create') {
@@ -449,7 +449,7 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
               `${where}: a new Webflow item needs its ${s.primaryTag} file first (the primary locale holds the item, §7)`,
             ),
           });
-          continue;
+          return;
         }
         const primary = shaped.get(s.primaryTag)!;
         const published = intent.locales[s.primaryTag]?.status === 'published';
@@ -469,7 +469,7 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
           }
           if (intent.locales[tag]?.status === 'published') addTo(w.publish, intent.entity, tag);
         }
-        continue;
+        return;
       }
       if (!intent.remoteId) {
         settled.set(intent.entity, {
@@ -477,7 +477,7 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
           state: 'failed',
           error: new SyncError('INTERNAL', `${where}: an ${intent.kind} without the item's Webflow id`),
         });
-        continue;
+        return;
       }
       for (const tag of tags) {
         const { fieldData, deferred } = shaped.get(tag)!;
@@ -498,6 +498,20 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
         if (status === 'published' || (status === undefined && live === true))
           addTo(w.publish, intent.entity, tag);
         if (status === 'draft' && live !== false) addTo(w.unpublish, intent.entity, tag);
+      }
+    };
+    for (const intent of intents) {
+      try {
+        planOne(intent);
+      } catch (error) {
+        // A value the site cannot take (an unknown option, a bad date) fails its own intent before any request.
+        if (!isSyncError(error)) throw error;
+        settled.set(intent.entity, {
+          entity: intent.entity,
+          state: 'failed',
+          error,
+          problems: [error.message],
+        });
       }
     }
     return { collections: [...byCollection.values()], settled };
@@ -567,22 +581,62 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
             fieldData,
           };
         });
-        try {
-          const answer = await client.updateItems(b.id, entries);
-          const byVariant = new Map(answer.map((a) => [`${a.id}\0${a.cmsLocaleId ?? ''}`, a]));
-          for (const item of answer) remember(b.key, item);
-          chunk.forEach((p, i) => {
-            const entry = entries[i]!;
-            const back = byVariant.get(`${entry.id}\0${entry.cmsLocaleId ?? ''}`);
-            const learned = back ? learnMedia(b, entry.fieldData ?? {}, back.fieldData) : {};
-            settle(receipts, p.entity, { state: 'applied', remoteId: idOf(p), mediaLearned: learned });
-          });
-        } catch (error) {
-          // A bulk PATCH is all or none: every entity of the request failed and nothing changed.
-          for (const p of chunk) fail(receipts, p.entity, error);
-        }
+        await sendPatches(b, chunk, entries, receipts, idOf);
       }),
     );
+  }
+
+  /**
+   * One bulk PATCH, all or none (§2.6). When Webflow refuses it, the good entries still go out: a 404 means an item
+   * is gone (deleted in Webflow meanwhile), so the collection is listed and the rest sent again; a 400 names a
+   * field but not the item, so the batch is halved until the refused entries stand alone. A refused request
+   * changed nothing, so sending its entries again is safe. These extra calls are outside `estimate`, which counts
+   * the run where nothing is refused.
+   */
+  async function sendPatches(
+    b: CollectionBinding & { id: string },
+    chunk: PatchWork[],
+    entries: ItemUpdate[],
+    receipts: Map<EntityKey, WriteReceipt>,
+    idOf: (p: PatchWork) => RemoteId | undefined,
+  ): Promise<void> {
+    try {
+      const answer = await client.updateItems(b.id, entries);
+      const byVariant = new Map(answer.map((a) => [`${a.id}\0${a.cmsLocaleId ?? ''}`, a]));
+      for (const item of answer) remember(b.key, item);
+      chunk.forEach((p, i) => {
+        const entry = entries[i]!;
+        const back = byVariant.get(`${entry.id}\0${entry.cmsLocaleId ?? ''}`);
+        const learned = back ? learnMedia(b, entry.fieldData ?? {}, back.fieldData) : {};
+        settle(receipts, p.entity, { state: 'applied', remoteId: idOf(p), mediaLearned: learned });
+      });
+    } catch (error) {
+      if (isSyncError(error) && error.code === 'CMS_NOT_FOUND' && chunk.length > 1) {
+        const present = new Set((await client.listItems(b.id)).map((i) => i.id));
+        const keep = chunk.flatMap((_p, i) => (present.has(entries[i]!.id) ? [i] : []));
+        chunk.forEach((p, i) => {
+          if (!present.has(entries[i]!.id)) fail(receipts, p.entity, error);
+        });
+        if (keep.length > 0 && keep.length < chunk.length) {
+          await sendPatches(
+            b,
+            keep.map((i) => chunk[i]!),
+            keep.map((i) => entries[i]!),
+            receipts,
+            idOf,
+          );
+        } else if (keep.length === chunk.length) for (const p of chunk) fail(receipts, p.entity, error);
+        return;
+      }
+      if (isSyncError(error) && error.status === 400 && chunk.length > 1) {
+        const half = Math.ceil(chunk.length / 2);
+        await sendPatches(b, chunk.slice(0, half), entries.slice(0, half), receipts, idOf);
+        await sendPatches(b, chunk.slice(half), entries.slice(half), receipts, idOf);
+        return;
+      }
+      // Nothing changed: every entity of the request failed.
+      for (const p of chunk) fail(receipts, p.entity, error);
+    }
   }
 
   async function createAll(
@@ -682,10 +736,19 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
       chunked(targets).map(async (chunk) => {
         let result: Awaited<ReturnType<WebflowClient['publishItems']>>;
         try {
-          result = await client.publishItems(
-            b.id,
-            chunk.map((t) => t.target),
-          );
+          // Publishing is idempotent, so unlike a create it may be sent again after a lost answer.
+          result = await client
+            .publishItems(
+              b.id,
+              chunk.map((t) => t.target),
+            )
+            .catch((error: unknown) => {
+              if (!isUncertain(error)) throw error;
+              return client.publishItems(
+                b.id,
+                chunk.map((t) => t.target),
+              );
+            });
         } catch (error) {
           for (const t of chunk) addProblem(receipts, t.entity, `not published: ${describe(error)}`, false);
           return;
