@@ -574,6 +574,28 @@ describe('Webflow backend', () => {
     expect(got.json.fieldData).toEqual({ name: 'Ada', slug: 'a' });
   });
 
+  it('reads single entities by slug and names references into a collection it did not read', async () => {
+    const { em, backend } = await setup();
+    const ada = em.seedItem({ collection: 'authors', fieldData: { name: 'Ada', slug: 'ada' } });
+    em.seedItem({ collection: 'posts', fieldData: { name: 'P', slug: 'p', author: ada, tags: [ada] } });
+    await backend.open();
+    em.clearLog();
+    const snapshot = await backend.read(
+      { entities: [{ kind: 'item', collection: 'posts', key: 'p' }] },
+      new Map(),
+    );
+    expect(snapshot.entities.get('item:posts:p')!.locales.en!.fields).toMatchObject({
+      author: 'ada',
+      tags: ['ada'],
+    });
+    expect(snapshot.ids.get('item:authors:ada')).toBe(ada);
+    expect(calls(em)).toEqual([
+      `GET /v2/collections/${em.collectionId('posts')}/items`,
+      `GET /v2/collections/${em.collectionId('authors')}/items`,
+    ]);
+    expect(em.requestLog()[0]!.path).toContain('slug=p');
+  });
+
   it('verifies and decodes a webhook into a pull of the item it names', async () => {
     const { em, backend } = await setup();
     const id = em.seedItem({ collection: 'authors', fieldData: { name: 'A', slug: 'a' } });
