@@ -1061,6 +1061,8 @@ export function makeWebflowBackend(options: WebflowBackendOptions): CmsBackend &
         headers: Record<string, string | string[] | undefined>,
         rawBody: Buffer | string,
       ): SignatureCheck {
+        // Without a signing key nothing verifies (dashboard-made webhooks are unsigned, §8): the daemon must then
+        // refuse the delivery or authenticate it its own way, never take it on trust.
         if (!options.webhookSecret) return { ok: false, reason: 'missing-headers' };
         return verifyWebflowSignature({ headers, rawBody, secret: options.webhookSecret });
       },
