@@ -25,7 +25,12 @@ import { makeBatchWriter } from './write-batch.js';
 //   one-intent-at-a-time write cannot reach; `estimate` takes a list for the same reason (a batch of 150 costs
 //   2 PATCHes, not 150 × 1).
 // - `WriteReceipt.state` adds 'exists' (the slug lookup before a create found the item: nothing was sent, the
-//   engine adopts or merges it) and 'held-back' (a reference names an item with no id yet: nothing was sent).
+//   engine adopts or merges it) and 'held-back' (a reference names an item with no id yet: nothing was sent);
+//   `keyAssigned` carries the slug Webflow gave a create when it suffixed a taken one (§2.5), for the file's name.
+// - `estimate(intents, ids)` needs the id map: a reference to an item created in the same batch costs a PATCH
+//   after the create, one with no id at all holds the intent back (0 calls).
+// Write path (§9, §11.3): a staged write, then `POST /items/publish` for the items that should be live. Never a
+// live PATCH: it 409s for the whole batch when one item was never published, and leaves the staged copy behind.
 
 /** Opaque remote id: Webflow's 24-hex item id. */
 export type RemoteId = string;
