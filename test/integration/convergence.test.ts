@@ -61,6 +61,8 @@ class Scenario {
   /** Deleted on one side since the last sync: not edited again until then (delete-vs-edit is its own rule). */
   private readonly deleted = new Set<string>();
   private counter = 0;
+  /** The variable that replays this mode with one scenario (the multi-machine mode sets its own). */
+  replayEnv = 'BUTTER_SYNC_CONVERGENCE=1';
 
   constructor(
     readonly seed: number,
@@ -237,7 +239,7 @@ class Scenario {
   }
 
   where(what: string): string {
-    return `convergence seed=${this.seed} (replay: BUTTER_SYNC_SEED=${this.seed} BUTTER_SYNC_CONVERGENCE=1): ${what}\n${this.trace.join('\n')}`;
+    return `convergence seed=${this.seed} (replay: BUTTER_SYNC_SEED=${this.seed} ${this.replayEnv}): ${what}\n${this.trace.join('\n')}`;
   }
 
   /** Both sides equal except recorded conflicts; every tracked field where the model says it must be. */
@@ -397,6 +399,7 @@ describe('convergence with several machines sharing the state', () => {
       const view = Object.create(fx) as Fixture;
       Object.defineProperty(view, 'repoDir', { get: () => current });
       const scenario = new Scenario(seed, random, view, undefined as unknown as Opened);
+      scenario.replayEnv = 'BUTTER_SYNC_CONVERGENCE_MACHINES=1';
       const on = async (m: string) => {
         current = m;
         await git(m, 'pull', '-q', '--rebase', 'origin', 'main');
@@ -490,14 +493,10 @@ describe('convergence with several machines sharing the state', () => {
     }
   }
 
-  // KNOWN OPEN BUG (issue 14, not fixed yet): after "machine-N loses its cache", the clone's next sync records
-  // conflicts (or leaves the sides apart) for fields other machines pushed or an editor changed meanwhile.
-  // About half of all seeds show it (1, 3, 5, 7, 8, 10, 13 and 898873246 of those tried; 2, 4, 6, 9, 11, 12 pass);
-  // a rich-text body (the faq page) is among the fields that end apart. \`it.fails\` keeps the bug visible: this test turns red once it is fixed,
-  // and then becomes an ordinary test (and the default seeds above can go back to random).
-  it.fails('known bug: seed 1 does not converge after a clone loses its cache', {
-    timeout: 120_000,
-  }, async () => {
+  // The lost-cache bug (issue 14, fixed in state/state-ref.ts): a clone that lost .butter-sync/ but kept its
+  // local state ref took the ref for what its empty cache included, so its next sync ran with no base (rich-text
+  // bodies and edits as conflicts) or merged everything away. Seed 1 hit it at its 7th step.
+  it('seed 1 converges after a clone loses its cache', { timeout: 120_000 }, async () => {
     await runMachines(1);
   });
 

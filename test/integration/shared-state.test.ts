@@ -142,6 +142,39 @@ describe('shared state on a git ref', () => {
     await next.close();
   });
 
+  // The lost-cache bug of the multi-machine convergence mode (issue 14): the clone's local state ref survived the
+  // deleted .butter-sync/, so the run took the ref for what the empty cache included. With the shared state
+  // unchanged the cache stayed empty (a run with no base: rich-text bodies and every difference as conflicts);
+  // with the shared state moved on, the merge read everything missing from the empty cache as removed.
+  it('a clone that lost its cache but kept its state ref starts from the shared state, not from nothing', async () => {
+    const laptop = await session(fx.repoDir);
+    expect((await laptop.engine.push()).report.errors).toEqual([]);
+    await laptop.close();
+    const published = await readManifest(fx.repoDir, 'x');
+    expect(Object.keys(published.entities).length).toBeGreaterThan(3);
+
+    await rm(path.dirname(manifestPath(fx.repoDir)), { recursive: true, force: true });
+    const writesBefore = writesIn(fx.emulator).length;
+    const again = await session(fx.repoDir);
+    expect(again.store.manifest.entities).toEqual(published.entities);
+    const reconciled = await again.engine.reconcile();
+    await again.close();
+    expect(reconciled.report.errors).toEqual([]);
+    expect(reconciled.report.operations).toEqual([]);
+    expect(again.store.manifest.conflicts).toEqual([]);
+    expect(writesIn(fx.emulator).length).toBe(writesBefore);
+
+    // Another clone publishes meanwhile; the next cache loss merges its news into the state, dropping nothing.
+    const other = await session(await cloneRepo());
+    other.store.manifest.media['https://cdn.example/other.png'] = 'img/other.png';
+    await other.close();
+    await rm(path.dirname(manifestPath(fx.repoDir)), { recursive: true, force: true });
+    const third = await session(fx.repoDir);
+    expect(third.store.manifest.entities).toEqual(published.entities);
+    expect(third.store.manifest.media['https://cdn.example/other.png']).toBe('img/other.png');
+    await third.close();
+  });
+
   it('refuses a shared state from a newer version without touching the local cache', async () => {
     const laptop = await session(fx.repoDir);
     await laptop.engine.push();
