@@ -233,6 +233,7 @@ export async function openSession(
     logger,
     configDigest: digest,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(shared ? { sharedStateRemote: config.pull.remote } : {}),
   });
   return {
     config,

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -173,6 +173,58 @@ describe('shared state on a git ref', () => {
     expect(third.store.manifest.entities).toEqual(published.entities);
     expect(third.store.manifest.media['https://cdn.example/other.png']).toBe('img/other.png');
     await third.close();
+  });
+
+  // A clone whose branch is behind the remote's (a laptop that has not pulled) holds files older than the bases
+  // the shared state says were pushed: they are not edits, and sending them would revert the newer content.
+  it('a clone behind the remote branch does not push its older files over newer content; after git pull it is in step', async () => {
+    const file = 'content-example/collections/tags/engineering.json';
+    const laptop = await session(fx.repoDir);
+    expect((await laptop.engine.push()).report.errors).toEqual([]);
+    await laptop.close();
+    const behind = await cloneRepo();
+
+    const edited = (await readFile(path.join(fx.repoDir, file), 'utf8')).replace(
+      '"Engineering"',
+      '"Platform"',
+    );
+    await writeFile(path.join(fx.repoDir, file), edited);
+    await fx.commitAll('rename the engineering tag');
+    await git(fx.repoDir, 'push', '-q', 'origin', 'main');
+    const again = await session(fx.repoDir);
+    expect((await again.engine.push()).report.errors).toEqual([]);
+    await again.close();
+    const cmsName = async () => {
+      const r = await fetch(`${fx.emulator.url}/content/tags/?auth_token=${TEST_READ_TOKEN}&preview=1`);
+      const body = (await r.json()) as { data: { tags: Array<{ slug: string; name: string }> } };
+      return body.data.tags.find((t) => t.slug === 'engineering')?.name;
+    };
+    expect(await cmsName()).toBe('Platform');
+
+    // The behind clone runs a reconcile and a push: neither sends its old name, and it is told why.
+    const writesBefore = writesIn(fx.emulator).length;
+    for (const run of ['reconcile', 'push'] as const) {
+      const stale = await session(behind);
+      const { report } = await stale.engine[run]();
+      await stale.close();
+      expect(report.errors, run).toEqual([]);
+      expect(report.conflicts, run).toEqual([]);
+      const notice = report.notices.find((n) => n.reason === 'behind-remote');
+      expect(notice?.message, run).toMatch(/engineering\.json/);
+      expect(notice?.message, run).toMatch(/git pull/);
+    }
+    expect(writesIn(fx.emulator).slice(writesBefore)).toEqual([]);
+    expect(await cmsName()).toBe('Platform');
+    expect(await readFile(path.join(behind, file), 'utf8')).toContain('"Engineering"');
+
+    // Once it pulls, it is in step: nothing to send, nothing to report.
+    await git(behind, 'pull', '-q', '--rebase', 'origin', 'main');
+    const caught = await session(behind);
+    const { report } = await caught.engine.reconcile();
+    await caught.close();
+    expect(report.operations).toEqual([]);
+    expect(report.notices.filter((n) => n.reason === 'behind-remote')).toEqual([]);
+    expect(writesIn(fx.emulator).slice(writesBefore)).toEqual([]);
   });
 
   it('refuses a shared state from a newer version without touching the local cache', async () => {
