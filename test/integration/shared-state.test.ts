@@ -244,6 +244,39 @@ describe('shared state on a git ref', () => {
     await expect(session(fx.repoDir)).rejects.toThrow(/version 99/);
     expect(await cacheFiles(fx.repoDir)).toEqual(before);
   });
+  it('refuses a shared state that does not parse or holds a malformed entry, naming the ref, applying none of it', async () => {
+    const laptop = await session(fx.repoDir);
+    await laptop.engine.push();
+    await laptop.close();
+    const before = await cacheFiles(fx.repoDir);
+    const ci = await cloneRepo();
+    const good = JSON.parse(await sharedText()) as Record<string, unknown>;
+    const bad = [
+      '{"version": 1, "entities": {', // cut off
+      // Valid JSON and mostly a good state: one entity entry is not an object (nothing of the rest is taken).
+      JSON.stringify({
+        ...good,
+        media: { 'https://cdn.example/new.png': 'img/new.png' },
+        entities: { ...(good.entities as object), 'item:tags:x': 5 },
+      }),
+    ];
+    for (const text of bad) {
+      const blob = (await runGit(ci, ['hash-object', '-w', '--stdin'], { input: text })).stdout.trim();
+      const tree = (
+        await runGit(ci, ['mktree'], { input: `100644 blob ${blob}\tmanifest.json\n` })
+      ).stdout.trim();
+      const commit = (await runGit(ci, ['commit-tree', tree, '-m', 'bad'])).stdout.trim();
+      await runGit(ci, ['push', '-q', '--force', 'origin', `${commit}:${STATE_REF}`]);
+      const refused = await session(fx.repoDir).then(
+        () => undefined,
+        (error: Error & { code?: string; file?: string }) => error,
+      );
+      expect(refused?.code, text).toBe('MANIFEST_CORRUPT');
+      expect(`${refused?.message} ${refused?.file}`, text).toContain(STATE_REF);
+      expect(await cacheFiles(fx.repoDir), text).toEqual(before);
+    }
+  });
+
   it('offline, works from the local copy and publishes on the next run that reaches the remote', async () => {
     await git(fx.repoDir, 'remote', 'set-url', 'origin', path.join(bare, 'gone'));
     const offline = await session(fx.repoDir);
