@@ -361,4 +361,38 @@ describe('tombstones in the shared state', () => {
       'deleted-elsewhere item:tags:engineering',
     );
   });
+  it('an item deleted in Git is not created again by a clone whose checkout still has its file', async () => {
+    const file = 'content-example/collections/tags/engineering.json';
+    const laptop = await open(fx.repoDir);
+    await laptop.engine.push();
+    await laptop.close();
+    await git(clone, 'clone', '-q', bare, '.');
+    // The laptop deletes the file; its commit has not reached the remote yet, the deletion has reached ButterCMS.
+    await rm(path.join(fx.repoDir, file));
+    await fx.commitAll('drop the engineering tag');
+    const deleting = await open(fx.repoDir);
+    const deleted = await deleting.engine.push({ verifyWaitMs: 3_000 });
+    await deleting.close();
+    expect(deleted.report.errors).toEqual([]);
+    expect(deleted.plan.operations.map((op) => `${op.kind} ${op.entity}`)).toContain(
+      'delete-item item:tags:engineering',
+    );
+    const settle = await open(fx.repoDir);
+    await settle.engine.push();
+    await settle.close();
+    const logAtDeletion = fx.emulator.requestLog().length;
+
+    const other = await open(clone);
+    const pushed = await other.engine.push();
+    await other.close();
+    expect(pushed.report.errors).toEqual([]);
+    const posts = fx.emulator
+      .requestLog()
+      .slice(logAtDeletion)
+      .filter((r) => r.method === 'POST' && (r.body ?? '').includes('engineering'));
+    expect(posts).toEqual([]);
+    expect(pushed.report.notices.map((n) => `${n.reason} ${n.entity}`)).toContain(
+      'deleted-elsewhere item:tags:engineering',
+    );
+  });
 });
