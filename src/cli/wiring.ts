@@ -233,6 +233,9 @@ export async function openSession(
     logger,
     configDigest: digest,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    // `watch` fetches and merges the branch itself on its own schedule (and a fetch in each of its jobs would
+    // cost a round trip per job): commands and the hook check for a branch behind the remote's.
+    ...(shared && opts.logKind !== 'daemon' ? { sharedStateRemote: config.pull.remote } : {}),
   });
   return {
     config,

@@ -3,7 +3,7 @@ import { commitsTouching, fileAtCommit } from './file-history.js';
 import { filesChangedBy } from './history.js';
 import type { ContentRepo, RefFetch, RefPush } from './port.js';
 import { commitOneFile, fetchRef, hasRemote, pushRef, readTreeFile, setRef } from './refs.js';
-import { fetchAndMerge, type MergeOptions, pushBranch } from './remote-sync.js';
+import { fetchAndMerge, type MergeOptions, pushBranch, upstreamChanges } from './remote-sync.js';
 import { assertIndexUnlocked, checkRepoState, currentBranch, repoRoot, resolveCommit } from './repo-state.js';
 import { runGit, splitNul } from './run-git.js';
 
@@ -84,6 +84,9 @@ class SimpleGitRepo implements ContentRepo {
   }
   pushBranch(remote: string, branch: string) {
     return pushBranch(this.dir, remote, branch);
+  }
+  upstreamChanges(remote: string, branch: string) {
+    return upstreamChanges(this.dir, remote, branch);
   }
 
   readRef(ref: string) {

@@ -3,7 +3,7 @@ import type { GitIdentity } from './commit-files.js';
 export type { GitIdentity };
 
 import type { ChangedFile } from './history.js';
-import type { MergeOptions, MergeResult, PushResult } from './remote-sync.js';
+import type { MergeOptions, MergeResult, PushResult, UpstreamChanges } from './remote-sync.js';
 import type { RepoState } from './repo-state.js';
 
 /**
@@ -46,6 +46,8 @@ export interface ContentRepo {
   // Branches on a remote (watch mode, pull.push).
   fetchAndMerge(remote: string, branch: string, options?: MergeOptions): Promise<MergeResult>;
   pushBranch(remote: string, branch: string): Promise<PushResult>;
+  /** Fetch `branch` and list the files its commits that HEAD lacks changed (a clone behind the remote). */
+  upstreamChanges(remote: string, branch: string): Promise<UpstreamChanges>;
 
   // Refs outside every branch (the shared state ref, state/state-ref.ts).
   /** The commit `ref` names, or null. */

@@ -155,3 +155,49 @@ function listPaths(paths: string[]): string {
   const shown = paths.slice(0, 5).join(', ');
   return paths.length > 5 ? `${shown} and ${paths.length - 5} more` : shown;
 }
+
+/** What the remote's copy of a branch has that this clone's HEAD does not (issue 14: a clone behind). */
+export interface UpstreamChanges {
+  /** Commits on `remote`/`branch` that HEAD does not contain (0: in step or ahead). */
+  behind: number;
+  /** Files (relative to the repo dir) those commits changed since HEAD and they parted. */
+  files: string[];
+}
+
+/**
+ * Fetch `branch` from `remote` into its remote-tracking ref (what `git fetch` does) and list what it changed that
+ * HEAD does not have. Offline, or with no such branch on the remote, the tracking ref already here is used (or
+ * nothing is behind): this check never fails a run.
+ */
+export async function upstreamChanges(
+  repoDir: string,
+  remote: string,
+  branch: string,
+): Promise<UpstreamChanges> {
+  const none: UpstreamChanges = { behind: 0, files: [] };
+  const tracking = `refs/remotes/${remote}/${branch}`;
+  await runGit(
+    repoDir,
+    ['fetch', '--no-tags', '--quiet', '--', remote, `+refs/heads/${branch}:${tracking}`],
+    {
+      allowFailure: true,
+    },
+  );
+  const theirs = await resolveCommit(repoDir, tracking);
+  const ours = await resolveCommit(repoDir, 'HEAD');
+  if (theirs === null || ours === null || (await isAncestor(repoDir, theirs, ours))) return none;
+  const base = await runGit(repoDir, ['merge-base', ours, theirs], { allowFailure: true });
+  if (base.code !== 0) return none;
+  const count = await runGit(repoDir, ['rev-list', '--count', `${ours}..${theirs}`]);
+  // --relative: paths as the scan names them when the sync runs below the top level (and only files there).
+  const names = await runGit(repoDir, [
+    'diff',
+    '--name-only',
+    '-z',
+    '--no-renames',
+    '--relative',
+    base.stdout.trim(),
+    theirs,
+  ]);
+  return { behind: Number(count.stdout.trim()) || 0, files: splitNul(names.stdout) };
+}

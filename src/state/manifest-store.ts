@@ -76,6 +76,11 @@ export class ManifestStore {
   /** Lists of records with an `id` (pending, failed) as last saved: list → id → JSON of the item. */
   #savedLists: Map<string, Map<string, string>>;
   #generation = 0;
+  /**
+   * Nothing was on disk when the store opened (a new clone, or a cache someone deleted): the cache includes no
+   * shared state, whatever this clone's local state ref says (state-ref.ts relies on it).
+   */
+  readonly startedEmpty: boolean;
   readonly stats: SaveStats = { skipped: 0, appends: 0, appendedBytes: 0, compactions: 0 };
   readonly #lock: ManifestLock;
   readonly #debounceMs: number;
@@ -98,6 +103,7 @@ export class ManifestStore {
     this.#snapshot = loaded.snapshot;
     this.#snapshotBytes = loaded.snapshotBytes;
     this.#journalBytes = loaded.journal.current ? loaded.journal.goodBytes : undefined;
+    this.startedEmpty = loaded.snapshot === 'none' && loaded.journal.records.length === 0;
     const split = splitHead(loaded.manifest);
     this.#savedHead = JSON.stringify(split.head);
     this.#savedLists = diffLists(split.lists, new Map()).saved;

@@ -90,6 +90,15 @@ export class SharedState {
       ? await readStateCommit(options.repo, localOid)
       : emptyManifest(options.configDigest);
     const shared = new SharedState(store, options, localOid, base);
+    // The local ref says which shared state the cache includes, but the cache is gone (deleted, or a CI job
+    // that kept .git and not .butter-sync/). Taken at its word, the ref would make the next merge read every
+    // base, id and mapping missing from the empty cache as removed on purpose (and, with the remote
+    // unchanged, leave the cache empty: a run with no base, every difference a conflict). The cache starts
+    // from the state the ref names instead, and the catch-up below merges what others published since.
+    if (localOid !== null && store.startedEmpty) {
+      replaceContents(store.manifest, structuredClone(base));
+      await store.save();
+    }
     await shared.#catchUp();
     return shared;
   }

@@ -21,6 +21,11 @@ export interface SyncContext {
   onProgress?: (progress: SyncProgress) => void;
   /** Digest of the content model now; when the manifest was written under another one, a push becomes a full reconcile. */
   configDigest?: string;
+  /**
+   * The remote the sync state is shared through (`"state": "git"`, cli/wiring.ts). Bases then can come from
+   * commits other clones pushed: a push or reconcile leaves out the files this clone's branch is behind on.
+   */
+  sharedStateRemote?: string;
 }
 
 /** One step of a run, for a progress line. */

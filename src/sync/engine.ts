@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { editContentFile, locateFile, pathForEntity } from '../content/index.js';
+import { editContentFile, isContentPath, locateFile, pathForEntity } from '../content/index.js';
 import { digestVariant } from '../core/digest.js';
 import { SyncError } from '../core/errors.js';
 import { modelFor } from '../core/model.js';
@@ -194,7 +194,7 @@ export class SyncEngine {
     const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest, paths);
     report.errors.push(...scan.errors.map(toFileProblem));
     await this.settlePulls(scan, report, options.dryRun ?? false);
-    let only = this.withoutUnreadable(scan.scope, scan);
+    let only = await this.withoutBehind(this.withoutUnreadable(scan.scope, scan), scan, report);
     const planWith = (read?: RemoteRead, readEntities?: Set<EntityKey>, creates?: Set<EntityKey>) =>
       planSync({
         ...this.planInput(scan.local, read?.remote, 'push', only, read && snapshotOfRead(read)),
@@ -591,6 +591,59 @@ export class SyncEngine {
     return new Set([...candidates].filter((key) => !snapshot.duplicateKeys.has(key)));
   }
 
+  /**
+   * Issue 14: with a shared state, a base can come from a commit another clone pushed that this clone has not
+   * pulled yet. Its copies of the files those commits changed are older than the base, not edits: pushed, they
+   * would revert the newer content (and a pull into them would build on a stale file). They are left out of
+   * the run, with one notice to pull first; the next run after `git pull` finds them in step.
+   */
+  private async withoutBehind(
+    only: Set<EntityKey> | undefined,
+    scan: LocalScan,
+    report: SyncReport,
+    snapshot?: RemoteSnapshot,
+  ): Promise<Set<EntityKey> | undefined> {
+    const { ctx } = this;
+    const remote = ctx.sharedStateRemote;
+    if (remote === undefined) return only;
+    const branch = ctx.config.pull.branch ?? (await ctx.repo.currentBranch());
+    if (!branch) return only;
+    const upstream = await ctx.repo.upstreamChanges(remote, branch);
+    if (upstream.files.length === 0) return only;
+    const stale = new Set(upstream.files);
+    const keys = new Set<EntityKey>();
+    for (const [key, entity] of scan.local)
+      if (Object.values(entity.locales).some((v) => stale.has(v.path))) keys.add(key);
+    for (const [key, entity] of Object.entries(ctx.store.manifest.entities))
+      if (Object.values(entity.locales).some((l) => l.path !== undefined && stale.has(l.path))) keys.add(key);
+    for (const file of stale) {
+      if (!isContentPath(file, ctx.config)) continue;
+      try {
+        // A file the remote's commits added: its entity is not to be pulled into a file git pull then adds.
+        keys.add(entityKey(locateFile(file, ctx.config).ref));
+      } catch {
+        // not a content file
+      }
+    }
+    const candidates =
+      only ??
+      new Set([
+        ...scan.local.keys(),
+        ...(snapshot?.remote.keys() ?? []),
+        ...Object.keys(ctx.store.manifest.entities),
+      ]);
+    const left = [...candidates].filter((key) => keys.has(key));
+    if (left.length === 0) return only;
+    const files = [...stale].filter((f) => isContentPath(f, ctx.config)).sort();
+    const shown = files.slice(0, 5).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '');
+    report.notices.push({
+      entity: 'git',
+      reason: 'behind-remote',
+      message: `this clone is ${upstream.behind} commit(s) behind ${remote}/${branch}, whose newer commits changed ${shown}: those files were left out of this run (their copies here are older than what was synced). Run \`git pull\`, then sync again.`,
+    });
+    return new Set([...candidates].filter((key) => !keys.has(key)));
+  }
+
   /** Entities with a file the scan could not read. */
   private unreadableKeys(scan: LocalScan): Set<EntityKey> {
     const unreadable = new Set<EntityKey>();
@@ -675,11 +728,11 @@ export class SyncEngine {
     if (!options.dryRun) await this.checkRepo(report, options.commit ?? ctx.config.pull.commit);
     const { scan, snapshot } = await this.readBothSides(report);
     if (!options.dryRun) await verifyPending(ctx, snapshot);
-    const only = this.withoutDuplicates(
-      this.withoutUnreadable(undefined, scan, snapshot),
+    const only = await this.withoutBehind(
+      this.withoutDuplicates(this.withoutUnreadable(undefined, scan, snapshot), scan, snapshot, report),
       scan,
-      snapshot,
       report,
+      snapshot,
     );
     let plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
     if (!options.dryRun) this.endFailuresWithNothingLeft(plan, only, () => true);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -142,6 +142,91 @@ describe('shared state on a git ref', () => {
     await next.close();
   });
 
+  // The lost-cache bug of the multi-machine convergence mode (issue 14): the clone's local state ref survived the
+  // deleted .butter-sync/, so the run took the ref for what the empty cache included. With the shared state
+  // unchanged the cache stayed empty (a run with no base: rich-text bodies and every difference as conflicts);
+  // with the shared state moved on, the merge read everything missing from the empty cache as removed.
+  it('a clone that lost its cache but kept its state ref starts from the shared state, not from nothing', async () => {
+    const laptop = await session(fx.repoDir);
+    expect((await laptop.engine.push()).report.errors).toEqual([]);
+    await laptop.close();
+    const published = await readManifest(fx.repoDir, 'x');
+    expect(Object.keys(published.entities).length).toBeGreaterThan(3);
+
+    await rm(path.dirname(manifestPath(fx.repoDir)), { recursive: true, force: true });
+    const writesBefore = writesIn(fx.emulator).length;
+    const again = await session(fx.repoDir);
+    expect(again.store.manifest.entities).toEqual(published.entities);
+    const reconciled = await again.engine.reconcile();
+    await again.close();
+    expect(reconciled.report.errors).toEqual([]);
+    expect(reconciled.report.operations).toEqual([]);
+    expect(again.store.manifest.conflicts).toEqual([]);
+    expect(writesIn(fx.emulator).length).toBe(writesBefore);
+
+    // Another clone publishes meanwhile; the next cache loss merges its news into the state, dropping nothing.
+    const other = await session(await cloneRepo());
+    other.store.manifest.media['https://cdn.example/other.png'] = 'img/other.png';
+    await other.close();
+    await rm(path.dirname(manifestPath(fx.repoDir)), { recursive: true, force: true });
+    const third = await session(fx.repoDir);
+    expect(third.store.manifest.entities).toEqual(published.entities);
+    expect(third.store.manifest.media['https://cdn.example/other.png']).toBe('img/other.png');
+    await third.close();
+  });
+
+  // A clone whose branch is behind the remote's (a laptop that has not pulled) holds files older than the bases
+  // the shared state says were pushed: they are not edits, and sending them would revert the newer content.
+  it('a clone behind the remote branch does not push its older files over newer content; after git pull it is in step', async () => {
+    const file = 'content-example/collections/tags/engineering.json';
+    const laptop = await session(fx.repoDir);
+    expect((await laptop.engine.push()).report.errors).toEqual([]);
+    await laptop.close();
+    const behind = await cloneRepo();
+
+    const edited = (await readFile(path.join(fx.repoDir, file), 'utf8')).replace(
+      '"Engineering"',
+      '"Platform"',
+    );
+    await writeFile(path.join(fx.repoDir, file), edited);
+    await fx.commitAll('rename the engineering tag');
+    await git(fx.repoDir, 'push', '-q', 'origin', 'main');
+    const again = await session(fx.repoDir);
+    expect((await again.engine.push()).report.errors).toEqual([]);
+    await again.close();
+    const cmsName = async () => {
+      const r = await fetch(`${fx.emulator.url}/content/tags/?auth_token=${TEST_READ_TOKEN}&preview=1`);
+      const body = (await r.json()) as { data: { tags: Array<{ slug: string; name: string }> } };
+      return body.data.tags.find((t) => t.slug === 'engineering')?.name;
+    };
+    expect(await cmsName()).toBe('Platform');
+
+    // The behind clone runs a reconcile and a push: neither sends its old name, and it is told why.
+    const writesBefore = writesIn(fx.emulator).length;
+    for (const run of ['reconcile', 'push'] as const) {
+      const stale = await session(behind);
+      const { report } = await stale.engine[run]();
+      await stale.close();
+      expect(report.errors, run).toEqual([]);
+      expect(report.conflicts, run).toEqual([]);
+      const notice = report.notices.find((n) => n.reason === 'behind-remote');
+      expect(notice?.message, run).toMatch(/engineering\.json/);
+      expect(notice?.message, run).toMatch(/git pull/);
+    }
+    expect(writesIn(fx.emulator).slice(writesBefore)).toEqual([]);
+    expect(await cmsName()).toBe('Platform');
+    expect(await readFile(path.join(behind, file), 'utf8')).toContain('"Engineering"');
+
+    // Once it pulls, it is in step: nothing to send, nothing to report.
+    await git(behind, 'pull', '-q', '--rebase', 'origin', 'main');
+    const caught = await session(behind);
+    const { report } = await caught.engine.reconcile();
+    await caught.close();
+    expect(report.operations).toEqual([]);
+    expect(report.notices.filter((n) => n.reason === 'behind-remote')).toEqual([]);
+    expect(writesIn(fx.emulator).slice(writesBefore)).toEqual([]);
+  });
+
   it('refuses a shared state from a newer version without touching the local cache', async () => {
     const laptop = await session(fx.repoDir);
     await laptop.engine.push();
@@ -159,6 +244,39 @@ describe('shared state on a git ref', () => {
     await expect(session(fx.repoDir)).rejects.toThrow(/version 99/);
     expect(await cacheFiles(fx.repoDir)).toEqual(before);
   });
+  it('refuses a shared state that does not parse or holds a malformed entry, naming the ref, applying none of it', async () => {
+    const laptop = await session(fx.repoDir);
+    await laptop.engine.push();
+    await laptop.close();
+    const before = await cacheFiles(fx.repoDir);
+    const ci = await cloneRepo();
+    const good = JSON.parse(await sharedText()) as Record<string, unknown>;
+    const bad = [
+      '{"version": 1, "entities": {', // cut off
+      // Valid JSON and mostly a good state: one entity entry is not an object (nothing of the rest is taken).
+      JSON.stringify({
+        ...good,
+        media: { 'https://cdn.example/new.png': 'img/new.png' },
+        entities: { ...(good.entities as object), 'item:tags:x': 5 },
+      }),
+    ];
+    for (const text of bad) {
+      const blob = (await runGit(ci, ['hash-object', '-w', '--stdin'], { input: text })).stdout.trim();
+      const tree = (
+        await runGit(ci, ['mktree'], { input: `100644 blob ${blob}\tmanifest.json\n` })
+      ).stdout.trim();
+      const commit = (await runGit(ci, ['commit-tree', tree, '-m', 'bad'])).stdout.trim();
+      await runGit(ci, ['push', '-q', '--force', 'origin', `${commit}:${STATE_REF}`]);
+      const refused = await session(fx.repoDir).then(
+        () => undefined,
+        (error: Error & { code?: string; file?: string }) => error,
+      );
+      expect(refused?.code, text).toBe('MANIFEST_CORRUPT');
+      expect(`${refused?.message} ${refused?.file}`, text).toContain(STATE_REF);
+      expect(await cacheFiles(fx.repoDir), text).toEqual(before);
+    }
+  });
+
   it('offline, works from the local copy and publishes on the next run that reaches the remote', async () => {
     await git(fx.repoDir, 'remote', 'set-url', 'origin', path.join(bare, 'gone'));
     const offline = await session(fx.repoDir);
@@ -230,6 +348,40 @@ describe('tombstones in the shared state', () => {
     await settle.close();
 
     // The other clone still has the file and no cache: it must not send it as a new item.
+    const other = await open(clone);
+    const pushed = await other.engine.push();
+    await other.close();
+    expect(pushed.report.errors).toEqual([]);
+    const posts = fx.emulator
+      .requestLog()
+      .slice(logAtDeletion)
+      .filter((r) => r.method === 'POST' && (r.body ?? '').includes('engineering'));
+    expect(posts).toEqual([]);
+    expect(pushed.report.notices.map((n) => `${n.reason} ${n.entity}`)).toContain(
+      'deleted-elsewhere item:tags:engineering',
+    );
+  });
+  it('an item deleted in Git is not created again by a clone whose checkout still has its file', async () => {
+    const file = 'content-example/collections/tags/engineering.json';
+    const laptop = await open(fx.repoDir);
+    await laptop.engine.push();
+    await laptop.close();
+    await git(clone, 'clone', '-q', bare, '.');
+    // The laptop deletes the file; its commit has not reached the remote yet, the deletion has reached ButterCMS.
+    await rm(path.join(fx.repoDir, file));
+    await fx.commitAll('drop the engineering tag');
+    const deleting = await open(fx.repoDir);
+    const deleted = await deleting.engine.push({ verifyWaitMs: 3_000 });
+    await deleting.close();
+    expect(deleted.report.errors).toEqual([]);
+    expect(deleted.plan.operations.map((op) => `${op.kind} ${op.entity}`)).toContain(
+      'delete-item item:tags:engineering',
+    );
+    const settle = await open(fx.repoDir);
+    await settle.engine.push();
+    await settle.close();
+    const logAtDeletion = fx.emulator.requestLog().length;
+
     const other = await open(clone);
     const pushed = await other.engine.push();
     await other.close();
