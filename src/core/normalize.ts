@@ -4,11 +4,8 @@ import type { EntityModel } from './model.js';
 import type { Variant } from './types.js';
 
 /** What normalisation needs from the manifest. */
-/** Where ButterCMS re-hosts every media file it is sent (butter-api.md §3.7). */
-export const CDN_PREFIX = 'https://cdn.buttercms.com/';
-
 export interface NormalizeContext {
-  /** CDN URL → source URL: ButterCMS re-hosts media, so the URL read back never equals the one written (butter-api.md §3.7). */
+  /** Hosted URL → source URL: a CMS that re-hosts media reads back a URL never equal to the one written (butter-api.md §3.7). */
   media: Record<string, string>;
   /**
    * Turns a rich-text field's HTML read from the CMS into its file form (a RichTextRead), with the manifest's

@@ -66,7 +66,7 @@ export interface PlanInput {
 
 /**
  * API calls per write: the write itself. The lookup before a create and the read that finds a new item's id
- * are reads the engine plans and counts apart (`SyncPlan.reads`, sync/remote-read.ts), batched per collection
+ * are reads the engine plans and counts apart (`SyncPlan.reads`, CmsBackend.planReads), batched per collection
  * or page type, so a plan's total is what the run spends (issue 10).
  */
 export const CALL_COST = {

@@ -1,25 +1,27 @@
+import type { MediaHosting } from '../cms/port.js';
 import type { FieldSpec } from '../config/schema.js';
-import { CDN_PREFIX } from '../core/normalize.js';
 
 /**
- * ButterCMS re-hosts every media URL it is sent (butter-api.md §3.7): the value read back is a CDN
- * handle, never the URL written. Walking what we sent beside what came back teaches the manifest's
- * CDN → source map, so the next comparison sees no change where there is none. Returns entries learned.
+ * A CMS may re-host every media URL it is sent (ButterCMS does, butter-api.md §3.7): the value read back is
+ * its own handle, never the URL written. Walking what we sent beside what came back teaches the manifest's
+ * hosted → source map, so the next comparison sees no change where there is none. Which URLs the CMS hosts
+ * is the backend's to say (`hosting`). Returns entries learned.
  */
 export function learnMediaUrls(
   spec: FieldSpec,
   sent: unknown,
   readBack: unknown,
   media: Record<string, string>,
+  hosting: MediaHosting,
 ): number {
   switch (spec.type) {
     case 'media': {
       if (
         typeof sent === 'string' &&
         sent !== '' &&
-        !sent.startsWith(CDN_PREFIX) &&
+        !hosting.isHosted(sent) &&
         typeof readBack === 'string' &&
-        readBack.startsWith(CDN_PREFIX) &&
+        hosting.isHosted(readBack) &&
         media[readBack] === undefined
       ) {
         media[readBack] = sent;
@@ -31,12 +33,12 @@ export function learnMediaUrls(
       if (!Array.isArray(sent) || !Array.isArray(readBack)) return 0;
       let learned = 0;
       sent.forEach((row, i) => {
-        learned += learnRecord(spec.fields, row, readBack[i], media);
+        learned += learnRecord(spec.fields, row, readBack[i], media, hosting);
       });
       return learned;
     }
     case 'component':
-      return learnRecord(spec.fields, sent, readBack, media);
+      return learnRecord(spec.fields, sent, readBack, media, hosting);
     case 'component-picker': {
       if (!Array.isArray(sent) || !Array.isArray(readBack)) return 0;
       let learned = 0;
@@ -50,6 +52,7 @@ export function learnMediaUrls(
             (entry as { fields?: unknown }).fields,
             back?.fields,
             media,
+            hosting,
           );
       });
       return learned;
@@ -64,6 +67,7 @@ export function learnRecord(
   sent: unknown,
   readBack: unknown,
   media: Record<string, string>,
+  hosting: MediaHosting,
 ): number {
   if (!sent || typeof sent !== 'object' || !readBack || typeof readBack !== 'object') return 0;
   let learned = 0;
@@ -73,6 +77,7 @@ export function learnRecord(
       (sent as Record<string, unknown>)[name],
       (readBack as Record<string, unknown>)[name],
       media,
+      hosting,
     );
   }
   return learned;

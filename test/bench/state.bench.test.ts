@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { configDigest } from '../../src/cli/wiring.js';
-import { createButterClient } from '../../src/cms/butter/index.js';
+import { createButterClient, makeButterBackend } from '../../src/cms/butter/index.js';
 import { openContentRepo } from '../../src/git/index.js';
 import { ManifestStore, manifestPath } from '../../src/state/manifest-store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
@@ -152,6 +152,7 @@ for (const size of SIZES) {
         repoDir: tree.repoDir,
         repo: openContentRepo(tree.repoDir),
         config: tree.config,
+        backend: makeButterBackend(cms, tree.config),
         cms,
         store,
         logger: quietLogger(),

@@ -1,10 +1,11 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeButterWebhook } from '../../src/cms/butter/index.js';
+import type { PullTarget } from '../../src/cms/port.js';
 import { SyncError } from '../../src/core/errors.js';
 import {
   type DaemonServer,
   type DaemonServerOptions,
-  type PullTarget,
   type Readiness,
   startDaemonServer,
   WEBHOOK_BODY_LIMIT,
@@ -42,8 +43,7 @@ async function startHarness(overrides: Partial<DaemonServerOptions> = {}): Promi
     port: 0,
     host: '127.0.0.1',
     webhookPath: PATH,
-    webhookHeader: HEADER,
-    webhookSecret: SECRET,
+    webhook: makeButterWebhook({ header: HEADER, secret: SECRET }),
     onWebhook: (target) => targets.push(target),
     readiness: () => state.readiness,
     metrics,
@@ -210,7 +210,7 @@ describe('webhook route', () => {
   });
 
   it('answers 503 and calls nothing when no secret is configured, and logs why', async () => {
-    const h = await startHarness({ webhookSecret: undefined });
+    const h = await startHarness({ webhook: undefined });
     const res = await postWebhook(h, PAGE_EVENT);
     expect(res.status).toBe(503);
     expect(h.targets).toEqual([]);

@@ -1,8 +1,6 @@
-import type { CmsClient, RemoteItem, RemotePage } from '../cms/port.js';
-import type { SyncConfig } from '../config/schema.js';
-import { fromApiFields } from '../core/api-fields.js';
-import { SyncError } from '../core/errors.js';
-import { modelFor } from '../core/model.js';
+import type { SyncConfig } from '../../config/schema.js';
+import { SyncError } from '../../core/errors.js';
+import { modelFor } from '../../core/model.js';
 import {
   type EntityKey,
   type EntityRef,
@@ -12,33 +10,24 @@ import {
   type ReadStep,
   type RemoteEntity,
   type Variant,
-} from '../core/types.js';
-import {
-  isEmptyVariant,
-  makeIdLookup,
-  type RemoteSnapshot,
-  type UnavailableList,
-} from './remote-snapshot.js';
-import { richTextReader } from './rich-text-map.js';
+} from '../../core/types.js';
+import type {
+  CmsClient,
+  ReadState,
+  ReadTarget,
+  RemoteItem,
+  RemotePage,
+  RemoteRead,
+  UnavailableList,
+} from '../port.js';
+import { makeIdLookup } from '../read-helpers.js';
+import { fromApiFields } from './api-values.js';
+import { isEmptyVariant } from './read-snapshot.js';
 
-/** One entity to read, in the locales the run writes or verifies (a locale not written is not read). */
-export interface ReadTarget {
-  entity: EntityKey;
-  locales: string[];
-}
+/** ButterCMS's read protocol for named entities (butter-api.md §2): the call floor and the reads it plans. */
 
 /** List endpoints page at 100 (butter-api.md §2.1, §2.2): a list of n entities costs ⌈n/100⌉ calls, at least 1. */
 const LIST_PAGE_SIZE = 100;
-
-/** What the reads found, in file form, and exactly which entity × locale they looked at. */
-export interface RemoteRead {
-  remote: Map<EntityKey, RemoteEntity>;
-  /** The locales read per target entity, found or not: the remote is known there, nowhere else. */
-  read: Map<EntityKey, Set<string>>;
-  unavailable: UnavailableList[];
-  itemKeys: Map<string, Map<number, string>>;
-  calls: number;
-}
 
 type GroupRef = { kind: 'collection'; name: string } | { kind: 'page type'; name: string };
 
@@ -118,15 +107,24 @@ export function planReads(
   return steps.sort((a, b) => `${a.what}\u0000${a.locale}`.localeCompare(`${b.what}\u0000${b.locale}`));
 }
 
-/** The read targets of a set of entities and locales, merged per entity. */
-export function mergeTargets(targets: ReadTarget[]): ReadTarget[] {
-  const byEntity = new Map<EntityKey, Set<string>>();
-  for (const { entity, locales } of targets) {
-    const set = byEntity.get(entity) ?? new Set<string>();
-    for (const locale of locales) set.add(locale);
-    byEntity.set(entity, set);
-  }
-  return [...byEntity].map(([entity, locales]) => ({ entity, locales: [...locales].sort() }));
+/**
+ * An item the manifest has no id for: creates return none (butter-api.md §9.1), so it is found by its keyField,
+ * one filtered list call (with drafts and one level of references, like every read here).
+ */
+export async function findItemByKey(
+  cms: CmsClient,
+  collection: string,
+  keyField: string,
+  key: string,
+  locale?: string,
+): Promise<RemoteItem | undefined> {
+  const found = await cms.listItems(collection, {
+    preview: true,
+    levels: 1,
+    ...(locale ? { locale } : {}),
+    filters: { [keyField]: key },
+  });
+  return found.find((i) => i.fields[keyField] === key);
 }
 
 interface RawItem {
@@ -143,9 +141,10 @@ interface RawItem {
 export async function runReads(
   cms: CmsClient,
   config: SyncConfig,
-  manifest: Manifest,
+  state: ReadState,
   steps: ReadStep[],
 ): Promise<RemoteRead> {
+  const { manifest } = state;
   const before = cms.stats().total;
   const preview = true;
   const levels = 1;
@@ -202,14 +201,7 @@ export async function runReads(
             if (item) addItem(collection, item, locale, ref.key);
             return;
           }
-          // No id yet (a create): locate it by its keyField (butter-api.md §9.1, creates return no id).
-          const found = await cms.listItems(collection, {
-            preview,
-            levels,
-            locale,
-            filters: { [keyField]: ref.key },
-          });
-          const item = found.find((i) => i.fields[keyField] === ref.key);
+          const item = await findItemByKey(cms, collection, keyField, ref.key, locale);
           if (item) addItem(collection, item, locale, ref.key);
         }),
       );
@@ -253,7 +245,7 @@ export async function runReads(
     itemKeys.set(collection, keys);
   }
   const ids = makeIdLookup(manifest, itemKeys);
-  const media = { media: manifest.media, readRichText: richTextReader(manifest) };
+  const media = { media: manifest.media, readRichText: state.readRichText };
   const remote = new Map<EntityKey, RemoteEntity>();
   for (const [collection, byId] of rawItems) {
     for (const raw of byId.values()) {
@@ -288,16 +280,4 @@ export async function runReads(
     remote.set(key, entity);
   }
   return { remote, read, unavailable, itemKeys, calls: cms.stats().total - before };
-}
-
-/** The reads as a snapshot for verification: the entities they covered, found or not. */
-export function snapshotOfRead(result: RemoteRead): RemoteSnapshot {
-  return {
-    remote: result.remote,
-    itemKeys: result.itemKeys,
-    covered: new Set(result.read.keys()),
-    unavailable: result.unavailable,
-    duplicateKeys: new Map(),
-    calls: result.calls,
-  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWebhook } from '../../src/server/daemon-server.js';
+import { parseWebhook } from '../../src/cms/butter/webhook.js';
 import { ITEM_DATA, PAGE_DATA, webhookEnvelope } from '../helpers/webhook-payloads.js';
 
 describe('parseWebhook', () => {

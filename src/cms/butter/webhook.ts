@@ -1,9 +1,7 @@
-import { isRecord } from '../core/is-record.js';
-
-/** What a webhook asks the engine to pull: one page (per locale) or one collection item. */
-export type PullTarget =
-  | { kind: 'page'; pageType: string; slug: string; locale: string | null; event: string }
-  | { kind: 'item'; collection: string; id: number; locale: string | null; event: string; deleted: boolean };
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { isRecord } from '../../core/is-record.js';
+import type { DecodedWebhook, PullTarget, WebhookDecoder } from '../port.js';
 
 // butter-api.md §4: an item event names the item only inside `itemid`, e.g. "/v2/content/?keys=products[_id=5678]".
 const ITEM_ID_PATTERN = /\[_id=(\d+)\]/;
@@ -47,4 +45,48 @@ function kindOf(event: string, data: Record<string, unknown>): 'page' | 'item' |
   if (typeof data.itemid === 'string') return 'item';
   if (typeof data.page_type === 'string') return 'page';
   return null;
+}
+
+/**
+ * ButterCMS webhooks (butter-api.md §4): they carry no signature, so the sender proves itself with a shared
+ * secret in a custom header (set in the ButterCMS webhook settings), checked before the body is read.
+ */
+export function makeButterWebhook(options: { header: string; secret: string }): WebhookDecoder {
+  const matches = createSecretCheck(options.secret);
+  const header = options.header.toLowerCase();
+  return {
+    admits(headers: IncomingHttpHeaders): boolean {
+      const presented = headers[header];
+      return matches(typeof presented === 'string' ? presented : undefined);
+    },
+    verify: () => true,
+    decode(body: Buffer): DecodedWebhook {
+      let payload: unknown;
+      try {
+        payload = JSON.parse(body.toString('utf8'));
+      } catch {
+        return { kind: 'invalid', reason: 'body is not JSON' };
+      }
+      const target = parseWebhook(payload);
+      if (target === null) return { kind: 'ignored' };
+      // Item payloads carry only a whole-second `timestamp` (§4), so two quick edits of one item can produce
+      // identical bodies: only page deliveries, whose `updated` has microseconds, are true duplicates.
+      return { kind: 'pull', target, dedupe: target.kind === 'page' };
+    },
+  };
+}
+
+/**
+ * Compares HMACs of both values under a per-process random key: equal lengths for timingSafeEqual
+ * whatever was sent, and nothing about the secret's length leaks through timing.
+ */
+function createSecretCheck(secret: string): (presented: string | undefined) => boolean {
+  const key = randomBytes(32);
+  const expected = createHmac('sha256', key).update(secret).digest();
+  return (presented) => {
+    const actual = createHmac('sha256', key)
+      .update(presented ?? '')
+      .digest();
+    return timingSafeEqual(actual, expected) && presented !== undefined;
+  };
 }
