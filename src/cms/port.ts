@@ -1,6 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SyncError } from '../core/errors.js';
-import type { EntityKey, EntityRef, Manifest, ReadStep, RemoteEntity } from '../core/types.js';
+import type { EntityKey, EntityRef, Manifest, ReadStep, RemoteEntity, RemoteId } from '../core/types.js';
+
+/** An entity's id in the CMS: opaque text; only its backend knows its form. */
+export type { RemoteId } from '../core/types.js';
 
 /**
  * The narrow port every CMS backend implements (Litestream's ReplicaClient idea). `sync/` and `server/` talk
@@ -29,7 +32,7 @@ export interface RemoteRead {
   read: Map<EntityKey, Set<string>>;
   unavailable: UnavailableList[];
   /** collection → remote id → key, for the ids the reads saw. */
-  itemKeys: Map<string, Map<number, string>>;
+  itemKeys: Map<string, Map<RemoteId, string>>;
   calls: number;
 }
 
@@ -37,13 +40,13 @@ export interface RemoteRead {
 export interface RemoteSnapshot {
   remote: Map<EntityKey, RemoteEntity>;
   /** collection → id → key (from the default locale, where the keyField lives). */
-  itemKeys: Map<string, Map<number, string>>;
+  itemKeys: Map<string, Map<RemoteId, string>>;
   /** Entities a scope named one by one (webhooks), whether the CMS still has them or not. */
   covered: Set<EntityKey>;
   /** Lists the CMS answered 404 for: their entities are left out of the run, the rest syncs (trial F14). */
   unavailable: UnavailableList[];
   /** Keys two or more items share (an editor made a second `engineering` tag): key → their ids, ascending. */
-  duplicateKeys: Map<EntityKey, number[]>;
+  duplicateKeys: Map<EntityKey, RemoteId[]>;
   calls: number;
 }
 
@@ -55,7 +58,7 @@ export interface SnapshotScope {
   /** Pages a webhook named: one GET per locale instead of listing the whole type. */
   pages?: Array<{ pageType: string; slug: string }>;
   /** Items a webhook named by their remote id: one GET per locale. */
-  items?: Array<{ collection: string; id: number }>;
+  items?: Array<{ collection: string; id: RemoteId }>;
 }
 
 /** What reads need from the sync state: ids, counts and the media map (the manifest), and the rich-text map. */
@@ -68,7 +71,14 @@ export interface ReadState {
 /** What a webhook asks the engine to pull: one page (per locale) or one collection item. */
 export type PullTarget =
   | { kind: 'page'; pageType: string; slug: string; locale: string | null; event: string }
-  | { kind: 'item'; collection: string; id: number; locale: string | null; event: string; deleted: boolean };
+  | {
+      kind: 'item';
+      collection: string;
+      id: RemoteId;
+      locale: string | null;
+      event: string;
+      deleted: boolean;
+    };
 
 /** A delivery's body, decoded: something to pull, something we do not sync, or not a delivery of this CMS. */
 export type DecodedWebhook =
@@ -111,7 +121,7 @@ export interface CmsBackend {
   /** Read every configured list (or those a scope names) in every locale, in file form. */
   readScope(scope: SnapshotScope, state: ReadState): Promise<RemoteSnapshot>;
   /** The remote id of an entity that may exist without the manifest knowing its id (before/after a create). */
-  locate(ref: EntityRef, state: ReadState): Promise<number | undefined>;
+  locate(ref: EntityRef, state: ReadState): Promise<RemoteId | undefined>;
   readonly media: MediaHosting;
   /** Absent when the receiver cannot be run (no webhook secret, or a CMS without webhooks). */
   readonly webhook?: WebhookDecoder | undefined;

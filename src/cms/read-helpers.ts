@@ -1,5 +1,5 @@
 import type { IdLookup } from '../core/api-fields.js';
-import type { EntityKey, EntityRef, Manifest } from '../core/types.js';
+import type { EntityKey, EntityRef, Manifest, RemoteId } from '../core/types.js';
 import type { ReadTarget, RemoteRead, RemoteSnapshot, UnavailableList } from './port.js';
 
 /** Small pieces of the read side every backend and the engine share; none holds a fact about one CMS. */
@@ -37,23 +37,27 @@ export function inUnavailableList(ref: EntityRef, unavailable: UnavailableList[]
 }
 
 /** Id lookups backed by the manifest, with ids learned from a read layered on top. */
-export function makeIdLookup(manifest: Manifest, itemKeys?: Map<string, Map<number, string>>): IdLookup {
-  const byId = new Map<string, string>();
+export function makeIdLookup(manifest: Manifest, itemKeys?: Map<string, Map<RemoteId, string>>): IdLookup {
+  const byId = new Map<string, Map<RemoteId, string>>();
+  const learn = (collection: string, id: RemoteId, key: string) => {
+    const ids = byId.get(collection) ?? new Map<RemoteId, string>();
+    ids.set(id, key);
+    byId.set(collection, ids);
+  };
   for (const [key, entity] of Object.entries(manifest.entities)) {
     if (!key.startsWith('item:') || entity.remoteId === undefined) continue;
-    const [, collection, ...rest] = key.split(':');
-    byId.set(`${collection}:${entity.remoteId}`, rest.join(':'));
+    const [, collection = '', ...rest] = key.split(':');
+    learn(collection, entity.remoteId, rest.join(':'));
   }
   for (const [collection, ids] of itemKeys ?? []) {
-    for (const [id, key] of ids) byId.set(`${collection}:${id}`, key);
+    for (const [id, key] of ids) learn(collection, id, key);
   }
-  const byKey = new Map<string, number>();
-  for (const [composite, key] of byId) {
-    const cut = composite.lastIndexOf(':');
-    byKey.set(`${composite.slice(0, cut)}:${key}`, Number(composite.slice(cut + 1)));
+  const byKey = new Map<string, Map<string, RemoteId>>();
+  for (const [collection, ids] of byId) {
+    byKey.set(collection, new Map([...ids].map(([id, key]) => [key, id])));
   }
   return {
-    itemIdByKey: (collection, key) => byKey.get(`${collection}:${key}`),
-    itemKeyById: (collection, id) => byId.get(`${collection}:${id}`),
+    itemIdByKey: (collection, key) => byKey.get(collection)?.get(key),
+    itemKeyById: (collection, id) => byId.get(collection)?.get(id),
   };
 }

@@ -3,11 +3,12 @@ import { SyncError } from './errors.js';
 import { isRecord } from './is-record.js';
 import type { EntityModel } from './model.js';
 import { normalizeDate } from './normalize.js';
+import type { RemoteId } from './types.js';
 
 /** Item id ↔ human key, from the manifest and the latest remote snapshot (items carry only `meta.id`, butter-api.md §2.2). */
 export interface IdLookup {
-  itemIdByKey(collection: string, key: string): number | undefined;
-  itemKeyById(collection: string, id: number): string | undefined;
+  itemIdByKey(collection: string, key: string): RemoteId | undefined;
+  itemKeyById(collection: string, id: RemoteId): string | undefined;
 }
 
 /** The collection a reference field points to; undefined for a page reference. */
@@ -36,7 +37,8 @@ function toApiReference(
         { hint: `Add collections/${collection}/${key}.json or fix the reference.`, details: { field: path } },
       );
     }
-    return id;
+    // ButterCMS writes a collection reference as the item's numeric meta.id (butter-api.md §3.6).
+    return Number(id);
   };
   if (spec.many !== true) return one(value);
   if (value === undefined || value === null || value === '') return [];

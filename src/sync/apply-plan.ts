@@ -568,13 +568,14 @@ async function sendRequest(
       // The follow-up of a create in a reference cycle was planned before the item had an id.
       const id = op.completesCycle ? manifest.entities[op.entity]?.remoteId : op.id;
       if (id === undefined) throw new SyncError('INTERNAL', `${op.entity} has no ButterCMS id yet`);
-      if (op.kind === 'put-item') await cms.replaceItem(op.collection, id, body);
-      else await cms.patchItem(op.collection, id, body);
+      // ButterCMS item ids are numbers (meta.id); the client refuses one that is not.
+      if (op.kind === 'put-item') await cms.replaceItem(op.collection, Number(id), body);
+      else await cms.patchItem(op.collection, Number(id), body);
       return sent();
     }
     case 'delete-item': {
       try {
-        await cms.deleteItem(op.collection, op.id);
+        await cms.deleteItem(op.collection, Number(op.id));
       } catch (error) {
         if (isSyncError(error) && error.code === 'CMS_NOT_FOUND') {
           // Already gone: what the delete wanted.

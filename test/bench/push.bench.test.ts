@@ -330,7 +330,7 @@ async function runEdits(tree: BenchTree, emulator: EmulatorHandle) {
       } else {
         const id = manifest.entities[edit.entity.key]?.remoteId;
         if (id === undefined) throw new Error(`no id for ${edit.entity.key}`);
-        await whole.cms.replaceItem(ref.collection, id, { fields });
+        await whole.cms.replaceItem(ref.collection, Number(id), { fields });
       }
     }
   } finally {

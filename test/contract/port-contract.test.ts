@@ -39,7 +39,7 @@ interface PortFixture {
 function manifestKnowing(items: Array<{ key: EntityKey; id: number }>): Manifest {
   const manifest = emptyManifest('port');
   for (const { key, id } of items)
-    manifest.entities[key] = { remoteId: id, locales: { en: { base: { x: 'y' } } } };
+    manifest.entities[key] = { remoteId: String(id), locales: { en: { base: { x: 'y' } } } };
   return manifest;
 }
 
@@ -111,7 +111,7 @@ function describePortContract(name: string, start: () => Promise<PortFixture>): 
         ),
         state,
       );
-      expect(read.remote.get(known)?.remoteId).toBe(tagIds.get('port-c'));
+      expect(read.remote.get(known)?.remoteId).toBe(String(tagIds.get('port-c')));
       expect(read.remote.has(absent)).toBe(false);
       expect(read.read.get(absent)).toEqual(new Set(['en']));
     });
@@ -132,20 +132,24 @@ function describePortContract(name: string, start: () => Promise<PortFixture>): 
       // The CMS keeps its own copy of the media written; the source URL is not one of its copies.
       expect(backend.media.isHosted(photo as string)).toBe(photo !== 'https://example.com/ana.jpg');
       expect(backend.media.isHosted('https://example.com/ana.jpg')).toBe(false);
-      expect(snapshot.itemKeys.get('tags')?.get(tagIds.get('port-a')!)).toBe('port-a');
+      expect(snapshot.itemKeys.get('tags')?.get(String(tagIds.get('port-a')))).toBe('port-a');
     });
 
     it('locate finds the id of an item made outside the manifest, and nothing for one that does not exist', async () => {
       const state = readState(emptyManifest('port'));
       const id = fx.seedItem('tags', { slug: 'port-late', name: 'Late', color: '#000000' });
-      expect(await backend.locate({ kind: 'item', collection: 'tags', key: 'port-late' }, state)).toBe(id);
+      expect(await backend.locate({ kind: 'item', collection: 'tags', key: 'port-late' }, state)).toBe(
+        String(id),
+      );
       expect(
         await backend.locate({ kind: 'item', collection: 'tags', key: 'port-nowhere' }, state),
       ).toBeUndefined();
       // An id the manifest knows costs no call.
       const known = readState(manifestKnowing([{ key: 'item:tags:port-late', id }]));
       const before = backend.stats().total;
-      expect(await backend.locate({ kind: 'item', collection: 'tags', key: 'port-late' }, known)).toBe(id);
+      expect(await backend.locate({ kind: 'item', collection: 'tags', key: 'port-late' }, known)).toBe(
+        String(id),
+      );
       expect(backend.stats().total).toBe(before);
     });
 
@@ -162,7 +166,7 @@ function describePortContract(name: string, start: () => Promise<PortFixture>): 
         expect(decoder!.verify(delivery.headers, delivery.body)).toBe(true);
         expect(decoder!.decode(delivery.body)).toMatchObject({
           kind: 'pull',
-          target: { kind: 'item', collection: 'tags', id },
+          target: { kind: 'item', collection: 'tags', id: String(id) },
         });
         expect(decoder!.decode(Buffer.from('not json'))).toMatchObject({ kind: 'invalid' });
       } finally {

@@ -231,7 +231,7 @@ class Scenario {
     for (const e of [...this.entities.values()]) {
       if (!this.existsOn(e, 'local') && !this.existsOn(e, 'remote')) this.entities.delete(e.key);
       const id = this.s.store.manifest.entities[e.key]?.remoteId;
-      if (id !== undefined) e.id = id;
+      if (id !== undefined) e.id = Number(id);
     }
     await this.check();
   }

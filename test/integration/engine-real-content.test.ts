@@ -257,7 +257,7 @@ describe('engine on real content', () => {
       Object.fromEntries(keep.map((c) => [c, s.store.manifest.entities[`item:countries:${c}`]?.remoteId])),
     );
     const usa = await run(fx, (s) =>
-      s.cms.getItem('countries', ids.USA as number, { preview: true, levels: 1 }),
+      s.cms.getItem('countries', Number(ids.USA), { preview: true, levels: 1 }),
     );
     expect(usa?.fields.borders).toEqual([
       `/v2/content/?keys=countries[_id=${ids.CAN}]`,

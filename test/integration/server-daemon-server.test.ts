@@ -113,7 +113,7 @@ describe('webhook route', () => {
     expect(h.targets[0]).toEqual({
       kind: 'item',
       collection: 'products',
-      id: 5678,
+      id: '5678',
       locale: null,
       event: 'collectionitem.published',
       deleted: false,

@@ -57,7 +57,7 @@ function fromApiReferenceKey(
     }
     if (id === undefined) return value;
     // An id we cannot map stays visible as its number rather than silently becoming "unset".
-    return ids.itemKeyById(collection, id) ?? String(id);
+    return ids.itemKeyById(collection, String(id)) ?? String(id);
   }
   if (isRecord(value)) return typeof value.slug === 'string' ? value.slug : value;
   if (typeof value === 'string') return PAGE_URI.exec(value)?.[1] ?? value;

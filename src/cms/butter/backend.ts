@@ -29,7 +29,8 @@ export function makeButterBackend(
       if (known !== undefined) return known;
       const keyField = config.collections[ref.collection]?.keyField;
       if (!keyField) return undefined;
-      return (await findItemByKey(client, ref.collection, keyField, ref.key, config.locales.default))?.id;
+      const item = await findItemByKey(client, ref.collection, keyField, ref.key, config.locales.default);
+      return item === undefined ? undefined : String(item.id);
     },
     media: butterMedia,
     webhook,

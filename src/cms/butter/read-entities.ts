@@ -9,6 +9,7 @@ import {
   parseEntityKey,
   type ReadStep,
   type RemoteEntity,
+  type RemoteId,
   type Variant,
 } from '../../core/types.js';
 import type {
@@ -128,7 +129,7 @@ export async function findItemByKey(
 }
 
 interface RawItem {
-  id: number;
+  id: RemoteId;
   key?: string | undefined;
   perLocale: Map<string, Record<string, unknown>>;
 }
@@ -151,7 +152,7 @@ export async function runReads(
   const lookup = makeIdLookup(manifest);
   const wanted = new Set(steps.flatMap((s) => s.entities));
   const read = new Map<EntityKey, Set<string>>();
-  const rawItems = new Map<string, Map<number, RawItem>>();
+  const rawItems = new Map<string, Map<RemoteId, RawItem>>();
   const pages = new Map<EntityKey, Map<string, RemotePage>>();
   const unavailable: UnavailableList[] = [];
 
@@ -162,17 +163,19 @@ export async function runReads(
   };
   const addItem = (collection: string, item: RemoteItem, locale: string, key?: string) => {
     const keyField = config.collections[collection]?.keyField;
-    const byId = rawItems.get(collection) ?? new Map<number, RawItem>();
+    const byId = rawItems.get(collection) ?? new Map<RemoteId, RawItem>();
     rawItems.set(collection, byId);
-    const raw: RawItem = byId.get(item.id) ?? { id: item.id, perLocale: new Map() };
+    // ButterCMS ids are numbers (meta.id); the port's ids are opaque text.
+    const id: RemoteId = String(item.id);
+    const raw: RawItem = byId.get(id) ?? { id, perLocale: new Map() };
     const fieldKey = keyField ? item.fields[keyField] : undefined;
     // The id → key map of the manifest first; else the keyField read (a locale never written reads it blank).
     raw.key ??=
       key ??
-      lookup.itemKeyById(collection, item.id) ??
+      lookup.itemKeyById(collection, id) ??
       (typeof fieldKey === 'string' && fieldKey !== '' ? fieldKey : undefined);
     raw.perLocale.set(locale, item.fields);
-    byId.set(item.id, raw);
+    byId.set(id, raw);
   };
   const addPage = (entity: EntityKey, locale: string, page: RemotePage) => {
     const perLocale = pages.get(entity) ?? new Map<string, RemotePage>();
@@ -197,7 +200,7 @@ export async function runReads(
           if (ref.kind !== 'item' || !keyField) return;
           const id = lookup.itemIdByKey(collection, ref.key);
           if (id !== undefined) {
-            const item = await cms.getItem(collection, id, { preview, levels, locale });
+            const item = await cms.getItem(collection, Number(id), { preview, levels, locale });
             if (item) addItem(collection, item, locale, ref.key);
             return;
           }
@@ -238,9 +241,9 @@ export async function runReads(
     unavailable.push({ kind: step.kind, name: step.name, error });
   }
 
-  const itemKeys = new Map<string, Map<number, string>>();
+  const itemKeys = new Map<string, Map<RemoteId, string>>();
   for (const [collection, byId] of rawItems) {
-    const keys = new Map<number, string>();
+    const keys = new Map<RemoteId, string>();
     for (const raw of byId.values()) if (raw.key !== undefined) keys.set(raw.id, raw.key);
     itemKeys.set(collection, keys);
   }

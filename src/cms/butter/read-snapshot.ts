@@ -7,6 +7,7 @@ import {
   type EntityRef,
   entityKey,
   type RemoteEntity,
+  type RemoteId,
   type Variant,
 } from '../../core/types.js';
 import type {
@@ -22,6 +23,11 @@ import { makeIdLookup } from '../read-helpers.js';
 import { fromApiFields } from './api-values.js';
 
 /** ButterCMS's snapshot protocol (butter-api.md §2.1, §2.2): every list of a scope, in every locale. */
+
+/** ButterCMS ids are numbers (meta.id); the port's ids are opaque text. */
+function idOf(item: RemoteItem): RemoteId {
+  return String(item.id);
+}
 
 /** Every locale of one list, or undefined after a 404 (recorded); any other error ends the run as before. */
 async function readList<T>(
@@ -66,7 +72,7 @@ export async function fetchRemoteSnapshot(
   const { manifest } = state;
   const before = cms.stats().total;
   const remote = new Map<EntityKey, RemoteEntity>();
-  const itemKeys = new Map<string, Map<number, string>>();
+  const itemKeys = new Map<string, Map<RemoteId, string>>();
   // Always with drafts (butter-api.md §7): without preview=1 a draft would look deleted, and read-backs
   // of writes (which default to draft) would never match.
   const preview = true;
@@ -89,14 +95,14 @@ export async function fetchRemoteSnapshot(
   }
   const lookup = makeIdLookup(manifest);
   const covered = new Set<EntityKey>();
-  const duplicateKeys = new Map<EntityKey, number[]>();
+  const duplicateKeys = new Map<EntityKey, RemoteId[]>();
   for (const { collection, id } of scope.items ?? []) {
     if (!config.collections[collection] || collections.includes(collection)) continue;
     const perLocale = rawItems.get(collection) ?? new Map<string, RemoteItem[]>();
     rawItems.set(collection, perLocale);
     let found = false;
     for (const locale of locales) {
-      const item = await cms.getItem(collection, id, { preview, locale, levels: 1 });
+      const item = await cms.getItem(collection, Number(id), { preview, locale, levels: 1 });
       if (!item) continue;
       found = true;
       perLocale.set(locale, [...(perLocale.get(locale) ?? []), item]);
@@ -107,21 +113,22 @@ export async function fetchRemoteSnapshot(
   for (const [collection, perLocale] of rawItems) {
     const model = config.collections[collection];
     if (!model) continue;
-    const ids = new Map<number, string>();
+    const ids = new Map<RemoteId, string>();
     for (const locale of [config.locales.default, ...locales]) {
       for (const item of perLocale.get(locale) ?? []) {
         const keyValue = item.fields[model.keyField];
-        if (!ids.has(item.id) && typeof keyValue === 'string' && keyValue !== '') ids.set(item.id, keyValue);
+        if (!ids.has(idOf(item)) && typeof keyValue === 'string' && keyValue !== '')
+          ids.set(idOf(item), keyValue);
       }
     }
     itemKeys.set(collection, ids);
-    const byKey = new Map<string, number[]>();
+    const byKey = new Map<string, RemoteId[]>();
     for (const [id, key] of ids) byKey.set(key, [...(byKey.get(key) ?? []), id]);
     for (const [key, sharing] of byKey) {
       if (sharing.length > 1)
         duplicateKeys.set(
           entityKey({ kind: 'item', collection, key }),
-          sharing.sort((a, b) => a - b),
+          sharing.sort((a, b) => Number(a) - Number(b)),
         );
     }
     if (!collections.includes(collection)) {
@@ -134,14 +141,14 @@ export async function fetchRemoteSnapshot(
   for (const [collection, perLocale] of rawItems) {
     for (const [locale, items] of perLocale) {
       for (const item of items) {
-        const key = itemKeys.get(collection)?.get(item.id);
+        const key = itemKeys.get(collection)?.get(idOf(item));
         if (key === undefined) continue;
         const ref: EntityRef = { kind: 'item', collection, key };
         if (locale !== config.locales.default && isEmptyVariant(item.fields, ref, config)) continue;
         const model = modelFor(ref, config);
         const variant: Variant = { fields: fromApiFields(item.fields, model, ids, config, ctx), meta: {} };
         const k = entityKey(ref);
-        const entity = remote.get(k) ?? { key: k, ref, remoteId: item.id, locales: {} };
+        const entity: RemoteEntity = remote.get(k) ?? { key: k, ref, remoteId: idOf(item), locales: {} };
         entity.locales[locale] = variant;
         remote.set(k, entity);
       }

@@ -29,7 +29,14 @@ export function parseWebhook(body: unknown): PullTarget | null {
   const id = match?.[1] === undefined ? Number.NaN : Number(match[1]);
   if (!Number.isSafeInteger(id) || id <= 0) return null;
   const deleted = data.status === 'deleted' || event === 'collectionitem.delete';
-  return { kind: 'item', collection: data.id, id, locale, event: event || 'collectionitem', deleted };
+  return {
+    kind: 'item',
+    collection: data.id,
+    id: String(id),
+    locale,
+    event: event || 'collectionitem',
+    deleted,
+  };
 }
 
 /**
