@@ -1,5 +1,5 @@
 import type { FieldSpec } from '../config/schema.js';
-import { isRecord } from './is-record.js';
+import { mapNestedRecords } from './field-tree.js';
 import type { EntityModel } from './model.js';
 import type { Variant } from './types.js';
 
@@ -139,26 +139,14 @@ export function normalizeField(spec: FieldSpec, value: unknown, ctx: NormalizeCo
       return normalizeMedia(value, ctx);
     case 'reference':
       return normalizeReference(spec.many === true, value);
-    case 'repeater': {
-      if (value === undefined || value === null || value === '') return [];
-      if (!Array.isArray(value)) return value;
-      return value.map((row) => (isRecord(row) ? normalizeFields(spec.fields, row, ctx) : row));
-    }
-    case 'component': {
-      if (value === undefined || value === null || value === '') return normalizeFields(spec.fields, {}, ctx);
-      return isRecord(value) ? normalizeFields(spec.fields, value, ctx) : value;
-    }
+    case 'repeater':
+    case 'component':
     case 'component-picker': {
-      if (value === undefined || value === null || value === '') return [];
-      if (!Array.isArray(value)) return value;
-      return value.map((entry) => {
-        if (!isRecord(entry) || typeof entry.type !== 'string') return entry;
-        const component = spec.components[entry.type];
-        const fields = isRecord(entry.fields) ? entry.fields : {};
-        return {
-          type: entry.type,
-          fields: component ? normalizeFields(component.fields, fields, ctx) : fields,
-        };
+      if (value === undefined || value === null || value === '')
+        return spec.type === 'component' ? normalizeFields(spec.fields, {}, ctx) : [];
+      // A picker entry without fields has every field empty.
+      return mapNestedRecords(spec, value, (specs, record) => normalizeFields(specs, record, ctx), {
+        entryFields: 'empty',
       });
     }
   }

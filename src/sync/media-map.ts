@@ -1,5 +1,6 @@
 import type { MediaHosting } from '../cms/port.js';
 import type { FieldSpec } from '../config/schema.js';
+import { counterpart, forEachNestedRecord, nestedSpecs } from '../core/field-tree.js';
 
 /**
  * A CMS may re-host every media URL it is sent (ButterCMS does, butter-api.md §3.7): the value read back is
@@ -29,36 +30,14 @@ export function learnMediaUrls(
       }
       return 0;
     }
-    case 'repeater': {
-      if (!Array.isArray(sent) || !Array.isArray(readBack)) return 0;
+    default: {
+      // A container: each nested record beside its counterpart in what came back.
       let learned = 0;
-      sent.forEach((row, i) => {
-        learned += learnRecord(spec.fields, row, readBack[i], media, hosting);
+      forEachNestedRecord(spec, sent, (specs, record, step) => {
+        learned += learnRecord(specs, record, counterpart(readBack, step), media, hosting);
       });
       return learned;
     }
-    case 'component':
-      return learnRecord(spec.fields, sent, readBack, media, hosting);
-    case 'component-picker': {
-      if (!Array.isArray(sent) || !Array.isArray(readBack)) return 0;
-      let learned = 0;
-      sent.forEach((entry, i) => {
-        const type = (entry as { type?: unknown })?.type;
-        const component = typeof type === 'string' ? spec.components[type] : undefined;
-        const back = readBack[i] as { fields?: unknown } | undefined;
-        if (component)
-          learned += learnRecord(
-            component.fields,
-            (entry as { fields?: unknown }).fields,
-            back?.fields,
-            media,
-            hosting,
-          );
-      });
-      return learned;
-    }
-    default:
-      return 0;
   }
 }
 
@@ -85,15 +64,5 @@ export function learnRecord(
 
 /** Does this field (or anything nested in it) hold media? Only those values are kept in pending writes. */
 export function holdsMedia(spec: FieldSpec): boolean {
-  switch (spec.type) {
-    case 'media':
-      return true;
-    case 'repeater':
-    case 'component':
-      return Object.values(spec.fields).some(holdsMedia);
-    case 'component-picker':
-      return Object.values(spec.components).some((c) => Object.values(c.fields).some(holdsMedia));
-    default:
-      return false;
-  }
+  return spec.type === 'media' || nestedSpecs(spec).some((fields) => Object.values(fields).some(holdsMedia));
 }

@@ -1,5 +1,6 @@
 import type { FieldSpec, SyncConfig } from '../../config/schema.js';
 import { collectionOf, type IdLookup } from '../../core/api-fields.js';
+import { mapNestedRecords } from '../../core/field-tree.js';
 import { isRecord } from '../../core/is-record.js';
 import type { EntityModel } from '../../core/model.js';
 import { type NormalizeContext, normalizeField } from '../../core/normalize.js';
@@ -76,22 +77,9 @@ function fromApiValue(spec: FieldSpec, value: unknown, ids: IdLookup, config: Sy
       return list.map((entry) => fromApiReferenceKey(collection, entry, ids, config));
     }
     case 'repeater':
-      return Array.isArray(value)
-        ? value.map((row) => (isRecord(row) ? fromApiRecord(spec.fields, row, ids, config) : row))
-        : value;
     case 'component':
-      return isRecord(value) ? fromApiRecord(spec.fields, value, ids, config) : value;
     case 'component-picker':
-      return Array.isArray(value)
-        ? value.map((entry) => {
-            if (!isRecord(entry) || typeof entry.type !== 'string' || !isRecord(entry.fields)) return entry;
-            const component = spec.components[entry.type];
-            return {
-              type: entry.type,
-              fields: component ? fromApiRecord(component.fields, entry.fields, ids, config) : entry.fields,
-            };
-          })
-        : value;
+      return mapNestedRecords(spec, value, (specs, record) => fromApiRecord(specs, record, ids, config));
     default:
       return value;
   }
