@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { type CallEvent, createButterClient } from '../cms/butter/index.js';
-import type { CmsClient } from '../cms/port.js';
+import { type CallEvent, createButterClient, makeButterBackend } from '../cms/butter/index.js';
+import type { CmsBackend, CmsClient } from '../cms/port.js';
 import { loadConfig } from '../config/load-config.js';
 import type { SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
@@ -163,6 +163,9 @@ export interface Session {
   logger: Logger;
   repoDir: string;
   repo: ContentRepo;
+  /** The CMS through the neutral port (reads, webhooks, counters). */
+  backend: CmsBackend;
+  /** ButterCMS's REST surface, for the writes until they move behind the port. */
   cms: CmsClient;
   store: ManifestStore;
   engine: SyncEngine;
@@ -206,6 +209,10 @@ export async function openSession(
     );
   }
   const cms = makeCmsClient(config, logger, opts.needsWrite, opts.onCall, opts.signal);
+  const webhookSecret = readSecrets().webhookSecret;
+  const backend = makeButterBackend(cms, config, {
+    webhook: webhookSecret ? { header: config.webhook.header, secret: webhookSecret } : undefined,
+  });
   const digest = configDigest(config);
   const store = await ManifestStore.open(repoDir, digest, {
     waitMs: opts.lockWaitMs ?? 0,
@@ -228,6 +235,7 @@ export async function openSession(
     repoDir,
     repo,
     config,
+    backend,
     cms,
     store,
     logger,
@@ -242,12 +250,13 @@ export async function openSession(
     logger,
     repoDir,
     repo,
+    backend,
     cms,
     store,
     engine,
     publishState,
     async close() {
-      await cms.close(5_000);
+      await backend.close(5_000);
       try {
         await publishState();
       } finally {

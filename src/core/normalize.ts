@@ -1,14 +1,11 @@
 import type { FieldSpec } from '../config/schema.js';
-import { isRecord } from './is-record.js';
+import { mapNestedRecords } from './field-tree.js';
 import type { EntityModel } from './model.js';
 import type { Variant } from './types.js';
 
 /** What normalisation needs from the manifest. */
-/** Where ButterCMS re-hosts every media file it is sent (butter-api.md §3.7). */
-export const CDN_PREFIX = 'https://cdn.buttercms.com/';
-
 export interface NormalizeContext {
-  /** CDN URL → source URL: ButterCMS re-hosts media, so the URL read back never equals the one written (butter-api.md §3.7). */
+  /** Hosted URL → source URL: a CMS that re-hosts media reads back a URL never equal to the one written (butter-api.md §3.7). */
   media: Record<string, string>;
   /**
    * Turns a rich-text field's HTML read from the CMS into its file form (a RichTextRead), with the manifest's
@@ -142,26 +139,14 @@ export function normalizeField(spec: FieldSpec, value: unknown, ctx: NormalizeCo
       return normalizeMedia(value, ctx);
     case 'reference':
       return normalizeReference(spec.many === true, value);
-    case 'repeater': {
-      if (value === undefined || value === null || value === '') return [];
-      if (!Array.isArray(value)) return value;
-      return value.map((row) => (isRecord(row) ? normalizeFields(spec.fields, row, ctx) : row));
-    }
-    case 'component': {
-      if (value === undefined || value === null || value === '') return normalizeFields(spec.fields, {}, ctx);
-      return isRecord(value) ? normalizeFields(spec.fields, value, ctx) : value;
-    }
+    case 'repeater':
+    case 'component':
     case 'component-picker': {
-      if (value === undefined || value === null || value === '') return [];
-      if (!Array.isArray(value)) return value;
-      return value.map((entry) => {
-        if (!isRecord(entry) || typeof entry.type !== 'string') return entry;
-        const component = spec.components[entry.type];
-        const fields = isRecord(entry.fields) ? entry.fields : {};
-        return {
-          type: entry.type,
-          fields: component ? normalizeFields(component.fields, fields, ctx) : fields,
-        };
+      if (value === undefined || value === null || value === '')
+        return spec.type === 'component' ? normalizeFields(spec.fields, {}, ctx) : [];
+      // A picker entry without fields has every field empty.
+      return mapNestedRecords(spec, value, (specs, record) => normalizeFields(specs, record, ctx), {
+        entryFields: 'empty',
       });
     }
   }

@@ -127,7 +127,7 @@ function splitCreate(
     kind: 'patch-item',
     entity: op.entity,
     collection: op.collection,
-    id: 0, // a new item: the applier reads its id from the manifest once the create found it
+    id: '', // a new item: the applier reads its id from the manifest once the create found it
     body: { ...(op.body.status ? { status: op.body.status } : {}), fields: shaped.fields },
     cost: 1,
     dependsOn,

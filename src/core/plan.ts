@@ -21,6 +21,7 @@ import {
   type PendingWrite,
   parseEntityKey,
   type RemoteEntity,
+  type RemoteId,
   type SyncPlan,
   type Variant,
 } from './types.js';
@@ -66,7 +67,7 @@ export interface PlanInput {
 
 /**
  * API calls per write: the write itself. The lookup before a create and the read that finds a new item's id
- * are reads the engine plans and counts apart (`SyncPlan.reads`, sync/remote-read.ts), batched per collection
+ * are reads the engine plans and counts apart (`SyncPlan.reads`, CmsBackend.planReads), batched per collection
  * or page type, so a plan's total is what the run spends (issue 10).
  */
 export const CALL_COST = {
@@ -276,7 +277,7 @@ class Planner {
 
   // ---- the common case: both sides present ------------------------------------------------------
 
-  private planMerge(e: EntityInput, itemId: number | undefined): void {
+  private planMerge(e: EntityInput, itemId: RemoteId | undefined): void {
     const outcomes: LocaleOutcome[] = [];
     const localeRemoved: string[] = [];
     for (const view of this.views(e)) {
@@ -469,7 +470,7 @@ class Planner {
   }
 
   /** patch-item with the changed fields, or put-item (all fields) for a regenerated file or a removed field (butter-api.md §3.4). */
-  private emitItemUpdate(e: EntityInput, collection: string, id: number, outcomes: LocaleOutcome[]): void {
+  private emitItemUpdate(e: EntityInput, collection: string, id: RemoteId, outcomes: LocaleOutcome[]): void {
     const pushing = outcomes.filter(({ changes }) => keysWith(changes, 'push').length > 0);
     if (pushing.length === 0) return;
     const put = pushing.some((outcome) => this.needsPut(e.model, outcome.view));
@@ -711,7 +712,7 @@ class Planner {
   }
 
   /** Every local file of a known entity is gone: DELETE an item (guarded), report a page; a remote edit wins over the delete. */
-  private planLocalRemoved(e: EntityInput, itemId: number | undefined): void {
+  private planLocalRemoved(e: EntityInput, itemId: RemoteId | undefined): void {
     const views = this.views(e).filter((v) => v.base !== undefined);
     const edited = this.remoteKnown ? views.filter((v) => this.changedKeys(v, 'remote').length > 0) : [];
     if (edited.length > 0) {

@@ -55,11 +55,17 @@ export interface LocalEntity {
   locales: Record<string, LocalVariant>;
 }
 
+/**
+ * An entity's id in the CMS, opaque to everything but its backend (ButterCMS: the item's numeric `meta.id` as
+ * text; Webflow: a hex id). Declared here, where the manifest needs it, and re-exported by cms/port.ts.
+ */
+export type RemoteId = string;
+
 export interface RemoteEntity {
   key: EntityKey;
   ref: EntityRef;
-  /** Collection item id (`meta.id`); pages have none. */
-  remoteId?: number | undefined;
+  /** Collection item id in the CMS; pages have none. */
+  remoteId?: RemoteId | undefined;
   locales: Record<string, Variant>;
 }
 
@@ -93,7 +99,7 @@ export interface PulledChange {
 }
 
 export interface ManifestEntity {
-  remoteId?: number | undefined;
+  remoteId?: RemoteId | undefined;
   locales: Record<string, ManifestLocale>;
 }
 
@@ -245,7 +251,7 @@ export type Operation =
       kind: 'patch-item' | 'put-item';
       entity: EntityKey;
       collection: string;
-      id: number;
+      id: RemoteId;
       body: UpdateItemBody;
       /** A renamed item file: the entity this item was known as; its id and base move to `entity` once sent. */
       renamedFrom?: EntityKey | undefined;
@@ -254,7 +260,7 @@ export type Operation =
       kind: 'delete-item';
       entity: EntityKey;
       collection: string;
-      id: number;
+      id: RemoteId;
       cost: number;
       dependsOn: EntityKey[];
     }
@@ -278,7 +284,7 @@ export type Operation =
       /** The locale's full new base (old base + adopted digests). */
       base: FieldDigests;
       /** Item id to record when the entity is new to the manifest. */
-      remoteId?: number | undefined;
+      remoteId?: RemoteId | undefined;
       path?: string | undefined;
       cost: 0;
     }

@@ -9,7 +9,11 @@ import type { FieldSpec } from '../config/schema.js';
  * item ids, media as URLs (re-hosted on apply), dates without a timezone (§2.3).
  */
 
-import { CDN_PREFIX } from '../core/normalize.js';
+/**
+ * Where ButterCMS re-hosts media (butter-api.md §3.7). The emulator keeps its own copy of this wire fact
+ * rather than importing the client's, so a test can catch a client that got it wrong (DESIGN.md §4).
+ */
+const CDN_PREFIX = 'https://cdn.buttercms.com/';
 
 const HANDLE_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

@@ -1,11 +1,9 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { PullTarget, WebhookDecoder } from '../cms/port.js';
 import { SyncError } from '../core/errors.js';
 import type { ConsoleRoutes } from './console.js';
 import type { DaemonMetrics } from './metrics.js';
-import { type PullTarget, parseWebhook } from './webhook-payload.js';
-
-export { type PullTarget, parseWebhook } from './webhook-payload.js';
 
 /** Readiness as `/readyz` reports it: config loaded, manifest lock held, CMS answered recently. */
 export interface Readiness {
@@ -23,10 +21,8 @@ export interface DaemonServerOptions {
   /** Default 0.0.0.0 (the daemon runs in a container); tests use 127.0.0.1. */
   host?: string;
   webhookPath: string;
-  /** Custom header carrying the shared secret: Butter webhooks have no signature (butter-api.md §4). */
-  webhookHeader: string;
-  /** Undefined (or empty) disables the receiver: the route answers 503. */
-  webhookSecret: string | undefined;
+  /** The backend's check and decoding of deliveries (CmsBackend.webhook); undefined: the route answers 503. */
+  webhook: WebhookDecoder | undefined;
   /** Why the receiver is off, for the log (default: the secret is not set); e.g. `watch --no-webhook`. */
   webhookOffReason?: string;
   /** Called after the 2xx has gone out: Butter waits 5 s, once, and never retries (butter-api.md §4). */
@@ -43,10 +39,10 @@ export interface DaemonServer {
   close(): Promise<void>;
 }
 
-/** Webhook payloads are a few hundred bytes (butter-api.md §4); anything near this is not Butter. */
+/** Webhook payloads are a few hundred bytes (butter-api.md §4, webflow-api.md §8); anything near this is not one. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
-// Identical page deliveries (same microsecond `updated`) are true duplicates (butter-api.md §4 warns of them).
+// Deliveries the backend marks `dedupe` (ButterCMS pages: same microsecond `updated`, butter-api.md §4) repeat within seconds.
 const DUPLICATE_WINDOW_MS = 5_000;
 const DUPLICATE_MEMORY = 256;
 const CLOSE_GRACE_MS = 2_000;
@@ -56,8 +52,8 @@ const silentLogger: DaemonServerLogger = { info() {}, warn() {} };
 /** Starts the daemon's HTTP endpoints: the webhook receiver, `/healthz`, `/readyz`, `/metrics`, and the console. */
 export async function startDaemonServer(options: DaemonServerOptions): Promise<DaemonServer> {
   const logger = options.logger ?? silentLogger;
-  const secret = options.webhookSecret ? createSecretCheck(options.webhookSecret) : null;
-  if (secret === null) {
+  const webhook = options.webhook ?? null;
+  if (webhook === null) {
     logger.warn(
       { path: options.webhookPath },
       `webhook receiver disabled: ${options.webhookOffReason ?? 'BUTTER_WEBHOOK_SECRET is not set'}, so deliveries are answered 503`,
@@ -66,9 +62,8 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
   const context: RequestContext = {
     options,
     logger,
-    secret,
+    webhook,
     webhookPath: normalisePath(options.webhookPath),
-    headerName: options.webhookHeader.toLowerCase(),
     recentDeliveries: new Map(),
   };
 
@@ -112,9 +107,8 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
 interface RequestContext {
   options: DaemonServerOptions;
   logger: DaemonServerLogger;
-  secret: ((presented: string | undefined) => boolean) | null;
+  webhook: WebhookDecoder | null;
   webhookPath: string;
-  headerName: string;
   recentDeliveries: Map<string, number>;
 }
 
@@ -155,13 +149,13 @@ async function handleWebhook(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const { options, logger, secret } = context;
+  const { options, logger, webhook } = context;
   const record = options.metrics.recordWebhook;
   if (req.method !== 'POST') {
     record('invalid');
     return sendMethodNotAllowed(res, 'POST');
   }
-  if (secret === null) {
+  if (webhook === null) {
     record('unauthorized');
     logger.warn(
       {},
@@ -170,8 +164,7 @@ async function handleWebhook(
     return sendJson(res, 503, { error: 'webhook receiver not configured' }, { close: true });
   }
   // Authenticate before reading the body, so strangers cannot make us buffer anything.
-  const presented = req.headers[context.headerName];
-  if (!secret(typeof presented === 'string' ? presented : undefined)) {
+  if (!webhook.admits(req.headers)) {
     record('unauthorized');
     logger.warn({ remote: req.socket.remoteAddress }, 'webhook refused: missing or wrong secret header');
     return sendJson(res, 401, { error: 'unauthorized' }, { close: true });
@@ -182,20 +175,25 @@ async function handleWebhook(
     record('invalid');
     return sendJson(res, 413, { error: 'payload too large' }, { close: true });
   }
-  let payload: unknown;
-  try {
-    payload = JSON.parse(body.toString('utf8'));
-  } catch {
-    record('invalid');
-    return sendJson(res, 400, { error: 'body is not JSON' });
+  if (!webhook.verify(req.headers, body)) {
+    record('unauthorized');
+    logger.warn(
+      { remote: req.socket.remoteAddress },
+      'webhook refused: the signature does not match the body',
+    );
+    return sendJson(res, 401, { error: 'unauthorized' }, { close: true });
   }
-
-  const target = parseWebhook(payload);
-  if (target === null) {
+  const decoded = webhook.decode(body);
+  if (decoded.kind === 'invalid') {
+    record('invalid');
+    return sendJson(res, 400, { error: decoded.reason });
+  }
+  if (decoded.kind === 'ignored') {
     record('ignored');
     return sendJson(res, 202, { status: 'ignored' });
   }
-  if (isDuplicateDelivery(context.recentDeliveries, target, body)) {
+  const { target } = decoded;
+  if (decoded.dedupe && isDuplicateDelivery(context.recentDeliveries, body)) {
     record('ignored');
     return sendJson(res, 202, { status: 'duplicate' });
   }
@@ -214,27 +212,8 @@ async function handleWebhook(
   sendJson(res, 202, { status: 'accepted' });
 }
 
-/**
- * Compares HMACs of both values under a per-process random key: equal lengths for timingSafeEqual
- * whatever was sent, and nothing about the secret's length leaks through timing.
- */
-function createSecretCheck(secret: string): (presented: string | undefined) => boolean {
-  const key = randomBytes(32);
-  const expected = createHmac('sha256', key).update(secret).digest();
-  return (presented) => {
-    const actual = createHmac('sha256', key)
-      .update(presented ?? '')
-      .digest();
-    return timingSafeEqual(actual, expected) && presented !== undefined;
-  };
-}
-
-/**
- * Item payloads carry only a whole-second `timestamp` (butter-api.md §4), so two quick edits of one item can
- * produce identical bodies: only page deliveries, whose `updated` has microseconds, are deduplicated.
- */
-function isDuplicateDelivery(recent: Map<string, number>, target: PullTarget, body: Buffer): boolean {
-  if (target.kind !== 'page') return false;
+/** A body seen within the last few seconds (only for deliveries the backend marks as deduplicable). */
+function isDuplicateDelivery(recent: Map<string, number>, body: Buffer): boolean {
   const now = Date.now();
   for (const [digest, expiresAt] of recent) {
     if (expiresAt > now && recent.size <= DUPLICATE_MEMORY) break;

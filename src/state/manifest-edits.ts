@@ -13,6 +13,7 @@ import type {
   Manifest,
   ManifestEntity,
   PendingWrite,
+  RemoteId,
 } from '../core/types.js';
 
 function entityOf(manifest: Manifest, key: EntityKey): ManifestEntity {
@@ -54,7 +55,7 @@ export function adoptLocale(
   key: EntityKey,
   locale: string,
   base: FieldDigests,
-  where: { path?: string | undefined; remoteId?: number | undefined } = {},
+  where: { path?: string | undefined; remoteId?: RemoteId | undefined } = {},
 ): void {
   const entity = entityOf(manifest, key);
   const slot = entity.locales[locale] ?? { base: {} };
@@ -69,7 +70,7 @@ export function moveBase(
   manifest: Manifest,
   key: EntityKey,
   expect: Record<string, FieldDigests>,
-  remoteId?: number | undefined,
+  remoteId?: RemoteId | undefined,
 ): void {
   const entity = entityOf(manifest, key);
   if (remoteId !== undefined) entity.remoteId = remoteId;

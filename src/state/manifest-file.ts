@@ -246,6 +246,7 @@ export function validateManifest(data: unknown, file: string): Manifest {
       });
     }
   }
+  migrateNumericIds(manifest.entities as Record<string, Record<string, unknown>>);
   // Every entry the engine reads is checked too: a garbage entry is this error, never a TypeError mid-run.
   const checked = ENTRIES.safeParse(manifest);
   if (!checked.success) {
@@ -262,6 +263,18 @@ export function validateManifest(data: unknown, file: string): Manifest {
   return manifest as unknown as Manifest;
 }
 
+/**
+ * Remote ids were ButterCMS's numbers until issue 10 made them opaque text: a state written before (a cache, the
+ * shared state ref or a journal) loads with each whole-number id as its text. Anything else is left for the
+ * shape check to name.
+ */
+function migrateNumericIds(entities: Record<string, Record<string, unknown>>): void {
+  for (const entity of Object.values(entities)) {
+    if (typeof entity.remoteId === 'number' && Number.isSafeInteger(entity.remoteId))
+      entity.remoteId = String(entity.remoteId);
+  }
+}
+
 const digests = z.record(z.string(), z.string());
 const perLocale = z.record(z.string(), digests);
 const text = z.string();
@@ -271,7 +284,7 @@ const ENTRIES = z.looseObject({
   entities: z.record(
     z.string(),
     z.looseObject({
-      remoteId: z.number().optional(),
+      remoteId: z.string().optional(),
       locales: z.record(
         z.string(),
         z.looseObject({

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CreateItemBody, CreatePageBody, UpdateItemBody, UpdatePageBody } from '../cms/port.js';
+import { makeIdLookup } from '../cms/read-helpers.js';
 import { editContentFile, readContentFile, renderContentFile } from '../content/index.js';
 import { isLocaleNested, toApiBody } from '../core/api-fields.js';
 import { digestValue, digestVariant } from '../core/digest.js';
@@ -36,7 +37,6 @@ import { buryEntity, buryLocale } from '../state/tombstones.js';
 import { nowOf, type SyncContext, sleep } from './context.js';
 import { holdsMedia } from './media-map.js';
 import { recordPulledChanges } from './pull-journal.js';
-import { makeIdLookup } from './remote-snapshot.js';
 import type { AppliedOperation, SyncReport } from './report.js';
 import { withRichTextHtml } from './rich-text-map.js';
 import { verifyPending } from './verify-pending.js';
@@ -568,13 +568,14 @@ async function sendRequest(
       // The follow-up of a create in a reference cycle was planned before the item had an id.
       const id = op.completesCycle ? manifest.entities[op.entity]?.remoteId : op.id;
       if (id === undefined) throw new SyncError('INTERNAL', `${op.entity} has no ButterCMS id yet`);
-      if (op.kind === 'put-item') await cms.replaceItem(op.collection, id, body);
-      else await cms.patchItem(op.collection, id, body);
+      // ButterCMS item ids are numbers (meta.id); the client refuses one that is not.
+      if (op.kind === 'put-item') await cms.replaceItem(op.collection, Number(id), body);
+      else await cms.patchItem(op.collection, Number(id), body);
       return sent();
     }
     case 'delete-item': {
       try {
-        await cms.deleteItem(op.collection, op.id);
+        await cms.deleteItem(op.collection, Number(op.id));
       } catch (error) {
         if (isSyncError(error) && error.code === 'CMS_NOT_FOUND') {
           // Already gone: what the delete wanted.

@@ -1,9 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CmsClient } from '../cms/port.js';
+import type { CmsBackend, CmsClient, ReadState } from '../cms/port.js';
 import type { SyncConfig } from '../config/schema.js';
+import type { Manifest } from '../core/types.js';
 import type { ContentRepo } from '../git/port.js';
 import type { Logger } from '../log.js';
 import type { ManifestStore } from '../state/manifest-store.js';
+import { richTextReader } from './rich-text-map.js';
 
 /** Everything the engine needs, wired by the CLI (only `cli/` builds real objects). */
 export interface SyncContext {
@@ -11,6 +13,9 @@ export interface SyncContext {
   /** The content repository at `repoDir`: every git command the engine needs goes through it. */
   repo: ContentRepo;
   config: SyncConfig;
+  /** The CMS through the neutral port: every read, id lookup, media rule and the call counters. */
+  backend: CmsBackend;
+  /** ButterCMS's REST surface, for the writes until they move behind the port (issue 10). */
   cms: CmsClient;
   store: ManifestStore;
   logger: Logger;
@@ -42,4 +47,13 @@ export function nowOf(ctx: SyncContext): Date {
 /** Wait `ms`, or less when `signal` aborts first; never rejects. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
+}
+
+/** What the backend's reads need from the sync state: the manifest and its rich-text map. */
+export function readState(manifest: Manifest): ReadState {
+  return { manifest, readRichText: richTextReader(manifest) };
+}
+
+export function readStateOf(ctx: SyncContext): ReadState {
+  return readState(ctx.store.manifest);
 }

@@ -1,5 +1,5 @@
+import type { SnapshotScope } from '../cms/port.js';
 import type { SyncEngine } from './engine.js';
-import type { SnapshotScope } from './remote-snapshot.js';
 import type { SyncReport } from './report.js';
 
 type Job =

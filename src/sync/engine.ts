@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { ReadTarget, RemoteRead, RemoteSnapshot, SnapshotScope } from '../cms/port.js';
+import { inUnavailableList, makeIdLookup, mergeTargets, snapshotOfRead } from '../cms/read-helpers.js';
 import { editContentFile, isContentPath, locateFile, pathForEntity } from '../content/index.js';
 import { digestVariant } from '../core/digest.js';
 import { SyncError } from '../core/errors.js';
@@ -21,26 +23,11 @@ import {
 } from '../core/types.js';
 import { countCalls } from '../state/manifest-edits.js';
 import { applyPlan } from './apply-plan.js';
-import { nowOf, type SyncContext, sleep } from './context.js';
+import { nowOf, readStateOf, type SyncContext, sleep } from './context.js';
 import { type LocalScan, scanLocal } from './local-scan.js';
 import { markPulledCommitted, markPulledWritten, settlePulledChanges } from './pull-journal.js';
-import {
-  mergeTargets,
-  planReads,
-  type ReadTarget,
-  type RemoteRead,
-  runReads,
-  snapshotOfRead,
-} from './remote-read.js';
-import {
-  fetchRemoteSnapshot,
-  inUnavailableList,
-  makeIdLookup,
-  type RemoteSnapshot,
-  type SnapshotScope,
-} from './remote-snapshot.js';
 import { newReport, type SyncReport, toFileProblem } from './report.js';
-import { mergeRemoteRichText, richTextReader } from './rich-text-map.js';
+import { mergeRemoteRichText } from './rich-text-map.js';
 import { pendingTargets, planVerifyReads, settleLandedFailures, verifyPending } from './verify-pending.js';
 
 /** The write kinds that become pending writes once sent. */
@@ -157,8 +144,8 @@ export class SyncEngine {
   }
 
   private finish(report: SyncReport, callsBefore: number): SyncReport {
-    const { store, cms } = this.ctx;
-    report.calls = cms.stats().total - callsBefore;
+    const { store, backend } = this.ctx;
+    report.calls = backend.stats().total - callsBefore;
     report.pending = store.manifest.pending.length;
     report.failures.push(
       ...store.manifest.failed.filter(
@@ -180,7 +167,7 @@ export class SyncEngine {
       ctx.logger.info('the content model in the config changed since the last run: running a full reconcile');
       return this.reconcile({ verifyWaitMs: options.verifyWaitMs ?? 0 });
     }
-    const callsBefore = ctx.cms.stats().total;
+    const callsBefore = ctx.backend.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'push', options.dryRun ?? false, nowOf(ctx));
     if (modelChanged) {
       // The base digests were made under the old model; the read before each write (below) keeps a value
@@ -225,9 +212,10 @@ export class SyncEngine {
       ...touched.targets,
       ...(verifyFirst ? pendingTargets(pending, ctx.config.locales.default) : []),
     ]);
-    const before = planReads(targets, ctx.store.manifest);
+    const state = readStateOf(ctx);
+    const before = ctx.backend.planReads(targets, state);
     if (before.length > 0) ctx.onProgress?.({ phase: 'read-cms' });
-    const read = await runReads(ctx.cms, ctx.config, ctx.store.manifest, before);
+    const read = await ctx.backend.read(before, state);
     if (read.unavailable.length > 0) {
       for (const { kind, name, error } of read.unavailable) {
         // A collection ButterCMS answers 404 for fails its own writes, not the whole push (trial F14).
@@ -331,8 +319,9 @@ export class SyncEngine {
   private async readRemoteEntity(ref: EntityRef): Promise<RemoteEntity | undefined> {
     const { ctx } = this;
     const key = entityKey(ref);
-    const steps = planReads([{ entity: key, locales: ctx.config.locales.all }], ctx.store.manifest);
-    const read = await runReads(ctx.cms, ctx.config, ctx.store.manifest, steps);
+    const state = readStateOf(ctx);
+    const steps = ctx.backend.planReads([{ entity: key, locales: ctx.config.locales.all }], state);
+    const read = await ctx.backend.read(steps, state);
     const entity = read.remote.get(key);
     return entity && Object.keys(entity.locales).length > 0 ? entity : undefined;
   }
@@ -359,7 +348,7 @@ export class SyncEngine {
   /** Pull remote changes into files and commit them (only the files written, with the pull trailer). */
   async pull(options: PullOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
     const { ctx } = this;
-    const callsBefore = ctx.cms.stats().total;
+    const callsBefore = ctx.backend.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'pull', options.dryRun ?? false, nowOf(ctx));
     if (!options.dryRun) await this.checkRepo(report, options.commit ?? ctx.config.pull.commit);
     const { scan, snapshot } = await this.readBothSides(report, options.scope);
@@ -401,7 +390,7 @@ export class SyncEngine {
     report.errors.push(...scan.errors.map(toFileProblem));
     await this.settlePulls(scan, report, report.dryRun);
     ctx.onProgress?.({ phase: 'read-cms' });
-    const snapshot = await fetchRemoteSnapshot(ctx.cms, ctx.config, ctx.store.manifest, scope);
+    const snapshot = await ctx.backend.readScope(scope ?? {}, readStateOf(ctx));
     // Rich text the CMS changed is merged into each file's Markdown before planning (issue 11).
     const learn = !report.dryRun; // a dry run changes no state
     if (
@@ -723,7 +712,7 @@ export class SyncEngine {
   /** push + pull + verify pending in one three-way pass, then a report. */
   async reconcile(options: ReconcileOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
     const { ctx } = this;
-    const callsBefore = ctx.cms.stats().total;
+    const callsBefore = ctx.backend.stats().total;
     const report = newReport(options.dryRun ? 'plan' : 'reconcile', options.dryRun ?? false, nowOf(ctx));
     if (!options.dryRun) await this.checkRepo(report, options.commit ?? ctx.config.pull.commit);
     const { scan, snapshot } = await this.readBothSides(report);

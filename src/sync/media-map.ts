@@ -1,25 +1,28 @@
+import type { MediaHosting } from '../cms/port.js';
 import type { FieldSpec } from '../config/schema.js';
-import { CDN_PREFIX } from '../core/normalize.js';
+import { counterpart, forEachNestedRecord, nestedSpecs } from '../core/field-tree.js';
 
 /**
- * ButterCMS re-hosts every media URL it is sent (butter-api.md §3.7): the value read back is a CDN
- * handle, never the URL written. Walking what we sent beside what came back teaches the manifest's
- * CDN → source map, so the next comparison sees no change where there is none. Returns entries learned.
+ * A CMS may re-host every media URL it is sent (ButterCMS does, butter-api.md §3.7): the value read back is
+ * its own handle, never the URL written. Walking what we sent beside what came back teaches the manifest's
+ * hosted → source map, so the next comparison sees no change where there is none. Which URLs the CMS hosts
+ * is the backend's to say (`hosting`). Returns entries learned.
  */
 export function learnMediaUrls(
   spec: FieldSpec,
   sent: unknown,
   readBack: unknown,
   media: Record<string, string>,
+  hosting: MediaHosting,
 ): number {
   switch (spec.type) {
     case 'media': {
       if (
         typeof sent === 'string' &&
         sent !== '' &&
-        !sent.startsWith(CDN_PREFIX) &&
+        !hosting.isHosted(sent) &&
         typeof readBack === 'string' &&
-        readBack.startsWith(CDN_PREFIX) &&
+        hosting.isHosted(readBack) &&
         media[readBack] === undefined
       ) {
         media[readBack] = sent;
@@ -27,35 +30,14 @@ export function learnMediaUrls(
       }
       return 0;
     }
-    case 'repeater': {
-      if (!Array.isArray(sent) || !Array.isArray(readBack)) return 0;
+    default: {
+      // A container: each nested record beside its counterpart in what came back.
       let learned = 0;
-      sent.forEach((row, i) => {
-        learned += learnRecord(spec.fields, row, readBack[i], media);
+      forEachNestedRecord(spec, sent, (specs, record, step) => {
+        learned += learnRecord(specs, record, counterpart(readBack, step), media, hosting);
       });
       return learned;
     }
-    case 'component':
-      return learnRecord(spec.fields, sent, readBack, media);
-    case 'component-picker': {
-      if (!Array.isArray(sent) || !Array.isArray(readBack)) return 0;
-      let learned = 0;
-      sent.forEach((entry, i) => {
-        const type = (entry as { type?: unknown })?.type;
-        const component = typeof type === 'string' ? spec.components[type] : undefined;
-        const back = readBack[i] as { fields?: unknown } | undefined;
-        if (component)
-          learned += learnRecord(
-            component.fields,
-            (entry as { fields?: unknown }).fields,
-            back?.fields,
-            media,
-          );
-      });
-      return learned;
-    }
-    default:
-      return 0;
   }
 }
 
@@ -64,6 +46,7 @@ export function learnRecord(
   sent: unknown,
   readBack: unknown,
   media: Record<string, string>,
+  hosting: MediaHosting,
 ): number {
   if (!sent || typeof sent !== 'object' || !readBack || typeof readBack !== 'object') return 0;
   let learned = 0;
@@ -73,6 +56,7 @@ export function learnRecord(
       (sent as Record<string, unknown>)[name],
       (readBack as Record<string, unknown>)[name],
       media,
+      hosting,
     );
   }
   return learned;
@@ -80,15 +64,5 @@ export function learnRecord(
 
 /** Does this field (or anything nested in it) hold media? Only those values are kept in pending writes. */
 export function holdsMedia(spec: FieldSpec): boolean {
-  switch (spec.type) {
-    case 'media':
-      return true;
-    case 'repeater':
-    case 'component':
-      return Object.values(spec.fields).some(holdsMedia);
-    case 'component-picker':
-      return Object.values(spec.components).some((c) => Object.values(c.fields).some(holdsMedia));
-    default:
-      return false;
-  }
+  return spec.type === 'media' || nestedSpecs(spec).some((fields) => Object.values(fields).some(holdsMedia));
 }

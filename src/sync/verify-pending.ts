@@ -1,3 +1,5 @@
+import type { MediaHosting, ReadTarget, RemoteSnapshot, SnapshotScope } from '../cms/port.js';
+import { inUnavailableList, mergeTargets, snapshotOfRead } from '../cms/read-helpers.js';
 import { digestVariant } from '../core/digest.js';
 import { type EntityModel, modelFor } from '../core/model.js';
 import {
@@ -14,10 +16,8 @@ import {
 import { isOverdue, moveBase } from '../state/manifest-edits.js';
 import { endSupersededFailures, failPending, settlePending } from '../state/outbox.js';
 import { buryEntity } from '../state/tombstones.js';
-import { nowOf, type SyncContext } from './context.js';
+import { nowOf, readStateOf, type SyncContext } from './context.js';
 import { learnRecord } from './media-map.js';
-import { mergeTargets, planReads, type ReadTarget, runReads, snapshotOfRead } from './remote-read.js';
-import { inUnavailableList, type RemoteSnapshot, type SnapshotScope } from './remote-snapshot.js';
 
 export interface VerifyResult {
   settled: number;
@@ -50,9 +50,13 @@ export function pendingTargets(pending: PendingWrite[], defaultLocale: string): 
   );
 }
 
-/** The reads a read-back of these writes makes (the cheaper of GETs and lists, remote-read.ts). */
+/** The reads a read-back of these writes makes (at the backend's call floor). */
 export function planVerifyReads(pending: PendingWrite[], ctx: SyncContext): ReadStep[] {
-  return planReads(pendingTargets(pending, ctx.config.locales.default), ctx.store.manifest, 'verify');
+  return ctx.backend.planReads(
+    pendingTargets(pending, ctx.config.locales.default),
+    { manifest: ctx.store.manifest },
+    'verify',
+  );
 }
 
 /**
@@ -76,7 +80,7 @@ export async function verifyPending(
     return { settled, failed: 0, stillPending: manifest.pending.length, calls: 0 };
   }
   const snap =
-    snapshot ?? snapshotOfRead(await runReads(ctx.cms, ctx.config, manifest, planVerifyReads(chosen, ctx)));
+    snapshot ?? snapshotOfRead(await ctx.backend.read(planVerifyReads(chosen, ctx), readStateOf(ctx)));
   const now = nowOf(ctx);
   let settled = 0;
   let failed = 0;
@@ -120,7 +124,15 @@ export async function verifyPending(
           matches = false;
           break;
         }
-        learnSentMedia(manifest, write.entity, locale, write.media?.[locale], variant, model);
+        learnSentMedia(
+          manifest,
+          write.entity,
+          locale,
+          write.media?.[locale],
+          variant,
+          model,
+          ctx.backend.media,
+        );
         if (!localeShows(expected, variant, model, manifest.media)) {
           matches = false;
           break;
@@ -158,7 +170,7 @@ export async function verifyPending(
 }
 
 /**
- * Learn CDN → source for the media a write sent (into `media`, the manifest's map by default), only for
+ * Learn hosted → source for the media a write sent (into `media`, the manifest's map by default), only for
  * fields the remote has moved on from the base: an old, unmapped CDN URL still in place means the write has
  * not landed, and must not be mistaken for its re-hosted copy. Returns entries learned.
  */
@@ -169,6 +181,7 @@ function learnSentMedia(
   sentMedia: Record<string, unknown> | undefined,
   variant: Variant,
   model: EntityModel,
+  hosting: MediaHosting,
   media: Record<string, string> = manifest.media,
 ): number {
   if (!sentMedia) return 0;
@@ -177,7 +190,7 @@ function learnSentMedia(
   const moved = Object.fromEntries(
     Object.entries(sentMedia).filter(([field]) => base[field] === undefined || before[field] !== base[field]),
   );
-  return learnRecord(model.fields, moved, variant.fields, media);
+  return learnRecord(model.fields, moved, variant.fields, media, hosting);
 }
 
 /** Does this locale read back as the write expected? */
@@ -216,6 +229,7 @@ export function settleLandedFailures(ctx: SyncContext, remote: Map<EntityKey, Re
       failure,
       seen,
       modelFor(parseEntityKey(failure.entity), ctx.config),
+      ctx.backend.media,
     );
     if (shown.size === 0) continue;
     const expect = Object.fromEntries(Object.entries(failure.expect).filter(([locale]) => shown.has(locale)));
@@ -250,6 +264,7 @@ function landedLocales(
   failure: FailedWrite,
   seen: RemoteEntity,
   model: EntityModel,
+  hosting: MediaHosting,
 ): Map<string, Record<string, string>> {
   const shown = new Map<string, { learned: Record<string, string>; needsEvidence: boolean }>();
   let evidence = false;
@@ -259,7 +274,7 @@ function landedLocales(
     const sent = failure.media?.[locale];
     // A tentative copy of the map to learn into; a locale that sent no media needs none.
     const media = sent ? { ...manifest.media } : manifest.media;
-    const learned = learnSentMedia(manifest, failure.entity, locale, sent, variant, model, media);
+    const learned = learnSentMedia(manifest, failure.entity, locale, sent, variant, model, hosting, media);
     if (!localeShows(expected, variant, model, media)) continue;
     const base = manifest.entities[failure.entity]?.locales[locale]?.base ?? {};
     evidence ||= Object.entries(expected).some(

@@ -220,7 +220,7 @@ export async function buildMatchingManifest(tree: BenchTree, configDigest: strin
   for (const entity of [...scan.local.values()].sort((a, b) => a.key.localeCompare(b.key))) {
     const model = modelFor(entity.ref, config);
     const slot: ManifestEntity = {
-      ...(entity.ref.kind === 'item' ? { remoteId: nextId++ } : {}),
+      ...(entity.ref.kind === 'item' ? { remoteId: String(nextId++) } : {}),
       locales: {},
     };
     for (const [locale, variant] of Object.entries(entity.locales)) {

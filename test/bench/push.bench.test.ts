@@ -9,8 +9,9 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, expect, it } from 'vitest';
 import { configDigest } from '../../src/cli/wiring.js';
-import { createButterClient } from '../../src/cms/butter/index.js';
+import { createButterClient, makeButterBackend } from '../../src/cms/butter/index.js';
 import type { CmsClient } from '../../src/cms/port.js';
+import { makeIdLookup } from '../../src/cms/read-helpers.js';
 import { pathForEntity } from '../../src/content/index.js';
 import { toApiFields } from '../../src/core/api-fields.js';
 import { stringifyStable } from '../../src/core/digest.js';
@@ -23,7 +24,6 @@ import { openContentRepo } from '../../src/git/index.js';
 import { ManifestStore } from '../../src/state/manifest-store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { scanLocal } from '../../src/sync/local-scan.js';
-import { makeIdLookup } from '../../src/sync/remote-snapshot.js';
 import { scanCachePath } from '../../src/sync/scan-cache.js';
 import { runCli } from '../helpers/cli-process.js';
 import { startTestEmulator, TEST_READ_TOKEN, TEST_WRITE_TOKEN } from '../helpers/emulator.js';
@@ -68,6 +68,7 @@ async function openSession(tree: BenchTree, emulator: EmulatorHandle): Promise<S
     repoDir,
     repo: openContentRepo(repoDir),
     config,
+    backend: makeButterBackend(cms, config),
     cms,
     store,
     logger: quietLogger(),
@@ -329,7 +330,7 @@ async function runEdits(tree: BenchTree, emulator: EmulatorHandle) {
       } else {
         const id = manifest.entities[edit.entity.key]?.remoteId;
         if (id === undefined) throw new Error(`no id for ${edit.entity.key}`);
-        await whole.cms.replaceItem(ref.collection, id, { fields });
+        await whole.cms.replaceItem(ref.collection, Number(id), { fields });
       }
     }
   } finally {

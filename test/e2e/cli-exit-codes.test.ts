@@ -37,7 +37,7 @@ async function editMember(fx: CliFixture, role = 'Edited in git'): Promise<void>
 async function memberId(fx: CliFixture): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   const manifest = await readManifest(fx.repoDir, 'x');
-  return manifest.entities['item:team_members:ada-lovelace']?.remoteId as number;
+  return Number(manifest.entities['item:team_members:ada-lovelace']?.remoteId);
 }
 
 /** Git and the dashboard change the same field differently: a conflict for any two-way run. */
@@ -227,7 +227,7 @@ const TABLE: Record<string, Record<Code, Cell>> = {
         await fx.write(TAG, (await fx.read(TAG)).replace('"Engineering"', '"Git tag"'));
         const { readFile } = await import('node:fs/promises');
         const manifest = await readManifest(fx.repoDir, 'x');
-        fx.emulator.editItem('tags', manifest.entities['item:tags:engineering']?.remoteId as number, {
+        fx.emulator.editItem('tags', Number(manifest.entities['item:tags:engineering']?.remoteId), {
           name: 'CMS tag',
         });
         await recordConflict(fx);

@@ -153,7 +153,7 @@ describe('CLI output', () => {
     const manifest = await readManifest(fx.repoDir, 'x');
     fx.emulator.editItem(
       'team_members',
-      manifest.entities['item:team_members:ada-lovelace']?.remoteId as number,
+      Number(manifest.entities['item:team_members:ada-lovelace']?.remoteId),
       {
         role: 'Dashboard side',
       },

@@ -67,7 +67,7 @@ describe('watch messages', () => {
     const manifest = await readManifest(fx.repoDir, 'x');
     fx.emulator.editItem(
       'team_members',
-      manifest.entities['item:team_members:ada-lovelace']?.remoteId as number,
+      Number(manifest.entities['item:team_members:ada-lovelace']?.remoteId),
       {
         role: 'Dashboard side',
       },

@@ -141,7 +141,7 @@ describe('three machines, one shared state', () => {
     );
     // An editor changes a tag in the dashboard; the container's poll pulls it, commits and pushes the file, and
     // publishes the state after that job, while it keeps running (not only when it stops).
-    const tagId = (await agreedState(fx.repoDir)).entities['item:tags:engineering']?.remoteId as number;
+    const tagId = Number((await agreedState(fx.repoDir)).entities['item:tags:engineering']?.remoteId);
     fx.emulator.editItem('tags', tagId, { name: 'Edited in the dashboard' });
     await waitUntil(
       `the container's pull commit on the remote\n${watchOutput}`,

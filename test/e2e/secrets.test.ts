@@ -62,7 +62,7 @@ describe('secrets and tokens', () => {
     const s = await fx.open();
     const id = s.store.manifest.entities['item:team_members:grace-hopper']?.remoteId;
     await s.done();
-    fx.emulator.editItem('team_members', id as number, { role: 'Edited in the dashboard' });
+    fx.emulator.editItem('team_members', Number(id), { role: 'Edited in the dashboard' });
     const pull = await cli('pull', ['--json', 'pull']);
     expect(pull.code, pull.stderr.slice(-1_000)).toBe(0);
     const reconcile = await cli('reconcile', ['--json', 'reconcile', '--wait', '5']);

@@ -90,7 +90,9 @@ describe('watch: the pull side', () => {
     const s = await fx.open();
     await s.engine.push({ verifyWaitMs: 5_000 });
     ids = Object.fromEntries(
-      Object.entries(s.store.manifest.entities).flatMap(([k, e]) => (e.remoteId ? [[k, e.remoteId]] : [])),
+      Object.entries(s.store.manifest.entities).flatMap(([k, e]) =>
+        e.remoteId ? [[k, Number(e.remoteId)]] : [],
+      ),
     );
     await s.done();
   });
@@ -192,7 +194,7 @@ async function pollingFixture(): Promise<{ fx: Fixture; adaId: number }> {
   const fx = await makeFixture({ config: { pull: { intervalSeconds: 1, commit: true } } });
   const s = await fx.open();
   await s.engine.push({ verifyWaitMs: 5_000 });
-  const adaId = s.store.manifest.entities['item:team_members:ada-lovelace']!.remoteId!;
+  const adaId = Number(s.store.manifest.entities['item:team_members:ada-lovelace']!.remoteId);
   await s.done();
   return { fx, adaId };
 }

@@ -1,7 +1,7 @@
 import { digestVariant } from '../../src/core/digest.js';
 import { modelFor } from '../../src/core/model.js';
+import { readState } from '../../src/sync/context.js';
 import { scanLocal } from '../../src/sync/local-scan.js';
-import { fetchRemoteSnapshot } from '../../src/sync/remote-snapshot.js';
 import type { Opened } from './sync-fixture.js';
 
 /** One place where the files and the CMS disagree: `field` is '*' when a whole entity/locale is on one side only. */
@@ -19,7 +19,7 @@ export async function diffSides(opened: Opened, repoDir: string): Promise<SideDi
   const { config } = opened.engine.ctx;
   const manifest = opened.store.manifest;
   const scan = await scanLocal(repoDir, config, manifest);
-  const snapshot = await fetchRemoteSnapshot(opened.cms, config, manifest);
+  const snapshot = await opened.backend.readScope({}, readState(manifest));
   const differences: SideDifference[] = [];
   const keys = new Set([...scan.local.keys(), ...snapshot.remote.keys()]);
   for (const key of [...keys].sort()) {

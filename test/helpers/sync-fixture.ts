@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createButterClient } from '../../src/cms/butter/index.js';
-import type { CmsClient } from '../../src/cms/port.js';
+import { createButterClient, makeButterBackend } from '../../src/cms/butter/index.js';
+import type { CmsBackend, CmsClient } from '../../src/cms/port.js';
 import type { ConfigInput, SyncConfig } from '../../src/config/schema.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { openContentRepo } from '../../src/git/index.js';
@@ -41,6 +41,7 @@ export interface Fixture {
 
 export interface Opened {
   engine: SyncEngine;
+  backend: CmsBackend;
   cms: CmsClient;
   store: ManifestStore;
   done(): Promise<void>;
@@ -105,11 +106,13 @@ export async function makeFixture(
       maxRetries: cfg.rate.maxRetries,
       retryBaseMs: 20,
     });
+    const backend = makeButterBackend(cms, cfg);
     const store = await ManifestStore.open(repoDir, 'test', { waitMs: 2_000 });
     const engine = new SyncEngine({
       repoDir,
       repo: openContentRepo(repoDir),
       config: cfg,
+      backend,
       cms,
       store,
       logger: quietLogger(),
@@ -117,6 +120,7 @@ export async function makeFixture(
     });
     return {
       engine,
+      backend,
       cms,
       store,
       async done() {

@@ -6,8 +6,8 @@ import { openSession } from '../../src/cli/wiring.js';
 import { editContentFile, renderContentFile } from '../../src/content/index.js';
 import { runGit } from '../../src/git/run-git.js';
 import { readManifest } from '../../src/state/manifest-file.js';
+import { readState } from '../../src/sync/context.js';
 import { scanLocal } from '../../src/sync/local-scan.js';
-import { fetchRemoteSnapshot } from '../../src/sync/remote-snapshot.js';
 import { exitCodeForReport } from '../../src/sync/report.js';
 import { TEST_READ_TOKEN, TEST_WRITE_TOKEN } from '../helpers/emulator.js';
 import { baseSeed, makeRandom, type Random } from '../helpers/prng.js';
@@ -233,7 +233,7 @@ class Scenario {
     for (const e of [...this.entities.values()]) {
       if (!this.existsOn(e, 'local') && !this.existsOn(e, 'remote')) this.entities.delete(e.key);
       const id = this.s.store.manifest.entities[e.key]?.remoteId;
-      if (id !== undefined) e.id = id;
+      if (id !== undefined) e.id = Number(id);
     }
     await this.check();
   }
@@ -253,7 +253,7 @@ class Scenario {
     expect(differences, this.where('sides differ outside recorded conflicts')).toEqual([]);
 
     const local = (await scanLocal(this.fx.repoDir, config, manifest)).local;
-    const remote = (await fetchRemoteSnapshot(this.s.cms, config, manifest)).remote;
+    const remote = (await this.s.backend.readScope({}, readState(manifest))).remote;
     const wrong: string[] = [];
     const expectedConflicts = new Set<string>();
     for (const e of this.entities.values()) {

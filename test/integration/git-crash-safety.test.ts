@@ -16,7 +16,7 @@ describe('git state around a pull', () => {
     fx = await makeFixture({ config: { pull: { commit: true } } });
     const s = await fx.open();
     await s.engine.push({ verifyWaitMs: 5_000 });
-    memberId = s.store.manifest.entities['item:team_members:ada-lovelace']!.remoteId!;
+    memberId = Number(s.store.manifest.entities['item:team_members:ada-lovelace']!.remoteId);
     await s.done();
   });
   afterEach(async () => {

@@ -29,7 +29,7 @@ function bigManifest(count: number): Manifest {
   const manifest = emptyManifest('cfg');
   for (let i = 0; i < count; i++) {
     manifest.entities[`item:tags:t${i}`] = {
-      remoteId: i + 1,
+      remoteId: String(i + 1),
       locales: { en: { base: { name: `n${i}`, slug: `s${i}` }, path: `content/tags/t${i}.json` } },
     };
     manifest.media[`https://cdn.example/${i}.png`] = `img/${i}.png`;
@@ -88,13 +88,13 @@ describe('manifest journal: saves cost what changed', () => {
     });
     store.manifest.entities['item:tags:fresh'] = { locales: { en: { base: { name: 'f' } } } };
     await store.save();
-    store.manifest.entities['item:tags:fresh']!.remoteId = 99;
+    store.manifest.entities['item:tags:fresh']!.remoteId = '99';
     store.manifest.pending.splice(0, 1);
     await store.save();
     expect(store.stats).toMatchObject({ appends: 2, compactions: 0 });
     const replayed = await readManifest(repo, 'cfg');
     expect(replayed.entities['item:tags:t3']).toBeUndefined();
-    expect(replayed.entities['item:tags:fresh']?.remoteId).toBe(99);
+    expect(replayed.entities['item:tags:fresh']?.remoteId).toBe('99');
     expect(replayed.media['https://cdn.example/new.png']).toBe('img/new.png');
     expect(replayed.pending).toEqual([]);
 
@@ -139,9 +139,9 @@ describe('manifest journal: saves cost what changed', () => {
   it('ignores a torn last line and cuts it off; refuses a damaged line followed by a whole one, naming the line', async () => {
     await writeManifest(repo, bigManifest(5));
     const store = await ManifestStore.open(repo, 'cfg');
-    store.manifest.entities['item:tags:t1']!.remoteId = 101;
+    store.manifest.entities['item:tags:t1']!.remoteId = '101';
     await store.save();
-    store.manifest.entities['item:tags:t2']!.remoteId = 102;
+    store.manifest.entities['item:tags:t2']!.remoteId = '102';
     await store.save();
     await store.close();
     const whole = await readFile(journal, 'utf8');
@@ -149,12 +149,12 @@ describe('manifest journal: saves cost what changed', () => {
 
     // A kill in the middle of the third save: part of a line, no newline.
     await appendFile(journal, lines[2]!.slice(0, 30));
-    expect((await readManifest(repo, 'cfg')).entities['item:tags:t2']?.remoteId).toBe(102);
+    expect((await readManifest(repo, 'cfg')).entities['item:tags:t2']?.remoteId).toBe('102');
     const reopened = await ManifestStore.open(repo, 'cfg');
     expect(await readFile(journal, 'utf8')).toBe(whole);
-    reopened.manifest.entities['item:tags:t3']!.remoteId = 103;
+    reopened.manifest.entities['item:tags:t3']!.remoteId = '103';
     await reopened.close();
-    expect((await readManifest(repo, 'cfg')).entities['item:tags:t3']?.remoteId).toBe(103);
+    expect((await readManifest(repo, 'cfg')).entities['item:tags:t3']?.remoteId).toBe('103');
 
     // The second record damaged (a flipped byte), the third whole: not a torn tail.
     const damaged = await readFile(journal, 'utf8');
@@ -170,13 +170,13 @@ describe('manifest journal: saves cost what changed', () => {
   it('a journal left by a compaction that was killed before the reset (stale snapshot id) is ignored', async () => {
     await writeManifest(repo, bigManifest(5));
     const store = await ManifestStore.open(repo, 'cfg');
-    store.manifest.entities['item:tags:t1']!.remoteId = 500;
+    store.manifest.entities['item:tags:t1']!.remoteId = '500';
     await store.close();
     // The snapshot is rewritten (as a compaction does) with the change in it, the old journal stays.
     const current = await readManifest(repo, 'cfg');
-    current.entities['item:tags:t1']!.remoteId = 600;
+    current.entities['item:tags:t1']!.remoteId = '600';
     await writeManifest(repo, current);
-    expect((await readManifest(repo, 'cfg')).entities['item:tags:t1']?.remoteId).toBe(600);
+    expect((await readManifest(repo, 'cfg')).entities['item:tags:t1']?.remoteId).toBe('600');
   });
 
   it('test mode catches a write made behind the tracking (a reference kept from before an assignment)', async () => {
@@ -186,7 +186,7 @@ describe('manifest journal: saves cost what changed', () => {
     const kept = { locales: { en: { base: { name: 'a' } } } } as Manifest['entities'][string];
     store.manifest.entities['item:tags:kept'] = kept;
     await store.save();
-    kept.remoteId = 7; // not through store.manifest: the tracking cannot see it
+    kept.remoteId = '7'; // not through store.manifest: the tracking cannot see it
     store.manifest.calls['2026-01'] = 1;
     const error = await caught(store.save());
     expect(error.code).toBe('INTERNAL');

@@ -37,7 +37,7 @@ function sampleManifest(): Manifest {
   manifest.entities['page:faq:zeta'] = {
     locales: { en: { base: { title: 'b', $status: 'a' }, path: 'z.md' } },
   };
-  manifest.entities['item:tags:alpha'] = { remoteId: 7, locales: { en: { base: { name: 'x' } } } };
+  manifest.entities['item:tags:alpha'] = { remoteId: '7', locales: { en: { base: { name: 'x' } } } };
   manifest.media['https://cdn.buttercms.com/abc'] = 'https://example.com/a.png';
   manifest.calls['2025-01'] = 12;
   manifest.lastPush = '2025-01-02T03:04:05Z';

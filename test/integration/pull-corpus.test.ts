@@ -585,7 +585,7 @@ describe('the whole corpus, each source with a real-site model', () => {
     })) {
       const [key, entity] = item;
       if (key.startsWith('item:countries:') && entity.remoteId !== undefined)
-        ids.set(key.slice('item:countries:'.length), entity.remoteId);
+        ids.set(key.slice('item:countries:'.length), Number(entity.remoteId));
     }
     const readable = [...pages, ...items].filter(
       (f) => !invalid.includes(f.rel) && !f.rel.includes(MALFORMED_DATE),

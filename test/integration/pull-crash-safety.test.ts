@@ -39,7 +39,7 @@ describe('pull crash safety', () => {
     const s = await fx.open();
     const { report } = await s.engine.push({ verifyWaitMs: 5_000 });
     expect(report.pending).toBe(0);
-    memberId = s.store.manifest.entities[MEMBER_KEY]!.remoteId!;
+    memberId = Number(s.store.manifest.entities[MEMBER_KEY]!.remoteId);
     await s.done();
     await git(fx.repoDir, 'add', '-A');
     await git(fx.repoDir, 'commit', '-q', '-m', 'synced', '--allow-empty');

@@ -26,7 +26,9 @@ describe('pull and git', () => {
     const { report } = await s.engine.push({ verifyWaitMs: 5_000 });
     expect(report.pending).toBe(0);
     ids = Object.fromEntries(
-      Object.entries(s.store.manifest.entities).flatMap(([k, e]) => (e.remoteId ? [[k, e.remoteId]] : [])),
+      Object.entries(s.store.manifest.entities).flatMap(([k, e]) =>
+        e.remoteId ? [[k, Number(e.remoteId)]] : [],
+      ),
     );
     await s.done();
   });

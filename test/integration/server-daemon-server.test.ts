@@ -1,10 +1,13 @@
+import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeButterWebhook } from '../../src/cms/butter/index.js';
+import type { PullTarget, WebhookDecoder } from '../../src/cms/port.js';
+import { verifyWebflowSignature } from '../../src/cms/webflow/webhook-signature.js';
 import { SyncError } from '../../src/core/errors.js';
 import {
   type DaemonServer,
   type DaemonServerOptions,
-  type PullTarget,
   type Readiness,
   startDaemonServer,
   WEBHOOK_BODY_LIMIT,
@@ -42,8 +45,7 @@ async function startHarness(overrides: Partial<DaemonServerOptions> = {}): Promi
     port: 0,
     host: '127.0.0.1',
     webhookPath: PATH,
-    webhookHeader: HEADER,
-    webhookSecret: SECRET,
+    webhook: makeButterWebhook({ header: HEADER, secret: SECRET }),
     onWebhook: (target) => targets.push(target),
     readiness: () => state.readiness,
     metrics,
@@ -113,7 +115,7 @@ describe('webhook route', () => {
     expect(h.targets[0]).toEqual({
       kind: 'item',
       collection: 'products',
-      id: 5678,
+      id: '5678',
       locale: null,
       event: 'collectionitem.published',
       deleted: false,
@@ -210,7 +212,7 @@ describe('webhook route', () => {
   });
 
   it('answers 503 and calls nothing when no secret is configured, and logs why', async () => {
-    const h = await startHarness({ webhookSecret: undefined });
+    const h = await startHarness({ webhook: undefined });
     const res = await postWebhook(h, PAGE_EVENT);
     expect(res.status).toBe(503);
     expect(h.targets).toEqual([]);
@@ -250,6 +252,37 @@ describe('webhook route', () => {
     });
     expect(res.status).toBe(202);
     await waitFor(() => h.targets.length === 1, 'onWebhook');
+  });
+
+  it('refuses a body whose signature does not match (a backend that signs deliveries), and pulls nothing', async () => {
+    // A signing backend (Webflow's scheme, webflow-api.md §8) over the ButterCMS payload decoder: the receiver
+    // must check the body before decoding it, whatever the CMS.
+    const signingSecret = 'whsec-test-0123456789';
+    const butter = makeButterWebhook({ header: HEADER, secret: SECRET });
+    const signed: WebhookDecoder = {
+      admits: () => true,
+      verify: (headers, body) => verifyWebflowSignature({ headers, rawBody: body, secret: signingSecret }).ok,
+      decode: (body) => butter.decode(body),
+    };
+    const h = await startHarness({ webhook: signed });
+    const body = JSON.stringify(PAGE_EVENT);
+    const timestamp = String(Date.now());
+    const sign = (text: string) =>
+      createHmac('sha256', signingSecret).update(`${timestamp}:${text}`).digest('hex');
+    const forged = await postWebhook(h, body, {
+      'x-webflow-timestamp': timestamp,
+      'x-webflow-signature': sign(`${body} `),
+    });
+    expect(forged.status).toBe(401);
+    expect(h.targets).toEqual([]);
+    expect(h.logs.some((l) => l.level === 'warn' && /signature/.test(l.msg ?? ''))).toBe(true);
+    const genuine = await postWebhook(h, body, {
+      'x-webflow-timestamp': timestamp,
+      'x-webflow-signature': sign(body),
+    });
+    expect(genuine.status).toBe(202);
+    await waitFor(() => h.targets.length === 1, 'onWebhook');
+    expect(h.targets[0]).toMatchObject({ kind: 'page', slug: 'product-launch' });
   });
 });
 

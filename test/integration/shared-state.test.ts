@@ -329,7 +329,7 @@ describe('tombstones in the shared state', () => {
     await laptop.engine.push();
     await laptop.close();
     await git(clone, 'clone', '-q', bare, '.');
-    const id = laptop.store.manifest.entities['item:tags:engineering']?.remoteId as number;
+    const id = Number(laptop.store.manifest.entities['item:tags:engineering']?.remoteId);
     fx.emulator.deleteItem('tags', id);
     const logAtDeletion = fx.emulator.requestLog().length;
 

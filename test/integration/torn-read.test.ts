@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openContentRepo } from '../../src/git/index.js';
-import type { SyncContext } from '../../src/sync/context.js';
-import { fetchRemoteSnapshot } from '../../src/sync/remote-snapshot.js';
+import { readState, type SyncContext } from '../../src/sync/context.js';
 import { settleLandedFailures } from '../../src/sync/verify-pending.js';
 import { type Fixture, makeFixture, quietLogger } from '../helpers/sync-fixture.js';
 
@@ -34,7 +33,7 @@ describe('a failed write that shows in one locale before the other', () => {
     s = await fx.open();
     try {
       const manifest = s.store.manifest;
-      const snapshot = await fetchRemoteSnapshot(s.cms, fx.config, manifest);
+      const snapshot = await s.backend.readScope({}, readState(manifest));
       const page = snapshot.remote.get(PAGE);
       expect(Object.keys(page?.locales ?? {}).sort()).toEqual(['en', 'es']);
       const cdn = String(page?.locales.es?.fields.hero_image);
@@ -46,6 +45,7 @@ describe('a failed write that shows in one locale before the other', () => {
         repo: openContentRepo(fx.repoDir),
         config: fx.config,
         cms: s.cms,
+        backend: s.backend,
         store: s.store,
         logger: quietLogger(),
       };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { decodeList } from '../../src/cms/butter/api-values.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import {
   editContentFile,
@@ -9,7 +10,7 @@ import {
   readContentFile,
   renderContentFile,
 } from '../../src/content/index.js';
-import { decodeList, encodeList } from '../../src/core/api-fields.js';
+import { encodeList } from '../../src/core/api-fields.js';
 import { normalizeField } from '../../src/core/normalize.js';
 import { validConfig } from '../helpers/valid-config.js';
 

@@ -75,12 +75,12 @@ export function localEntity(ref: EntityRef, locales: Record<string, VariantInput
 export function remoteEntity(
   ref: EntityRef,
   locales: Record<string, VariantInput>,
-  remoteId?: number,
+  remoteId?: number | string,
 ): RemoteEntity {
   return {
     key: entityKey(ref),
     ref,
-    remoteId,
+    remoteId: remoteId === undefined ? undefined : String(remoteId),
     locales: Object.fromEntries(
       Object.entries(locales).map(([locale, v]) => [locale, { fields: v.fields, meta: v.meta ?? {} }]),
     ),
@@ -105,12 +105,12 @@ export function agree(
   manifest: Manifest,
   ref: EntityRef,
   locales: Record<string, VariantInput>,
-  remoteId?: number,
+  remoteId?: number | string,
   cfg: SyncConfig = config,
 ): Manifest {
   const model = modelFor(ref, cfg);
   manifest.entities[entityKey(ref)] = {
-    remoteId,
+    remoteId: remoteId === undefined ? undefined : String(remoteId),
     locales: Object.fromEntries(
       Object.entries(locales).map(([locale, v]) => {
         const variant: Variant = { fields: v.fields, meta: v.meta ?? {} };
@@ -124,12 +124,15 @@ export function agree(
   return manifest;
 }
 
-/** An IdLookup over a fixed table `{collection: {key: id}}`. */
+/** An IdLookup over a fixed table `{collection: {key: id}}` (ButterCMS-like numeric ids, as opaque text). */
 export function idTable(table: Record<string, Record<string, number>>): IdLookup {
   return {
-    itemIdByKey: (collection, key) => table[collection]?.[key],
+    itemIdByKey: (collection, key) => {
+      const id = table[collection]?.[key];
+      return id === undefined ? undefined : String(id);
+    },
     itemKeyById: (collection, id) =>
-      Object.entries(table[collection] ?? {}).find(([, value]) => value === id)?.[0],
+      Object.entries(table[collection] ?? {}).find(([, value]) => String(value) === id)?.[0],
   };
 }
 

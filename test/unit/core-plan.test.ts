@@ -125,7 +125,7 @@ describe('planSync: pushes (no remote snapshot: remote = base)', () => {
       expect.objectContaining({
         kind: 'patch-item',
         collection: 'team_members',
-        id: 21,
+        id: '21',
         body: { fields: { role: 'Lead' } },
       }),
     ]);
@@ -168,7 +168,7 @@ describe('planSync: pushes (no remote snapshot: remote = base)', () => {
     expect(plan.operations).toHaveLength(1);
     expect(plan.operations[0]).toMatchObject({
       kind: 'put-item',
-      id: 21,
+      id: '21',
       body: { fields: regenerated.fields },
       cost: 1,
     });
@@ -603,7 +603,7 @@ describe('planSync: no base (fresh manifest)', () => {
   it('adopts equal fields and reports every difference as a conflict by default', () => {
     const plan = planSync(setup('none'));
     expect(plan.operations).toEqual([
-      expect.objectContaining({ kind: 'adopt', remoteId: 21 }),
+      expect.objectContaining({ kind: 'adopt', remoteId: '21' }),
       expect.objectContaining({ kind: 'conflict', field: 'role' }),
     ]);
     const adopt = plan.operations[0]!;
@@ -620,7 +620,7 @@ describe('planSync: no base (fresh manifest)', () => {
   it('initialSource git pushes the differences, cms pulls them', () => {
     expect(kinds(planSync(setup('git')).operations)).toEqual(['patch-item', 'adopt']);
     expect(planSync(setup('git')).operations[0]).toMatchObject({
-      id: 21,
+      id: '21',
       body: { fields: { role: 'Lead' } },
     });
     expect(planSync(setup('cms')).operations).toEqual([
@@ -674,8 +674,8 @@ describe('planSync: removals', () => {
   it('a removed item file → delete-item (within maxDeletePercent)', () => {
     const plan = planSync(planInput({ scope: 'push', manifest: manifestOfTags(), local: localTags(8), ids }));
     expect(plan.operations).toEqual([
-      expect.objectContaining({ kind: 'delete-item', entity: 'item:tags:i', id: 108, cost: 1 }),
-      expect.objectContaining({ kind: 'delete-item', entity: 'item:tags:j', id: 109, cost: 1 }),
+      expect.objectContaining({ kind: 'delete-item', entity: 'item:tags:i', id: '108', cost: 1 }),
+      expect.objectContaining({ kind: 'delete-item', entity: 'item:tags:j', id: '109', cost: 1 }),
     ]);
     expect(plan.totalCalls).toBe(2);
   });

@@ -44,7 +44,10 @@ describe('mergeManifests (three-way, issue 14)', () => {
     const ours = state({
       media: { 'https://cdn/a': 'a.png' },
       entities: {
-        'item:tags:x': { remoteId: 7, locales: { en: { base: { name: 'a' } }, es: { base: { name: 'e' } } } },
+        'item:tags:x': {
+          remoteId: '7',
+          locales: { en: { base: { name: 'a' } }, es: { base: { name: 'e' } } },
+        },
       },
       calls: { '2026-01': 13 },
     });
@@ -56,7 +59,7 @@ describe('mergeManifests (three-way, issue 14)', () => {
     const merged = mergeManifests(ancestor, ours, theirs);
     expect(merged.media).toEqual({ 'https://cdn/a': 'a.png', 'https://cdn/b': 'b.png' });
     expect(merged.entities['item:tags:x']).toEqual({
-      remoteId: 7,
+      remoteId: '7',
       locales: { en: { base: { name: 'b' } }, es: { base: { name: 'e' } } },
     });
     expect(merged.calls['2026-01']).toBe(18);

@@ -58,7 +58,7 @@ describe('outbox', () => {
   it('moves a failed write to failed, naming the file of the entity', () => {
     const manifest = emptyManifest('cfg');
     manifest.entities['item:tags:news'] = {
-      remoteId: 4,
+      remoteId: '4',
       locales: {
         es: { base: {}, path: 'collections/tags/news.es.json' },
         en: { base: {}, path: 'collections/tags/news.json' },

@@ -1,14 +1,15 @@
 import { entityOfCall } from '../../cms/butter/index.js';
+import type { PullTarget, SnapshotScope } from '../../cms/port.js';
 import { isContentPath } from '../../content/index.js';
 import { SyncError } from '../../core/errors.js';
 import { type Manifest, parseEntityKey } from '../../core/types.js';
 import { ConflictBaseFinder } from '../../server/conflict-base.js';
 import { createConsole } from '../../server/console.js';
 import { buildSnapshot, ConsoleRecorder } from '../../server/console-state.js';
-import { type PullTarget, startDaemonServer } from '../../server/daemon-server.js';
+import { startDaemonServer } from '../../server/daemon-server.js';
 import { createDaemonMetrics } from '../../server/metrics.js';
 import { SyncDaemon } from '../../sync/daemon-loop.js';
-import type { SnapshotScope } from '../../sync/remote-snapshot.js';
+
 import { startFileWatcher } from '../../watch/file-watcher.js';
 import { type GlobalOptions, openSession, readSecrets } from '../wiring.js';
 
@@ -87,7 +88,7 @@ export async function runWatch(
       recorder.recordCall({ status: event.status, entity: entityOfCall(event.entity, keyOfItem) });
     },
   });
-  const { config, logger, engine, store, cms } = session;
+  const { config, logger, engine, store, backend } = session;
   entities = () => store.manifest.entities;
   if (secrets.consoleToken !== undefined && secrets.consoleToken.length < 16) {
     logger.warn(
@@ -133,7 +134,7 @@ export async function runWatch(
     afterJob: (job) => session.publishState({ refresh: job === 'fetch' }),
   });
   // Requests in the client's pipeline plus jobs waiting in the daemon's line.
-  queueDepth = () => cms.queueDepth() + daemon.depth();
+  queueDepth = () => backend.queueDepth() + daemon.depth();
 
   const timers: NodeJS.Timeout[] = [];
   const month = () => new Date().toISOString().slice(0, 7);
@@ -167,8 +168,7 @@ export async function runWatch(
     port: flags.port ?? (Number(process.env.BUTTER_SYNC_PORT) || config.webhook.port),
     host: flags.host ?? '0.0.0.0',
     webhookPath: config.webhook.path,
-    webhookHeader: config.webhook.header,
-    webhookSecret: flags.noWebhook ? undefined : secrets.webhookSecret,
+    webhook: flags.noWebhook ? undefined : backend.webhook,
     ...(flags.noWebhook ? { webhookOffReason: 'watch runs with --no-webhook (polling pulls instead)' } : {}),
     onWebhook: (target) => daemon.enqueuePull(scopeOfTarget(target)),
     readiness: () => {
@@ -245,7 +245,7 @@ export async function runWatch(
   const deadline = new Promise<void>((resolve) => setTimeout(resolve, 8_000).unref());
   await Promise.race([daemon.stop(), deadline]);
   await server.close();
-  await cms.close(1_000);
+  await backend.close(1_000);
   try {
     // Published once more after the daemon stopped (the last job's changes, if its publish failed).
     await session.publishState();

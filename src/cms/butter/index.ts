@@ -1,4 +1,6 @@
-/** The ButterCMS backend of the CmsClient port (src/cms/port.ts) and its request pipeline. */
+/** The ButterCMS backend of the port (src/cms/port.ts: CmsBackend, and the CmsClient REST surface) and its request pipeline. */
+
+export { makeButterBackend } from './backend.js';
 export {
   type ButterClientOptions,
   type CallEvent,
@@ -7,6 +9,7 @@ export {
 } from './butter-client.js';
 export { entityOfCall } from './call-entity.js';
 export { type ErrorBodyDetails, parseRetryAfter, readErrorBody } from './http-errors.js';
+export { CDN_PREFIX } from './media.js';
 export type {
   ButterPostCalls,
   CreatePostBody,
@@ -18,3 +21,4 @@ export type {
 } from './post-wire.js';
 export { type ApiRequest, type ApiResponse, type HttpMethod, RequestPipeline } from './request-pipeline.js';
 export { deriveRateWindow, type RateWindow, RequestQueue } from './request-queue.js';
+export { makeButterWebhook, parseWebhook } from './webhook.js';

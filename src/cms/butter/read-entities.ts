@@ -1,8 +1,6 @@
-import type { CmsClient, RemoteItem, RemotePage } from '../cms/port.js';
-import type { SyncConfig } from '../config/schema.js';
-import { fromApiFields } from '../core/api-fields.js';
-import { SyncError } from '../core/errors.js';
-import { modelFor } from '../core/model.js';
+import type { SyncConfig } from '../../config/schema.js';
+import { SyncError } from '../../core/errors.js';
+import { modelFor } from '../../core/model.js';
 import {
   type EntityKey,
   type EntityRef,
@@ -11,34 +9,26 @@ import {
   parseEntityKey,
   type ReadStep,
   type RemoteEntity,
+  type RemoteId,
   type Variant,
-} from '../core/types.js';
-import {
-  isEmptyVariant,
-  makeIdLookup,
-  type RemoteSnapshot,
-  type UnavailableList,
-} from './remote-snapshot.js';
-import { richTextReader } from './rich-text-map.js';
+} from '../../core/types.js';
+import type {
+  CmsClient,
+  ReadState,
+  ReadTarget,
+  RemoteItem,
+  RemotePage,
+  RemoteRead,
+  UnavailableList,
+} from '../port.js';
+import { makeIdLookup } from '../read-helpers.js';
+import { fromApiFields } from './api-values.js';
+import { isEmptyVariant } from './read-snapshot.js';
 
-/** One entity to read, in the locales the run writes or verifies (a locale not written is not read). */
-export interface ReadTarget {
-  entity: EntityKey;
-  locales: string[];
-}
+/** ButterCMS's read protocol for named entities (butter-api.md §2): the call floor and the reads it plans. */
 
 /** List endpoints page at 100 (butter-api.md §2.1, §2.2): a list of n entities costs ⌈n/100⌉ calls, at least 1. */
 const LIST_PAGE_SIZE = 100;
-
-/** What the reads found, in file form, and exactly which entity × locale they looked at. */
-export interface RemoteRead {
-  remote: Map<EntityKey, RemoteEntity>;
-  /** The locales read per target entity, found or not: the remote is known there, nowhere else. */
-  read: Map<EntityKey, Set<string>>;
-  unavailable: UnavailableList[];
-  itemKeys: Map<string, Map<number, string>>;
-  calls: number;
-}
 
 type GroupRef = { kind: 'collection'; name: string } | { kind: 'page type'; name: string };
 
@@ -118,19 +108,28 @@ export function planReads(
   return steps.sort((a, b) => `${a.what}\u0000${a.locale}`.localeCompare(`${b.what}\u0000${b.locale}`));
 }
 
-/** The read targets of a set of entities and locales, merged per entity. */
-export function mergeTargets(targets: ReadTarget[]): ReadTarget[] {
-  const byEntity = new Map<EntityKey, Set<string>>();
-  for (const { entity, locales } of targets) {
-    const set = byEntity.get(entity) ?? new Set<string>();
-    for (const locale of locales) set.add(locale);
-    byEntity.set(entity, set);
-  }
-  return [...byEntity].map(([entity, locales]) => ({ entity, locales: [...locales].sort() }));
+/**
+ * An item the manifest has no id for: creates return none (butter-api.md §9.1), so it is found by its keyField,
+ * one filtered list call (with drafts and one level of references, like every read here).
+ */
+export async function findItemByKey(
+  cms: CmsClient,
+  collection: string,
+  keyField: string,
+  key: string,
+  locale?: string,
+): Promise<RemoteItem | undefined> {
+  const found = await cms.listItems(collection, {
+    preview: true,
+    levels: 1,
+    ...(locale ? { locale } : {}),
+    filters: { [keyField]: key },
+  });
+  return found.find((i) => i.fields[keyField] === key);
 }
 
 interface RawItem {
-  id: number;
+  id: RemoteId;
   key?: string | undefined;
   perLocale: Map<string, Record<string, unknown>>;
 }
@@ -143,16 +142,17 @@ interface RawItem {
 export async function runReads(
   cms: CmsClient,
   config: SyncConfig,
-  manifest: Manifest,
+  state: ReadState,
   steps: ReadStep[],
 ): Promise<RemoteRead> {
+  const { manifest } = state;
   const before = cms.stats().total;
   const preview = true;
   const levels = 1;
   const lookup = makeIdLookup(manifest);
   const wanted = new Set(steps.flatMap((s) => s.entities));
   const read = new Map<EntityKey, Set<string>>();
-  const rawItems = new Map<string, Map<number, RawItem>>();
+  const rawItems = new Map<string, Map<RemoteId, RawItem>>();
   const pages = new Map<EntityKey, Map<string, RemotePage>>();
   const unavailable: UnavailableList[] = [];
 
@@ -163,17 +163,19 @@ export async function runReads(
   };
   const addItem = (collection: string, item: RemoteItem, locale: string, key?: string) => {
     const keyField = config.collections[collection]?.keyField;
-    const byId = rawItems.get(collection) ?? new Map<number, RawItem>();
+    const byId = rawItems.get(collection) ?? new Map<RemoteId, RawItem>();
     rawItems.set(collection, byId);
-    const raw: RawItem = byId.get(item.id) ?? { id: item.id, perLocale: new Map() };
+    // ButterCMS ids are numbers (meta.id); the port's ids are opaque text.
+    const id: RemoteId = String(item.id);
+    const raw: RawItem = byId.get(id) ?? { id, perLocale: new Map() };
     const fieldKey = keyField ? item.fields[keyField] : undefined;
     // The id → key map of the manifest first; else the keyField read (a locale never written reads it blank).
     raw.key ??=
       key ??
-      lookup.itemKeyById(collection, item.id) ??
+      lookup.itemKeyById(collection, id) ??
       (typeof fieldKey === 'string' && fieldKey !== '' ? fieldKey : undefined);
     raw.perLocale.set(locale, item.fields);
-    byId.set(item.id, raw);
+    byId.set(id, raw);
   };
   const addPage = (entity: EntityKey, locale: string, page: RemotePage) => {
     const perLocale = pages.get(entity) ?? new Map<string, RemotePage>();
@@ -198,18 +200,11 @@ export async function runReads(
           if (ref.kind !== 'item' || !keyField) return;
           const id = lookup.itemIdByKey(collection, ref.key);
           if (id !== undefined) {
-            const item = await cms.getItem(collection, id, { preview, levels, locale });
+            const item = await cms.getItem(collection, Number(id), { preview, levels, locale });
             if (item) addItem(collection, item, locale, ref.key);
             return;
           }
-          // No id yet (a create): locate it by its keyField (butter-api.md §9.1, creates return no id).
-          const found = await cms.listItems(collection, {
-            preview,
-            levels,
-            locale,
-            filters: { [keyField]: ref.key },
-          });
-          const item = found.find((i) => i.fields[keyField] === ref.key);
+          const item = await findItemByKey(cms, collection, keyField, ref.key, locale);
           if (item) addItem(collection, item, locale, ref.key);
         }),
       );
@@ -246,14 +241,14 @@ export async function runReads(
     unavailable.push({ kind: step.kind, name: step.name, error });
   }
 
-  const itemKeys = new Map<string, Map<number, string>>();
+  const itemKeys = new Map<string, Map<RemoteId, string>>();
   for (const [collection, byId] of rawItems) {
-    const keys = new Map<number, string>();
+    const keys = new Map<RemoteId, string>();
     for (const raw of byId.values()) if (raw.key !== undefined) keys.set(raw.id, raw.key);
     itemKeys.set(collection, keys);
   }
   const ids = makeIdLookup(manifest, itemKeys);
-  const media = { media: manifest.media, readRichText: richTextReader(manifest) };
+  const media = { media: manifest.media, readRichText: state.readRichText };
   const remote = new Map<EntityKey, RemoteEntity>();
   for (const [collection, byId] of rawItems) {
     for (const raw of byId.values()) {
@@ -288,16 +283,4 @@ export async function runReads(
     remote.set(key, entity);
   }
   return { remote, read, unavailable, itemKeys, calls: cms.stats().total - before };
-}
-
-/** The reads as a snapshot for verification: the entities they covered, found or not. */
-export function snapshotOfRead(result: RemoteRead): RemoteSnapshot {
-  return {
-    remote: result.remote,
-    itemKeys: result.itemKeys,
-    covered: new Set(result.read.keys()),
-    unavailable: result.unavailable,
-    duplicateKeys: new Map(),
-    calls: result.calls,
-  };
 }

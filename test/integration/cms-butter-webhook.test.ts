@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWebhook } from '../../src/server/daemon-server.js';
+import { parseWebhook } from '../../src/cms/butter/webhook.js';
 import { ITEM_DATA, PAGE_DATA, webhookEnvelope } from '../helpers/webhook-payloads.js';
 
 describe('parseWebhook', () => {
@@ -32,7 +32,7 @@ describe('parseWebhook', () => {
     expect(parseWebhook(webhookEnvelope('collectionitem.published', ITEM_DATA))).toEqual({
       kind: 'item',
       collection: 'products',
-      id: 5678,
+      id: '5678',
       locale: null,
       event: 'collectionitem.published',
       deleted: false,
@@ -40,9 +40,9 @@ describe('parseWebhook', () => {
   });
 
   it.each([
-    ['/v2/content/?keys=team_members[_id=42]&locale=es', 42],
-    ['/v2/content/?keys=tags[_id=1]', 1],
-    ['/v2/content/?keys=products[_id=9007199254740991]', 9007199254740991],
+    ['/v2/content/?keys=team_members[_id=42]&locale=es', '42'],
+    ['/v2/content/?keys=tags[_id=1]', '1'],
+    ['/v2/content/?keys=products[_id=9007199254740991]', '9007199254740991'],
   ])('parses the item id out of %s', (itemid, id) => {
     expect(parseWebhook(webhookEnvelope('collectionitem.draft', { ...ITEM_DATA, itemid }))).toMatchObject({
       id,
@@ -85,7 +85,7 @@ describe('parseWebhook', () => {
   });
 
   it('falls back on the data shape when the envelope names no event', () => {
-    expect(parseWebhook(webhookEnvelope(undefined, ITEM_DATA))).toMatchObject({ kind: 'item', id: 5678 });
+    expect(parseWebhook(webhookEnvelope(undefined, ITEM_DATA))).toMatchObject({ kind: 'item', id: '5678' });
     expect(parseWebhook(webhookEnvelope(undefined, PAGE_DATA))).toMatchObject({
       kind: 'page',
       slug: 'product-launch',

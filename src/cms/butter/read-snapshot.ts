@@ -1,47 +1,32 @@
-import type { CmsClient, RemoteItem, RemotePage } from '../cms/port.js';
-import type { SyncConfig } from '../config/schema.js';
-import { fromApiFields, type IdLookup } from '../core/api-fields.js';
-import { SyncError } from '../core/errors.js';
-import { modelFor } from '../core/model.js';
-import { normalizeField } from '../core/normalize.js';
+import type { SyncConfig } from '../../config/schema.js';
+import { SyncError } from '../../core/errors.js';
+import { modelFor } from '../../core/model.js';
+import { normalizeField } from '../../core/normalize.js';
 import {
   type EntityKey,
   type EntityRef,
   entityKey,
-  type Manifest,
   type RemoteEntity,
+  type RemoteId,
   type Variant,
-} from '../core/types.js';
-import { richTextReader } from './rich-text-map.js';
+} from '../../core/types.js';
+import type {
+  CmsClient,
+  ReadState,
+  RemoteItem,
+  RemotePage,
+  RemoteSnapshot,
+  SnapshotScope,
+  UnavailableList,
+} from '../port.js';
+import { makeIdLookup } from '../read-helpers.js';
+import { fromApiFields } from './api-values.js';
 
-/** What the CMS holds, in file form, plus the id ↔ key map the translation needs. */
-export interface RemoteSnapshot {
-  remote: Map<EntityKey, RemoteEntity>;
-  /** collection → id → key (from the default locale, where the keyField lives). */
-  itemKeys: Map<string, Map<number, string>>;
-  /** Entities a scope named one by one (webhooks), whether the CMS still has them or not. */
-  covered: Set<EntityKey>;
-  /** Lists ButterCMS answered 404 for: their entities are left out of the run, the rest syncs (trial F14). */
-  unavailable: UnavailableList[];
-  /** Keys two or more items share (an editor made a second `engineering` tag): key → their ids, ascending. */
-  duplicateKeys: Map<EntityKey, number[]>;
-  calls: number;
-}
+/** ButterCMS's snapshot protocol (butter-api.md §2.1, §2.2): every list of a scope, in every locale. */
 
-/** A configured page type or collection the account does not have (yet): that one fails, not the run. */
-export interface UnavailableList {
-  kind: 'page type' | 'collection';
-  name: string;
-  error: SyncError;
-}
-
-/** Whether an entity belongs to one of the unavailable lists. */
-export function inUnavailableList(ref: EntityRef, unavailable: UnavailableList[]): boolean {
-  return unavailable.some((u) =>
-    ref.kind === 'item'
-      ? u.kind === 'collection' && u.name === ref.collection
-      : u.kind === 'page type' && u.name === ref.pageType,
-  );
+/** ButterCMS ids are numbers (meta.id); the port's ids are opaque text. */
+function idOf(item: RemoteItem): RemoteId {
+  return String(item.id);
 }
 
 /** Every locale of one list, or undefined after a 404 (recorded); any other error ends the run as before. */
@@ -73,39 +58,6 @@ export function isEmptyVariant(fields: Record<string, unknown>, ref: EntityRef, 
   });
 }
 
-/** Id lookups backed by the manifest, with ids learned from the snapshot layered on top. */
-export function makeIdLookup(manifest: Manifest, itemKeys?: Map<string, Map<number, string>>): IdLookup {
-  const byId = new Map<string, string>();
-  for (const [key, entity] of Object.entries(manifest.entities)) {
-    if (!key.startsWith('item:') || entity.remoteId === undefined) continue;
-    const [, collection, ...rest] = key.split(':');
-    byId.set(`${collection}:${entity.remoteId}`, rest.join(':'));
-  }
-  for (const [collection, ids] of itemKeys ?? []) {
-    for (const [id, key] of ids) byId.set(`${collection}:${id}`, key);
-  }
-  const byKey = new Map<string, number>();
-  for (const [composite, key] of byId) {
-    const cut = composite.lastIndexOf(':');
-    byKey.set(`${composite.slice(0, cut)}:${key}`, Number(composite.slice(cut + 1)));
-  }
-  return {
-    itemIdByKey: (collection, key) => byKey.get(`${collection}:${key}`),
-    itemKeyById: (collection, id) => byId.get(`${collection}:${id}`),
-  };
-}
-
-/** What to read; a list left undefined means all of its kind. */
-export interface SnapshotScope {
-  pageTypes?: string[];
-  singlePages?: string[];
-  collections?: string[];
-  /** Pages a webhook named: one GET per locale instead of listing the whole type. */
-  pages?: Array<{ pageType: string; slug: string }>;
-  /** Items a webhook named by the id inside `itemid` (butter-api.md §4): one GET per locale. */
-  items?: Array<{ collection: string; id: number }>;
-}
-
 /**
  * Read every configured page type, single page and collection in every locale (list endpoints at
  * page_size=100, so the cost is ⌈n/100⌉ per list), or just the lists and entities a scope names;
@@ -114,12 +66,13 @@ export interface SnapshotScope {
 export async function fetchRemoteSnapshot(
   cms: CmsClient,
   config: SyncConfig,
-  manifest: Manifest,
+  state: ReadState,
   scope: SnapshotScope = {},
 ): Promise<RemoteSnapshot> {
+  const { manifest } = state;
   const before = cms.stats().total;
   const remote = new Map<EntityKey, RemoteEntity>();
-  const itemKeys = new Map<string, Map<number, string>>();
+  const itemKeys = new Map<string, Map<RemoteId, string>>();
   // Always with drafts (butter-api.md §7): without preview=1 a draft would look deleted, and read-backs
   // of writes (which default to draft) would never match.
   const preview = true;
@@ -142,14 +95,14 @@ export async function fetchRemoteSnapshot(
   }
   const lookup = makeIdLookup(manifest);
   const covered = new Set<EntityKey>();
-  const duplicateKeys = new Map<EntityKey, number[]>();
+  const duplicateKeys = new Map<EntityKey, RemoteId[]>();
   for (const { collection, id } of scope.items ?? []) {
     if (!config.collections[collection] || collections.includes(collection)) continue;
     const perLocale = rawItems.get(collection) ?? new Map<string, RemoteItem[]>();
     rawItems.set(collection, perLocale);
     let found = false;
     for (const locale of locales) {
-      const item = await cms.getItem(collection, id, { preview, locale, levels: 1 });
+      const item = await cms.getItem(collection, Number(id), { preview, locale, levels: 1 });
       if (!item) continue;
       found = true;
       perLocale.set(locale, [...(perLocale.get(locale) ?? []), item]);
@@ -160,21 +113,22 @@ export async function fetchRemoteSnapshot(
   for (const [collection, perLocale] of rawItems) {
     const model = config.collections[collection];
     if (!model) continue;
-    const ids = new Map<number, string>();
+    const ids = new Map<RemoteId, string>();
     for (const locale of [config.locales.default, ...locales]) {
       for (const item of perLocale.get(locale) ?? []) {
         const keyValue = item.fields[model.keyField];
-        if (!ids.has(item.id) && typeof keyValue === 'string' && keyValue !== '') ids.set(item.id, keyValue);
+        if (!ids.has(idOf(item)) && typeof keyValue === 'string' && keyValue !== '')
+          ids.set(idOf(item), keyValue);
       }
     }
     itemKeys.set(collection, ids);
-    const byKey = new Map<string, number[]>();
+    const byKey = new Map<string, RemoteId[]>();
     for (const [id, key] of ids) byKey.set(key, [...(byKey.get(key) ?? []), id]);
     for (const [key, sharing] of byKey) {
       if (sharing.length > 1)
         duplicateKeys.set(
           entityKey({ kind: 'item', collection, key }),
-          sharing.sort((a, b) => a - b),
+          sharing.sort((a, b) => Number(a) - Number(b)),
         );
     }
     if (!collections.includes(collection)) {
@@ -182,19 +136,19 @@ export async function fetchRemoteSnapshot(
     }
   }
   const ids = makeIdLookup(manifest, itemKeys);
-  const ctx = { media: manifest.media, readRichText: richTextReader(manifest) };
+  const ctx = { media: manifest.media, readRichText: state.readRichText };
 
   for (const [collection, perLocale] of rawItems) {
     for (const [locale, items] of perLocale) {
       for (const item of items) {
-        const key = itemKeys.get(collection)?.get(item.id);
+        const key = itemKeys.get(collection)?.get(idOf(item));
         if (key === undefined) continue;
         const ref: EntityRef = { kind: 'item', collection, key };
         if (locale !== config.locales.default && isEmptyVariant(item.fields, ref, config)) continue;
         const model = modelFor(ref, config);
         const variant: Variant = { fields: fromApiFields(item.fields, model, ids, config, ctx), meta: {} };
         const k = entityKey(ref);
-        const entity = remote.get(k) ?? { key: k, ref, remoteId: item.id, locales: {} };
+        const entity: RemoteEntity = remote.get(k) ?? { key: k, ref, remoteId: idOf(item), locales: {} };
         entity.locales[locale] = variant;
         remote.set(k, entity);
       }
