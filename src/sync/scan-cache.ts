@@ -4,6 +4,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SyncConfig } from '../config/schema.js';
 import { stringifyStable } from '../core/digest.js';
+import type { LocalDigestEntry } from '../core/local-digests.js';
 import type { LocalVariant } from '../core/types.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { stateDir } from '../state/manifest-file.js';
@@ -17,7 +18,7 @@ export const SCAN_CACHE_FILE = 'scan-cache.json';
  */
 export const RACY_WINDOW_MS = 2_000;
 
-/** Bump when the cache's shape changes. */
+/** Bump when the cache's shape changes (an entry's optional `digests` came later: older entries lack it). */
 const FORMAT = 1;
 
 /** What identifies one version of a file without reading it. */
@@ -30,6 +31,8 @@ export interface FileStamp {
 
 interface CachedFile extends FileStamp {
   variant: LocalVariant;
+  /** The planner's digests of the variant and the media lookups they depend on (core/local-digests.ts). */
+  digests?: LocalDigestEntry;
 }
 
 interface ScanCacheData {
@@ -150,6 +153,19 @@ export class ScanCache {
       return;
     }
     this.#files.set(relPath, { ...stamp, variant });
+    this.#dirty = true;
+  }
+
+  /** The digests kept with a file's entry (valid only while lookup() finds the entry). */
+  digestsOf(relPath: string): LocalDigestEntry | undefined {
+    return this.#files.get(relPath)?.digests;
+  }
+
+  /** Keep the planner's digests with a cached file, so the next run need not make them. */
+  rememberDigests(relPath: string, digests: LocalDigestEntry): void {
+    const entry = this.#files.get(relPath);
+    if (!entry || entry.digests === digests) return;
+    entry.digests = digests;
     this.#dirty = true;
   }
 
