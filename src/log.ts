@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import { type DestinationStream, type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
 import { makeRedactor } from './redact.js';
 
 export type { Logger } from 'pino';
@@ -50,15 +50,33 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (options.pretty) {
     // In-process and synchronous (no transport thread): a short command's last lines are never lost, and
     // each entry stays on one line, its fields after the message.
-    const stream = pretty({
-      destination: 2,
-      sync: true,
-      singleLine: true,
-      colorize: process.stderr.isTTY === true,
-      ignore: 'pid,hostname',
-      translateTime: 'SYS:HH:MM:ss',
-    });
+    const stream = onFirstWrite(() =>
+      (require('pino-pretty') as typeof import('pino-pretty')).build({
+        destination: 2,
+        sync: true,
+        singleLine: true,
+        colorize: process.stderr.isTTY === true,
+        ignore: 'pid,hostname',
+        translateTime: 'SYS:HH:MM:ss',
+      }),
+    );
     return pino(base, stream);
   }
   return pino(base, pino.destination({ dest: 2, sync: true }));
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * A stream made when the first line is written: a command logs at `error` and most runs write no line, so
+ * they never load pino-pretty and its dependencies.
+ */
+function onFirstWrite(make: () => DestinationStream): DestinationStream {
+  let stream: DestinationStream | undefined;
+  return {
+    write(line: string) {
+      stream ??= make();
+      stream.write(line);
+    },
+  };
 }

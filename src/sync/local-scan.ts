@@ -126,7 +126,12 @@ function readOne(
     const cached = cache?.lookup(relPath, stamp);
     if (cached) {
       result.filesRead += 1;
-      result.add(relPath, locateVariant(relPath, cached, config), cached);
+      let location = cache?.locationOf(relPath);
+      if (!location) {
+        location = locateVariant(relPath, cached, config);
+        cache?.rememberLocation(relPath, location);
+      }
+      result.add(relPath, location, cached);
       const digests = cache?.digestsOf(relPath);
       if (digests) result.digests.remember(cached, digests);
       return;
@@ -144,6 +149,7 @@ function readOne(
     const { location, variant } = readContentFile(relPath, bytes, config);
     result.add(relPath, location, variant);
     cache?.remember(relPath, stamp, statAt, variant);
+    cache?.rememberLocation(relPath, location);
   } catch (error) {
     cache?.forget(relPath);
     result.errors.push(

@@ -3,6 +3,7 @@ import { readFileSync, type Stats } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SyncConfig } from '../config/schema.js';
+import type { FileLocation } from '../content/index.js';
 import { stringifyStable } from '../core/digest.js';
 import type { LocalDigestEntry } from '../core/local-digests.js';
 import type { LocalVariant } from '../core/types.js';
@@ -33,6 +34,8 @@ interface CachedFile extends FileStamp {
   variant: LocalVariant;
   /** The planner's digests of the variant and the media lookups they depend on (core/local-digests.ts). */
   digests?: LocalDigestEntry;
+  /** The entity and locale the file holds (locateVariant: a function of the path, the variant and the config). */
+  location?: FileLocation;
 }
 
 interface ScanCacheData {
@@ -153,6 +156,19 @@ export class ScanCache {
       return;
     }
     this.#files.set(relPath, { ...stamp, variant });
+    this.#dirty = true;
+  }
+
+  /** The location kept with a file's entry (valid only while lookup() finds the entry). */
+  locationOf(relPath: string): FileLocation | undefined {
+    return this.#files.get(relPath)?.location;
+  }
+
+  /** Keep where a cached file's variant belongs, so the next scan need not work it out from the path again. */
+  rememberLocation(relPath: string, location: FileLocation): void {
+    const entry = this.#files.get(relPath);
+    if (!entry || entry.location === location) return;
+    entry.location = location;
     this.#dirty = true;
   }
 
