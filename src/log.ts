@@ -1,7 +1,9 @@
+import { createRequire } from 'node:module';
 import { type DestinationStream, type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import { makeRedactor } from './redact.js';
 
 export type { Logger } from 'pino';
+export { makeRedactor } from './redact.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
@@ -15,32 +17,6 @@ export interface LoggerOptions {
   /** Secret values (tokens, webhook secret) scrubbed from every line, whatever field they hide in. */
   secrets?: Array<string | undefined>;
   destination?: DestinationStream;
-}
-
-/**
- * Replace every occurrence of each secret with `[redacted]`; secrets shorter than 4 chars are ignored (too
- * noisy). A secret also hides in encoded forms: percent-encoded in a URL (`%2B`, or `+` for a space in a
- * query), escaped in a JSON string, and in any letter case (a header echoed upper-cased, `%2b`), so each is
- * matched too, case-insensitively.
- */
-export function makeRedactor(secrets: Array<string | undefined>): (text: string) => string {
-  const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4))];
-  if (values.length === 0) return (text) => text;
-  const forms = new Set<string>();
-  for (const value of values) {
-    forms.add(value);
-    forms.add(encodeURIComponent(value));
-    forms.add(encodeURIComponent(value).replaceAll('%20', '+'));
-    forms.add(encodeURI(value));
-    forms.add(JSON.stringify(value).slice(1, -1));
-    forms.add(JSON.stringify(JSON.stringify(value).slice(1, -1)).slice(1, -1));
-  }
-  const escaped = [...forms]
-    .sort((a, b) => b.length - a.length)
-    .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('|');
-  const pattern = new RegExp(escaped, 'gi');
-  return (text) => text.replace(pattern, '[redacted]');
 }
 
 /** Field paths that never carry anything but secrets. */
@@ -74,15 +50,33 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (options.pretty) {
     // In-process and synchronous (no transport thread): a short command's last lines are never lost, and
     // each entry stays on one line, its fields after the message.
-    const stream = pretty({
-      destination: 2,
-      sync: true,
-      singleLine: true,
-      colorize: process.stderr.isTTY === true,
-      ignore: 'pid,hostname',
-      translateTime: 'SYS:HH:MM:ss',
-    });
+    const stream = onFirstWrite(() =>
+      (require('pino-pretty') as typeof import('pino-pretty')).build({
+        destination: 2,
+        sync: true,
+        singleLine: true,
+        colorize: process.stderr.isTTY === true,
+        ignore: 'pid,hostname',
+        translateTime: 'SYS:HH:MM:ss',
+      }),
+    );
     return pino(base, stream);
   }
   return pino(base, pino.destination({ dest: 2, sync: true }));
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * A stream made when the first line is written: a command logs at `error` and most runs write no line, so
+ * they never load pino-pretty and its dependencies.
+ */
+function onFirstWrite(make: () => DestinationStream): DestinationStream {
+  let stream: DestinationStream | undefined;
+  return {
+    write(line: string) {
+      stream ??= make();
+      stream.write(line);
+    },
+  };
 }

@@ -2,14 +2,18 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, exitCodeFor, isSyncError } from '../core/errors.js';
-import { EMULATOR_HELP, type EmulatorFlags, runEmulator } from './commands/emulator.js';
-import { runHookInstall, runHookPostCommit, runHookUninstall } from './commands/hook.js';
-import { type InitFlags, runInit } from './commands/init.js';
-import { runDismiss, runStatus } from './commands/status.js';
-import { runPull, runPush, runReconcile, runResolve } from './commands/sync-commands.js';
-import { runWatch } from './commands/watch.js';
+import type { EmulatorFlags } from './commands/emulator.js';
+import { EMULATOR_HELP } from './commands/emulator-help.js';
+import type { InitFlags } from './commands/init.js';
 import { scrubSecrets } from './output.js';
-import type { GlobalOptions } from './wiring.js';
+import type { GlobalOptions } from './project.js';
+
+// Each command's module is imported when that command runs, never before: `push` does not load the emulators,
+// the daemon's server or the Webflow code, and `--help` loads none of them (a CLI process starts in tens of
+// milliseconds instead of hundreds; the e2e suite starts thousands). Keep these imports out of the top of the file.
+const syncCommands = () => import('./commands/sync-commands.js');
+const statusCommands = () => import('./commands/status.js');
+const hookCommands = () => import('./commands/hook.js');
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -119,14 +123,16 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
       'create a new page for each renamed page file (the old page stays in ButterCMS); without it a rename is only reported',
     )
     .option('--allow-delete', 'delete this time even beyond maxDeletePercent')
-    .action((paths: string[], flags) => run((signal) => runPush(globals(), paths, flags, signal)));
+    .action((paths: string[], flags) =>
+      run(async (signal) => (await syncCommands()).runPush(globals(), paths, flags, signal)),
+    );
 
   program
     .command('pull')
     .description('bring ButterCMS changes into the files and commit them')
     .option('--dry-run', 'print what would change; write nothing')
     .option('--allow-delete', 'remove files this time even beyond maxDeletePercent')
-    .action((flags) => run((signal) => runPull(globals(), flags, signal)));
+    .action((flags) => run(async (signal) => (await syncCommands()).runPull(globals(), flags, signal)));
 
   program
     .command('reconcile')
@@ -134,17 +140,19 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .option('--dry-run', 'print the plan; send and write nothing')
     .option('--wait <seconds>', 'how long to read back pending writes', number, 30)
     .option('--allow-delete', 'delete this time even beyond maxDeletePercent')
-    .action((flags) => run((signal) => runReconcile(globals(), flags, signal)));
+    .action((flags) => run(async (signal) => (await syncCommands()).runReconcile(globals(), flags, signal)));
 
   program
     .command('plan')
     .description('print what a reconcile would do and its API-call cost; send nothing')
-    .action(() => run((signal) => runReconcile(globals(), { dryRun: true }, signal)));
+    .action(() =>
+      run(async (signal) => (await syncCommands()).runReconcile(globals(), { dryRun: true }, signal)),
+    );
 
   program
     .command('status')
     .description('what the manifest holds: pending writes, failures, conflicts, last sync (no API calls)')
-    .action(() => run(() => runStatus(globals())));
+    .action(() => run(async () => (await statusCommands()).runStatus(globals())));
 
   program
     .command('dismiss')
@@ -153,7 +161,9 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     )
     .argument('[ids...]', 'notice ids')
     .option('--all', 'every standing notice')
-    .action((ids: string[], flags: { all?: boolean }) => run(() => runDismiss(globals(), ids, flags)));
+    .action((ids: string[], flags: { all?: boolean }) =>
+      run(async () => (await statusCommands()).runDismiss(globals(), ids, flags)),
+    );
 
   program
     .command('resolve')
@@ -163,7 +173,7 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
       new Option('--take <side>', 'the side that wins').choices(['git', 'cms']).makeOptionMandatory(),
     )
     .action((file: string, flags: { take: 'git' | 'cms' }) =>
-      run((signal) => runResolve(globals(), file, flags.take, signal)),
+      run(async (signal) => (await syncCommands()).runResolve(globals(), file, flags.take, signal)),
     );
 
   program
@@ -180,8 +190,8 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .option('--no-webhook', 'do not start the webhook receiver (rely on polling)')
     .option('--no-fetch', 'do not fetch and merge the git remote')
     .action((flags: { port?: number; host?: string; webhook: boolean; fetch: boolean }) =>
-      run((signal) =>
-        runWatch(
+      run(async (signal) =>
+        (await import('./commands/watch.js')).runWatch(
           globals(),
           {
             ...(flags.port !== undefined ? { port: flags.port } : {}),
@@ -198,16 +208,18 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
   hook
     .command('install')
     .description('install the post-commit hook (an existing hook is kept and still runs)')
-    .action(() => run(() => runHookInstall(globals())));
+    .action(() => run(async () => (await hookCommands()).runHookInstall(globals())));
   hook
     .command('uninstall')
     .description('remove the hook and restore any hook it chained')
-    .action(() => run(() => runHookUninstall(globals())));
+    .action(() => run(async () => (await hookCommands()).runHookUninstall(globals())));
   hook
     .command('post-commit')
     .description('what the hook runs: push the files HEAD changed; never fails')
     .option('--budget <seconds>', 'time budget', number, 20)
-    .action((flags: { budget: number }) => run(() => runHookPostCommit(globals(), flags.budget)));
+    .action((flags: { budget: number }) =>
+      run(async () => (await hookCommands()).runHookPostCommit(globals(), flags.budget)),
+    );
 
   program
     .command('emulator')
@@ -225,8 +237,12 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
     .option('--rate-limit <per-minute>', 'webflow: requests per minute per token (60 or 120)', number)
     .addHelpText('after', EMULATOR_HELP)
     .action((flags: EmulatorFlags & { config?: string }) =>
-      run((signal) =>
-        runEmulator({ ...globals(), ...(flags.config ? { config: flags.config } : {}) }, flags, signal),
+      run(async (signal) =>
+        (await import('./commands/emulator.js')).runEmulator(
+          { ...globals(), ...(flags.config ? { config: flags.config } : {}) },
+          flags,
+          signal,
+        ),
       ),
     );
 
@@ -238,7 +254,9 @@ Exit codes: 0 in sync · 1 error · 2 usage/config · 3 conflicts · 4 some oper
       'read the content model from the CMS: webflow (WEBFLOW_TOKEN, WEBFLOW_API_URL)',
     )
     .option('--site <id>', 'with --from-cms webflow: the Webflow site id')
-    .action((flags: InitFlags) => run(() => runInit(globals(), flags)));
+    .action((flags: InitFlags) =>
+      run(async () => (await import('./commands/init.js')).runInit(globals(), flags)),
+    );
 
   return program;
 }

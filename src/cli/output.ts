@@ -1,8 +1,8 @@
 import { type Operation, parseEntityKey, type ReadStep, type SyncPlan } from '../core/types.js';
-import { makeRedactor } from '../log.js';
+import { makeRedactor } from '../redact.js';
 import type { SyncProgress } from '../sync/context.js';
 import type { AppliedOperation, SyncReport } from '../sync/report.js';
-import { readSecrets } from './wiring.js';
+import { readSecrets } from './secrets.js';
 
 /** Reports carry server error texts, and a proxy's error page may echo a URL: scrub secrets from stdout too. */
 export function scrubSecrets(text: string): string {

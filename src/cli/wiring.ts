@@ -1,89 +1,27 @@
-import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { type CallEvent, createButterClient, makeButterBackend } from '../cms/butter/index.js';
 import type { CmsBackend, CmsClient } from '../cms/port.js';
-import { loadConfig } from '../config/load-config.js';
 import type { SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
 import { openContentRepo } from '../git/index.js';
 import type { ContentRepo } from '../git/port.js';
-import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log.js';
+import type { Logger } from '../log.js';
 import { ManifestStore } from '../state/manifest-store.js';
 import { SharedState } from '../state/state-ref.js';
 import { SyncEngine } from '../sync/engine.js';
 import { forgetSaid, sayOnce } from './notice-store.js';
+import { configDigest, type GlobalOptions, loadProjectConfig, makeLogger, repoDirOf } from './project.js';
+import { readSecrets } from './secrets.js';
 
-export interface GlobalOptions {
-  config?: string;
-  repo?: string;
-  json?: boolean;
-  logLevel?: LogLevel;
-  logFormat?: LogFormat;
-}
-
-export const DEFAULT_API_URL = 'https://api.buttercms.com/v2';
-
-/** Secrets come from the environment only (DESIGN.md §2); they are handed to the logger to be scrubbed. */
-export function readSecrets(env: NodeJS.ProcessEnv = process.env) {
-  return {
-    apiUrl: env.BUTTER_API_URL || DEFAULT_API_URL,
-    readToken: env.BUTTER_READ_TOKEN || undefined,
-    writeToken: env.BUTTER_WRITE_TOKEN || undefined,
-    webhookSecret: env.BUTTER_WEBHOOK_SECRET || undefined,
-    consoleToken: env.BUTTER_SYNC_CONSOLE_TOKEN || undefined,
-    webflowToken: env.WEBFLOW_TOKEN || undefined,
-  };
-}
-
-/**
- * The log on stderr. One-shot commands print their own report, so their log stays quiet unless asked
- * (`--log-level`): the report says each thing once. The daemon logs at info: its log is its output.
- * `--log-format json` (or BUTTER_SYNC_LOG_FORMAT=json, which the container sets) gives pino JSON lines.
- */
-export function makeLogger(options: GlobalOptions, kind: 'command' | 'daemon' = 'command'): Logger {
-  const secrets = readSecrets();
-  return createLogger({
-    level: options.logLevel ?? (kind === 'daemon' ? 'info' : 'error'),
-    pretty: logFormatOf(options) === 'human',
-    secrets: [
-      secrets.readToken,
-      secrets.writeToken,
-      secrets.webhookSecret,
-      secrets.consoleToken,
-      secrets.webflowToken,
-    ],
-  });
-}
-
-export function logFormatOf(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): LogFormat {
-  return options.logFormat ?? (env.BUTTER_SYNC_LOG_FORMAT === 'json' ? 'json' : 'human');
-}
-
-export function repoDirOf(options: GlobalOptions): string {
-  return path.resolve(options.repo ?? process.cwd());
-}
-
-export function configPathOf(options: GlobalOptions): string {
-  return path.resolve(repoDirOf(options), options.config ?? 'sync.config.json');
-}
-
-export async function loadProjectConfig(options: GlobalOptions, logger: Logger): Promise<SyncConfig> {
-  const { config, warnings } = await loadConfig(configPathOf(options));
-  for (const warning of warnings) logger.debug({ path: warning.path }, `config: ${warning.message}`);
-  return config;
-}
-
-/** A change of the content model invalidates every digest: the manifest notices through this. */
-export function configDigest(config: SyncConfig): string {
-  const model = {
-    pageTypes: config.pageTypes,
-    singlePages: config.singlePages,
-    collections: config.collections,
-    locales: config.locales,
-    pageMeta: config.pageMeta,
-  };
-  return createHash('sha256').update(JSON.stringify(model)).digest('hex').slice(0, 16);
-}
+export {
+  configDigest,
+  configPathOf,
+  type GlobalOptions,
+  loadProjectConfig,
+  logFormatOf,
+  makeLogger,
+  repoDirOf,
+} from './project.js';
+export { DEFAULT_API_URL, readSecrets } from './secrets.js';
 
 /**
  * BUTTER_API_URL, checked before any call: a value without a scheme, with a misspelt one or without the

@@ -1,4 +1,8 @@
-import { diffArrays } from 'diff';
+import { createRequire } from 'node:module';
+
+// Loaded when a file's line endings are restored (a pull into a CRLF file), not by every run that imports content/.
+const require = createRequire(import.meta.url);
+let diffArrays: typeof import('diff').diffArrays | undefined;
 
 /**
  * The CMS holds text with LF line breaks (core normalises CRLF away before a push), so a pulled body
@@ -21,6 +25,7 @@ export function restoreLineEndings(old: string, next: string): string {
   const out: string[] = [];
   let oldIndex = 0;
   let newIndex = 0;
+  diffArrays ??= (require('diff') as typeof import('diff')).diffArrays;
   for (const part of diffArrays(content, nextLines)) {
     const count = part.count ?? part.value.length;
     if (part.removed) {

@@ -1,17 +1,8 @@
-import { diffArrays } from 'diff';
+import { createRequire } from 'node:module';
 import type { Element, ElementContent, RootContent as HastContent, Root as HastRoot } from 'hast';
-import { toHtml } from 'hast-util-to-html';
 import type { Content as MdContent, Nodes as MdNodes, Root as MdRoot } from 'mdast';
-import rehypeParse from 'rehype-parse';
-import rehypeRaw from 'rehype-raw';
-import rehypeRemark from 'rehype-remark';
-import rehypeSanitize from 'rehype-sanitize';
-import rehypeStringify from 'rehype-stringify';
-import remarkGfm from 'remark-gfm';
-import remarkParse from 'remark-parse';
-import remarkRehype from 'remark-rehype';
-import remarkStringify, { type Options as StringifyOptions } from 'remark-stringify';
-import { unified } from 'unified';
+import type rehypeSanitize from 'rehype-sanitize';
+import type { Options as StringifyOptions } from 'remark-stringify';
 
 /**
  * Rich text: Markdown in the file, HTML in the CMS (ButterCMS WYSIWYG, butter-api.md §2.3; Webflow RichText,
@@ -32,6 +23,49 @@ export interface RichTextProblem {
   line: number;
   message: string;
   hint: string;
+}
+
+// ---- the libraries, loaded on first use -----------------------------------------------------------------
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The unified ecosystem is some 300 modules that take a fifth of a second to load, and most runs convert no
+ * rich text (an unchanged push, `status`, a push of JSON items): they are loaded the first time a conversion
+ * or check needs them, not when this module is imported. Synchronous on purpose, so every function here keeps
+ * its signature: Node ≥ 20.19 (engines.node) loads these ES modules with require().
+ */
+function loadLibraries() {
+  return {
+    diffArrays: (require('diff') as typeof import('diff')).diffArrays,
+    toHtml: (require('hast-util-to-html') as typeof import('hast-util-to-html')).toHtml,
+    rehypeParse: (require('rehype-parse') as typeof import('rehype-parse')).default,
+    rehypeRaw: (require('rehype-raw') as typeof import('rehype-raw')).default,
+    rehypeRemark: (require('rehype-remark') as typeof import('rehype-remark')).default,
+    rehypeSanitize: (require('rehype-sanitize') as typeof import('rehype-sanitize')).default,
+    rehypeStringify: (require('rehype-stringify') as typeof import('rehype-stringify')).default,
+    remarkGfm: (require('remark-gfm') as typeof import('remark-gfm')).default,
+    remarkParse: (require('remark-parse') as typeof import('remark-parse')).default,
+    remarkRehype: (require('remark-rehype') as typeof import('remark-rehype')).default,
+    remarkStringify: (require('remark-stringify') as typeof import('remark-stringify')).default,
+    unified: (require('unified') as typeof import('unified')).unified,
+  };
+}
+
+let libraries: ReturnType<typeof loadLibraries> | undefined;
+
+function lib(): ReturnType<typeof loadLibraries> {
+  libraries ??= loadLibraries();
+  return libraries;
+}
+
+/** A value built from the libraries once, when first asked for. */
+function once<T extends object>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
 }
 
 // ---- sanitising as ButterCMS would (README "Rich text") ---------------------------------------------------
@@ -147,11 +181,12 @@ function restoreRelativeUrls(nodes: Array<HastContent | ElementContent>, urls: M
 
 // ---- processors (built once; unified processors are reusable once frozen) -----------------------------------
 
-const markdownParser = unified().use(remarkParse).use(remarkGfm).freeze();
+const markdownParser = once(() => lib().unified().use(lib().remarkParse).use(lib().remarkGfm).freeze());
 
 type HastProcessor = ReturnType<typeof buildHastProcessor>;
 
 function buildHastProcessor(options: RichTextOptions, raw: boolean) {
+  const { unified, remarkRehype, rehypeRaw, rehypeSanitize } = lib();
   const base = unified().use(remarkRehype, { allowDangerousHtml: true });
   // rehype-raw re-parses the whole block with parse5: only worth it when the block holds raw HTML.
   const parsed = raw ? base.use(rehypeRaw) : base;
@@ -179,7 +214,7 @@ function holdsRawHtml(node: MdRoot | MdContent): boolean {
   return 'children' in node && (node.children as MdContent[]).some(holdsRawHtml);
 }
 
-const htmlParser = unified().use(rehypeParse, { fragment: true }).freeze();
+const htmlParser = once(() => lib().unified().use(lib().rehypeParse, { fragment: true }).freeze());
 
 /** Elements Markdown has no syntax for are kept as raw HTML rather than dropped (the CMS's `<div>`, `<iframe>`). */
 const KEEP_AS_HTML = [
@@ -204,7 +239,7 @@ const KEEP_AS_HTML = [
 const keepAsHtmlHandlers = Object.fromEntries(
   KEEP_AS_HTML.map((name) => [
     name,
-    (_state: unknown, node: Element) => ({ type: 'html', value: toHtml(node) }),
+    (_state: unknown, node: Element) => ({ type: 'html', value: lib().toHtml(node) }),
   ]),
 );
 
@@ -221,6 +256,7 @@ function toMarkdownProcessor(style: MarkdownStyle) {
 }
 
 function buildMarkdownProcessor(style: MarkdownStyle) {
+  const { unified, rehypeRemark, remarkGfm, remarkStringify } = lib();
   return unified()
     .use(rehypeRemark, { handlers: keepAsHtmlHandlers as never })
     .use(remarkGfm)
@@ -305,7 +341,7 @@ export function detectStyle(markdown: string, tree: MdRoot = parseMarkdown(markd
 // ---- Markdown → HTML --------------------------------------------------------------------------------------
 
 function parseMarkdown(markdown: string): MdRoot {
-  return markdownParser.parse(markdown);
+  return markdownParser().parse(markdown);
 }
 
 /** Whole documents converted, by text: a push converts a body, the next pull's merge compares against it. */
@@ -327,10 +363,10 @@ export function clearRichTextCache(): void {
   documentCache.clear();
 }
 
-const htmlPrinter = unified().use(rehypeStringify).freeze();
+const htmlPrinter = once(() => lib().unified().use(lib().rehypeStringify).freeze());
 
 function hastToHtml(tree: HastRoot): string {
-  return htmlPrinter.stringify(tree);
+  return htmlPrinter().stringify(tree);
 }
 
 interface MarkdownBlock {
@@ -401,7 +437,7 @@ function dropFormattingWhitespace(node: HastRoot | Element): void {
 }
 
 function parseHtml(html: string): HastRoot {
-  const tree = htmlParser.parse(html.replace(/\r\n?/g, '\n'));
+  const tree = htmlParser().parse(html.replace(/\r\n?/g, '\n'));
   dropFormattingWhitespace(tree);
   return tree;
 }
@@ -410,7 +446,7 @@ function parseHtml(html: string): HastRoot {
 function htmlNodes(html: string): { nodes: HastContent[]; keys: string[] } {
   const tree = parseHtml(html);
   const nodes = tree.children;
-  return { nodes, keys: nodes.map((node) => toHtml(node)) };
+  return { nodes, keys: nodes.map((node) => lib().toHtml(node)) };
 }
 
 /**
@@ -498,13 +534,13 @@ export function mergeRichText(markdown: string, html: string, options: RichTextO
     const raw = spans[i];
     const b = raw === undefined ? lastOwner : blockOfRaw[raw]!;
     lastOwner = b;
-    const key = normalizeHtml(toHtml(node));
+    const key = normalizeHtml(lib().toHtml(node));
     if (key === '') return;
     owner.push(b);
     oldKeys.push(key);
     nodeCount[b]! += 1;
   });
-  const changes = diffArrays(oldKeys, incoming.keys);
+  const changes = lib().diffArrays(oldKeys, incoming.keys);
   const commonCount = blocks.map(() => 0);
   let o = 0;
   for (const change of changes) {

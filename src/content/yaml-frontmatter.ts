@@ -1,21 +1,18 @@
-import {
-  Document,
-  isCollection,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  Pair,
-  parseDocument,
-  Scalar,
-  type ToStringOptions,
-  YAMLMap,
-} from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter, Node, Pair, ToStringOptions, YAMLMap } from 'yaml';
 import { SyncError } from '../core/errors.js';
 import type { ValueSource } from './field-check.js';
 import { applyChanges, getIn, type KeyChange, nestValue } from './key-path.js';
 import { valuesEqual } from './value-equal.js';
+
+const require = createRequire(import.meta.url);
+let yamlLibrary: typeof import('yaml') | undefined;
+
+/** `yaml`, loaded when a YAML frontmatter is first parsed or edited: a scan served by its cache parses none. */
+function yaml(): typeof import('yaml') {
+  yamlLibrary ??= require('yaml') as typeof import('yaml');
+  return yamlLibrary;
+}
 
 // YAML 1.2 core schema: `2024-03-15` stays a string and `01234` is not octal (STYLE.md).
 const PARSE_OPTIONS = { version: '1.2', uniqueKeys: true, merge: false } as const;
@@ -31,7 +28,7 @@ function yamlError(relPath: string, message: string, line: number | undefined): 
 }
 
 function keyString(key: unknown): string {
-  if (isScalar(key)) return String(key.value);
+  if (yaml().isScalar(key)) return String(key.value);
   return String(key);
 }
 
@@ -44,8 +41,8 @@ function parseMatter(
   matter: string,
   matterLine: number,
 ): { doc: Document.Parsed; map: YAMLMap | undefined; lines: LineCounter } {
-  const lines = new LineCounter();
-  const doc = parseDocument(matter, { ...PARSE_OPTIONS, lineCounter: lines });
+  const lines = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(matter, { ...PARSE_OPTIONS, lineCounter: lines });
   const error = doc.errors[0];
   if (error) {
     const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
@@ -53,7 +50,7 @@ function parseMatter(
     throw yamlError(relPath, message, at === undefined ? matterLine : matterLine + at - 1);
   }
   if (doc.contents === null) return { doc, map: undefined, lines };
-  if (!isMap(doc.contents)) {
+  if (!yaml().isMap(doc.contents)) {
     throw yamlError(relPath, 'the frontmatter must be "key: value" lines', matterLine);
   }
   return { doc, map: doc.contents, lines };
@@ -75,12 +72,12 @@ export function parseYamlMatter(relPath: string, matter: string, matterLine: num
     let node: unknown = map;
     let offset: number | undefined;
     for (const step of path) {
-      if (isMap(node)) {
+      if (yaml().isMap(node)) {
         const pair = findPair(node, String(step));
         if (!pair) return { node: undefined, offset };
         offset = (pair.key as Node | undefined)?.range?.[0] ?? offset;
         node = pair.value;
-      } else if (isSeq(node) && typeof step === 'number') {
+      } else if (yaml().isSeq(node) && typeof step === 'number') {
         node = node.items[step];
         offset = (node as Node | undefined)?.range?.[0] ?? offset;
       } else {
@@ -97,7 +94,12 @@ export function parseYamlMatter(relPath: string, matter: string, matterLine: num
     },
     plainScalar(path) {
       const { node } = walk(path);
-      if (isScalar(node) && node.type === 'PLAIN' && node.value !== null && typeof node.value !== 'string') {
+      if (
+        yaml().isScalar(node) &&
+        node.type === 'PLAIN' &&
+        node.value !== null &&
+        typeof node.value !== 'string'
+      ) {
         return node.source === undefined ? undefined : String(node.source);
       }
       return undefined;
@@ -121,13 +123,13 @@ function detectYamlStyle(text: string, map: YAMLMap | undefined): YamlStyle {
   for (const pair of map?.items ?? []) {
     const key = pair.key as Node | undefined;
     const value = pair.value as Node | undefined;
-    if (!key?.range || !value?.range || !isCollection(value) || value.items.length === 0) continue;
+    if (!key?.range || !value?.range || !yaml().isCollection(value) || value.items.length === 0) continue;
     if (value.flow) {
       style.flowCollectionPadding ??= text[value.range[0] + 1] === ' ';
       continue;
     }
     const offset = columnOf(text, value.range[0]) - columnOf(text, key.range[0]);
-    if (isSeq(value)) {
+    if (yaml().isSeq(value)) {
       style.indentSeq ??= offset > 0;
       if (offset > 0) style.indent ??= offset;
     } else if (offset > 0) {
@@ -147,21 +149,22 @@ function detectYamlStyle(text: string, map: YAMLMap | undefined): YamlStyle {
  * quoted keys. Map members are matched by key, sequence items by position.
  */
 function copyStyle(node: unknown, old: unknown): void {
-  if (isScalar(node) && isScalar(old)) {
+  if (yaml().isScalar(node) && yaml().isScalar(old)) {
     // Block scalars stay block scalars (a `>-` summary keeps its style even when the new text is one line);
     // the yaml printer falls back to a quoted form by itself when a value cannot be written in that style.
     if (typeof node.value === 'string' && old.type) node.type = old.type;
     return;
   }
-  if (!isCollection(node) || !isCollection(old)) return;
+  if (!yaml().isCollection(node) || !yaml().isCollection(old)) return;
   node.flow = old.flow ?? false;
-  if (isSeq(node) && isSeq(old)) {
+  if (yaml().isSeq(node) && yaml().isSeq(old)) {
     for (const [i, item] of node.items.entries()) copyStyle(item, old.items[i]);
-  } else if (isMap(node) && isMap(old)) {
+  } else if (yaml().isMap(node) && yaml().isMap(old)) {
     for (const pair of node.items) {
       const match = findPair(old, keyString(pair.key));
       if (!match) continue;
-      if (isScalar(pair.key) && isScalar(match.key) && match.key.type) pair.key.type = match.key.type;
+      if (yaml().isScalar(pair.key) && yaml().isScalar(match.key) && match.key.type)
+        pair.key.type = match.key.type;
       copyStyle(pair.value, match.value);
     }
   }
@@ -174,13 +177,13 @@ function printPair(
   old: Pair<unknown, unknown> | undefined,
   style: YamlStyle,
 ): string {
-  const doc = new Document(null, { version: '1.2' });
+  const doc = new (yaml().Document)(null, { version: '1.2' });
   const node = doc.createNode(value);
   copyStyle(node, old?.value);
-  const keyNode = new Scalar(key);
-  if (isScalar(old?.key) && old.key.type) keyNode.type = old.key.type;
-  const map = new YAMLMap();
-  map.items.push(new Pair(keyNode, node));
+  const keyNode = new (yaml().Scalar)(key);
+  if (yaml().isScalar(old?.key) && old.key.type) keyNode.type = old.key.type;
+  const map = new (yaml().YAMLMap)();
+  map.items.push(new (yaml().Pair)(keyNode, node));
   doc.contents = map;
   const options: ToStringOptions = { lineWidth: 0, ...style };
   return doc.toString(options).replace(/\n$/, '');
@@ -214,7 +217,7 @@ function isUnchanged(oldNode: unknown, oldValue: unknown, value: unknown): boole
   if (valuesEqual(oldValue, value)) return true;
   // `version: 3.0` read as the text "3.0" (field-check keeps plain scalars' source for text fields).
   return (
-    isScalar(oldNode) &&
+    yaml().isScalar(oldNode) &&
     oldNode.type === 'PLAIN' &&
     typeof value === 'string' &&
     oldValue !== null &&
@@ -243,7 +246,7 @@ function locate(
     const pair = parent ? findPair(parent, path[depth]!) : undefined;
     if (!pair || depth === path.length - 1) return { parent, depth, pair };
     const value = pair.value;
-    if (!isMap(value) || value.flow || value.items.length === 0) return { parent, depth, pair };
+    if (!yaml().isMap(value) || value.flow || value.items.length === 0) return { parent, depth, pair };
     parent = value;
     depth++;
   }
@@ -353,8 +356,8 @@ export function editYamlMatter(
 }
 
 function readsAs(text: string, want: Record<string, unknown>): boolean {
-  const doc = parseDocument(text, PARSE_OPTIONS);
-  if (doc.errors.length > 0 || (doc.contents !== null && !isMap(doc.contents))) return false;
+  const doc = yaml().parseDocument(text, PARSE_OPTIONS);
+  if (doc.errors.length > 0 || (doc.contents !== null && !yaml().isMap(doc.contents))) return false;
   try {
     return valuesEqual((doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as Record<string, unknown>, want);
   } catch {
@@ -365,5 +368,8 @@ function readsAs(text: string, want: Record<string, unknown>): boolean {
 /** New YAML frontmatter text (block style, no line folding), or "" for no keys. */
 export function renderYamlMatter(data: Record<string, unknown>): string {
   if (Object.keys(data).length === 0) return '';
-  return new Document(data, { version: '1.2' }).toString({ lineWidth: 0, flowCollectionPadding: false });
+  return new (yaml().Document)(data, { version: '1.2' }).toString({
+    lineWidth: 0,
+    flowCollectionPadding: false,
+  });
 }

@@ -2,6 +2,7 @@ import type { PageStatus } from '../cms/port.js';
 import type { SyncConfig } from '../config/schema.js';
 import type { IdLookup } from './api-fields.js';
 import { digestValue, digestVariant, STATUS_KEY, TITLE_KEY } from './digest.js';
+import { LocalDigests } from './local-digests.js';
 import { type EntityModel, modelFor } from './model.js';
 import { type NormalizeContext, normalizeField, normalizeVariant } from './normalize.js';
 import { breakReferenceCycles } from './plan-cycles.js';
@@ -63,6 +64,11 @@ export interface PlanInput {
    * no-base rules instead of duplicated (DESIGN.md §3).
    */
   twoWay?: ReadonlySet<EntityKey> | undefined;
+  /**
+   * Digests of the local file values, kept from the scan (and across the plans of one run): the planner digests
+   * each value once. Without it the plan makes its own.
+   */
+  localDigests?: LocalDigests | undefined;
 }
 
 /**
@@ -121,32 +127,42 @@ class Planner {
   readonly ops: Operation[] = [];
   readonly deletes: GuardedDelete[] = [];
   private readonly norm: NormalizeContext;
+  private readonly digests: LocalDigests;
   // Set per entity (enter): a push knows the remote only for the entities and locales it read.
   private pushing: boolean;
   private pulling: boolean;
   private remoteKnown: boolean;
   private knownLocales: ReadonlySet<string> | undefined;
 
-  /** Page slug → the locales ButterCMS holds it in (or gets it in this run, from a file). */
-  private readonly pageLocales = new Map<string, Set<string>>();
+  /** Page slug → the locales ButterCMS holds it in (or gets it in this run, from a file); built when first asked. */
+  #pageLocales: Map<string, Set<string>> | undefined;
 
   constructor(private readonly input: PlanInput) {
     this.norm = { media: input.manifest.media };
+    this.digests = input.localDigests ?? new LocalDigests();
     this.pushing = input.scope !== 'pull';
     this.pulling = input.scope !== 'push';
     this.remoteKnown = input.remote !== undefined;
     this.knownLocales = undefined;
+  }
+
+  private get pageLocales(): Map<string, Set<string>> {
+    if (this.#pageLocales) return this.#pageLocales;
+    const { input } = this;
+    const pageLocales = new Map<string, Set<string>>();
     const note = (key: EntityKey, locales: string[]) => {
       if (!key.startsWith('page:')) return;
       const ref = parseEntityKey(key);
       if (ref.kind !== 'page') return;
-      const set = this.pageLocales.get(ref.slug) ?? new Set<string>();
+      const set = pageLocales.get(ref.slug) ?? new Set<string>();
       for (const locale of locales) set.add(locale);
-      this.pageLocales.set(ref.slug, set);
+      pageLocales.set(ref.slug, set);
     };
     for (const [key, entity] of Object.entries(input.manifest.entities)) note(key, baseLocales(entity));
     for (const [key, entity] of input.remote ?? []) note(key, Object.keys(entity.locales));
     for (const [key, entity] of input.local) note(key, Object.keys(entity.locales));
+    this.#pageLocales = pageLocales;
+    return pageLocales;
   }
 
   /**
@@ -212,6 +228,30 @@ class Planner {
     this.knownLocales = read?.get(key);
   }
 
+  /**
+   * True when planEntity would plan nothing, told without building its views (issue 14: a no-change push
+   * at 10k entities must not normalise every file twice): the files of every locale digest as the base, the
+   * base covers exactly those locales, the remote is not read for it (so assumed at the base), and nothing is
+   * pending, renamed or without an id. Then planMerge finds every field unchanged on both sides.
+   */
+  isSettled(e: EntityInput): boolean {
+    const { input } = this;
+    if (!e.local || !e.manifest || e.remote !== undefined || e.pending.length > 0) return false;
+    if (input.remote !== undefined && (input.readLocales === undefined || input.readLocales.has(e.key)))
+      return false;
+    if (this.renamedTo.has(e.key) || this.renamedFrom.has(e.key)) return false;
+    if (e.ref.kind === 'item' && e.manifest.remoteId === undefined) return false;
+    const locales = Object.keys(e.local.locales);
+    if (locales.length === 0 || locales.length !== baseLocales(e.manifest).length) return false;
+    for (const locale of locales) {
+      const base = baseOf(e.manifest, locale);
+      if (base === undefined) return false;
+      const digests = this.digests.of(e.local.locales[locale]!, e.model, this.norm.media);
+      for (const key of Object.keys(digests)) if (digests[key] !== base[key]) return false;
+    }
+    return true;
+  }
+
   planEntity(e: EntityInput): void {
     this.enter(e.key);
     if (this.renamedTo.has(e.key)) return; // planned with the entity it was renamed to
@@ -264,7 +304,7 @@ class Planner {
       locale,
       local,
       localNorm,
-      localDigests: localNorm ? digestVariant(localNorm, e.model, this.norm) : undefined,
+      localDigests: local ? this.digests.of(local, e.model, this.norm.media) : undefined,
       remoteNorm,
       remoteDigests:
         this.remoteKnown && (this.knownLocales?.has(locale) ?? true)
@@ -826,6 +866,7 @@ class Planner {
 
   /** maxDeletePercent: refuse every delete of a collection (per side) when too large a share would go at once. */
   guardDeletes(): void {
+    if (this.deletes.length === 0) return;
     const inManifest = new Map<string, number>();
     for (const key of Object.keys(this.input.manifest.entities)) {
       if (!key.startsWith('item:')) continue;
@@ -907,18 +948,36 @@ function refusal(entity: EntityKey, error: unknown): Operation {
   return { kind: 'report', entity, reason: 'unsupported', message, cost: 0 };
 }
 
-/** Entities and page slugs known to exist in ButterCMS: the manifest's and the remote snapshot's. */
+/**
+ * Entities and page slugs known to exist in ButterCMS: the manifest's and the remote snapshot's. Built when
+ * first asked: a plan with no write never needs them.
+ */
 function knownRemote(input: PlanInput): KnownRemote {
-  const entities = new Set<EntityKey>([
-    ...Object.keys(input.manifest.entities),
-    ...(input.remote?.keys() ?? []),
-  ]);
-  const pageSlugs = new Set<string>();
-  for (const key of entities) {
-    const ref = parseEntityKey(key);
-    if (ref.kind === 'page') pageSlugs.add(ref.slug);
-  }
-  return { ids: input.ids, entities, pageSlugs };
+  let entities: Set<EntityKey> | undefined;
+  let pageSlugs: Set<string> | undefined;
+  const entitiesOf = () => {
+    entities ??= new Set<EntityKey>([
+      ...Object.keys(input.manifest.entities),
+      ...(input.remote?.keys() ?? []),
+    ]);
+    return entities;
+  };
+  return {
+    ids: input.ids,
+    get entities() {
+      return entitiesOf();
+    },
+    get pageSlugs() {
+      if (!pageSlugs) {
+        pageSlugs = new Set<string>();
+        for (const key of entitiesOf()) {
+          const ref = parseEntityKey(key);
+          if (ref.kind === 'page') pageSlugs.add(ref.slug);
+        }
+      }
+      return pageSlugs;
+    },
+  };
 }
 
 /**
@@ -955,16 +1014,17 @@ export function planSync(input: PlanInput): SyncPlan {
     models.set(key, model);
     const opsBefore = planner.ops.length;
     const deletesBefore = planner.deletes.length;
+    const entity: EntityInput = {
+      key,
+      ref,
+      model,
+      local,
+      remote,
+      manifest: input.manifest.entities[key],
+      pending: pendingByEntity.get(key) ?? [],
+    };
     try {
-      planner.planEntity({
-        key,
-        ref,
-        model,
-        local,
-        remote,
-        manifest: input.manifest.entities[key],
-        pending: pendingByEntity.get(key) ?? [],
-      });
+      if (!planner.isSettled(entity)) planner.planEntity(entity);
     } catch (error) {
       // A remote slug or key that cannot be a file name (`../x`, NUL, `CON`) is refused for that entity
       // only (DESIGN.md §3 "bad input"): the rest of the plan goes on.

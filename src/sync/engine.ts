@@ -22,6 +22,7 @@ import {
   type SyncPlan,
 } from '../core/types.js';
 import { countCalls } from '../state/manifest-edits.js';
+import { plainOf } from '../state/manifest-tracking.js';
 import { applyPlan } from './apply-plan.js';
 import { nowOf, readStateOf, type SyncContext, sleep } from './context.js';
 import { type LocalScan, scanLocal } from './local-scan.js';
@@ -93,7 +94,7 @@ export class SyncEngine {
   constructor(readonly ctx: SyncContext) {}
 
   private planInput(
-    local: Map<EntityKey, LocalEntity>,
+    { local, digests }: Pick<LocalScan, 'local' | 'digests'>,
     remote: Map<EntityKey, RemoteEntity> | undefined,
     scope: 'push' | 'pull' | 'both',
     only: Set<EntityKey> | undefined,
@@ -102,10 +103,14 @@ export class SyncEngine {
     const { config, store } = this.ctx;
     const lowerCased = lowerCaseCollections(local);
     const extensions = markdownExtensions(local);
+    // The planner only reads: the plain manifest spares it a tracking proxy per object it visits, which at 10k
+    // entities cost more than the plan itself (manifest-tracking.ts).
+    const manifest = plainOf(store.manifest);
     return {
       config,
-      manifest: store.manifest,
+      manifest,
       local,
+      localDigests: digests,
       ...(remote ? { remote } : {}),
       scope,
       ...(only ? { only } : {}),
@@ -114,7 +119,7 @@ export class SyncEngine {
           lowerCase: ref.kind === 'item' && lowerCased.has(ref.collection),
           markdownExtension: ref.kind === 'page' ? extensions.get(ref.pageType) : undefined,
         }),
-      ids: makeIdLookup(store.manifest, snapshot?.itemKeys),
+      ids: makeIdLookup(manifest, snapshot?.itemKeys),
       now: nowOf(this.ctx),
       hasFile: (entity: EntityKey) => this.hasFile(entity),
     };
@@ -123,7 +128,7 @@ export class SyncEngine {
   /** A content file exists for this entity in some locale (read or not): where the manifest says, or by its name. */
   private hasFile(entity: EntityKey): boolean {
     const { config, repoDir, store } = this.ctx;
-    const known = Object.values(store.manifest.entities[entity]?.locales ?? {}).flatMap((slot) =>
+    const known = Object.values(plainOf(store.manifest).entities[entity]?.locales ?? {}).flatMap((slot) =>
       slot.path ? [slot.path] : [],
     );
     if (known.some((file) => existsSync(path.join(repoDir, file)))) return true;
@@ -178,13 +183,13 @@ export class SyncEngine {
     // Files held back earlier (a reference not in ButterCMS yet) ride along, so they go out once it is.
     const heldBack = ctx.store.manifest.failed.flatMap((f) => (f.heldBack && f.path ? [f.path] : []));
     const paths = options.paths && [...new Set([...options.paths, ...heldBack])];
-    const scan = await scanLocal(ctx.repoDir, ctx.config, ctx.store.manifest, paths);
+    const scan = await scanLocal(ctx.repoDir, ctx.config, plainOf(ctx.store.manifest), paths);
     report.errors.push(...scan.errors.map(toFileProblem));
     await this.settlePulls(scan, report, options.dryRun ?? false);
     let only = await this.withoutBehind(this.withoutUnreadable(scan.scope, scan), scan, report);
     const planWith = (read?: RemoteRead, readEntities?: Set<EntityKey>, creates?: Set<EntityKey>) =>
       planSync({
-        ...this.planInput(scan.local, read?.remote, 'push', only, read && snapshotOfRead(read)),
+        ...this.planInput(scan, read?.remote, 'push', only, read && snapshotOfRead(read)),
         createRenamed: options.createRenamed,
         renamedPaths: options.renamedPaths,
         ...(read && readEntities
@@ -215,7 +220,11 @@ export class SyncEngine {
     const state = readStateOf(ctx);
     const before = ctx.backend.planReads(targets, state);
     if (before.length > 0) ctx.onProgress?.({ phase: 'read-cms' });
-    const read = await ctx.backend.read(before, state);
+    // Nothing to read (an unchanged tree): what runReads answers for no step, without its passes over the manifest.
+    const read: RemoteRead =
+      before.length > 0
+        ? await ctx.backend.read(before, state)
+        : { remote: new Map(), read: new Map(), unavailable: [], itemKeys: new Map(), calls: 0 };
     if (read.unavailable.length > 0) {
       for (const { kind, name, error } of read.unavailable) {
         // A collection ButterCMS answers 404 for fails its own writes, not the whole push (trial F14).
@@ -366,7 +375,7 @@ export class SyncEngine {
     );
     // The lists just read are the run's reads: a pull of an unchanged account costs those pages only.
     const plan = this.withCalls(
-      planSync(this.planInput(scan.local, snapshot.remote, 'pull', only, snapshot)),
+      planSync(this.planInput(scan, snapshot.remote, 'pull', only, snapshot)),
       [],
       snapshot.calls,
     );
@@ -723,7 +732,7 @@ export class SyncEngine {
       report,
       snapshot,
     );
-    let plan = planSync(this.planInput(scan.local, snapshot.remote, 'both', only, snapshot));
+    let plan = planSync(this.planInput(scan, snapshot.remote, 'both', only, snapshot));
     if (!options.dryRun) this.endFailuresWithNothingLeft(plan, only, () => true);
     plan = this.withCalls(this.holdAcceptedCreates(plan, report), [], snapshot.calls);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };

@@ -13,6 +13,8 @@ import {
   readContentFile,
 } from '../content/index.js';
 import { SyncError } from '../core/errors.js';
+import { LocalDigests } from '../core/local-digests.js';
+import { modelFor } from '../core/model.js';
 import {
   type EntityKey,
   entityKey,
@@ -33,6 +35,8 @@ export interface LocalScan {
   /** Entities the scan covered: everything for a full scan, the touched entities for a scoped one. */
   scope: Set<EntityKey> | undefined;
   filesRead: number;
+  /** The planner's digests of the values read (PlanInput.localDigests); a full scan keeps them in its cache. */
+  digests: LocalDigests;
   /** Temp files an older butter-sync left beside content files when it was killed mid-write (full scans). */
   strayTemp?: string[];
 }
@@ -65,6 +69,7 @@ async function listContentFiles(repoDir: string, config: SyncConfig): Promise<st
 class ScanResult {
   readonly local = new Map<EntityKey, LocalEntity>();
   readonly errors: SyncError[] = [];
+  readonly digests = new LocalDigests();
   filesRead = 0;
 
   add(relPath: string, location: FileLocation, variant: LocalVariant): void {
@@ -121,7 +126,14 @@ function readOne(
     const cached = cache?.lookup(relPath, stamp);
     if (cached) {
       result.filesRead += 1;
-      result.add(relPath, locateVariant(relPath, cached, config), cached);
+      let location = cache?.locationOf(relPath);
+      if (!location) {
+        location = locateVariant(relPath, cached, config);
+        cache?.rememberLocation(relPath, location);
+      }
+      result.add(relPath, location, cached);
+      const digests = cache?.digestsOf(relPath);
+      if (digests) result.digests.remember(cached, digests);
       return;
     }
     bytes = readFileSync(abs);
@@ -137,6 +149,7 @@ function readOne(
     const { location, variant } = readContentFile(relPath, bytes, config);
     result.add(relPath, location, variant);
     cache?.remember(relPath, stamp, statAt, variant);
+    cache?.rememberLocation(relPath, location);
   } catch (error) {
     cache?.forget(relPath);
     result.errors.push(
@@ -219,6 +232,7 @@ export async function scanLocal(
     const cache = await ScanCache.load(repoDir, config);
     await readAll(repoDir, contentFiles, config, result, cache);
     cache.retainOnly(new Set(contentFiles));
+    keepDigests(result, config, manifest, cache);
     // A cache that cannot be written (read-only checkout, full disk) only costs the next scan a re-read.
     await cache.save().catch(() => undefined);
     return {
@@ -226,6 +240,7 @@ export async function scanLocal(
       errors: result.errors,
       scope: undefined,
       filesRead: result.filesRead,
+      digests: result.digests,
       strayTemp,
     };
   }
@@ -269,5 +284,31 @@ export async function scanLocal(
   for (const entity of result.local.values()) {
     if (Object.values(entity.locales).some((v) => candidates.has(v.path))) scope.add(entity.key);
   }
-  return { local: result.local, errors: result.errors, scope, filesRead: result.filesRead };
+  return {
+    local: result.local,
+    errors: result.errors,
+    scope,
+    filesRead: result.filesRead,
+    digests: result.digests,
+  };
+}
+
+/**
+ * Digest every value a full scan found and keep the digests in the scan cache: the planner needs them for every
+ * entity (to skip the unchanged ones), and the next run over an unchanged tree then digests nothing.
+ */
+function keepDigests(result: ScanResult, config: SyncConfig, manifest: Manifest, cache: ScanCache): void {
+  for (const entity of result.local.values()) {
+    let model: ReturnType<typeof modelFor>;
+    try {
+      model = modelFor(entity.ref, config);
+    } catch {
+      continue; // the planner refuses the entity itself
+    }
+    for (const variant of Object.values(entity.locales)) {
+      result.digests.of(variant, model, manifest.media);
+      const entry = result.digests.entryOf(variant, manifest.media);
+      if (entry) cache.rememberDigests(variant.path, entry);
+    }
+  }
 }

@@ -19,6 +19,7 @@ import { digestVariant } from '../core/digest.js';
 import { modelFor } from '../core/model.js';
 import type { EntityKey, FieldDigests, Manifest, Operation, PulledChange } from '../core/types.js';
 import type { ContentRepo } from '../git/port.js';
+import { plainOf } from '../state/manifest-tracking.js';
 import { buryLocale } from '../state/tombstones.js';
 import type { SyncContext } from './context.js';
 import type { LocalScan } from './local-scan.js';
@@ -107,7 +108,8 @@ export async function settlePulledChanges(
   const { manifest } = ctx.store;
   const result: SettleResult = { toCommit: [], undone: 0, done: 0 };
   const open: Array<{ key: EntityKey; locale: string; change: PulledChange; file: string }> = [];
-  for (const [key, entity] of Object.entries(manifest.entities) as Array<
+  // Found on the plain manifest (no tracking proxy per entity visited); records are edited through `manifest`.
+  for (const [key, entity] of Object.entries(plainOf(manifest).entities) as Array<
     [EntityKey, Manifest['entities'][string]]
   >) {
     if (scan.scope && !scan.scope.has(key)) continue;

@@ -3,7 +3,9 @@ import { readFileSync, type Stats } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SyncConfig } from '../config/schema.js';
+import type { FileLocation } from '../content/index.js';
 import { stringifyStable } from '../core/digest.js';
+import type { LocalDigestEntry } from '../core/local-digests.js';
 import type { LocalVariant } from '../core/types.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { stateDir } from '../state/manifest-file.js';
@@ -17,7 +19,7 @@ export const SCAN_CACHE_FILE = 'scan-cache.json';
  */
 export const RACY_WINDOW_MS = 2_000;
 
-/** Bump when the cache's shape changes. */
+/** Bump when the cache's shape changes (an entry's optional `digests` came later: older entries lack it). */
 const FORMAT = 1;
 
 /** What identifies one version of a file without reading it. */
@@ -30,6 +32,10 @@ export interface FileStamp {
 
 interface CachedFile extends FileStamp {
   variant: LocalVariant;
+  /** The planner's digests of the variant and the media lookups they depend on (core/local-digests.ts). */
+  digests?: LocalDigestEntry;
+  /** The entity and locale the file holds (locateVariant: a function of the path, the variant and the config). */
+  location?: FileLocation;
 }
 
 interface ScanCacheData {
@@ -150,6 +156,32 @@ export class ScanCache {
       return;
     }
     this.#files.set(relPath, { ...stamp, variant });
+    this.#dirty = true;
+  }
+
+  /** The location kept with a file's entry (valid only while lookup() finds the entry). */
+  locationOf(relPath: string): FileLocation | undefined {
+    return this.#files.get(relPath)?.location;
+  }
+
+  /** Keep where a cached file's variant belongs, so the next scan need not work it out from the path again. */
+  rememberLocation(relPath: string, location: FileLocation): void {
+    const entry = this.#files.get(relPath);
+    if (!entry || entry.location === location) return;
+    entry.location = location;
+    this.#dirty = true;
+  }
+
+  /** The digests kept with a file's entry (valid only while lookup() finds the entry). */
+  digestsOf(relPath: string): LocalDigestEntry | undefined {
+    return this.#files.get(relPath)?.digests;
+  }
+
+  /** Keep the planner's digests with a cached file, so the next run need not make them. */
+  rememberDigests(relPath: string, digests: LocalDigestEntry): void {
+    const entry = this.#files.get(relPath);
+    if (!entry || entry.digests === digests) return;
+    entry.digests = digests;
     this.#dirty = true;
   }
 

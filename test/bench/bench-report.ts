@@ -317,6 +317,19 @@ function stateSection(state: Json): string {
       '–',
     ],
   ];
+  const last = state.beforeSettledSkipAt10k as Json | undefined;
+  if (last) {
+    rows.push([
+      `10,000 (before, ${cell(last.commit)})`,
+      cell(last.loadAverage1m),
+      cell(last.noChangeCliPushMsMedian),
+      cell(last.noChangeCliPushPeakRssMb),
+      cell(last.hundredCreatesStateSaveMs),
+      cell(last.hundredCreateSaveCyclesMs),
+      '–',
+      '–',
+    ]);
+  }
   for (const s of sizes) {
     rows.push([
       cell(s.entities),

@@ -67,10 +67,24 @@ const BEFORE_AT_10K = {
   hundredCreatesPushMs: 24_726.7,
 };
 
+/**
+ * The same bench at commit 295717b (journal, before the planner skipped settled entities and before the CLI
+ * loaded its commands lazily), 10k entities, under load average 8.9.
+ */
+const BEFORE_SETTLED_SKIP_AT_10K = {
+  commit: '295717b',
+  loadAverage1m: 8.93,
+  noChangeCliPushMsMedian: 2_155.9,
+  noChangeCliPushPeakRssMb: 180.8,
+  hundredCreatesStateSaveMs: 2_415.6,
+  hundredCreateSaveCyclesMs: 770.7,
+};
+
 afterAll(async () => {
   await writeResult('state', {
     sizes: results,
     beforeAt10k: BEFORE_AT_10K,
+    beforeSettledSkipAt10k: BEFORE_SETTLED_SKIP_AT_10K,
     goals: {
       noChangeCliPushAt10kMs: 500,
       noChangeCliPushAt10kPeakRssMb: 150,

@@ -113,6 +113,42 @@ describe('manifest file', () => {
     }
   });
 
+  it('refuses garbage inside an entity (checked without zod since issue 14) naming the entry', async () => {
+    const slot = (extra: Record<string, unknown>) => ({
+      entities: { 'item:tags:a': { remoteId: 1, locales: { en: { base: { name: 'd1' }, ...extra } } } },
+    });
+    const garbage: Array<[string, Record<string, unknown>]> = [
+      ['entities.item:tags:a.remoteId', { entities: { 'item:tags:a': { remoteId: '1', locales: {} } } }],
+      [
+        'entities.item:tags:a.locales.en.base.name',
+        { entities: { 'item:tags:a': { locales: { en: { base: { name: 7 } } } } } },
+      ],
+      ['entities.item:tags:a.locales.en.path', slot({ path: 3 })],
+      ['entities.item:tags:a.locales.en.pulled.next', slot({ pulled: { prior: {}, next: 'x' } })],
+      [
+        'entities.item:tags:a.locales.en.pulled.written',
+        slot({ pulled: { prior: {}, next: {}, written: 'yes' } }),
+      ],
+      ['entities.item:tags:a.locales.en', { entities: { 'item:tags:a': { locales: { en: 'x' } } } }],
+    ];
+    for (const [where, body] of garbage) {
+      await writeManifest(repo, { ...emptyManifest('cfg'), ...body } as unknown as Manifest);
+      const error = await caught(readManifest(repo, 'cfg'));
+      expect(error.code, where).toBe('MANIFEST_CORRUPT');
+      expect(error.message, where).toContain(where);
+    }
+    // Unknown keys (a newer writer's additions) are kept, as before.
+    await writeManifest(repo, {
+      ...emptyManifest('cfg'),
+      ...slot({ later: { x: 1 }, pulled: { prior: {}, next: { name: 'd2' }, written: true, commit: 'abc' } }),
+    } as unknown as Manifest);
+    const read = await readManifest(repo, 'cfg');
+    expect(read.entities['item:tags:a']?.locales.en).toMatchObject({
+      later: { x: 1 },
+      pulled: { commit: 'abc' },
+    });
+  });
+
   it('refuses a manifest written by a newer version, with a hint to upgrade', async () => {
     await writeManifest(repo, { ...emptyManifest('cfg'), version: 2 });
     const error = await caught(readManifest(repo, 'cfg'));

@@ -5,7 +5,7 @@ import { WebflowPipeline } from '../../cms/webflow/webflow-pipeline.js';
 import { parseConfig } from '../../config/load-config.js';
 import { SyncError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../state/atomic-file.js';
-import { configPathOf, type GlobalOptions, repoDirOf } from '../wiring.js';
+import { configPathOf, type GlobalOptions, repoDirOf } from '../project.js';
 
 /** Where the installed package keeps the JSON Schema (package.json `files` ships it; a test checks both). */
 export const INSTALLED_SCHEMA_PATH = './node_modules/butter-sync/src/config/sync.config.schema.json';

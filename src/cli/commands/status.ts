@@ -2,7 +2,7 @@ import { SyncError } from '../../core/errors.js';
 import { readManifest } from '../../state/manifest-store.js';
 import { dismissNotices, readNotices } from '../notice-store.js';
 import { printJson, renderTable } from '../output.js';
-import { configDigest, type GlobalOptions, loadProjectConfig, makeLogger, repoDirOf } from '../wiring.js';
+import { configDigest, type GlobalOptions, loadProjectConfig, makeLogger, repoDirOf } from '../project.js';
 
 /** `status`: what the manifest holds — no API call, no lock (a read of a file that is always whole). */
 export async function runStatus(options: GlobalOptions): Promise<{ exitCode: number }> {

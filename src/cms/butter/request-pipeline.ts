@@ -4,8 +4,9 @@
  */
 
 import { setMaxListeners } from 'node:events';
+import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { SyncError } from '../../core/errors.js';
 import type { CallStats } from '../port.js';
 import {
@@ -79,6 +80,15 @@ type Outcome =
   | { kind: 'transient'; error: SyncError; retryAfterMs?: number }
   | { kind: 'rate-limited'; error: SyncError; waitMs: number | undefined };
 
+const require = createRequire(import.meta.url);
+let undici: typeof import('undici') | undefined;
+
+/** undici, loaded with the first request: a run that sends none (an unchanged push) never pays its load time. */
+function http(): typeof import('undici') {
+  undici ??= require('undici') as typeof import('undici');
+  return undici;
+}
+
 /**
  * Which methods are re-sent after a 5xx / network error / timeout. PATCH is included although undici counts
  * it as non-idempotent: our PATCH bodies only set absolute values (whole repeaters, no relative ops), so a
@@ -94,7 +104,8 @@ export class RequestPipeline {
   readonly #options: PipelineOptions;
   readonly #base: URL;
   readonly #basePath: string;
-  readonly #agent: Agent;
+  /** Made with the first request (http()). */
+  #agent: Agent | undefined;
   readonly #queue: RequestQueue;
   readonly #shutdown = new AbortController();
   readonly #counts = new Map<string, number>();
@@ -127,13 +138,18 @@ export class RequestPipeline {
       requestsPerSecond: options.requestsPerSecond,
       concurrency: options.concurrency,
     });
-    this.#agent = new Agent({
+  }
+
+  #dispatcher(): Agent {
+    const options = this.#options;
+    this.#agent ??= new (http().Agent)({
       connections: options.concurrency,
       keepAliveTimeout: 10_000,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connectTimeout: Math.min(options.timeoutMs, 10_000),
     });
+    return this.#agent;
   }
 
   /** Sends `req` through the queue with the retry policy; resolves with a 2xx or throws a catalogue error. */
@@ -246,11 +262,11 @@ export class RequestPipeline {
     let retryAfterHeader: string | undefined;
     try {
       // undici's request() never follows redirects: a 301 on a write would be replayed as a GET (§0.2).
-      const res = await request(url, {
+      const res = await http().request(url, {
         method: req.method,
         headers,
         body: payload,
-        dispatcher: this.#agent,
+        dispatcher: this.#dispatcher(),
         signal,
       });
       status = res.statusCode;
@@ -421,6 +437,6 @@ export class RequestPipeline {
       });
     }
     this.#queue.dispose();
-    await this.#agent.destroy();
+    await this.#agent?.destroy();
   }
 }
