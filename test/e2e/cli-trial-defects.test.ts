@@ -18,8 +18,9 @@ const cli = runCliOn;
 async function remoteIdOf(fx: CliFixture, entity: string): Promise<number> {
   const manifest = await readManifest(fx.repoDir, 'x');
   const id = manifest.entities[entity]?.remoteId;
-  if (typeof id !== 'number') throw new Error(`no remote id for ${entity}`);
-  return id;
+  // Ids are opaque text in the state (issue 10); the emulator's are ButterCMS's whole numbers.
+  if (typeof id !== 'string' || !/^[1-9][0-9]*$/.test(id)) throw new Error(`no remote id for ${entity}`);
+  return Number(id);
 }
 
 const commitCount = async (fx: CliFixture) => Number(await git(fx.repoDir, 'rev-list', '--count', 'HEAD'));
