@@ -118,7 +118,7 @@ describe('manifest file', () => {
       entities: { 'item:tags:a': { remoteId: 1, locales: { en: { base: { name: 'd1' }, ...extra } } } },
     });
     const garbage: Array<[string, Record<string, unknown>]> = [
-      ['entities.item:tags:a.remoteId', { entities: { 'item:tags:a': { remoteId: '1', locales: {} } } }],
+      ['entities.item:tags:a.remoteId', { entities: { 'item:tags:a': { remoteId: 1.5, locales: {} } } }],
       [
         'entities.item:tags:a.locales.en.base.name',
         { entities: { 'item:tags:a': { locales: { en: { base: { name: 7 } } } } } },
