@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { type CallEvent, createButterClient } from '../cms/butter/index.js';
-import type { CmsClient } from '../cms/port.js';
+import { type CallEvent, createButterBackend, createButterClient } from '../cms/butter/index.js';
+import type { CmsClient } from '../cms/butter/wire-types.js';
 import { loadConfig } from '../config/load-config.js';
 import type { SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
@@ -229,6 +229,7 @@ export async function openSession(
     repo,
     config,
     cms,
+    backend: createButterBackend(cms, config),
     store,
     logger,
     configDigest: digest,

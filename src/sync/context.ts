@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CmsClient } from '../cms/port.js';
+import type { CmsClient } from '../cms/butter/wire-types.js';
+import type { CmsBackend } from '../cms/port.js';
 import type { SyncConfig } from '../config/schema.js';
 import type { ContentRepo } from '../git/port.js';
 import type { Logger } from '../log.js';
@@ -11,7 +12,10 @@ export interface SyncContext {
   /** The content repository at `repoDir`: every git command the engine needs goes through it. */
   repo: ContentRepo;
   config: SyncConfig;
+  /** The Butter client: the reads still go through it directly (until the read side of the port). */
   cms: CmsClient;
+  /** The CMS behind the neutral port: every write goes through it. */
+  backend: CmsBackend;
   store: ManifestStore;
   logger: Logger;
   now?: () => Date;

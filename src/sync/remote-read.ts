@@ -1,4 +1,4 @@
-import type { CmsClient, RemoteItem, RemotePage } from '../cms/port.js';
+import type { CmsClient, RemoteItem, RemotePage } from '../cms/butter/wire-types.js';
 import type { SyncConfig } from '../config/schema.js';
 import { fromApiFields } from '../core/api-fields.js';
 import { SyncError } from '../core/errors.js';

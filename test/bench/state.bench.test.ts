@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { configDigest } from '../../src/cli/wiring.js';
-import { createButterClient } from '../../src/cms/butter/index.js';
+import { createButterBackend, createButterClient } from '../../src/cms/butter/index.js';
 import { openContentRepo } from '../../src/git/index.js';
 import { ManifestStore, manifestPath } from '../../src/state/manifest-store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
@@ -153,6 +153,7 @@ for (const size of SIZES) {
         repo: openContentRepo(tree.repoDir),
         config: tree.config,
         cms,
+        backend: createButterBackend(cms, tree.config),
         store,
         logger: quietLogger(),
       });
@@ -182,7 +183,7 @@ for (const size of SIZES) {
         alone.manifest.pending.push({
           id: `alone-${i}`,
           entity: key,
-          kind: 'create-item',
+          kind: 'create',
           state: 'intent',
           expect: { en: { name: 'x', slug: 'y' } },
           createdAt: new Date().toISOString(),

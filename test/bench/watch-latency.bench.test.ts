@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import { configDigest } from '../../src/cli/wiring.js';
-import { createButterClient } from '../../src/cms/butter/index.js';
+import { createButterBackend, createButterClient } from '../../src/cms/butter/index.js';
 import { openContentRepo } from '../../src/git/index.js';
 import { ManifestStore } from '../../src/state/manifest-store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
@@ -58,6 +58,7 @@ it('save-to-request latency in watch', async () => {
       repo: openContentRepo(tree.repoDir),
       config: tree.config,
       cms,
+      backend: createButterBackend(cms, tree.config),
       store,
       logger: quietLogger(),
     });

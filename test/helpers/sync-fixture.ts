@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createButterClient } from '../../src/cms/butter/index.js';
-import type { CmsClient } from '../../src/cms/port.js';
+import { createButterBackend, createButterClient } from '../../src/cms/butter/index.js';
+import type { CmsClient } from '../../src/cms/butter/wire-types.js';
 import type { ConfigInput, SyncConfig } from '../../src/config/schema.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { openContentRepo } from '../../src/git/index.js';
@@ -111,6 +111,7 @@ export async function makeFixture(
       repo: openContentRepo(repoDir),
       config: cfg,
       cms,
+      backend: createButterBackend(cms, cfg),
       store,
       logger: quietLogger(),
       ...(overrides.configDigest ? { configDigest: overrides.configDigest } : {}),

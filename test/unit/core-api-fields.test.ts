@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fromApiFields, isLocaleNested, toApiBody, toApiFields } from '../../src/core/api-fields.js';
+import { isLocaleNested, toApiBody, toApiFields } from '../../src/cms/butter/api-values.js';
+import { fromApiFields } from '../../src/core/api-fields.js';
 import { SyncError } from '../../src/core/errors.js';
 import { modelFor } from '../../src/core/model.js';
 import { config, idTable } from './core-fixtures.js';

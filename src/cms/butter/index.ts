@@ -1,4 +1,6 @@
-/** The ButterCMS backend of the CmsClient port (src/cms/port.ts) and its request pipeline. */
+/** The ButterCMS backend: its client (wire-types.ts), the neutral write port (backend.ts) and its request pipeline. */
+
+export { BUTTER_RULES, createButterBackend, estimateButterWrite } from './backend.js';
 export {
   type ButterClientOptions,
   type CallEvent,
@@ -18,3 +20,4 @@ export type {
 } from './post-wire.js';
 export { type ApiRequest, type ApiResponse, type HttpMethod, RequestPipeline } from './request-pipeline.js';
 export { deriveRateWindow, type RateWindow, RequestQueue } from './request-queue.js';
+export { type ButterRequest, type ShapeOptions, shapeWrite } from './write-shapes.js';
