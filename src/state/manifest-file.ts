@@ -282,6 +282,8 @@ const LEGACY_KINDS: Record<string, PendingKind> = {
  * them does not change.
  */
 function migrateWrites(manifest: Manifest): Manifest {
+  // Saved again it is the current version: an older binary then refuses it rather than misreading the kinds.
+  manifest.version = MANIFEST_VERSION;
   const kindOf = (kind: string): PendingKind => LEGACY_KINDS[kind] ?? (kind as PendingKind);
   for (const write of manifest.pending) write.kind = kindOf(write.kind);
   const failed: FailedWrite[] = [];
