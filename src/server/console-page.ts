@@ -69,7 +69,7 @@ ${renderConflicts(s.conflicts, csrf)}
       : html`<table><thead><tr><th>File</th><th>Write</th><th>State</th><th>Age</th><th>Deadline</th></tr></thead><tbody>
     ${firstRows(s.pending).map(
       (p) =>
-        html`<tr><td>${p.path ?? p.entity}</td><td>${p.kind}</td><td>${p.state === 'sent' ? 'sent, waiting for read-back' : 'about to be sent'}</td><td>${age(p.createdAt, now)}</td><td>${when(p.deadline, now)}</td></tr>`,
+        html`<tr><td>${p.path ?? p.entity}</td><td>${writeLabel(p.kind, p.entity)}</td><td>${p.state === 'sent' ? 'sent, waiting for read-back' : 'about to be sent'}</td><td>${age(p.createdAt, now)}</td><td>${when(p.deadline, now)}</td></tr>`,
     )}${moreRows(s.pending.length, 5)}</tbody></table>`
   }
 </section>
