@@ -1,4 +1,4 @@
-import { type Operation, parseEntityKey, type ReadStep, type SyncPlan } from '../core/types.js';
+import { type Operation, parseEntityKey, type ReadStep, type SyncPlan, writeLabel } from '../core/types.js';
 import { makeRedactor } from '../log.js';
 import type { SyncProgress } from '../sync/context.js';
 import type { AppliedOperation, SyncReport } from '../sync/report.js';
@@ -209,7 +209,9 @@ export function problemLines(report: SyncReport): string[] {
     lines.push(`ERROR ${where}${error.message}\n  hint: ${error.hint}`);
   }
   for (const failure of report.failures) {
-    lines.push(`FAILED ${failure.path ?? failure.entity} (${failure.kind}): ${failure.reason}`);
+    lines.push(
+      `FAILED ${failure.path ?? failure.entity} (${writeLabel(failure.kind, failure.entity)}): ${failure.reason}`,
+    );
   }
   const noticed = new Set(report.notices.map((n) => n.path ?? n.entity));
   const unsent = new Map<string, string[]>();
