@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { type CallEvent, createButterClient, makeButterBackend } from '../cms/butter/index.js';
-import type { CmsBackend, CmsClient } from '../cms/port.js';
+import type { CmsClient } from '../cms/butter/wire-types.js';
+import type { CmsBackend } from '../cms/port.js';
 import { loadConfig } from '../config/load-config.js';
 import type { SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';

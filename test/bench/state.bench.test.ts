@@ -183,7 +183,7 @@ for (const size of SIZES) {
         alone.manifest.pending.push({
           id: `alone-${i}`,
           entity: key,
-          kind: 'create-item',
+          kind: 'create',
           state: 'intent',
           expect: { en: { name: 'x', slug: 'y' } },
           createdAt: new Date().toISOString(),

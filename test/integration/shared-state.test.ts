@@ -122,7 +122,7 @@ describe('shared state on a git ref', () => {
     second.store.manifest.pending.push({
       id: 'w-from-b',
       entity: 'page:faq:shipping' as never,
-      kind: 'update-page',
+      kind: 'update',
       state: 'sent',
       expect: {},
       createdAt: new Date().toISOString(),
