@@ -237,7 +237,6 @@ export async function openSession(
     repo,
     config,
     backend,
-    cms,
     store,
     logger,
     configDigest: digest,

@@ -1,5 +1,4 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CmsClient } from '../cms/butter/wire-types.js';
 import type { CmsBackend, ReadState } from '../cms/port.js';
 import type { SyncConfig } from '../config/schema.js';
 import type { Manifest } from '../core/types.js';
@@ -16,8 +15,6 @@ export interface SyncContext {
   config: SyncConfig;
   /** The CMS through the neutral port: every read and write, id lookup, media rule and the call counters. */
   backend: CmsBackend;
-  /** ButterCMS's REST client the backend was made over; the engine itself no longer calls it. */
-  cms: CmsClient;
   store: ManifestStore;
   logger: Logger;
   now?: () => Date;

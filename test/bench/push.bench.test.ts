@@ -74,7 +74,6 @@ async function openSession(tree: BenchTree, emulator: EmulatorHandle): Promise<S
     repo: openContentRepo(repoDir),
     config,
     backend: makeButterBackend(cms, config),
-    cms,
     store,
     logger: quietLogger(),
   });

@@ -153,7 +153,6 @@ for (const size of SIZES) {
         repo: openContentRepo(tree.repoDir),
         config: tree.config,
         backend: makeButterBackend(cms, tree.config),
-        cms,
         store,
         logger: quietLogger(),
       });

@@ -114,7 +114,6 @@ export async function makeFixture(
       repo: openContentRepo(repoDir),
       config: cfg,
       backend,
-      cms,
       store,
       logger: quietLogger(),
       ...(overrides.configDigest ? { configDigest: overrides.configDigest } : {}),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUTTER_RULES, estimateButterWrite, shapeWrite } from '../../src/cms/butter/index.js';
+import { BUTTER_RULES, butterWireId, estimateButterWrite, shapeWrite } from '../../src/cms/butter/index.js';
 import type { WriteIntent } from '../../src/cms/port.js';
 import { isSyncError } from '../../src/core/errors.js';
 
@@ -130,5 +130,19 @@ describe('ButterCMS shaping of a write intent (butter-api.md §3)', () => {
       error = caught;
     }
     expect(isSyncError(error) && error.code).toBe('INTERNAL');
+  });
+
+  it('an opaque id goes to the wire as the numeric meta.id; one that is not a whole number is refused, not sent as NaN', () => {
+    expect(butterWireId('42', 'item:tags:news')).toBe(42);
+    for (const bad of ['', 'abc', '4.5', '-1']) {
+      let error: unknown;
+      try {
+        butterWireId(bad, 'item:tags:news');
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isSyncError(error) && error.code).toBe('INTERNAL');
+      expect(String((error as Error).message)).toContain('item:tags:news');
+    }
   });
 });
