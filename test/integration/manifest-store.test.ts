@@ -121,7 +121,7 @@ describe('manifest file', () => {
     expect(error.hint).toMatch(/upgrade/i);
   });
 
-  it('loads a state written before the neutral write kinds: kinds mapped, held-back writes in their own list', async () => {
+  it('loads a state written before the neutral port: kinds mapped, held-back writes in their own list, numeric ids as text', async () => {
     // Version 1 named writes after ButterCMS endpoints and kept held-back writes among the failures.
     const write = (id: string, entity: string, kind: string) => ({
       id,
@@ -135,7 +135,8 @@ describe('manifest file', () => {
     const v1 = {
       version: 1,
       configDigest: 'cfg',
-      entities: {},
+      // Written before ids were opaque: ButterCMS's numeric meta.id.
+      entities: { 'item:tags:d': { remoteId: 12, locales: { en: { base: { name: 'd' } } } } },
       media: {},
       calls: {},
       conflicts: [],
@@ -170,6 +171,8 @@ describe('manifest file', () => {
     await mkdir(dirname(manifestPath(repo)), { recursive: true });
     await writeFile(manifestPath(repo), `${JSON.stringify(v1)}\n`);
     const loaded = await readManifest(repo, 'cfg');
+    // Both migrations apply to one v1 state: the neutral kinds below, and the numeric id made text.
+    expect(loaded.entities['item:tags:d']?.remoteId).toBe('12');
     expect(loaded.pending.map((p) => [p.id, p.kind])).toEqual([
       ['p1', 'create'],
       ['p2', 'update'],
