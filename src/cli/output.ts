@@ -1,4 +1,4 @@
-import { type Operation, parseEntityKey, type ReadStep, type SyncPlan } from '../core/types.js';
+import { type Operation, parseEntityKey, type ReadStep, type SyncPlan, writeLabel } from '../core/types.js';
 import { makeRedactor } from '../redact.js';
 import type { SyncProgress } from '../sync/context.js';
 import type { AppliedOperation, SyncReport } from '../sync/report.js';
@@ -38,17 +38,14 @@ export function renderTable(headers: string[], rows: string[][]): string {
 /**
  * A create must carry every field of the model (butter-api.md §3.1), so the ones the file does not have go as
  * empty values: the column names the fields with a value and counts the empty ones, rather than listing the
- * whole model as if the file held it. A multi-locale body is keyed by locale first.
+ * whole model as if the file held it.
  */
-function createdFields(fields: Record<string, unknown>, locales: string[]): string {
-  const keys = Object.keys(fields);
-  const nested = keys.length > 0 && keys.every((k) => locales.includes(k));
-  const perLocale = nested ? Object.values(fields) : [fields];
+function createdFields(perLocale: Array<Record<string, unknown>>): string {
   const isEmpty = (v: unknown) => v === '' || v === null || (Array.isArray(v) && v.length === 0);
   const filled = new Set<string>();
   const all = new Set<string>();
-  for (const body of perLocale) {
-    for (const [name, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
+  for (const fields of perLocale) {
+    for (const [name, value] of Object.entries(fields)) {
       all.add(name);
       if (!isEmpty(value)) filled.add(name);
     }
@@ -58,23 +55,20 @@ function createdFields(fields: Record<string, unknown>, locales: string[]): stri
   return empty > 0 ? `${named} (+${empty} empty: a create sends every field of the model)` : named;
 }
 
+/** The verb a write is shown with, whatever the CMS: the HTTP method it stands for. */
+const INTENT_VERB = { create: 'POST', update: 'PATCH', replace: 'PUT', delete: 'DELETE' } as const;
+
 function describeOperation(op: Operation): { what: string; detail: string } {
   switch (op.kind) {
-    case 'create-page':
-      return { what: 'POST page', detail: createdFields(op.body.fields, Object.keys(op.expect ?? {})) };
-    case 'update-page':
-      return { what: 'PATCH page', detail: Object.keys(op.body.fields).join(', ') };
-    case 'create-item':
-      return {
-        what: 'POST item',
-        detail: createdFields(op.body.fields[0] ?? {}, Object.keys(op.expect ?? {})),
-      };
-    case 'patch-item':
-      return { what: 'PATCH item', detail: Object.keys(op.body.fields ?? {}).join(', ') };
-    case 'put-item':
-      return { what: 'PUT item', detail: Object.keys(op.body.fields ?? {}).join(', ') };
-    case 'delete-item':
-      return { what: 'DELETE item', detail: `id ${op.id}` };
+    case 'write': {
+      const { intent } = op;
+      const what = `${INTENT_VERB[intent.kind]} ${intent.ref.kind}`;
+      const perLocale = Object.values(intent.locales).map((change) => change.fields);
+      if (intent.kind === 'create') return { what, detail: createdFields(perLocale) };
+      if (intent.kind === 'delete')
+        return { what, detail: intent.remoteId === undefined ? '' : `id ${intent.remoteId}` };
+      return { what, detail: [...new Set(perLocale.flatMap((fields) => Object.keys(fields)))].join(', ') };
+    }
     case 'write-file':
       return {
         what: op.create ? 'new file' : 'edit file',
@@ -148,9 +142,11 @@ export function entityLabel(entity: string): string {
 const WRITE_VERB: Partial<Record<AppliedOperation['kind'], string>> = {
   'create-page': 'POST',
   'update-page': 'PATCH',
+  'replace-page': 'PATCH',
+  'delete-page': 'DELETE',
   'create-item': 'POST',
-  'patch-item': 'PATCH',
-  'put-item': 'PUT',
+  'update-item': 'PATCH',
+  'replace-item': 'PUT',
   'delete-item': 'DELETE',
 };
 
@@ -213,7 +209,9 @@ export function problemLines(report: SyncReport): string[] {
     lines.push(`ERROR ${where}${error.message}\n  hint: ${error.hint}`);
   }
   for (const failure of report.failures) {
-    lines.push(`FAILED ${failure.path ?? failure.entity} (${failure.kind}): ${failure.reason}`);
+    lines.push(
+      `FAILED ${failure.path ?? failure.entity} (${writeLabel(failure.kind, failure.entity)}): ${failure.reason}`,
+    );
   }
   const noticed = new Set(report.notices.map((n) => n.path ?? n.entity));
   const unsent = new Map<string, string[]>();

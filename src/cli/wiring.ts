@@ -1,5 +1,6 @@
 import { type CallEvent, createButterClient, makeButterBackend } from '../cms/butter/index.js';
-import type { CmsBackend, CmsClient } from '../cms/port.js';
+import type { CmsClient } from '../cms/butter/wire-types.js';
+import type { CmsBackend } from '../cms/port.js';
 import type { SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
 import { openContentRepo } from '../git/index.js';
@@ -174,7 +175,6 @@ export async function openSession(
     repo,
     config,
     backend,
-    cms,
     store,
     logger,
     configDigest: digest,

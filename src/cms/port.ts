@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { IdLookup } from '../core/api-fields.js';
 import type { SyncError } from '../core/errors.js';
 import type { EntityKey, EntityRef, Manifest, ReadStep, RemoteEntity, RemoteId } from '../core/types.js';
 
@@ -8,8 +9,10 @@ export type { RemoteId } from '../core/types.js';
 /**
  * The narrow port every CMS backend implements (Litestream's ReplicaClient idea). `sync/` and `server/` talk
  * to `CmsBackend`; ButterCMS lives in `cms/butter/`, a second backend would be a sibling folder.
- * `CmsBackend` speaks file form (what the content files hold); `CmsClient` below is ButterCMS's REST surface,
- * still used by the write side until it moves behind `CmsBackend.write` (issue 10).
+ * `CmsBackend` speaks file form (what the content files hold) both ways: the core plans reads as `ReadTarget`s
+ * and writes as `WriteIntent`s; a backend owns the wire shapes, the value translation, the ids and the quirks,
+ * and states its rules as data the pure planner can ask. ButterCMS's REST surface (`CmsClient`) is private to
+ * `cms/butter/` (`wire-types.ts`).
  */
 
 /** One entity to read, in the locales the run writes or verifies (a locale not written is not read). */
@@ -107,10 +110,15 @@ export interface MediaHosting {
 }
 
 /**
- * The CMS-neutral port (review-architecture.md §1): file form in and out, the CMS's wire inside. This is the
- * read half; `rules`, `write` and `estimate` join it with the write side.
+ * The CMS-neutral port (review-architecture.md §1): file form in and out, the CMS's wire inside.
  */
 export interface CmsBackend {
+  /** What the backend can and cannot do, as data the pure planner asks. */
+  readonly rules: BackendRules;
+  /** Sends one intent (every request it takes, in order). Throws a SyncError on a refusal or a failed call. */
+  write(intent: WriteIntent, ids: IdLookup): Promise<WriteReceipt>;
+  /** The calls `write` makes for this intent: pure, so the planner's cost is the run's (plan = run). */
+  estimate(intent: WriteIntent): number;
   /**
    * The reads for these targets at the call floor, each with its cost in calls: pure, so a dry run predicts
    * exactly the reads the run makes. `verify`: a read-back of writes just sent (their entities count as present).
@@ -133,77 +141,71 @@ export interface CmsBackend {
   close(deadlineMs?: number): Promise<void>;
 }
 
-/* ButterCMS's REST surface (the client in cms/butter/); values as the API reads/writes them. */
-
-export interface ReadOptions {
-  /** Read drafts too (`preview=1`). */
-  preview?: boolean;
-  /** Locale API slug; omitted means the account's default locale. */
-  locale?: string;
-  /** Reference expansion depth 1..5 (ButterCMS default 2). */
-  levels?: number;
-}
-
-export interface ListOptions extends ReadOptions {
-  /** Equality filters, sent as `fields.<name>=<value>`. */
-  filters?: Record<string, string>;
-  /** `field` or `-field`. */
-  order?: string;
-}
-
-/** A page as the Read API returns it (butter-api.md §2.1). */
-export interface RemotePage {
-  slug: string;
-  /** The page title (`name` in reads, `title` in writes). */
-  name: string;
-  /** `null` for Single Pages in read payloads. */
-  pageType: string | null;
-  status?: 'draft' | 'published' | 'scheduled' | undefined;
-  updated?: string | undefined;
-  published?: string | null | undefined;
-  fields: Record<string, unknown>;
-}
-
-/** A collection item: flat fields plus `meta.id` (butter-api.md §2.2). */
-export interface RemoteItem {
-  id: number;
-  fields: Record<string, unknown>;
-}
-
 export type PageStatus = 'draft' | 'published';
 
-/** `POST /v2/pages/` (butter-api.md §3.1). `fields` is either flat or keyed by locale. */
-export interface CreatePageBody {
-  title: string;
-  slug: string;
-  page_type: string;
-  status: PageStatus;
+/** One locale of a write, in file form: the changed fields (or every field, for create/replace) and page meta. */
+export interface LocaleChange {
+  /** Field name → file-form value (references as human keys, media as source URLs, Markdown rich text). */
   fields: Record<string, unknown>;
+  /** The status the entity has in this locale once written; absent: the backend keeps what it has. */
+  status?: PageStatus | undefined;
+  /** The title to set (creates; updates only where `rules.titlesWritable`). */
+  title?: string | undefined;
 }
 
-/** `PATCH /v2/pages/{type}/{slug}/` (butter-api.md §3.2). Always carries `status` (the API defaults to draft). */
-export interface UpdatePageBody {
-  status: PageStatus;
-  fields: Record<string, unknown>;
+/**
+ * One entity's write, as the planner decides it: no wire shape, no locale packing, no id form.
+ * `create` makes the entity; `update` changes the given fields only; `replace` sets every field (those left
+ * out are cleared: planned only where `rules.replaceClearsOmitted`); `delete` removes it (no locales).
+ */
+export interface WriteIntent {
+  kind: 'create' | 'update' | 'replace' | 'delete';
+  entity: EntityKey;
+  ref: EntityRef;
+  /** Per locale, explicitly; empty for a delete. */
+  locales: Record<string, LocaleChange>;
+  /**
+   * The remote id to write to when it is not the one the ids give for `ref` (a renamed item is written under
+   * its old id). Absent: the backend finds it through `ids` when it sends (a create's follow-up included).
+   */
+  remoteId?: RemoteId | undefined;
 }
 
-/** `POST /v2/content/` (butter-api.md §3.3): `fields` is an ARRAY of one object. */
-export interface CreateItemBody {
-  key: string;
-  status: PageStatus;
-  fields: [Record<string, unknown>];
+/** What a backend can and cannot do, as data: the planner asks these instead of hard-coding one CMS. */
+export interface BackendRules {
+  /** A page title can be changed by an update (ButterCMS: no, so a changed title is reported). */
+  titlesWritable: boolean;
+  /** Pages can be deleted through the API (ButterCMS: no, so a removed page file is reported). */
+  pagesDeletable: boolean;
+  /** A `replace` clears the fields it omits (ButterCMS PUT on items); without it a removed field is sent empty. */
+  replaceClearsOmitted: boolean;
+  /** A create answers with the new id (ButterCMS: no, it is found by a read-back, butter-api.md §9.1). */
+  createReturnsId: boolean;
+  /** An accepted write shows in reads only later (ButterCMS: 202 pending, butter-api.md §3.0). */
+  writesApplyLater: boolean;
+  /** Entities one write request can carry. */
+  maxBatch: number;
 }
 
-/** `PUT|PATCH /v2/content/{key}/{id}/` (butter-api.md §3.4): `fields` is an OBJECT. */
-export interface UpdateItemBody {
-  status?: PageStatus;
-  fields?: Record<string, unknown>;
+/** What a write came back with. `gone`: a delete found the entity already deleted (what it wanted). */
+export interface WriteReceipt {
+  state: 'applied' | 'pending' | 'gone';
+  /** The new entity's id, where the backend's create returns one (`rules.createReturnsId`). */
+  remoteId?: RemoteId | undefined;
 }
 
-/** Every write answers `202 {"status":"pending"}`: accepted, not yet applied (butter-api.md §3.0). */
-export interface WriteAccepted {
-  status: 'pending';
-  warnings?: string[];
+/**
+ * A write that failed after some of its requests were accepted (one intent can take several, e.g. one per
+ * status group): what was accepted may land, so the write is kept pending, never dropped.
+ */
+export interface PartlySentError extends Error {
+  partlySent: true;
+}
+
+export function isPartlySent(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && (error as { partlySent?: unknown }).partlySent === true
+  );
 }
 
 export interface CallStats {
@@ -212,37 +214,4 @@ export interface CallStats {
   total: number;
   bytesSent: number;
   bytesReceived: number;
-}
-
-export interface CmsClient {
-  /** One page; `pageType` may be `*`. `null` when the API answers 404. */
-  getPage(pageType: string, slug: string, options?: ReadOptions): Promise<RemotePage | null>;
-  /** Every page of a type (`*` = Single Pages), following pagination at page_size=100. */
-  listPages(pageType: string, options?: ListOptions): Promise<RemotePage[]>;
-  /** Every item of a collection, following pagination at page_size=100. */
-  listItems(collection: string, options?: ListOptions): Promise<RemoteItem[]>;
-  /** One item by id; `null` on 404. */
-  getItem(collection: string, id: number, options?: ReadOptions): Promise<RemoteItem | null>;
-
-  createPage(body: CreatePageBody, options?: { locale?: string }): Promise<WriteAccepted>;
-  updatePage(
-    pageType: string,
-    slug: string,
-    body: UpdatePageBody,
-    options?: { locale?: string },
-  ): Promise<WriteAccepted>;
-  createItem(body: CreateItemBody): Promise<WriteAccepted>;
-  /** PUT: full replacement; omitted fields are cleared. */
-  replaceItem(collection: string, id: number, body: UpdateItemBody): Promise<WriteAccepted>;
-  /** PATCH: only the sent fields change. */
-  patchItem(collection: string, id: number, body: UpdateItemBody): Promise<WriteAccepted>;
-  /** DELETE answers 204. */
-  deleteItem(collection: string, id: number): Promise<void>;
-
-  /** Counters since the client was made (for budgets, reports and metrics). */
-  stats(): CallStats;
-  /** Requests waiting in or running through the pipeline. */
-  queueDepth(): number;
-  /** Wait for in-flight requests (bounded by `deadlineMs`), then free the connection pool. */
-  close(deadlineMs?: number): Promise<void>;
 }

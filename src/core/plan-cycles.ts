@@ -1,12 +1,16 @@
+import type { LocaleChange, WriteIntent } from '../cms/port.js';
 import type { FieldSpec, SyncConfig } from '../config/schema.js';
-import { isLocaleNested } from './api-fields.js';
 import { digestValue, STATUS_KEY } from './digest.js';
 import type { EntityModel } from './model.js';
 import { type NormalizeContext, normalizeField } from './normalize.js';
 import { referencesOf } from './plan-order.js';
-import type { EntityKey, FieldDigests, Operation } from './types.js';
+import type { EntityKey, FieldDigests, Operation, WriteOperation } from './types.js';
 
-type CreateOperation = Extract<Operation, { kind: 'create-item' | 'create-page' }>;
+type CreateOperation = WriteOperation & { intent: { kind: 'create' } };
+
+function isCreate(op: Operation): op is CreateOperation {
+  return op.kind === 'write' && op.intent.kind === 'create';
+}
 
 /** What a reference key in a file names, by the spec's target: `item:<collection>:<key>` or a page slug. */
 function targetsOf(spec: FieldSpec & { type: 'reference' }, key: string, pageKeys: Map<string, EntityKey[]>) {
@@ -27,20 +31,22 @@ export function breakReferenceCycles(
   modelOf: (entity: EntityKey) => EntityModel | undefined,
   config: SyncConfig,
   norm: NormalizeContext,
+  estimate: (intent: WriteIntent) => number,
 ): Operation[] {
   const creates = new Map<EntityKey, CreateOperation>();
   const pageKeys = new Map<string, EntityKey[]>();
   for (const op of operations) {
-    if (op.kind !== 'create-item' && op.kind !== 'create-page') continue;
+    if (!isCreate(op)) continue;
     if (op.unresolved !== undefined) continue; // not sent this run
     creates.set(op.entity, op);
-    if (op.kind === 'create-page') pageKeys.set(op.slug, [...(pageKeys.get(op.slug) ?? []), op.entity]);
+    const { ref } = op.intent;
+    if (ref.kind === 'page') pageKeys.set(ref.slug, [...(pageKeys.get(ref.slug) ?? []), op.entity]);
   }
   const edges = new Map<EntityKey, EntityKey[]>();
   for (const [entity, op] of creates) {
     const model = modelOf(entity);
     if (!model) continue;
-    const refs = referencesOf(op, model, config.locales.all);
+    const refs = referencesOf(op, model);
     const targets = [
       ...refs.items.map(([collection, key]) => `item:${collection}:${key}`),
       ...refs.pages.flatMap((slug) => pageKeys.get(slug) ?? []),
@@ -58,7 +64,7 @@ export function breakReferenceCycles(
     for (const entity of component) {
       const op = creates.get(entity)!;
       const model = modelOf(entity)!;
-      const followUp = splitCreate(op, model, members, pageKeys, config, norm);
+      const followUp = splitCreate(op, model, members, pageKeys, config, norm, estimate);
       if (followUp) followUps.push(followUp);
     }
   }
@@ -73,17 +79,12 @@ function splitCreate(
   pageKeys: Map<string, EntityKey[]>,
   config: SyncConfig,
   norm: NormalizeContext,
+  estimate: (intent: WriteIntent) => number,
 ): Operation | undefined {
-  const raw = op.kind === 'create-item' ? op.body.fields[0] : op.body.fields;
-  const nested = isLocaleNested(raw, model, config.locales.all);
-  const opLocale = op.kind === 'create-page' ? op.locale : undefined; // items nest any non-default locale
-  const defaultLocale = opLocale ?? config.locales.default;
-  const variants: Record<string, Record<string, unknown>> = nested
-    ? (raw as Record<string, Record<string, unknown>>)
-    : { [defaultLocale]: raw };
-  const later: Record<string, Record<string, unknown>> = {};
+  const later: Record<string, LocaleChange> = {};
   const laterExpect: Record<string, FieldDigests> = {};
-  for (const [locale, fields] of Object.entries(variants)) {
+  for (const [locale, change] of Object.entries(op.intent.locales)) {
+    const { fields } = change;
     for (const [name, spec] of Object.entries(model.fields)) {
       if (spec.type !== 'reference' || !(name in fields)) continue;
       const value = fields[name];
@@ -92,7 +93,11 @@ function splitCreate(
       if (!keys.some(isCyclic)) continue;
       const now = spec.many ? keys.filter((key) => !isCyclic(key)) : '';
       fields[name] = now;
-      later[locale] = { ...later[locale], [name]: value };
+      const status = change.status ?? config.defaultStatus;
+      later[locale] = {
+        fields: { ...later[locale]?.fields, [name]: value },
+        ...(model.kind === 'page' || change.status ? { status } : {}),
+      };
       laterExpect[locale] = {
         ...laterExpect[locale],
         [name]: digestValue(normalizeField(spec, value, norm)),
@@ -106,48 +111,21 @@ function splitCreate(
   op.dependsOn = op.dependsOn.filter((dep) => !members.has(dep));
   // Every member of the cycle is created (and, for items, its id read) before the follow-up goes.
   const dependsOn = [...members].sort();
-  const shaped = shapeLike(later, nested, opLocale, config.locales.default);
-  if (op.kind === 'create-page') {
-    const status = op.body.status ?? config.defaultStatus;
-    for (const digests of Object.values(laterExpect)) digests[STATUS_KEY] = digestValue(status);
-    return {
-      kind: 'update-page',
-      entity: op.entity,
-      pageType: op.pageType,
-      slug: op.slug,
-      ...(shaped.locale ? { locale: shaped.locale } : {}),
-      body: { status, fields: shaped.fields },
-      cost: 1,
-      dependsOn,
-      expect: laterExpect,
-      completesCycle: true,
-    };
+  if (model.kind === 'page') {
+    for (const [locale, digests] of Object.entries(laterExpect))
+      digests[STATUS_KEY] = digestValue(later[locale]?.status ?? config.defaultStatus);
   }
+  // A new item has no id in the plan: the backend finds it through the ids when the follow-up is sent.
+  const intent: WriteIntent = { kind: 'update', entity: op.entity, ref: op.intent.ref, locales: later };
   return {
-    kind: 'patch-item',
+    kind: 'write',
     entity: op.entity,
-    collection: op.collection,
-    id: '', // a new item: the applier reads its id from the manifest once the create found it
-    body: { ...(op.body.status ? { status: op.body.status } : {}), fields: shaped.fields },
-    cost: 1,
+    intent,
+    cost: estimate(intent),
     dependsOn,
     expect: laterExpect,
     completesCycle: true,
   };
-}
-
-/** The follow-up's fields in the create's own shape: flat (with its `locale`) or nested by locale. */
-function shapeLike(
-  perLocale: Record<string, Record<string, unknown>>,
-  nested: boolean,
-  locale: string | undefined,
-  defaultLocale: string,
-): { fields: Record<string, unknown>; locale?: string } {
-  if (!nested) {
-    const only = Object.values(perLocale)[0] ?? {};
-    return { fields: only, ...(locale && locale !== defaultLocale ? { locale } : {}) };
-  }
-  return { fields: perLocale };
 }
 
 /** Tarjan's strongly connected components, iterative, in a stable (sorted) order. */

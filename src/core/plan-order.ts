@@ -1,25 +1,28 @@
 import type { FieldSpec, SyncConfig } from '../config/schema.js';
 import type { IdLookup } from './api-fields.js';
-import { isLocaleNested } from './api-fields.js';
 import { isRecord } from './is-record.js';
 import type { EntityModel } from './model.js';
-import type { EntityKey, Operation } from './types.js';
+import type { EntityKey, Operation, WriteOperation } from './types.js';
 
-type BodyOperation = Extract<Operation, { body: unknown }>;
-
-const KIND_RANK: Record<Operation['kind'], number> = {
-  'create-item': 0,
-  'create-page': 0,
-  'update-page': 1,
-  'patch-item': 1,
-  'put-item': 1,
-  'delete-item': 2,
+const KIND_RANK: Record<Exclude<Operation['kind'], 'write'>, number> = {
   'write-file': 3,
   'delete-file': 4,
   adopt: 5,
   conflict: 6,
   report: 7,
 };
+
+const WRITE_RANK: Record<WriteOperation['intent']['kind'], number> = {
+  create: 0,
+  update: 1,
+  replace: 1,
+  delete: 2,
+};
+
+/** Within one entity: creates, updates, deletes, then file writes, adoptions, conflicts and reports. */
+function rankOf(op: Operation): number {
+  return op.kind === 'write' ? WRITE_RANK[op.intent.kind] : KIND_RANK[op.kind];
+}
 
 function localeOf(op: Operation): string {
   return 'locale' in op && typeof op.locale === 'string' ? op.locale : '';
@@ -31,9 +34,7 @@ function fieldOf(op: Operation): string {
 
 function compareOperations(a: Operation, b: Operation): number {
   return (
-    KIND_RANK[a.kind] - KIND_RANK[b.kind] ||
-    localeOf(a).localeCompare(localeOf(b)) ||
-    fieldOf(a).localeCompare(fieldOf(b))
+    rankOf(a) - rankOf(b) || localeOf(a).localeCompare(localeOf(b)) || fieldOf(a).localeCompare(fieldOf(b))
   );
 }
 
@@ -70,14 +71,10 @@ function collectReferences(
   }
 }
 
-/** References held by a write body (file form), nested locales included. */
-export function referencesOf(op: BodyOperation, model: EntityModel, locales: readonly string[]): References {
+/** References held by a write (file form), every locale. */
+export function referencesOf(op: WriteOperation, model: EntityModel): References {
   const out: References = { items: [], pages: [] };
-  const raw = op.body.fields;
-  if (raw === undefined) return out;
-  const fields = Array.isArray(raw) ? raw[0] : raw;
-  const variants = isLocaleNested(fields, model, locales) ? Object.values(fields).filter(isRecord) : [fields];
-  for (const variant of variants) collectReferences(model.fields, variant, out);
+  for (const change of Object.values(op.intent.locales)) collectReferences(model.fields, change.fields, out);
   return out;
 }
 
@@ -107,18 +104,16 @@ export function linkDependencies(
   const created = new Set<EntityKey>();
   const createdPagesBySlug = new Map<string, EntityKey[]>();
   for (const op of operations) {
-    if (op.kind === 'create-item') created.add(op.entity);
-    if (op.kind === 'create-page') {
-      created.add(op.entity);
-      appendTo(createdPagesBySlug, op.slug, op.entity);
-    }
+    if (op.kind !== 'write' || op.intent.kind !== 'create') continue;
+    created.add(op.entity);
+    if (op.intent.ref.kind === 'page') appendTo(createdPagesBySlug, op.intent.ref.slug, op.entity);
   }
   const pageTypes = ['*', ...Object.keys(config.pageTypes)];
   for (const op of operations) {
-    if (!('body' in op)) continue;
+    if (op.kind !== 'write' || op.intent.kind === 'delete') continue;
     const model = modelOf(op.entity);
     if (!model) continue;
-    const refs = referencesOf(op, model, config.locales.all);
+    const refs = referencesOf(op, model);
     const deps = new Set<EntityKey>();
     const unresolved = new Set<string>();
     for (const [collection, key] of refs.items) {

@@ -1,4 +1,4 @@
-import type { PageStatus } from '../cms/port.js';
+import type { BackendRules, LocaleChange, PageStatus, WriteIntent } from '../cms/port.js';
 import type { SyncConfig } from '../config/schema.js';
 import type { IdLookup } from './api-fields.js';
 import { digestValue, digestVariant, STATUS_KEY, TITLE_KEY } from './digest.js';
@@ -25,6 +25,7 @@ import {
   type RemoteId,
   type SyncPlan,
   type Variant,
+  type WriteOperation,
 } from './types.js';
 
 /** Everything the planner needs; all of it already read by the engine (the planner does no I/O). */
@@ -69,21 +70,15 @@ export interface PlanInput {
    * each value once. Without it the plan makes its own.
    */
   localDigests?: LocalDigests | undefined;
+  /** What the backend can do (cms/port.ts), as data: the planner asks these instead of assuming one CMS. */
+  rules: BackendRules;
+  /**
+   * The calls a write makes (the backend's pure `estimate`). The lookup before a create and the read that finds
+   * a new item's id are reads the engine plans and counts apart (`SyncPlan.reads`, CmsBackend.planReads), so a
+   * plan's total is what the run spends (issue 10).
+   */
+  estimate(intent: WriteIntent): number;
 }
-
-/**
- * API calls per write: the write itself. The lookup before a create and the read that finds a new item's id
- * are reads the engine plans and counts apart (`SyncPlan.reads`, CmsBackend.planReads), batched per collection
- * or page type, so a plan's total is what the run spends (issue 10).
- */
-export const CALL_COST = {
-  'create-page': 1,
-  'update-page': 1,
-  'create-item': 1,
-  'patch-item': 1,
-  'put-item': 1,
-  'delete-item': 1,
-} as const;
 
 type Change = FieldChange['action'];
 
@@ -119,8 +114,14 @@ interface EntityInput {
 
 /** Planned deletes are collected apart so the maxDeletePercent guard can refuse them per collection. */
 interface GuardedDelete {
+  /** The collection (or page type) the entity belongs to (groupOf). */
   collection: string;
-  op: Operation & { kind: 'delete-item' | 'delete-file' };
+  op: WriteOperation | Extract<Operation, { kind: 'delete-file' }>;
+}
+
+/** An entity's collection, or its page type for a page (pages are deleted only where the backend can). */
+function groupOf(ref: EntityRef): string {
+  return ref.kind === 'item' ? ref.collection : `page type ${ref.pageType}`;
 }
 
 class Planner {
@@ -354,8 +355,8 @@ class Planner {
     }
 
     if (this.pushing) {
-      if (e.ref.kind === 'page') this.emitPageUpdates(e, e.ref, outcomes);
-      else if (itemId !== undefined) this.emitItemUpdate(e, e.ref.collection, itemId, outcomes);
+      if (e.ref.kind === 'page') this.emitPageUpdates(e, outcomes);
+      else if (itemId !== undefined) this.emitItemUpdate(e, itemId, outcomes);
       if (localeRemoved.length > 0) {
         this.ops.push({
           kind: 'report',
@@ -452,21 +453,51 @@ class Planner {
     return view.localNorm?.meta.status ?? view.remoteNorm?.meta.status ?? this.config.defaultStatus;
   }
 
-  /** update-page: changed fields only, always an explicit status (butter-api.md §3.2, §9.4); one request for several locales. */
-  private emitPageUpdates(
-    e: EntityInput,
-    ref: EntityRef & { kind: 'page' },
-    outcomes: LocaleOutcome[],
+  /** The write of one intent, at the calls the backend says it takes (plan = run). */
+  private emitWrite(
+    intent: WriteIntent,
+    expect: Record<string, FieldDigests> | undefined,
+    extra: Partial<Pick<WriteOperation, 'renamedFrom'>> = {},
   ): void {
+    this.ops.push({
+      kind: 'write',
+      entity: intent.entity,
+      intent,
+      cost: this.input.estimate(intent),
+      dependsOn: [],
+      ...(expect ? { expect } : {}),
+      ...extra,
+    });
+  }
+
+  /**
+   * A page update: the changed fields of each locale, and each locale's status (explicit, whatever changed: the
+   * backend decides how to send it, butter-api.md §3.2, §9.4). A changed title is sent only where titles are
+   * writable; elsewhere it is reported.
+   */
+  private emitPageUpdates(e: EntityInput, outcomes: LocaleOutcome[]): void {
+    const { titlesWritable } = this.input.rules;
     const titleChanged: string[] = [];
-    const byStatus = new Map<PageStatus, Array<{ view: LocaleView; keys: string[] }>>();
+    const locales: Record<string, LocaleChange> = {};
+    const expect: Record<string, FieldDigests> = {};
     for (const { view, changes } of outcomes) {
       const pushed = keysWith(changes, 'push');
-      if (pushed.includes(TITLE_KEY)) titleChanged.push(view.locale);
-      const keys = pushed.filter((key) => key !== TITLE_KEY);
+      if (pushed.includes(TITLE_KEY) && !titlesWritable) titleChanged.push(view.locale);
+      const keys = pushed.filter((key) => key !== TITLE_KEY || titlesWritable);
       if (keys.length === 0 || !view.localNorm) continue;
       const status = this.statusFor(view);
-      appendTo(byStatus, status, { view, keys });
+      const fields: Record<string, unknown> = {};
+      const digests: FieldDigests = { [STATUS_KEY]: digestValue(status) };
+      let title: string | undefined;
+      for (const key of keys) {
+        if (key === STATUS_KEY) continue;
+        digests[key] = view.localDigests?.[key] as string;
+        if (key === TITLE_KEY) title = view.localNorm.meta.title;
+        else fields[key] = view.localNorm.fields[key];
+      }
+      this.expectHeld(e.model, view.locale, fields, digests);
+      locales[view.locale] = { fields, status, ...(title !== undefined ? { title } : {}) };
+      expect[view.locale] = digests;
     }
     if (titleChanged.length > 0) {
       this.ops.push({
@@ -478,48 +509,22 @@ class Planner {
         cost: 0,
       });
     }
-    // Locales with different statuses cannot share one body: one request per status.
-    for (const [status, group] of [...byStatus].sort(([a], [b]) => a.localeCompare(b))) {
-      const perLocale: Record<string, Record<string, unknown>> = {};
-      const expect: Record<string, FieldDigests> = {};
-      for (const { view, keys } of group) {
-        const fields: Record<string, unknown> = {};
-        const digests: FieldDigests = { [STATUS_KEY]: digestValue(status) };
-        for (const key of keys) {
-          if (key === STATUS_KEY) continue;
-          fields[key] = view.localNorm?.fields[key];
-          digests[key] = view.localDigests?.[key] as string;
-        }
-        this.expectHeld(e.model, view.locale, fields, digests);
-        perLocale[view.locale] = fields;
-        expect[view.locale] = digests;
-      }
-      const shaped = this.shapeFields(perLocale);
-      this.ops.push({
-        kind: 'update-page',
-        entity: e.key,
-        pageType: ref.pageType,
-        slug: ref.slug,
-        locale: shaped.locale,
-        body: { status, fields: shaped.fields },
-        cost: CALL_COST['update-page'],
-        dependsOn: [],
-        expect,
-      });
-    }
+    if (Object.keys(locales).length === 0) return;
+    this.emitWrite({ kind: 'update', entity: e.key, ref: e.ref, locales }, expect);
   }
 
-  /** patch-item with the changed fields, or put-item (all fields) for a regenerated file or a removed field (butter-api.md §3.4). */
-  private emitItemUpdate(e: EntityInput, collection: string, id: RemoteId, outcomes: LocaleOutcome[]): void {
+  /**
+   * An item update with the changed fields, or every field for a regenerated file or a removed field: a
+   * `replace` where the backend's replace clears what it omits (butter-api.md §3.4), else an update of them all.
+   */
+  private emitItemUpdate(e: EntityInput, id: RemoteId, outcomes: LocaleOutcome[]): void {
     const pushing = outcomes.filter(({ changes }) => keysWith(changes, 'push').length > 0);
     if (pushing.length === 0) return;
     const put = pushing.some((outcome) => this.needsPut(e.model, outcome.view));
-    const perLocale: Record<string, Record<string, unknown>> = {};
+    const locales: Record<string, LocaleChange> = {};
     const expect: Record<string, FieldDigests> = {};
-    let status: PageStatus | undefined;
     for (const { view, changes } of pushing) {
       const local = view.localNorm!;
-      status ??= local.meta.status;
       const fields: Record<string, unknown> = {};
       const digests: FieldDigests = {};
       const keys = put ? Object.keys(e.model.fields) : keysWith(changes, 'push');
@@ -532,20 +537,11 @@ class Planner {
         // that would silently settle the conflict (and the next run would push git's value over the CMS edit).
         if (changes.get(key) !== 'conflict') digests[key] = digestValue(source.fields[key]);
       }
-      perLocale[view.locale] = fields;
+      locales[view.locale] = { fields, ...(local.meta.status ? { status: local.meta.status } : {}) };
       expect[view.locale] = digests;
     }
-    const shaped = this.shapeFields(perLocale, true);
-    this.ops.push({
-      kind: put ? 'put-item' : 'patch-item',
-      entity: e.key,
-      collection,
-      id,
-      body: { ...(status ? { status } : {}), fields: shaped.fields },
-      cost: CALL_COST[put ? 'put-item' : 'patch-item'],
-      dependsOn: [],
-      expect,
-    });
+    const kind = put && this.input.rules.replaceClearsOmitted ? 'replace' : 'update';
+    this.emitWrite({ kind, entity: e.key, ref: e.ref, locales, remoteId: id }, expect);
   }
 
   /**
@@ -577,26 +573,12 @@ class Planner {
   }
 
   /**
-   * One locale → flat fields (+ `locale` unless it is the default); several → nested by locale code
-   * (butter-api.md §3.1, §3.2). Items have no `?locale=`, so a lone non-default locale is nested too (§3.4).
+   * A create with every schema key of each locale (butter-api.md §3.1, §3.3), one status and one title for all
+   * of them (the default locale's, else the first's); never re-sent while pending.
    */
-  private shapeFields(
-    perLocale: Record<string, Record<string, unknown>>,
-    nestNonDefault = false,
-  ): { fields: Record<string, unknown>; locale?: string } {
-    const locales = Object.keys(perLocale).sort();
-    const only = locales.length === 1 ? locales[0]! : undefined;
-    const isDefault = only === this.config.locales.default;
-    if (only !== undefined && (isDefault || !nestNonDefault)) {
-      return { fields: perLocale[only]!, ...(isDefault ? {} : { locale: only }) };
-    }
-    return { fields: Object.fromEntries(locales.map((locale) => [locale, perLocale[locale]])) };
-  }
-
-  /** create-page / create-item with every schema key (butter-api.md §3.1, §3.3); never re-sent while pending. */
   private planCreate(e: EntityInput): void {
     if (!this.pushing || !e.local) return;
-    if (e.pending.some((p) => p.kind === 'create-item' || p.kind === 'create-page')) return;
+    if (e.pending.some((p) => p.kind === 'create')) return;
     const views = Object.keys(e.local.locales)
       .sort()
       .map((locale) => this.view(e, locale));
@@ -619,13 +601,17 @@ class Planner {
       });
       return;
     }
-    const perLocale: Record<string, Record<string, unknown>> = {};
+    const locales: Record<string, LocaleChange> = {};
     const expect: Record<string, FieldDigests> = {};
     const status = main.localNorm.meta.status ?? this.config.defaultStatus;
     const title = main.localNorm.meta.title ?? (e.ref.kind === 'page' ? e.ref.slug : undefined);
     for (const view of views) {
       const local = view.localNorm!;
-      perLocale[view.locale] = { ...local.fields };
+      locales[view.locale] = {
+        fields: { ...local.fields },
+        status,
+        ...(title !== undefined && e.model.kind === 'page' ? { title } : {}),
+      };
       const digests = digestVariant(local, e.model, this.norm);
       // One title is sent for every locale: it becomes base only where the file says the same (so the next
       // run has nothing to adopt); a locale whose file differs keeps it out and is reported as title-changed.
@@ -635,38 +621,7 @@ class Planner {
       this.expectHeld(e.model, view.locale, local.fields, digests);
       expect[view.locale] = digests;
     }
-    if (e.ref.kind === 'page') {
-      const shaped = this.shapeFields(perLocale);
-      this.ops.push({
-        kind: 'create-page',
-        entity: e.key,
-        pageType: e.ref.pageType,
-        slug: e.ref.slug,
-        locale: shaped.locale,
-        body: {
-          title: main.localNorm.meta.title ?? e.ref.slug,
-          slug: e.ref.slug,
-          page_type: e.ref.pageType,
-          status,
-          fields: shaped.fields,
-        },
-        cost: CALL_COST['create-page'],
-        dependsOn: [],
-        expect,
-      });
-    } else {
-      const shaped = this.shapeFields(perLocale, true);
-      this.ops.push({
-        kind: 'create-item',
-        entity: e.key,
-        collection: e.ref.collection,
-        keyValue: e.ref.key,
-        body: { key: e.ref.collection, status, fields: [shaped.fields] },
-        cost: CALL_COST['create-item'],
-        dependsOn: [],
-        expect,
-      });
-    }
+    this.emitWrite({ kind: 'create', entity: e.key, ref: e.ref, locales }, expect);
   }
 
   // ---- renamed files -------------------------------------------------------------------------------
@@ -700,34 +655,28 @@ class Planner {
     const id = this.input.remote?.get(from)?.remoteId ?? old?.remoteId;
     const keyField = e.model.keyField;
     if (id === undefined || keyField === undefined) return;
-    if (e.pending.some((p) => p.kind === 'patch-item')) return; // already sent, being verified
-    const perLocale: Record<string, Record<string, unknown>> = {};
+    if (e.pending.some((p) => p.kind === 'update')) return; // already sent, being verified
+    const locales: Record<string, LocaleChange> = {};
     const expect: Record<string, FieldDigests> = {};
-    let status: PageStatus | undefined;
     for (const locale of Object.keys(e.local.locales).sort()) {
       const view = this.view(e, locale);
       if (!view.localNorm || !view.localDigests) continue;
-      status ??= view.localNorm.meta.status;
       // The key, and whatever else the file changed since the old base (a rename git found may be edited too);
       // the read-back is asked for those only, so an editor's change to another field is pulled, not lost.
       const oldBase = old?.locales[locale]?.base ?? {};
       const keys = Object.keys(e.model.fields).filter(
         (name) => name === keyField || view.localDigests![name] !== oldBase[name],
       );
-      perLocale[locale] = Object.fromEntries(keys.map((name) => [name, view.localNorm!.fields[name]]));
+      const status = view.localNorm.meta.status;
+      locales[locale] = {
+        fields: Object.fromEntries(keys.map((name) => [name, view.localNorm!.fields[name]])),
+        ...(status ? { status } : {}),
+      };
       expect[locale] = Object.fromEntries(keys.map((name) => [name, view.localDigests![name]!]));
     }
-    const shaped = this.shapeFields(perLocale, true);
-    this.ops.push({
-      kind: 'patch-item',
-      entity: e.key,
-      collection: e.ref.collection,
-      id,
-      body: { ...(status ? { status } : {}), fields: shaped.fields },
+    // Written under the old id: the item, and every reference to it, survive the rename.
+    this.emitWrite({ kind: 'update', entity: e.key, ref: e.ref, locales, remoteId: id }, expect, {
       renamedFrom: from,
-      cost: CALL_COST['patch-item'],
-      dependsOn: [],
-      expect,
     });
   }
 
@@ -770,7 +719,7 @@ class Planner {
     }
     if (!this.pushing) return;
     const path = views[0]?.path;
-    if (e.ref.kind === 'page') {
+    if (e.ref.kind === 'page' && !this.input.rules.pagesDeletable) {
       this.ops.push({
         kind: 'report',
         entity: e.key,
@@ -782,8 +731,8 @@ class Planner {
       });
       return;
     }
-    if (e.pending.some((p) => p.kind === 'delete-item')) return;
-    if (itemId === undefined) {
+    if (e.pending.some((p) => p.kind === 'delete')) return;
+    if (e.ref.kind === 'item' && itemId === undefined) {
       this.ops.push({
         kind: 'report',
         entity: e.key,
@@ -794,16 +743,16 @@ class Planner {
       });
       return;
     }
+    const intent: WriteIntent = {
+      kind: 'delete',
+      entity: e.key,
+      ref: e.ref,
+      locales: {},
+      ...(itemId !== undefined ? { remoteId: itemId } : {}),
+    };
     this.deletes.push({
-      collection: e.ref.collection,
-      op: {
-        kind: 'delete-item',
-        entity: e.key,
-        collection: e.ref.collection,
-        id: itemId,
-        cost: CALL_COST['delete-item'],
-        dependsOn: [],
-      },
+      collection: groupOf(e.ref),
+      op: { kind: 'write', entity: e.key, intent, cost: this.input.estimate(intent), dependsOn: [] },
     });
   }
 
@@ -837,7 +786,7 @@ class Planner {
     }
     for (const view of views) {
       this.deletes.push({
-        collection: e.ref.collection,
+        collection: groupOf(e.ref),
         op: { kind: 'delete-file', entity: e.key, locale: view.locale, path: view.path, cost: 0 },
       });
     }
@@ -869,9 +818,8 @@ class Planner {
     if (this.deletes.length === 0) return;
     const inManifest = new Map<string, number>();
     for (const key of Object.keys(this.input.manifest.entities)) {
-      if (!key.startsWith('item:')) continue;
-      const ref = parseEntityKey(key);
-      if (ref.kind === 'item') inManifest.set(ref.collection, (inManifest.get(ref.collection) ?? 0) + 1);
+      const group = groupOf(parseEntityKey(key));
+      inManifest.set(group, (inManifest.get(group) ?? 0) + 1);
     }
     const groups = new Map<string, GuardedDelete[]>();
     for (const d of this.deletes) {
@@ -887,7 +835,7 @@ class Planner {
         this.ops.push(...group.map((d) => d.op));
         continue;
       }
-      const where = op.kind === 'delete-item' ? 'ButterCMS' : 'the files';
+      const where = op.kind === 'write' ? 'ButterCMS' : 'the files';
       for (const entity of [...new Set(group.map((d) => d.op.entity))]) {
         this.ops.push({
           kind: 'report',
@@ -1046,6 +994,7 @@ export function planSync(input: PlanInput): SyncPlan {
     modelOf,
     input.config,
     { media: input.manifest.media },
+    input.estimate,
   );
   const operations = orderOperations(linked);
   return { operations, totalCalls: operations.reduce((sum, op) => sum + op.cost, 0) };

@@ -4,13 +4,7 @@
  * (page slug / item keyField value), media as the source URL, dates as `YYYY-MM-DDTHH:mm:ss` instants.
  */
 
-import type {
-  CreateItemBody,
-  CreatePageBody,
-  PageStatus,
-  UpdateItemBody,
-  UpdatePageBody,
-} from '../cms/port.js';
+import type { PageStatus, WriteIntent } from '../cms/port.js';
 
 /** `page:<pageType>:<slug>` (pageType `*` for Single Pages) or `item:<collection>:<key>`. */
 export type EntityKey = string;
@@ -103,13 +97,11 @@ export interface ManifestEntity {
   locales: Record<string, ManifestLocale>;
 }
 
-export type PendingKind =
-  | 'create-page'
-  | 'update-page'
-  | 'create-item'
-  | 'patch-item'
-  | 'put-item'
-  | 'delete-item';
+/**
+ * What a write does, in any CMS (the intent's kind). States written before issue 10 hold ButterCMS endpoint
+ * names ('create-page', 'patch-item', ...): `state/manifest-file.ts` maps them on load.
+ */
+export type PendingKind = WriteIntent['kind'];
 
 /** A write sent (or about to be sent) whose effect has not been read back yet. */
 export interface PendingWrite {
@@ -144,11 +136,6 @@ export interface FailedWrite {
   /** The media values it sent, so a late landing's CDN URLs can still be mapped to them. */
   media?: Record<string, Record<string, unknown>> | undefined;
   /**
-   * Never sent: it referenced something not in ButterCMS yet. Every push retries it (a scoped push adds its
-   * file), so it goes out once the target exists; it ends when it is sent.
-   */
-  heldBack?: true | undefined;
-  /**
    * ButterCMS refused it (400, 401, 403): it changed nothing and is not pending. Kept so `status` lists it
    * until a later write of the entity is accepted, or a run finds nothing left to send for it.
    */
@@ -164,6 +151,24 @@ export interface FailedWrite {
    * again) until the file changes or `resolve <file> --take git` asks for it.
    */
   refusedBody?: string | undefined;
+}
+
+/** A failure as `status`, the console and a run's report show it: held-back writes are listed among them. */
+export type ShownFailure = FailedWrite & { heldBack?: true | undefined };
+
+/** `status`'s and the report's name for a write: what it does and to what (`create-page`, `update-item`). */
+export function writeLabel(kind: PendingKind, entity: EntityKey): string {
+  return `${kind}-${entity.startsWith('page:') ? 'page' : 'item'}`;
+}
+
+/** A write the plan held back (its `unresolved` reason), kept so `status` lists it and every push retries it. */
+export interface HeldBackWrite {
+  id: string;
+  entity: EntityKey;
+  kind: PendingKind;
+  reason: string;
+  at: string;
+  path?: string | undefined;
 }
 
 export interface ConflictRecord {
@@ -190,6 +195,12 @@ export interface Manifest {
   richText?: Record<string, string> | undefined;
   pending: PendingWrite[];
   failed: FailedWrite[];
+  /**
+   * Writes never sent: each referenced something the CMS does not hold yet. Every push retries them (a scoped
+   * push adds their files), so each goes out once its target exists, and ends when it is sent. States written
+   * before this list kept them in `failed` with `heldBack: true`; they move here on load (manifest-file.ts).
+   */
+  heldBack: HeldBackWrite[];
   conflicts: ConflictRecord[];
   lastPush?: string | undefined;
   lastPull?: string | undefined;
@@ -207,63 +218,33 @@ export interface Tombstone {
   locales: Record<string, FieldDigests>;
 }
 
-/** What every write carrying a body has besides its target and body. */
-export interface BodyWrite {
+/**
+ * A write of a SyncPlan: the neutral intent (file form; the backend shapes and sends it, `cms/port.ts`) and
+ * what the engine needs around it.
+ */
+export interface WriteOperation {
+  kind: 'write';
+  entity: EntityKey;
+  intent: WriteIntent;
+  /** The calls the write makes (`backend.estimate`): plan = run. */
   cost: number;
   dependsOn: EntityKey[];
-  /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect). */
+  /** Digests per locale the read-back must show once applied (becomes PendingWrite.expect; absent for delete). */
   expect?: Record<string, FieldDigests> | undefined;
-  /** Why it cannot be sent yet: it references something that is not in ButterCMS (set by the planner). */
+  /** Why it cannot be sent yet: it references something that is not in the CMS (set by the planner). */
   unresolved?: string | undefined;
   /**
    * The second half of a create in a reference cycle: the references its create left out, sent after every
    * create of the cycle (plan-cycles.ts). A new item's id is read from the manifest when it is sent.
    */
   completesCycle?: true | undefined;
+  /** A renamed item file: the entity this item was known as; its id and base move to `entity` once sent. */
+  renamedFrom?: EntityKey | undefined;
 }
 
-/** Operations of a SyncPlan. Bodies are in canonical form; `sync/` translates refs to ids when applying. */
+/** Operations of a SyncPlan. Values are in canonical (file) form; the backend translates them when sending. */
 export type Operation =
-  | ({
-      kind: 'create-page';
-      entity: EntityKey;
-      pageType: string;
-      slug: string;
-      locale?: string | undefined;
-      body: CreatePageBody;
-    } & BodyWrite)
-  | ({
-      kind: 'update-page';
-      entity: EntityKey;
-      pageType: string;
-      slug: string;
-      locale?: string | undefined;
-      body: UpdatePageBody;
-    } & BodyWrite)
-  | ({
-      kind: 'create-item';
-      entity: EntityKey;
-      collection: string;
-      keyValue: string;
-      body: CreateItemBody;
-    } & BodyWrite)
-  | ({
-      kind: 'patch-item' | 'put-item';
-      entity: EntityKey;
-      collection: string;
-      id: RemoteId;
-      body: UpdateItemBody;
-      /** A renamed item file: the entity this item was known as; its id and base move to `entity` once sent. */
-      renamedFrom?: EntityKey | undefined;
-    } & BodyWrite)
-  | {
-      kind: 'delete-item';
-      entity: EntityKey;
-      collection: string;
-      id: RemoteId;
-      cost: number;
-      dependsOn: EntityKey[];
-    }
+  | WriteOperation
   | {
       kind: 'write-file';
       entity: EntityKey;

@@ -1,4 +1,4 @@
-import type { FailedWrite } from '../core/types.js';
+import { type ShownFailure, writeLabel } from '../core/types.js';
 import type { BaseLookup } from './conflict-base.js';
 import { html, type SafeHtml } from './console-html.js';
 import type { ActivityEntry, ConsoleConflict, ConsoleSnapshot } from './console-state.js';
@@ -69,7 +69,7 @@ ${renderConflicts(s.conflicts, csrf)}
       : html`<table><thead><tr><th>File</th><th>Write</th><th>State</th><th>Age</th><th>Deadline</th></tr></thead><tbody>
     ${firstRows(s.pending).map(
       (p) =>
-        html`<tr><td>${p.path ?? p.entity}</td><td>${p.kind}</td><td>${p.state === 'sent' ? 'sent, waiting for read-back' : 'about to be sent'}</td><td>${age(p.createdAt, now)}</td><td>${when(p.deadline, now)}</td></tr>`,
+        html`<tr><td>${p.path ?? p.entity}</td><td>${writeLabel(p.kind, p.entity)}</td><td>${p.state === 'sent' ? 'sent, waiting for read-back' : 'about to be sent'}</td><td>${age(p.createdAt, now)}</td><td>${when(p.deadline, now)}</td></tr>`,
     )}${moreRows(s.pending.length, 5)}</tbody></table>`
   }
 </section>
@@ -126,7 +126,7 @@ function renderBase(base: BaseLookup): SafeHtml {
   }
 }
 
-function renderFailures(failed: FailedWrite[], problems: ConsoleSnapshot['problems']): SafeHtml {
+function renderFailures(failed: ShownFailure[], problems: ConsoleSnapshot['problems']): SafeHtml {
   const total = failed.length + problems.length;
   return html`<section id="failures"><h2>Failures (${total})</h2>
   ${
@@ -135,7 +135,7 @@ function renderFailures(failed: FailedWrite[], problems: ConsoleSnapshot['proble
       : html`<table><thead><tr><th>File</th><th>What</th><th>Reason</th><th>What to do</th></tr></thead><tbody>
     ${firstRows(failed).map((f) => {
       const { reason, hint } = splitReason(f);
-      return html`<tr><td>${f.path ?? f.entity}</td><td>${f.heldBack ? 'held back' : f.kind}</td><td>${reason}</td><td>${hint}</td></tr>`;
+      return html`<tr><td>${f.path ?? f.entity}</td><td>${f.heldBack ? 'held back' : writeLabel(f.kind, f.entity)}</td><td>${reason}</td><td>${hint}</td></tr>`;
     })}
     ${firstRows(problems).map(
       (p) =>
@@ -208,7 +208,7 @@ function moreRows(total: number, columns: number): SafeHtml | '' {
 }
 
 /** The reason a failed write carries is "what happened — what to do" (apply-plan.ts); split it for the two columns. */
-function splitReason(f: FailedWrite): { reason: string; hint: string } {
+function splitReason(f: ShownFailure): { reason: string; hint: string } {
   const at = f.reason.indexOf(' — ');
   if (at > 0) return { reason: f.reason.slice(0, at), hint: f.reason.slice(at + 3) };
   return {

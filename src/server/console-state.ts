@@ -1,4 +1,5 @@
-import type { ConflictRecord, FailedWrite, Manifest, PendingWrite } from '../core/types.js';
+import type { ConflictRecord, Manifest, PendingWrite, ShownFailure } from '../core/types.js';
+import { shownFailures } from '../state/manifest-edits.js';
 import type { FileProblem, SyncReport } from '../sync/report.js';
 import type { BaseLookup } from './conflict-base.js';
 
@@ -20,7 +21,7 @@ export interface ConsoleSnapshot {
     lastRateLimitAt: string | null;
   };
   pending: PendingWrite[];
-  failed: FailedWrite[];
+  failed: ShownFailure[];
   /** Files the last runs could not read or send, with the hint their error carries. */
   problems: FileProblem[];
   conflicts: ConsoleConflict[];
@@ -179,7 +180,7 @@ export function buildSnapshot(sources: SnapshotSources): ConsoleSnapshot {
       lastRateLimitAt: recorder.lastRateLimitAt,
     },
     pending: [...manifest.pending],
-    failed: [...manifest.failed],
+    failed: shownFailures(manifest),
     problems: recorder.problems(),
     conflicts: manifest.conflicts.map((c) => ({
       ...c,

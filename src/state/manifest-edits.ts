@@ -10,10 +10,12 @@ import type {
   EntityKey,
   FailedWrite,
   FieldDigests,
+  HeldBackWrite,
   Manifest,
   ManifestEntity,
   PendingWrite,
   RemoteId,
+  ShownFailure,
 } from '../core/types.js';
 
 function entityOf(manifest: Manifest, key: EntityKey): ManifestEntity {
@@ -100,17 +102,26 @@ export function settleConflicts(
 }
 
 /** A write not sent (it references what the CMS does not hold yet): it replaces the entity's earlier hold. */
-export function holdBack(manifest: Manifest, held: FailedWrite & { heldBack: true }): void {
-  manifest.failed = [...manifest.failed.filter((f) => !(f.entity === held.entity && f.heldBack)), held];
+export function holdBack(manifest: Manifest, held: HeldBackWrite): void {
+  manifest.heldBack = [...manifest.heldBack.filter((h) => h.entity !== held.entity), held];
+}
+
+/** The failures `status`, the console and metrics show: the failed writes, then the held-back ones. */
+export function shownFailures(manifest: Readonly<Manifest>): ShownFailure[] {
+  return [...manifest.failed, ...manifest.heldBack.map((held) => ({ ...held, heldBack: true as const }))];
 }
 
 /**
- * End failures of an entity that `which` picks: held back ones once a write of it goes out, refused ones once
- * a write of it is accepted. Returns whether anything ended.
+ * End an entity's held-back writes once a write of it goes out, or its refused failures once a write of it
+ * is accepted. Returns whether anything ended.
  */
 export function endFailures(manifest: Manifest, entity: EntityKey, which: 'held-back' | 'refused'): boolean {
-  const picked = (f: FailedWrite) =>
-    f.entity === entity && (which === 'held-back' ? f.heldBack === true : f.refused === true);
+  if (which === 'held-back') {
+    if (!manifest.heldBack.some((h) => h.entity === entity)) return false;
+    manifest.heldBack = manifest.heldBack.filter((h) => h.entity !== entity);
+    return true;
+  }
+  const picked = (f: FailedWrite) => f.entity === entity && f.refused === true;
   if (!manifest.failed.some(picked)) return false;
   manifest.failed = manifest.failed.filter((f) => !picked(f));
   return true;

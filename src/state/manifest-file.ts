@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { SyncError } from '../core/errors.js';
 import { isRecord } from '../core/is-record.js';
-import type { Manifest } from '../core/types.js';
+import type { FailedWrite, HeldBackWrite, Manifest, PendingKind } from '../core/types.js';
 import { writeFileAtomic } from './atomic-file.js';
 import {
   JOURNAL_FILE,
@@ -15,8 +15,11 @@ import {
 } from './manifest-journal.js';
 import { KEYED_COLLECTIONS } from './manifest-tracking.js';
 
-/** Bumped when the manifest's shape changes; an older binary refuses a newer file instead of mangling it. */
-export const MANIFEST_VERSION = 1;
+/**
+ * Bumped when the manifest's shape changes; an older binary refuses a newer file instead of mangling it.
+ * 2: neutral write kinds (create/update/replace/delete) and the `heldBack` list (issue 10); 1 is read and moved on.
+ */
+export const MANIFEST_VERSION = 2;
 
 /** The folder of per-clone state (git-ignored): manifest, lock, hook log. */
 export function stateDir(repoDir: string): string {
@@ -42,6 +45,7 @@ export function emptyManifest(configDigest: string): Manifest {
     media: {},
     pending: [],
     failed: [],
+    heldBack: [],
     conflicts: [],
     calls: {},
   };
@@ -202,7 +206,7 @@ function sortKeys(value: unknown): unknown {
 }
 
 const RECORD_KEYS = ['entities', 'media', 'calls'] as const;
-const LIST_KEYS = ['pending', 'failed', 'conflicts'] as const;
+const LIST_KEYS = ['pending', 'failed', 'heldBack', 'conflicts'] as const;
 
 /** Shape check of the top level; collections missing from an older writer default to empty. */
 export function validateManifest(data: unknown, file: string): Manifest {
@@ -261,7 +265,50 @@ export function validateManifest(data: unknown, file: string): Manifest {
       },
     );
   }
-  return manifest as unknown as Manifest;
+  return migrateWrites(manifest as unknown as Manifest);
+}
+
+/** Write kinds of states written before issue 10: ButterCMS endpoint names → what the write does. */
+const LEGACY_KINDS: Record<string, PendingKind> = {
+  'create-page': 'create',
+  'create-item': 'create',
+  'update-page': 'update',
+  'patch-item': 'update',
+  'put-item': 'replace',
+  'delete-item': 'delete',
+};
+
+/**
+ * A state written before issue 10 (version 1) still loads: its write kinds become the neutral ones, and its
+ * held-back writes (`failed` entries with `heldBack: true`) move to their own list. What `status` shows for
+ * them does not change.
+ */
+function migrateWrites(manifest: Manifest): Manifest {
+  // Saved again it is the current version: an older binary then refuses it rather than misreading the kinds.
+  manifest.version = MANIFEST_VERSION;
+  const kindOf = (kind: string): PendingKind => LEGACY_KINDS[kind] ?? (kind as PendingKind);
+  for (const write of manifest.pending) write.kind = kindOf(write.kind);
+  const failed: FailedWrite[] = [];
+  for (const entry of manifest.failed as Array<FailedWrite & { heldBack?: true }>) {
+    const { heldBack, ...write } = entry;
+    write.kind = kindOf(write.kind);
+    if (heldBack !== true) {
+      failed.push(write);
+      continue;
+    }
+    const held: HeldBackWrite = {
+      id: write.id,
+      entity: write.entity,
+      kind: write.kind,
+      reason: write.reason,
+      at: write.at,
+      ...(write.path !== undefined ? { path: write.path } : {}),
+    };
+    manifest.heldBack = [...manifest.heldBack.filter((h) => h.entity !== held.entity), held];
+  }
+  manifest.failed = failed;
+  for (const write of manifest.heldBack) write.kind = kindOf(write.kind);
+  return manifest;
 }
 
 /**
@@ -373,6 +420,9 @@ const ENTRIES = z.looseObject({
       path: optionalText,
       expect: perLocale.optional(),
     }),
+  ),
+  heldBack: z.array(
+    z.looseObject({ id: text, entity: text, kind: text, reason: text, at: text, path: optionalText }),
   ),
   conflicts: z.array(
     z.looseObject({ entity: text, locale: text, field: text, path: optionalText, at: optionalText }),

@@ -27,6 +27,7 @@ export function mergeManifests(ancestor: Manifest, ours: Manifest, theirs: Manif
     ),
     pending: mergeLists(ancestor.pending, ours.pending, theirs.pending, (w) => w.id),
     failed: mergeLists(ancestor.failed, ours.failed, theirs.failed, (w) => w.id),
+    heldBack: mergeLists(ancestor.heldBack ?? [], ours.heldBack ?? [], theirs.heldBack ?? [], (w) => w.id),
     conflicts: mergeLists(
       ancestor.conflicts,
       ours.conflicts,

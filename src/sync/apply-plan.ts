@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { CreateItemBody, CreatePageBody, UpdateItemBody, UpdatePageBody } from '../cms/port.js';
+import { isPartlySent, type WriteIntent, type WriteReceipt } from '../cms/port.js';
 import { makeIdLookup } from '../cms/read-helpers.js';
 import { editContentFile, readContentFile, renderContentFile } from '../content/index.js';
-import { isLocaleNested, toApiBody } from '../core/api-fields.js';
 import { digestValue, digestVariant } from '../core/digest.js';
 import { isSyncError, SyncError } from '../core/errors.js';
 import { type EntityModel, modelFor } from '../core/model.js';
@@ -12,16 +11,17 @@ import type {
   EntityKey,
   FailedWrite,
   FieldDigests,
+  HeldBackWrite,
   LocalEntity,
   LocalVariant,
   Manifest,
   Operation,
-  PendingKind,
   PendingWrite,
   RemoteEntity,
   SyncPlan,
+  WriteOperation,
 } from '../core/types.js';
-import { parseEntityKey } from '../core/types.js';
+import { parseEntityKey, writeLabel } from '../core/types.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import {
   adoptLocale,
@@ -57,11 +57,6 @@ type FileOperation = Extract<Operation, { kind: 'write-file' | 'delete-file' }>;
 
 /** Pulled files written at once; each write fsyncs, so a batch of 10,000 new files is bound by disk latency. */
 const FILE_WRITE_CONCURRENCY = 16;
-
-type WriteOperation = Extract<
-  Operation,
-  { kind: 'create-page' | 'update-page' | 'create-item' | 'patch-item' | 'put-item' | 'delete-item' }
->;
 
 /** The file to name in a report for an entity (the one rule, state/manifest-edits.ts). */
 function entityPaths(
@@ -223,37 +218,37 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
         await Promise.all(run.map((fileOp) => applyFileOperation(fileOp)));
         break;
       }
-      default: {
+      case 'write': {
+        const label = writeLabel(op.intent.kind, op.entity);
         if (stopSending) {
           record({
-            kind: op.kind,
+            kind: label,
             entity: op.entity,
             status: 'skipped',
             message: 'not sent: an earlier call was refused',
           });
           break;
         }
-        if ('unresolved' in op && op.unresolved !== undefined) {
+        if (op.unresolved !== undefined) {
           // Checked before its prerequisites: a write that is held back whatever they do must be kept as held
           // back (status shows it, exit 4), not only skipped because one of them (e.g. its cycle partner) is not
           // created yet. Sent, it would fail after its 202 or read back without the reference. Kept in the manifest, so
           // every later push retries it (status shows it meanwhile).
           failedEntities.add(op.entity);
           const file = entityPaths(manifest, local.get(op.entity), op.entity, ctx.config.locales.default);
-          const held: FailedWrite = {
+          const held: HeldBackWrite = {
             id: randomUUID(),
             entity: op.entity,
-            kind: op.kind,
+            kind: op.intent.kind,
             reason: `not sent: it ${op.unresolved} — Push the referenced file too (or the whole content tree), or fix the reference; every later push retries this file.`,
             at: nowOf(ctx).toISOString(),
             path: file,
-            heldBack: true,
           };
-          holdBack(manifest, { ...held, heldBack: true });
+          holdBack(manifest, held);
           ctx.store.markDirty();
-          report.failures.push(held);
+          report.failures.push({ ...held, heldBack: true });
           record({
-            kind: op.kind,
+            kind: label,
             entity: op.entity,
             path: file,
             status: 'failed',
@@ -276,7 +271,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
               stopSending = true;
             failedEntities.add(op.entity);
             record({
-              kind: op.kind,
+              kind: label,
               entity: op.entity,
               status: 'skipped',
               message: `not sent yet: reading back the items it references failed (${err.message}); the next run sends it`,
@@ -291,7 +286,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
         if (blocked || waiting) {
           failedEntities.add(op.entity);
           record({
-            kind: op.kind,
+            kind: label,
             entity: op.entity,
             status: 'skipped',
             message: blocked
@@ -300,7 +295,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           });
           break;
         }
-        const body = writeDigest(op);
+        const body = writeDigest(op.intent);
         const refusedBefore = manifest.failed.find(
           (f) => f.entity === op.entity && f.refused && f.refusedBody === body,
         );
@@ -309,7 +304,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           failedEntities.add(op.entity);
           report.failures.push(refusedBefore);
           record({
-            kind: op.kind,
+            kind: label,
             entity: op.entity,
             path: refusedBefore.path,
             status: 'skipped',
@@ -323,11 +318,11 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           await sendWrite(ctx, op, local.get(op.entity));
           endFailures(manifest, op.entity, 'refused'); // accepted: an earlier refusal of this entity is over
           record({
-            kind: op.kind,
+            kind: label,
             entity: op.entity,
             path: entityPaths(manifest, local.get(op.entity), op.entity, ctx.config.locales.default),
-            locale: 'locale' in op ? op.locale : undefined,
-            fields: 'body' in op ? fieldNames(op.body, ctx, op.entity) : undefined,
+            locale: loneLocale(op.intent, ctx.config.locales.default),
+            fields: op.intent.kind === 'delete' ? undefined : fieldNames(op.intent),
             status: 'sent',
           });
         } catch (error) {
@@ -340,7 +335,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
           const failure: FailedWrite = {
             id: randomUUID(),
             entity: op.entity,
-            kind: op.kind,
+            kind: op.intent.kind,
             reason: `${err.message} — ${err.hint}`,
             at: nowOf(ctx).toISOString(),
             path: file,
@@ -357,7 +352,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
             ctx.store.markDirty();
           }
           report.failures.push(failure);
-          record({ kind: op.kind, entity: op.entity, path: file, status: 'failed', message: err.message });
+          record({ kind: label, entity: op.entity, path: file, status: 'failed', message: err.message });
         }
       }
     }
@@ -373,7 +368,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
  */
 function leaveToFollowUp(manifest: Manifest, entity: EntityKey, expect: Record<string, FieldDigests>): void {
   for (const write of manifest.pending) {
-    if (write.entity !== entity || (write.kind !== 'create-item' && write.kind !== 'create-page')) continue;
+    if (write.entity !== entity || write.kind !== 'create') continue;
     for (const [locale, digests] of Object.entries(expect)) {
       const created = write.expect[locale];
       if (!created) continue;
@@ -391,50 +386,53 @@ const REFUSALS = new Set([
   'CMS_METHOD_NOT_ALLOWED',
 ]);
 
-/** What identifies a write's content: the same digest means the same request ButterCMS would see. */
-function writeDigest(op: { kind: string } & object): string {
-  const { kind } = op;
-  const body = 'body' in op ? op.body : undefined;
-  const locale = 'locale' in op ? op.locale : undefined;
-  return digestValue({ kind, locale, body });
+/** What identifies a write's content: the same digest means the same write the CMS would see. */
+function writeDigest(intent: WriteIntent): string {
+  return digestValue({ kind: intent.kind, locales: intent.locales });
 }
 
-/** The fields a body carries; a body nested by locale (several locales in one write) lists its fields, not the locales. */
-function fieldNames(
-  body: CreatePageBody | UpdatePageBody | CreateItemBody | UpdateItemBody,
-  ctx: SyncContext,
-  entity: EntityKey,
-): string[] {
-  const fields = (Array.isArray(body.fields) ? body.fields[0] : body.fields) ?? {};
-  const model = modelFor(parseEntityKey(entity), ctx.config);
-  if (!isLocaleNested(fields, model, ctx.config.locales.all)) return Object.keys(fields);
-  const names = Object.values(fields).flatMap((inner) => Object.keys(inner as Record<string, unknown>));
-  return [...new Set(names)];
+/** The fields a write carries, over all its locales. */
+function fieldNames(intent: WriteIntent): string[] {
+  return [...new Set(Object.values(intent.locales).flatMap((change) => Object.keys(change.fields)))];
+}
+
+/** The locale a report names for a write of one locale other than the default. */
+function loneLocale(intent: WriteIntent, defaultLocale: string): string | undefined {
+  const locales = Object.keys(intent.locales);
+  return locales.length === 1 && locales[0] !== defaultLocale ? locales[0] : undefined;
 }
 
 /** Media-bearing values a write carries, per locale, so the CDN URLs read back can be mapped to them. */
 function sentMediaOf(
   ctx: SyncContext,
-  op: WriteOperation,
+  intent: WriteIntent,
   entity: LocalEntity | undefined,
 ): Record<string, Record<string, unknown>> {
   const media: Record<string, Record<string, unknown>> = {};
-  if (!entity || op.kind === 'delete-item') return media;
+  if (!entity || intent.kind === 'delete') return media;
   const model = modelFor(entity.ref, ctx.config);
-  const fields = (op.kind === 'create-item' ? op.body.fields[0] : op.body.fields) ?? {};
-  const locale = ('locale' in op ? op.locale : undefined) ?? ctx.config.locales.default;
-  const byLocale = isLocaleNested(fields, model, ctx.config.locales.all)
-    ? (fields as Record<string, Record<string, unknown>>)
-    : { [locale]: fields };
-  for (const [name, values] of Object.entries(byLocale)) {
-    const variant = entity.locales[name];
+  for (const [locale, change] of Object.entries(intent.locales)) {
+    const variant = entity.locales[locale];
     if (!variant) continue;
     for (const [field, spec] of Object.entries(model.fields)) {
-      if (field in values && holdsMedia(spec))
-        media[name] = { ...media[name], [field]: variant.fields[field] };
+      if (field in change.fields && holdsMedia(spec))
+        media[locale] = { ...media[locale], [field]: variant.fields[field] };
     }
   }
   return media;
+}
+
+/** The intent with its rich-text fields as the HTML the CMS holds (issue 11), the map learning each pairing. */
+function withHtml(ctx: SyncContext, intent: WriteIntent, model: EntityModel): WriteIntent {
+  const { config } = ctx;
+  const manifest = ctx.store.manifest;
+  const locales = Object.fromEntries(
+    Object.entries(intent.locales).map(([locale, change]) => [
+      locale,
+      { ...change, fields: withRichTextHtml(change.fields, model, config, manifest) },
+    ]),
+  );
+  return { ...intent, locales };
 }
 
 async function sendWrite(
@@ -444,14 +442,15 @@ async function sendWrite(
 ): Promise<void> {
   const manifest = ctx.store.manifest;
   const { config } = ctx;
+  const { intent } = op;
   const now = nowOf(ctx);
-  // The planner computes what the read-back must show (delete-item: only that the item is gone).
-  const expect = 'expect' in op && op.expect ? op.expect : {};
-  const media = sentMediaOf(ctx, op, entity);
+  // The planner computes what the read-back must show (a delete: only that the entity is gone).
+  const expect = op.expect ?? {};
+  const media = sentMediaOf(ctx, intent, entity);
   const pending: PendingWrite = {
     id: randomUUID(),
     entity: op.entity,
-    kind: op.kind as PendingKind,
+    kind: intent.kind,
     state: 'intent',
     expect,
     createdAt: now.toISOString(),
@@ -461,16 +460,10 @@ async function sendWrite(
   };
   // A newer write to the same entity supersedes older unverified updates of the same fields.
   manifest.pending = manifest.pending.filter(
-    (p) =>
-      !(p.entity === op.entity && p.kind !== 'create-item' && p.kind !== 'create-page' && p.kind === op.kind),
+    (p) => !(p.entity === op.entity && p.kind !== 'create' && p.kind === intent.kind),
   );
-  if ('completesCycle' in op && op.completesCycle) leaveToFollowUp(manifest, op.entity, expect);
+  if (op.completesCycle) leaveToFollowUp(manifest, op.entity, expect);
   const model = modelFor(parseEntityKey(op.entity), config);
-  const ids = makeIdLookup(manifest);
-  // Bodies are planned in file form (human keys); ids are looked up now, after the creates they depend on.
-  const translate = <T extends { fields?: Record<string, unknown> | [Record<string, unknown>] }>(
-    body: T,
-  ): T => toApiBody(withRichTextHtml(body, model, config, manifest), model, ids, config.locales.all);
 
   // Remember where each locale's file lives, so later scoped runs find the sibling files.
   if (entity) {
@@ -483,23 +476,25 @@ async function sendWrite(
 
   // Rich text is converted (and cached) before the request, then the event loop turns once: converting a long
   // page can take seconds, and a keep-alive socket the server closed meanwhile must be noticed, not written to.
-  if ('body' in op) {
-    withRichTextHtml(op.body, model, config, manifest);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const sent = intent.kind === 'delete' ? intent : withHtml(ctx, intent, model);
+  if (intent.kind !== 'delete') await new Promise((resolve) => setImmediate(resolve));
   recordIntent(manifest, pending);
+  let receipt: WriteReceipt;
   try {
-    await sendRequest(ctx, op, pending, translate);
+    // Write-ahead (DESIGN.md §3: zero duplicates is a hard rule): a create's intent is on disk before it leaves.
+    if (intent.kind === 'create') await ctx.store.save();
+    // Ids are looked up now, after the creates this write depends on.
+    receipt = await ctx.backend.write(sent, makeIdLookup(manifest));
   } catch (error) {
     // A request that died in flight (network, timeout, 5xx) may still have been accepted: keep it pending,
     // so a create is looked up before anything is ever re-sent (butter-api.md §5). A definite refusal
     // (4xx) changed nothing: drop the intent, so the next run sends it again instead of waiting it out.
-    // Once the 202 came back (state `sent`), a later failure (e.g. of the id lookup) leaves the write pending.
-    const accepted = pending.state === 'sent';
+    // A write of several requests that failed after one was accepted may have changed something: pending too.
     const mayHaveLanded =
-      accepted || (isSyncError(error) && ['CMS_NETWORK', 'CMS_TIMEOUT', 'CMS_SERVER'].includes(error.code));
+      isPartlySent(error) ||
+      (isSyncError(error) && ['CMS_NETWORK', 'CMS_TIMEOUT', 'CMS_SERVER'].includes(error.code));
     if (!mayHaveLanded) manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
-    else if (!accepted) {
+    else {
       // Verified like a sent write, but never reported as "accepted (202)": the answer was an error.
       markSent(manifest, pending.id, nowOf(ctx).toISOString());
       pending.uncertain = true;
@@ -507,7 +502,18 @@ async function sendWrite(
     await ctx.store.save();
     throw error;
   }
-  if (op.kind === 'patch-item' && op.renamedFrom) moveRenamedItem(manifest, op.renamedFrom, op.entity);
+  if (receipt.state === 'gone') {
+    // A delete that found the entity already gone: what it wanted.
+    manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
+    buryEntity(manifest, op.entity, 'git');
+    delete manifest.entities[op.entity];
+    ctx.store.markDirty();
+    return;
+  }
+  markSent(manifest, pending.id, nowOf(ctx).toISOString());
+  ctx.store.markDirty();
+  if (intent.kind === 'create') await ctx.store.save();
+  if (op.renamedFrom) moveRenamedItem(manifest, op.renamedFrom, op.entity);
 }
 
 /**
@@ -530,68 +536,6 @@ function moveRenamedItem(manifest: Manifest, from: EntityKey, to: EntityKey): vo
   manifest.conflicts = manifest.conflicts.filter((c) => c.entity !== from);
 }
 
-async function sendRequest(
-  ctx: SyncContext,
-  op: WriteOperation,
-  pending: PendingWrite,
-  translate: <T extends { fields?: Record<string, unknown> | [Record<string, unknown>] }>(body: T) => T,
-): Promise<void> {
-  const { cms } = ctx;
-  const manifest = ctx.store.manifest;
-  const sent = async (): Promise<void> => {
-    markSent(manifest, pending.id, nowOf(ctx).toISOString());
-    ctx.store.markDirty();
-  };
-  switch (op.kind) {
-    case 'create-page': {
-      await ctx.store.save(); // write-ahead: the intent is on disk before the POST leaves
-      const body: CreatePageBody = translate(op.body);
-      await cms.createPage(body, op.locale ? { locale: op.locale } : {});
-      return sent();
-    }
-    case 'update-page': {
-      const body: UpdatePageBody = translate(op.body);
-      await cms.updatePage(op.pageType, op.slug, body, op.locale ? { locale: op.locale } : {});
-      return sent();
-    }
-    case 'create-item': {
-      await ctx.store.save(); // write-ahead (DESIGN.md §3: zero duplicates is a hard rule)
-      const body: CreateItemBody = translate(op.body);
-      await cms.createItem(body);
-      await sent();
-      await ctx.store.save();
-      return;
-    }
-    case 'patch-item':
-    case 'put-item': {
-      const body: UpdateItemBody = translate(op.body);
-      // The follow-up of a create in a reference cycle was planned before the item had an id.
-      const id = op.completesCycle ? manifest.entities[op.entity]?.remoteId : op.id;
-      if (id === undefined) throw new SyncError('INTERNAL', `${op.entity} has no ButterCMS id yet`);
-      // ButterCMS item ids are numbers (meta.id); the client refuses one that is not.
-      if (op.kind === 'put-item') await cms.replaceItem(op.collection, Number(id), body);
-      else await cms.patchItem(op.collection, Number(id), body);
-      return sent();
-    }
-    case 'delete-item': {
-      try {
-        await cms.deleteItem(op.collection, Number(op.id));
-      } catch (error) {
-        if (isSyncError(error) && error.code === 'CMS_NOT_FOUND') {
-          // Already gone: what the delete wanted.
-          manifest.pending = manifest.pending.filter((p) => p.id !== pending.id);
-          buryEntity(manifest, op.entity, 'git');
-          delete manifest.entities[op.entity];
-          ctx.store.markDirty();
-          return;
-        }
-        throw error;
-      }
-      return sent();
-    }
-  }
-}
-
 /**
  * A create returns no id (butter-api.md §9.1), and a write that references a new item needs it: the pending
  * writes of the referenced collections are read back (verified) at the call floor, one list or GET batch for
@@ -605,7 +549,7 @@ async function learnCreatedIds(ctx: SyncContext, dependsOn: EntityKey[], tries =
       (dep) =>
         dep.startsWith('item:') &&
         manifest.entities[dep]?.remoteId === undefined &&
-        manifest.pending.some((p) => p.entity === dep && p.kind === 'create-item'),
+        manifest.pending.some((p) => p.entity === dep && p.kind === 'create'),
     );
   let delay = 200;
   for (let attempt = 0; attempt < tries && unknown().length > 0; attempt += 1) {

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CmsBackend, CmsClient, ReadState } from '../cms/port.js';
+import type { CmsBackend, ReadState } from '../cms/port.js';
 import type { SyncConfig } from '../config/schema.js';
 import type { Manifest } from '../core/types.js';
 import type { ContentRepo } from '../git/port.js';
@@ -13,10 +13,8 @@ export interface SyncContext {
   /** The content repository at `repoDir`: every git command the engine needs goes through it. */
   repo: ContentRepo;
   config: SyncConfig;
-  /** The CMS through the neutral port: every read, id lookup, media rule and the call counters. */
+  /** The CMS through the neutral port: every read and write, id lookup, media rule and the call counters. */
   backend: CmsBackend;
-  /** ButterCMS's REST surface, for the writes until they move behind the port (issue 10). */
-  cms: CmsClient;
   store: ManifestStore;
   logger: Logger;
   now?: () => Date;

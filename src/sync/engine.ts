@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { ReadTarget, RemoteRead, RemoteSnapshot, SnapshotScope } from '../cms/port.js';
+import type { ReadTarget, RemoteRead, RemoteSnapshot, SnapshotScope, WriteIntent } from '../cms/port.js';
 import { inUnavailableList, makeIdLookup, mergeTargets, snapshotOfRead } from '../cms/read-helpers.js';
 import { editContentFile, isContentPath, locateFile, pathForEntity } from '../content/index.js';
 import { digestVariant } from '../core/digest.js';
@@ -14,12 +14,12 @@ import {
   entityKey,
   type FailedWrite,
   type LocalEntity,
-  type PendingKind,
   type PendingWrite,
   parseEntityKey,
   type ReadStep,
   type RemoteEntity,
   type SyncPlan,
+  writeLabel,
 } from '../core/types.js';
 import { countCalls } from '../state/manifest-edits.js';
 import { plainOf } from '../state/manifest-tracking.js';
@@ -30,16 +30,6 @@ import { markPulledCommitted, markPulledWritten, settlePulledChanges } from './p
 import { newReport, type SyncReport, toFileProblem } from './report.js';
 import { mergeRemoteRichText } from './rich-text-map.js';
 import { pendingTargets, planVerifyReads, settleLandedFailures, verifyPending } from './verify-pending.js';
-
-/** The write kinds that become pending writes once sent. */
-const PENDING_KINDS = new Set<string>([
-  'create-page',
-  'update-page',
-  'create-item',
-  'patch-item',
-  'put-item',
-  'delete-item',
-]);
 
 /** The fields of a pending write that do not bear on what its read-back reads. */
 const PLACEHOLDER_WRITE: Omit<PendingWrite, 'entity' | 'kind' | 'expect'> = {
@@ -122,6 +112,8 @@ export class SyncEngine {
       ids: makeIdLookup(manifest, snapshot?.itemKeys),
       now: nowOf(this.ctx),
       hasFile: (entity: EntityKey) => this.hasFile(entity),
+      rules: this.ctx.backend.rules,
+      estimate: (intent: WriteIntent) => this.ctx.backend.estimate(intent),
     };
   }
 
@@ -181,7 +173,7 @@ export class SyncEngine {
     }
     ctx.onProgress?.({ phase: 'scan' });
     // Files held back earlier (a reference not in ButterCMS yet) ride along, so they go out once it is.
-    const heldBack = ctx.store.manifest.failed.flatMap((f) => (f.heldBack && f.path ? [f.path] : []));
+    const heldBack = ctx.store.manifest.heldBack.flatMap((h) => (h.path ? [h.path] : []));
     const paths = options.paths && [...new Set([...options.paths, ...heldBack])];
     const scan = await scanLocal(ctx.repoDir, ctx.config, plainOf(ctx.store.manifest), paths);
     report.errors.push(...scan.errors.map(toFileProblem));
@@ -210,7 +202,8 @@ export class SyncEngine {
     const touched = this.entitiesToRead(planWith(), scan.local);
     const { pending, entities } = ctx.store.manifest;
     const idUnknown = pending.some(
-      (p) => p.kind === 'create-item' && entities[p.entity]?.remoteId === undefined,
+      (p) =>
+        p.kind === 'create' && p.entity.startsWith('item:') && entities[p.entity]?.remoteId === undefined,
     );
     const verifyFirst = (touched.sends || idUnknown) && pending.length > 0;
     const targets = mergeTargets([
@@ -242,8 +235,7 @@ export class SyncEngine {
     const found = new Set([...read.remote.keys()].filter((key) => touched.writes.has(key)));
     for (const key of read.remote.keys()) if (verifyFirst) found.add(key);
     let plan = planWith(read, found, touched.creates);
-    if (!options.dryRun)
-      this.endFailuresWithNothingLeft(plan, only, (f) => f.heldBack === true || f.refused === true);
+    if (!options.dryRun) this.endFailuresWithNothingLeft(plan, only, (f) => f.refused === true);
     plan = this.holdAcceptedCreates(plan, report);
     plan = this.withCalls(plan, before);
     if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
@@ -269,15 +261,14 @@ export class SyncEngine {
     const targets: ReadTarget[] = [];
     const creates = new Set<EntityKey>();
     for (const op of probe.operations) {
-      const isCreate = op.kind === 'create-page' || op.kind === 'create-item';
-      const isUpdate = op.kind === 'put-item' || op.kind === 'patch-item' || op.kind === 'update-page';
-      if (!isCreate && !isUpdate) continue;
-      if ('unresolved' in op && op.unresolved !== undefined) continue;
+      if (op.kind !== 'write' || op.intent.kind === 'delete') continue;
+      const isCreate = op.intent.kind === 'create';
+      if (op.unresolved !== undefined) continue;
       if (isCreate && pending.some((p) => p.entity === op.entity)) continue;
       if (isCreate) creates.add(op.entity);
       const locales = isCreate
         ? Object.keys(local.get(op.entity)?.locales ?? {})
-        : Object.keys(('expect' in op && op.expect) || {});
+        : Object.keys(op.expect ?? {});
       targets.push({
         entity: op.entity,
         locales: locales.length > 0 ? locales : [this.ctx.config.locales.default],
@@ -317,9 +308,8 @@ export class SyncEngine {
   private verifyReadsAfter(plan: SyncPlan): ReadStep[] {
     const { ctx } = this;
     const sent = plan.operations.flatMap((op): PendingWrite[] => {
-      if (op.cost === 0 || !PENDING_KINDS.has(op.kind)) return [];
-      const expect = 'expect' in op && op.expect ? op.expect : {};
-      return [{ ...PLACEHOLDER_WRITE, entity: op.entity, kind: op.kind as PendingKind, expect }];
+      if (op.cost === 0 || op.kind !== 'write') return [];
+      return [{ ...PLACEHOLDER_WRITE, entity: op.entity, kind: op.intent.kind, expect: op.expect ?? {} }];
     });
     return planVerifyReads([...ctx.store.manifest.pending, ...sent], ctx);
   }
@@ -483,11 +473,12 @@ export class SyncEngine {
     const manifest = this.ctx.store.manifest;
     const busy = new Set<EntityKey>(manifest.pending.map((p) => p.entity));
     for (const op of plan.operations) if (op.kind !== 'adopt') busy.add(op.entity);
-    const before = manifest.failed.length;
-    manifest.failed = manifest.failed.filter(
-      (f) => !which(f) || busy.has(f.entity) || (only !== undefined && !only.has(f.entity)),
-    );
-    if (manifest.failed.length !== before) this.ctx.store.markDirty();
+    const kept = (entity: EntityKey) => busy.has(entity) || (only !== undefined && !only.has(entity));
+    const before = manifest.failed.length + manifest.heldBack.length;
+    manifest.failed = manifest.failed.filter((f) => !which(f) || kept(f.entity));
+    // A held-back write with nothing left to send for it ends in every plan that pushes.
+    manifest.heldBack = manifest.heldBack.filter((h) => kept(h.entity));
+    if (manifest.failed.length + manifest.heldBack.length !== before) this.ctx.store.markDirty();
   }
 
   /**
@@ -542,12 +533,12 @@ export class SyncEngine {
     const accepted = this.ctx.store.manifest.failed.filter((f) => f.acceptedCreate);
     if (accepted.length === 0) return plan;
     const operations = plan.operations.filter((op) => {
-      if (op.kind !== 'create-item' && op.kind !== 'create-page') return true;
+      if (op.kind !== 'write' || op.intent.kind !== 'create') return true;
       const failure = accepted.find((f) => f.entity === op.entity);
       if (!failure) return true;
       if (!report.failures.some((f) => f.id === failure.id)) report.failures.push(failure);
       report.operations.push({
-        kind: op.kind,
+        kind: writeLabel(op.intent.kind, op.entity),
         entity: op.entity,
         path: failure.path,
         status: 'skipped',

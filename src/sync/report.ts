@@ -1,9 +1,10 @@
 import { EXIT, type SyncError } from '../core/errors.js';
-import type { ConflictRecord, FailedWrite, Operation } from '../core/types.js';
+import type { ConflictRecord, Operation, ShownFailure } from '../core/types.js';
 
 /** One line of what a run did, for the report and the per-operation log line. */
 export interface AppliedOperation {
-  kind: Operation['kind'];
+  /** A file operation's kind, or a write's label (`create-page`, `update-item`, core/types.ts writeLabel). */
+  kind: Exclude<Operation['kind'], 'write'> | string;
   entity: string;
   path?: string | undefined;
   locale?: string | undefined;
@@ -28,7 +29,7 @@ export interface SyncReport {
   calls: number;
   operations: AppliedOperation[];
   conflicts: ConflictRecord[];
-  failures: FailedWrite[];
+  failures: ShownFailure[];
   /** Writes accepted by ButterCMS (202) and not yet seen applied. */
   pending: number;
   /** Things the API cannot do that a person should look at (page removed, title changed, delete guard). */

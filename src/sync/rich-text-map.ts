@@ -6,7 +6,6 @@ import {
   normalizeHtml,
   type RichTextOptions,
 } from '../content/rich-text.js';
-import { isLocaleNested } from '../core/api-fields.js';
 import { digestValue } from '../core/digest.js';
 import type { EntityModel } from '../core/model.js';
 import { RichTextRead } from '../core/rich-text-read.js';
@@ -56,46 +55,32 @@ export function learnRichText(manifest: Manifest, html: string, markdown: string
 }
 
 /**
- * A plan body (file form, Markdown) with every top-level richtext field as the HTML to send, flat, nested by
- * locale or in create-item's `[ {...} ]` (butter-api.md §3.1, §3.3), each pairing learned before the request
- * goes out (write-ahead: a read-back of a write whose answer was lost still matches). A value kept from the
+ * One locale's fields of a write (file form, Markdown) with every top-level richtext field as the HTML to
+ * send, each pairing learned before the request goes out (write-ahead: a read-back of a write whose answer was lost still matches). A value kept from the
  * CMS (a PUT keeps remote edits) is sent as the HTML it was read as.
  */
-export function withRichTextHtml<T extends { fields?: Record<string, unknown> | [Record<string, unknown>] }>(
-  body: T,
+export function withRichTextHtml(
+  fields: Record<string, unknown>,
   model: EntityModel,
   config: SyncConfig,
   manifest: Manifest,
-): T {
+): Record<string, unknown> {
   const names = Object.entries(model.fields)
     .filter(([, spec]) => spec.type === 'richtext')
     .map(([name]) => name);
-  if (names.length === 0 || body.fields === undefined) return body;
+  if (names.length === 0) return fields;
   const options = richTextOptions(config);
-  const convert = (fields: Record<string, unknown>): Record<string, unknown> => {
-    const out = { ...fields };
-    for (const name of names) {
-      const value = fields[name];
-      if (value instanceof RichTextRead) out[name] = value.html;
-      else if (typeof value === 'string') {
-        const html = markdownToHtml(value, options);
-        learnRichText(manifest, html, value);
-        out[name] = html;
-      }
+  const out = { ...fields };
+  for (const name of names) {
+    const value = fields[name];
+    if (value instanceof RichTextRead) out[name] = value.html;
+    else if (typeof value === 'string') {
+      const html = markdownToHtml(value, options);
+      learnRichText(manifest, html, value);
+      out[name] = html;
     }
-    return out;
-  };
-  const shape = (fields: Record<string, unknown>): Record<string, unknown> =>
-    isLocaleNested(fields, model, config.locales.all)
-      ? Object.fromEntries(
-          Object.entries(fields).map(([locale, values]) => [
-            locale,
-            convert(values as Record<string, unknown>),
-          ]),
-        )
-      : convert(fields);
-  const fields = body.fields;
-  return { ...body, fields: Array.isArray(fields) ? [shape(fields[0])] : shape(fields) };
+  }
+  return out;
 }
 
 /**

@@ -93,7 +93,7 @@ export async function verifyPending(
     const entity = manifest.entities[write.entity];
     const overdue = isOverdue(write, now);
 
-    if (write.kind === 'delete-item') {
+    if (write.kind === 'delete') {
       if (!remote) {
         settlePending(manifest, write.id);
         buryEntity(manifest, write.entity, 'git'); // deleted in Git: a stale checkout does not create it again
@@ -145,7 +145,7 @@ export async function verifyPending(
       endSupersededFailures(manifest, write.entity, write.expect);
       settled += 1;
     } else if (overdue) {
-      const isCreate = write.kind === 'create-item' || write.kind === 'create-page';
+      const isCreate = write.kind === 'create';
       // Only a 202 that arrived is an acceptance; an intent (the process died before the answer) is unknown.
       const accepted = write.state === 'sent' && !write.uncertain;
       const failure = failPending(

@@ -9,11 +9,16 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, expect, it } from 'vitest';
 import { configDigest } from '../../src/cli/wiring.js';
-import { createButterClient, makeButterBackend } from '../../src/cms/butter/index.js';
-import type { CmsClient } from '../../src/cms/port.js';
+import { toApiFields } from '../../src/cms/butter/api-values.js';
+import {
+  BUTTER_RULES,
+  createButterClient,
+  estimateButterWrite,
+  makeButterBackend,
+} from '../../src/cms/butter/index.js';
+import type { CmsClient } from '../../src/cms/butter/wire-types.js';
 import { makeIdLookup } from '../../src/cms/read-helpers.js';
 import { pathForEntity } from '../../src/content/index.js';
-import { toApiFields } from '../../src/core/api-fields.js';
 import { stringifyStable } from '../../src/core/digest.js';
 import { modelFor } from '../../src/core/model.js';
 import { normalizeVariant } from '../../src/core/normalize.js';
@@ -69,7 +74,6 @@ async function openSession(tree: BenchTree, emulator: EmulatorHandle): Promise<S
     repo: openContentRepo(repoDir),
     config,
     backend: makeButterBackend(cms, config),
-    cms,
     store,
     logger: quietLogger(),
   });
@@ -114,6 +118,12 @@ async function timedScanAndPlan(tree: BenchTree, manifest: Manifest) {
       resolvePath: (ref, locale) => pathForEntity(ref, locale, config),
       ids: makeIdLookup(manifest),
       now: new Date(),
+      rules: BUTTER_RULES,
+      estimate: (intent) =>
+        estimateButterWrite(intent, {
+          defaultLocale: config.locales.default,
+          defaultStatus: config.defaultStatus,
+        }),
     }),
   );
   return { scanMs: scan.ms, planMs: plan.ms };

@@ -167,7 +167,6 @@ for (const size of SIZES) {
         repo: openContentRepo(tree.repoDir),
         config: tree.config,
         backend: makeButterBackend(cms, tree.config),
-        cms,
         store,
         logger: quietLogger(),
       });
@@ -197,7 +196,7 @@ for (const size of SIZES) {
         alone.manifest.pending.push({
           id: `alone-${i}`,
           entity: key,
-          kind: 'create-item',
+          kind: 'create',
           state: 'intent',
           expect: { en: { name: 'x', slug: 'y' } },
           createdAt: new Date().toISOString(),

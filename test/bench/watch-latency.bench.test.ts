@@ -58,7 +58,6 @@ it('save-to-request latency in watch', async () => {
       repo: openContentRepo(tree.repoDir),
       config: tree.config,
       backend: makeButterBackend(cms, tree.config),
-      cms,
       store,
       logger: quietLogger(),
     });

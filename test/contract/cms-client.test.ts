@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ButterClientOptions, createButterClient } from '../../src/cms/butter/index.js';
-import type { CmsClient, RemoteItem } from '../../src/cms/port.js';
+import type { CmsClient, RemoteItem } from '../../src/cms/butter/wire-types.js';
 import { SyncError } from '../../src/core/errors.js';
 import type { RequestLogEntry, SeedItem, SeedPage } from '../../src/emulator/index.js';
 import { startTestEmulator, TEST_READ_TOKEN, TEST_WRITE_TOKEN } from '../helpers/emulator.js';

@@ -101,7 +101,7 @@ describe.skipIf(!executablePath)(`console in headless Chromium${skipNote}`, () =
     await pendingRow.filter({ hasText: 'sent, waiting for read-back' }).waitFor();
     fx.emulator.setFaults({ failAfterAcceptRate: 0 });
     expect(await pendingRow.innerText()).toMatch(
-      /patch-item\s+sent, waiting for read-back\s+\d+ s ago\s+in \d+ s/,
+      /update-item\s+sent, waiting for read-back\s+\d+ s ago\s+in \d+ s/,
     );
 
     const shipping = page.locator('article.conflict', { hasText: SHIPPING });

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createButterClient, makeButterBackend } from '../../src/cms/butter/index.js';
-import type { CmsBackend, CmsClient } from '../../src/cms/port.js';
+import type { CmsClient } from '../../src/cms/butter/wire-types.js';
+import type { CmsBackend } from '../../src/cms/port.js';
 import type { ConfigInput, SyncConfig } from '../../src/config/schema.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { openContentRepo } from '../../src/git/index.js';
@@ -113,7 +114,6 @@ export async function makeFixture(
       repo: openContentRepo(repoDir),
       config: cfg,
       backend,
-      cms,
       store,
       logger: quietLogger(),
       ...(overrides.configDigest ? { configDigest: overrides.configDigest } : {}),

@@ -1,7 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Operation, writeLabel } from '../../src/core/types.js';
 import { filesChangedBy } from '../../src/git/index.js';
+import { shownFailures } from '../../src/state/manifest-edits.js';
 import {
   CONTENT,
   COUNTRY_COLLECTION,
@@ -13,6 +15,10 @@ import {
 } from '../helpers/corpus-site.js';
 import { type Fixture, git, writesIn } from '../helpers/sync-fixture.js';
 import { validConfig } from '../helpers/valid-config.js';
+
+/** An operation's kind, a write named for what it does to what (`create-page`, `update-item`). */
+const label = (op: Operation): string =>
+  op.kind === 'write' ? writeLabel(op.intent.kind, op.entity) : op.kind;
 
 // The engine's behaviours on real corpus files (issue 9), end to end: a temp git repo holding the files as
 // the corpus has them, the real engine, and the emulator over HTTP.
@@ -128,7 +134,9 @@ describe('engine on real content', () => {
     const paths = [`${POSTS}/${renamed}.markdown`, `${POSTS}/${old}.markdown`];
     for (const scoped of [paths, [`${POSTS}/${renamed}.markdown`], undefined]) {
       const { report, plan } = await run(fx, (s) => s.engine.push({ paths: scoped, verifyWaitMs: 0 }));
-      expect(plan.operations.map((op) => [op.kind, op.entity])).toEqual([['report', `page:post:${renamed}`]]);
+      expect(plan.operations.map((op) => [label(op), op.entity])).toEqual([
+        ['report', `page:post:${renamed}`],
+      ]);
       expect(report.notices.map((n) => [n.reason, n.path])).toEqual([
         ['page-renamed', `${POSTS}/${renamed}.markdown`],
       ]);
@@ -215,7 +223,7 @@ describe('engine on real content', () => {
     // The reference held by id follows the item: a reconcile brings its new key into LIE.json, sends nothing.
     fx.emulator.clearLog();
     const again = await run(fx, (s) => s.engine.reconcile({ verifyWaitMs: 1_000 }));
-    expect(again.plan.operations.map((op) => [op.kind, op.entity])).toEqual([
+    expect(again.plan.operations.map((op) => [label(op), op.entity])).toEqual([
       ['write-file', 'item:countries:LIE'],
     ]);
     expect(JSON.parse(await fx.read(`${dir}/LIE.json`)).borders).toEqual(['OST']);
@@ -231,14 +239,14 @@ describe('engine on real content', () => {
     await fx.commitAll('north american countries');
 
     const dry = await run(fx, (s) => s.engine.push({ dryRun: true }));
-    const planned = dry.plan.operations.map((op) => [op.kind, op.entity]);
+    const planned = dry.plan.operations.map((op) => [label(op), op.entity]);
     expect(planned).toEqual([
       ['create-item', 'item:countries:CAN'],
       ['create-item', 'item:countries:MEX'],
       ['create-item', 'item:countries:USA'],
-      ['patch-item', 'item:countries:CAN'],
-      ['patch-item', 'item:countries:MEX'],
-      ['patch-item', 'item:countries:USA'],
+      ['update-item', 'item:countries:CAN'],
+      ['update-item', 'item:countries:MEX'],
+      ['update-item', 'item:countries:USA'],
     ]);
     expect(dry.report.notices).toEqual([]);
 
@@ -246,7 +254,7 @@ describe('engine on real content', () => {
     const { report, plan } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
     expect(report.failures).toEqual([]);
     expect(report.notices).toEqual([]);
-    expect(plan.operations.map((op) => [op.kind, op.entity])).toEqual(planned);
+    expect(plan.operations.map((op) => [label(op), op.entity])).toEqual(planned);
     const writes = writesIn(fx.emulator).map((w) => w.method);
     expect(writes).toEqual(['POST', 'POST', 'POST', 'PATCH', 'PATCH', 'PATCH']);
     expect(report.operations.filter((op) => op.status === 'sent')).toHaveLength(6);
@@ -295,10 +303,10 @@ describe('engine on real content', () => {
 
     const dry = await run(fx, (s) => s.engine.push({ dryRun: true }));
     const { report, plan } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));
-    expect(plan.operations.map((op) => [op.kind, op.entity])).toEqual(
-      dry.plan.operations.map((op) => [op.kind, op.entity]),
+    expect(plan.operations.map((op) => [label(op), op.entity])).toEqual(
+      dry.plan.operations.map((op) => [label(op), op.entity]),
     );
-    expect(plan.operations.map((op) => op.kind)).toEqual([
+    expect(plan.operations.map(label)).toEqual([
       'create-page',
       'create-page',
       'create-page',
@@ -342,7 +350,7 @@ describe('engine on real content', () => {
 
       const dry = await run(fx, (s) => s.engine.push({ dryRun: true }));
       const held = dry.plan.operations.find((op) => op.entity === `page:post:${a}`);
-      expect(held).toMatchObject({ kind: 'create-page', cost: 0 });
+      expect(held).toMatchObject({ kind: 'write', intent: { kind: 'create' }, cost: 0 });
       expect(held && 'unresolved' in held ? held.unresolved : '').toContain(
         'references page "council-survey", which exists neither in ButterCMS nor in the files',
       );
@@ -353,7 +361,8 @@ describe('engine on real content', () => {
       // Listed by `status` until fixed; no pending write, so no "failed after acceptance", no false conflict.
       const manifest = await run(fx, async (s) => s.store.manifest);
       expect(manifest.pending).toEqual([]);
-      expect(manifest.failed.map((f) => f.entity)).toEqual([`page:post:${a}`]);
+      expect(shownFailures(manifest).map((f) => f.entity)).toEqual([`page:post:${a}`]);
+      expect(manifest.heldBack.map((h) => h.entity)).toEqual([`page:post:${a}`]);
       fx.emulator.clearLog();
       const again = await run(fx, (s) => s.engine.reconcile({ verifyWaitMs: 1_000 }));
       expect(again.report.conflicts).toEqual([]);
@@ -413,7 +422,9 @@ describe('engine on real content', () => {
     await run(fx, (s) => s.engine.push({ verifyWaitMs: 0 }));
     await fx.emulator.settle();
     fx.emulator.setFaults({ failAfterAcceptRate: 0 });
-    expect(await run(fx, async (s) => s.store.manifest.pending.map((p) => p.kind))).toEqual(['update-page']);
+    expect(
+      await run(fx, async (s) => s.store.manifest.pending.map((p) => writeLabel(p.kind, p.entity))),
+    ).toEqual(['update-page']);
 
     // Nothing changed in the tree: a push (the hook's, or watch's) makes no call at all.
     const calls = await run(fx, async (s) => {
@@ -431,7 +442,9 @@ describe('engine on real content', () => {
     expect(await fx.read(file)).toMatch(/^category: news$/m);
     expect(await fx.read(file)).toMatch(/^author: writer$/m);
     expect(await fx.read(frFile)).toMatch(/^version: 9\.9\.9$/m);
-    expect(await run(fx, async (s) => s.store.manifest.pending.map((p) => p.kind))).toEqual(['update-page']);
+    expect(
+      await run(fx, async (s) => s.store.manifest.pending.map((p) => writeLabel(p.kind, p.entity))),
+    ).toEqual(['update-page']);
   });
 
   describe('checks before any call (F7)', () => {
@@ -489,7 +502,7 @@ describe('engine on real content', () => {
         ],
       ]);
       expect(report.errors.find((e) => e.file?.includes('sass'))?.hint).toContain('"slugs": "slugify"');
-      expect(plan.operations.map((op) => [op.kind, op.entity])).toEqual([
+      expect(plan.operations.map((op) => [label(op), op.entity])).toEqual([
         ['create-page', `page:post:${good}`],
       ]);
 
@@ -585,7 +598,7 @@ describe('engine on real content', () => {
         expect(writesIn(fx.emulator)).toHaveLength(i === 0 ? 1 : 0);
         expect(report.failures.map((f) => f.entity)).toEqual([`page:post:${good}`]);
         const failed = await run(fx, async (s) => s.store.manifest.failed);
-        expect(failed.map((f) => [f.entity, f.kind, f.refused])).toEqual([
+        expect(failed.map((f) => [f.entity, writeLabel(f.kind, f.entity), f.refused])).toEqual([
           [`page:post:${good}`, 'create-page', true],
         ]);
         expect(failed[0]?.reason).toContain('(400)');

@@ -80,7 +80,7 @@ describe('manifest journal: saves cost what changed', () => {
     store.manifest.pending.push({
       id: 'w1',
       entity: 'item:tags:t4',
-      kind: 'create-item',
+      kind: 'create',
       state: 'intent',
       expect: {},
       createdAt: '2026-01-01T00:00:00Z',
@@ -116,7 +116,7 @@ describe('manifest journal: saves cost what changed', () => {
     const write = (i: number) => ({
       id: `w${i}`,
       entity: `item:tags:t${i % 10}`,
-      kind: 'create-item' as const,
+      kind: 'create' as const,
       state: 'sent' as const,
       expect: { en: { name: `${'n'.repeat(200)}${i}` } },
       createdAt: '2026-01-01T00:00:00Z',

@@ -12,6 +12,7 @@ import type { Manifest } from '../../src/core/types.js';
 import {
   emptyManifest,
   lockManifest,
+  MANIFEST_VERSION,
   ManifestStore,
   manifestLockPath,
   manifestPath,
@@ -150,10 +151,95 @@ describe('manifest file', () => {
   });
 
   it('refuses a manifest written by a newer version, with a hint to upgrade', async () => {
-    await writeManifest(repo, { ...emptyManifest('cfg'), version: 2 });
+    await writeManifest(repo, { ...emptyManifest('cfg'), version: MANIFEST_VERSION + 1 });
     const error = await caught(readManifest(repo, 'cfg'));
     expect(error.code).toBe('MANIFEST_CORRUPT');
     expect(error.hint).toMatch(/upgrade/i);
+  });
+
+  it('loads a state written before the neutral port: kinds mapped, held-back writes in their own list, numeric ids as text', async () => {
+    // Version 1 named writes after ButterCMS endpoints and kept held-back writes among the failures.
+    const write = (id: string, entity: string, kind: string) => ({
+      id,
+      entity,
+      kind,
+      state: 'sent',
+      expect: {},
+      createdAt: '2026-11-30T10:00:00Z',
+      deadline: '2026-11-30T10:10:00Z',
+    });
+    const v1 = {
+      version: 1,
+      configDigest: 'cfg',
+      // Written before ids were opaque: ButterCMS's numeric meta.id.
+      entities: { 'item:tags:d': { remoteId: 12, locales: { en: { base: { name: 'd' } } } } },
+      media: {},
+      calls: {},
+      conflicts: [],
+      pending: [
+        write('p1', 'page:faq:a', 'create-page'),
+        write('p2', 'page:faq:b', 'update-page'),
+        write('p3', 'item:tags:c', 'create-item'),
+        write('p4', 'item:tags:d', 'patch-item'),
+        write('p5', 'item:tags:e', 'put-item'),
+        write('p6', 'item:tags:f', 'delete-item'),
+      ],
+      failed: [
+        {
+          id: 'f1',
+          entity: 'item:tags:g',
+          kind: 'patch-item',
+          reason: 'refused',
+          at: '2026-11-30T10:00:00Z',
+          refused: true,
+        },
+        {
+          id: 'f2',
+          entity: 'page:faq:h',
+          kind: 'update-page',
+          reason: 'not sent: it references page "x", which is not in ButterCMS yet',
+          at: '2026-11-30T10:00:00Z',
+          path: 'content/pages/faq/h.md',
+          heldBack: true,
+        },
+      ],
+    };
+    await mkdir(dirname(manifestPath(repo)), { recursive: true });
+    await writeFile(manifestPath(repo), `${JSON.stringify(v1)}\n`);
+    const loaded = await readManifest(repo, 'cfg');
+    // Both migrations apply to one v1 state: the neutral kinds below, and the numeric id made text.
+    expect(loaded.entities['item:tags:d']?.remoteId).toBe('12');
+    expect(loaded.pending.map((p) => [p.id, p.kind])).toEqual([
+      ['p1', 'create'],
+      ['p2', 'update'],
+      ['p3', 'create'],
+      ['p4', 'update'],
+      ['p5', 'replace'],
+      ['p6', 'delete'],
+    ]);
+    expect(loaded.failed).toEqual([
+      {
+        id: 'f1',
+        entity: 'item:tags:g',
+        kind: 'update',
+        reason: 'refused',
+        at: '2026-11-30T10:00:00Z',
+        refused: true,
+      },
+    ]);
+    expect(loaded.heldBack).toEqual([
+      {
+        id: 'f2',
+        entity: 'page:faq:h',
+        kind: 'update',
+        reason: 'not sent: it references page "x", which is not in ButterCMS yet',
+        at: '2026-11-30T10:00:00Z',
+        path: 'content/pages/faq/h.md',
+      },
+    ]);
+    // Saved again, it is the current version: an older butter-sync then refuses it instead of misreading it.
+    await writeManifest(repo, loaded);
+    expect(JSON.parse(await readFile(manifestPath(repo), 'utf8')).version).toBe(MANIFEST_VERSION);
   });
 });
 

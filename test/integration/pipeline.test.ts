@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ButterClientOptions, type CallEvent, createButterClient } from '../../src/cms/butter/index.js';
-import type { CmsClient } from '../../src/cms/port.js';
+import type { CmsClient } from '../../src/cms/butter/wire-types.js';
 import { SyncError } from '../../src/core/errors.js';
 import { maxInWindow } from '../helpers/rate-window.js';
 

@@ -212,12 +212,12 @@ describe('push against the emulator', () => {
     await fx.write(file, '{\n  "slug": "design",\n  "name": "Design",\n  "color": "#ff00aa"\n}\n');
     const s1 = await fx.open();
     const { plan } = await s1.engine.push({ paths: [file], dryRun: true });
-    const create = plan.operations.find((op) => op.kind === 'create-item');
+    const create = plan.operations.find((op) => op.kind === 'write' && op.intent.kind === 'create');
     expect(create).toBeDefined();
     s1.store.manifest.pending.push({
       id: 'crashed-create',
       entity: 'item:tags:design',
-      kind: 'create-item',
+      kind: 'create',
       state: 'sent',
       expect: {},
       createdAt: new Date().toISOString(),
@@ -402,7 +402,7 @@ describe('push against the emulator', () => {
     s.store.manifest.pending.push({
       id: 'unconfirmed-delete',
       entity: 'item:tags:engineering',
-      kind: 'delete-item',
+      kind: 'delete',
       state: 'sent',
       expect: {},
       createdAt: past,
@@ -531,7 +531,7 @@ describe('push against the emulator', () => {
   it('a file referencing an entity not in ButterCMS yet is held back with a clear reason, then sent with it', async () => {
     const s0 = await fx.open();
     const first = await s0.engine.push({ paths: [FAQ, FAQ_ES, MEMBER], verifyWaitMs: 5_000 });
-    const heldBack = s0.store.manifest.failed.filter((f) => f.heldBack).map((f) => f.entity);
+    const heldBack = s0.store.manifest.heldBack.map((h) => h.entity);
     await s0.done();
     // FAQ references page "returns", the member references tags "writing" and "engineering": none exists yet.
     // Nothing is sent, and nothing read either (a held-back write needs no read-before-write).
@@ -598,7 +598,7 @@ describe('push against the emulator', () => {
         paths: [`${dir}/a.json`, `${dir}/b.json`],
         verifyWaitMs: 5_000,
       });
-      const held = s0.store.manifest.failed.filter((f) => f.heldBack).map((f) => f.entity);
+      const held = s0.store.manifest.heldBack.map((h) => h.entity);
       await s0.done();
       expect(held).toEqual(['item:places:a']);
       expect(report.failures.map((f) => [f.entity, f.reason])).toEqual([
@@ -619,7 +619,8 @@ describe('push against the emulator', () => {
     );
     const s0 = await fx.open();
     await s0.engine.push({ paths: [gifts] });
-    expect(s0.store.manifest.failed.map((f) => [f.entity, f.heldBack])).toEqual([['page:faq:gifts', true]]);
+    expect(s0.store.manifest.heldBack.map((h) => h.entity)).toEqual(['page:faq:gifts']);
+    expect(s0.store.manifest.failed).toEqual([]);
     await s0.done();
     await rm(path.join(fx.repoDir, gifts));
     const s1 = await fx.open();
@@ -628,6 +629,7 @@ describe('push against the emulator', () => {
     await s1.done();
     expect(report.failures).toEqual([]);
     expect(after.failed).toEqual([]);
+    expect(after.heldBack).toEqual([]);
   });
   it('a page with an image whose create lands late is recognised, its CDN URL learned: no conflict', async () => {
     const slow = await makeFixture({ emulator: { applyDelayMs: 1_500 } });

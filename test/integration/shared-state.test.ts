@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSession } from '../../src/cli/wiring.js';
+import { writeLabel } from '../../src/core/types.js';
 import { runGit } from '../../src/git/run-git.js';
 import { manifestPath, readManifest } from '../../src/state/manifest-store.js';
 import { STATE_REF } from '../../src/state/state-ref.js';
@@ -122,7 +123,7 @@ describe('shared state on a git ref', () => {
     second.store.manifest.pending.push({
       id: 'w-from-b',
       entity: 'page:faq:shipping' as never,
-      kind: 'update-page',
+      kind: 'update',
       state: 'sent',
       expect: {},
       createdAt: new Date().toISOString(),
@@ -374,9 +375,11 @@ describe('tombstones in the shared state', () => {
     const deleted = await deleting.engine.push({ verifyWaitMs: 3_000 });
     await deleting.close();
     expect(deleted.report.errors).toEqual([]);
-    expect(deleted.plan.operations.map((op) => `${op.kind} ${op.entity}`)).toContain(
-      'delete-item item:tags:engineering',
-    );
+    expect(
+      deleted.plan.operations.map(
+        (op) => `${op.kind === 'write' ? writeLabel(op.intent.kind, op.entity) : op.kind} ${op.entity}`,
+      ),
+    ).toContain('delete-item item:tags:engineering');
     const settle = await open(fx.repoDir);
     await settle.engine.push();
     await settle.close();

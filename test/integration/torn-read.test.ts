@@ -44,7 +44,6 @@ describe('a failed write that shows in one locale before the other', () => {
         repoDir: fx.repoDir,
         repo: openContentRepo(fx.repoDir),
         config: fx.config,
-        cms: s.cms,
         backend: s.backend,
         store: s.store,
         logger: quietLogger(),

@@ -14,6 +14,7 @@ function manifest(overrides: Partial<Manifest> = {}): Manifest {
     media: {},
     pending: [],
     failed: [],
+    heldBack: [],
     conflicts: [],
     calls: {},
     ...overrides,
@@ -126,7 +127,7 @@ describe('console snapshot and markup', () => {
     const pending = Array.from({ length: 250 }, (_, i) => ({
       id: `w${i}`,
       entity: `item:tags:t${i}`,
-      kind: 'patch-item' as const,
+      kind: 'update' as const,
       state: 'sent' as const,
       expect: {},
       createdAt: '2026-12-01T10:00:00Z',

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromApiFields } from '../../src/cms/butter/api-values.js';
-import { isLocaleNested, toApiBody, toApiFields } from '../../src/core/api-fields.js';
+import { fromApiFields, isLocaleNested, toApiBody, toApiFields } from '../../src/cms/butter/api-values.js';
 import { SyncError } from '../../src/core/errors.js';
 import { modelFor } from '../../src/core/model.js';
 import { config, idTable } from './core-fixtures.js';

@@ -1,4 +1,10 @@
 import { readFileSync } from 'node:fs';
+import {
+  BUTTER_RULES,
+  type ButterRequest,
+  estimateButterWrite,
+  shapeWrite,
+} from '../../src/cms/butter/index.js';
 import type { SyncConfig } from '../../src/config/schema.js';
 import type { IdLookup } from '../../src/core/api-fields.js';
 import { digestVariant } from '../../src/core/digest.js';
@@ -10,8 +16,11 @@ import {
   entityKey,
   type LocalEntity,
   type Manifest,
+  type Operation,
   type RemoteEntity,
+  type RemoteId,
   type Variant,
+  type WriteOperation,
 } from '../../src/core/types.js';
 import { validConfig } from '../helpers/valid-config.js';
 
@@ -95,6 +104,7 @@ export function emptyManifest(): Manifest {
     media: {},
     pending: [],
     failed: [],
+    heldBack: [],
     conflicts: [],
     calls: {},
   };
@@ -148,6 +158,40 @@ export function planInput(partial: Partial<PlanInput> & Pick<PlanInput, 'scope'>
     resolvePath: pathFor,
     ids: idTable({}),
     now: new Date('2025-01-01T00:00:00Z'),
+    rules: BUTTER_RULES,
+    estimate: (intent) =>
+      estimateButterWrite(intent, {
+        defaultLocale: config.locales.default,
+        defaultStatus: config.defaultStatus,
+      }),
     ...partial,
   };
+}
+
+/**
+ * A plan's operations with each write as the ButterCMS requests it becomes (cms/butter/write-shapes.ts), in the
+ * shape plan operations had before the neutral port (kind, pageType/slug or collection, locale, body, id),
+ * so the planner's Butter-facing assertions read as they did. Other operations are as planned.
+ */
+export type ButterOp =
+  | Exclude<Operation, WriteOperation>
+  | (ButterRequest &
+      Omit<WriteOperation, 'kind' | 'intent'> & { id?: RemoteId | undefined; keyValue?: string | undefined });
+
+export function butterOps(operations: Operation[], cfg: SyncConfig = config): ButterOp[] {
+  return operations.flatMap((op): ButterOp[] => {
+    if (op.kind !== 'write') return [op];
+    const { intent, kind: _write, ...rest } = op;
+    const requests = shapeWrite(intent, {
+      defaultLocale: cfg.locales.default,
+      defaultStatus: cfg.defaultStatus,
+    });
+    return requests.map((request) => ({
+      ...rest,
+      ...request,
+      cost: op.cost === 0 ? 0 : op.cost / requests.length,
+      ...(intent.remoteId !== undefined ? { id: intent.remoteId } : {}),
+      ...(request.kind === 'create-item' && intent.ref.kind === 'item' ? { keyValue: intent.ref.key } : {}),
+    }));
+  });
 }

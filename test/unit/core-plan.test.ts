@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { digestValue } from '../../src/core/digest.js';
-import { CALL_COST, planSync } from '../../src/core/plan.js';
-import type { EntityRef, Manifest, Operation } from '../../src/core/types.js';
+import { type PlanInput, planSync as planNeutral } from '../../src/core/plan.js';
+import type { EntityRef, Manifest } from '../../src/core/types.js';
 import {
   agree,
+  type ButterOp,
+  butterOps,
   emptyManifest,
   idTable,
   localEntity,
@@ -30,7 +32,17 @@ const anaEn = {
 };
 const anaEs = { fields: { ...anaEn.fields, role: 'Editora' } };
 
-const kinds = (ops: Operation[]) => ops.map((op) => op.kind);
+const kinds = (ops: ButterOp[]) => ops.map((op) => op.kind);
+
+/**
+ * The plan with its writes as the ButterCMS requests they become (write-shapes.ts): the planner decides the
+ * intents, the Butter shaping turns them into these bodies, and this suite has asserted the bodies since before
+ * the neutral port.
+ */
+function planSync(input: PlanInput) {
+  const plan = planNeutral(input);
+  return { ...plan, operations: butterOps(plan.operations, input.config) };
+}
 const ids = idTable({ tags: { news: 11, tech: 12 }, team_members: { ana: 21 } });
 
 function withFields<T extends { fields: Record<string, unknown> }>(v: T, fields: Record<string, unknown>): T {
@@ -189,7 +201,7 @@ describe('planSync: pushes (no remote snapshot: remote = base)', () => {
     m.pending.push({
       id: 'w1',
       entity: 'item:team_members:ana',
-      kind: 'patch-item',
+      kind: 'update',
       state: 'sent',
       expect: { en: { role: digestValue('Lead') } },
       createdAt: '2025-01-01T00:00:00Z',
@@ -223,7 +235,7 @@ describe('planSync: creates', () => {
         collection: 'team_members',
         keyValue: 'ana',
         body: { key: 'team_members', status: 'published', fields: [anaEn.fields] },
-        cost: CALL_COST['create-item'],
+        cost: 1,
       }),
     ]);
     // Issue 10: a write's cost is the write; the lookup before a create and the id read are the engine's planned reads.
@@ -273,7 +285,7 @@ describe('planSync: creates', () => {
     m.pending.push({
       id: 'c1',
       entity: 'item:team_members:ana',
-      kind: 'create-item',
+      kind: 'create',
       state: 'intent',
       expect: {},
       createdAt: '2025-01-01T00:00:00Z',
@@ -407,7 +419,7 @@ describe('planSync: creates', () => {
     );
     expect(kinds(known.operations)).toEqual(['create-page']);
     expect(known.operations[0]).not.toHaveProperty('unresolved');
-    expect(known.totalCalls).toBe(CALL_COST['create-page']);
+    expect(known.totalCalls).toBe(1);
 
     // Unknown everywhere: ButterCMS would drop the reference after the 202, so the write is held back too.
     const untracked = planSync(
@@ -573,7 +585,7 @@ describe('planSync: two-way with a remote snapshot', () => {
     input.manifest.pending.push({
       id: 'w1',
       entity: 'item:team_members:ana',
-      kind: 'patch-item',
+      kind: 'update',
       state: 'sent',
       expect: { en: { role: digestValue('Lead') } },
       createdAt: '2025-01-01T00:00:00Z',

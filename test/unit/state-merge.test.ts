@@ -8,7 +8,7 @@ function pending(id: string, state: PendingWrite['state'] = 'sent'): PendingWrit
   return {
     id,
     entity: 'item:tags:x' as PendingWrite['entity'],
-    kind: 'patch-item',
+    kind: 'update',
     state,
     expect: {},
     createdAt: '2026-01-01T00:00:00Z',

@@ -16,7 +16,7 @@ function pending(id: string, entity: string, deadline = '2030-01-01T00:00:00Z'):
   return {
     id,
     entity,
-    kind: 'create-item',
+    kind: 'create',
     state: 'sent',
     expect: { en: { name: 'd1' } },
     createdAt: '2025-01-01T00:00:00Z',
@@ -69,7 +69,7 @@ describe('outbox', () => {
     expect(failed).toEqual({
       id: 'w1',
       entity: 'item:tags:news',
-      kind: 'create-item',
+      kind: 'create',
       reason: 'read-back never matched',
       at: '2025-01-02T00:00:00Z',
       path: 'collections/tags/news.json',

@@ -1,4 +1,6 @@
 import { SyncError } from '../../core/errors.js';
+import { writeLabel } from '../../core/types.js';
+import { shownFailures } from '../../state/manifest-edits.js';
 import { readManifest } from '../../state/manifest-store.js';
 import { dismissNotices, readNotices } from '../notice-store.js';
 import { printJson, renderTable } from '../output.js';
@@ -10,11 +12,12 @@ export async function runStatus(options: GlobalOptions): Promise<{ exitCode: num
   const config = await loadProjectConfig(options, logger);
   const manifest = await readManifest(repoDirOf(options), configDigest(config));
   const month = new Date().toISOString().slice(0, 7);
+  const failed = shownFailures(manifest);
   const notices = (await readNotices(repoDirOf(options))).filter((n) => !n.dismissed);
   const summary = {
     entities: Object.keys(manifest.entities).length,
     pending: manifest.pending,
-    failed: manifest.failed,
+    failed,
     conflicts: manifest.conflicts,
     lastPush: manifest.lastPush ?? null,
     lastPull: manifest.lastPull ?? null,
@@ -36,17 +39,22 @@ export async function runStatus(options: GlobalOptions): Promise<{ exitCode: num
         'Pending (accepted by ButterCMS, not yet seen applied):',
         renderTable(
           ['entity', 'write', 'sent', 'deadline'],
-          manifest.pending.map((p) => [p.entity, p.kind, p.sentAt ?? '(intent)', p.deadline]),
+          manifest.pending.map((p) => [
+            p.entity,
+            writeLabel(p.kind, p.entity),
+            p.sentAt ?? '(intent)',
+            p.deadline,
+          ]),
         ),
       );
     }
-    if (manifest.failed.length) {
+    if (failed.length) {
       out.push(
         '',
         'Failed writes:',
         renderTable(
           ['file', 'write', 'reason'],
-          manifest.failed.map((f) => [f.path ?? f.entity, f.kind, f.reason]),
+          failed.map((f) => [f.path ?? f.entity, writeLabel(f.kind, f.entity), f.reason]),
         ),
       );
     }
@@ -76,12 +84,12 @@ export async function runStatus(options: GlobalOptions): Promise<{ exitCode: num
         ),
       );
     }
-    if (!manifest.pending.length && !manifest.failed.length && !manifest.conflicts.length) {
+    if (!manifest.pending.length && !failed.length && !manifest.conflicts.length) {
       out.push('No pending writes, failures or conflicts.');
     }
     process.stdout.write(`${out.join('\n')}\n`);
   }
-  return { exitCode: manifest.conflicts.length ? 3 : manifest.failed.length ? 4 : 0 };
+  return { exitCode: manifest.conflicts.length ? 3 : failed.length ? 4 : 0 };
 }
 
 /** `dismiss ID… | --all`: silence standing notices (status stops listing them; a new cause is said again). */

@@ -102,7 +102,7 @@ export async function runWatch(
     onReport: (report) => {
       metrics.setPending(store.manifest.pending.length);
       metrics.setConflicts(store.manifest.conflicts.length);
-      metrics.setFailures(store.manifest.failed.length);
+      metrics.setFailures(store.manifest.failed.length + store.manifest.heldBack.length);
       metrics.setCallsThisMonth(store.manifest.calls[new Date().toISOString().slice(0, 7)] ?? 0);
       if (report.mode === 'push') metrics.markPush();
       if (report.mode === 'pull') metrics.markPull();

@@ -5,19 +5,7 @@
 
 import { SyncError } from '../../core/errors.js';
 import { isRecord } from '../../core/is-record.js';
-import type {
-  CallStats,
-  CmsClient,
-  CreateItemBody,
-  CreatePageBody,
-  ListOptions,
-  ReadOptions,
-  RemoteItem,
-  RemotePage,
-  UpdateItemBody,
-  UpdatePageBody,
-  WriteAccepted,
-} from '../port.js';
+import type { CallStats } from '../port.js';
 import type { ForbiddenReading } from './http-errors.js';
 import {
   type ButterPostCalls,
@@ -31,6 +19,18 @@ import {
   readPost,
 } from './post-wire.js';
 import { type ApiRequest, type PipelineOptions, RequestPipeline } from './request-pipeline.js';
+import type {
+  CmsClient,
+  CreateItemBody,
+  CreatePageBody,
+  ListOptions,
+  ReadOptions,
+  RemoteItem,
+  RemotePage,
+  UpdateItemBody,
+  UpdatePageBody,
+  WriteAccepted,
+} from './wire-types.js';
 
 export type { CallEvent } from './request-pipeline.js';
 

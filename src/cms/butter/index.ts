@@ -1,6 +1,9 @@
-/** The ButterCMS backend of the port (src/cms/port.ts: CmsBackend, and the CmsClient REST surface) and its request pipeline. */
+/**
+ * The ButterCMS backend of the port (src/cms/port.ts: CmsBackend, read and write): its client (wire-types.ts,
+ * the REST surface), the backend (backend.ts), its write shapes and its request pipeline.
+ */
 
-export { makeButterBackend } from './backend.js';
+export { BUTTER_RULES, butterWireId, estimateButterWrite, makeButterBackend } from './backend.js';
 export {
   type ButterClientOptions,
   type CallEvent,
@@ -22,3 +25,5 @@ export type {
 export { type ApiRequest, type ApiResponse, type HttpMethod, RequestPipeline } from './request-pipeline.js';
 export { deriveRateWindow, type RateWindow, RequestQueue } from './request-queue.js';
 export { makeButterWebhook, parseWebhook } from './webhook.js';
+export type { CmsClient, CreateItemBody, CreatePageBody, RemoteItem, RemotePage } from './wire-types.js';
+export { type ButterRequest, type ShapeOptions, shapeWrite } from './write-shapes.js';

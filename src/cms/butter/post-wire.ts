@@ -4,7 +4,7 @@
  */
 
 import { SyncError } from '../../core/errors.js';
-import type { WriteAccepted } from '../port.js';
+import type { WriteAccepted } from './wire-types.js';
 
 /** A tag or category as the Read API shows it: the name a write sent, and the slug Butter made of it. */
 export interface RemoteTerm {

@@ -12,18 +12,11 @@ import {
   type RemoteId,
   type Variant,
 } from '../../core/types.js';
-import type {
-  CmsClient,
-  ReadState,
-  ReadTarget,
-  RemoteItem,
-  RemotePage,
-  RemoteRead,
-  UnavailableList,
-} from '../port.js';
+import type { ReadState, ReadTarget, RemoteRead, UnavailableList } from '../port.js';
 import { makeIdLookup } from '../read-helpers.js';
 import { fromApiFields } from './api-values.js';
 import { isEmptyVariant } from './read-snapshot.js';
+import type { CmsClient, RemoteItem, RemotePage } from './wire-types.js';
 
 /** ButterCMS's read protocol for named entities (butter-api.md §2): the call floor and the reads it plans. */
 

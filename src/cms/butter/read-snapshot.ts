@@ -10,17 +10,10 @@ import {
   type RemoteId,
   type Variant,
 } from '../../core/types.js';
-import type {
-  CmsClient,
-  ReadState,
-  RemoteItem,
-  RemotePage,
-  RemoteSnapshot,
-  SnapshotScope,
-  UnavailableList,
-} from '../port.js';
+import type { ReadState, RemoteSnapshot, SnapshotScope, UnavailableList } from '../port.js';
 import { makeIdLookup } from '../read-helpers.js';
 import { fromApiFields } from './api-values.js';
+import type { CmsClient, RemoteItem, RemotePage } from './wire-types.js';
 
 /** ButterCMS's snapshot protocol (butter-api.md §2.1, §2.2): every list of a scope, in every locale. */
 
