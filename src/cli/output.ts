@@ -93,6 +93,14 @@ export function renderPlan(plan: SyncPlan, report?: SyncReport): string {
   const visible = plan.operations.filter((op) => op.kind !== 'adopt');
   const unreadable = report?.errors.length ?? 0;
   const reads = plan.reads ?? { before: [], verify: [] };
+  // A pull or reconcile reads whole lists (their scope) rather than planned steps: one row says so, so the table
+  // accounts for every read the total counts.
+  const listed = reads.before.reduce((sum, step) => sum + step.calls, 0);
+  const scopeReads = (plan.breakdown?.reads ?? 0) - listed;
+  const scopeRow =
+    scopeReads > 0
+      ? [['READ', 'every configured list', String(scopeReads), 'list pages of 100, in every locale']]
+      : [];
   const readRows = (steps: ReadStep[], phase: string) =>
     steps.map((step) => [
       phase,
@@ -106,8 +114,8 @@ export function renderPlan(plan: SyncPlan, report?: SyncReport): string {
     const spent = plan.totalCalls;
     const calls = `${spent} API call${spent === 1 ? '' : 's'}`;
     const lists =
-      reads.before.length > 0
-        ? `\n\n${renderTable(['operation', 'entity', 'calls', 'fields / detail'], readRows(reads.before, 'READ'))}`
+      reads.before.length > 0 || scopeRow.length > 0
+        ? `\n\n${renderTable(['operation', 'entity', 'calls', 'fields / detail'], [...scopeRow, ...readRows(reads.before, 'READ')])}`
         : '';
     return unreadable === 0
       ? `Nothing to do: both sides are in sync. (${calls}${spent > 0 ? ', to read it' : ''})${lists}`
@@ -120,7 +128,7 @@ export function renderPlan(plan: SyncPlan, report?: SyncReport): string {
         : describeOperation(op);
     return [what, op.entity, String(op.cost), detail];
   });
-  const all = [...readRows(reads.before, 'READ'), ...rows, ...readRows(reads.verify, 'VERIFY')];
+  const all = [...scopeRow, ...readRows(reads.before, 'READ'), ...rows, ...readRows(reads.verify, 'VERIFY')];
   const b = plan.breakdown;
   const split = b
     ? ` (${b.reads} read${b.reads === 1 ? '' : 's'}, ${b.writes} write${b.writes === 1 ? '' : 's'}, ${b.verify} verification read${b.verify === 1 ? '' : 's'})`

@@ -28,4 +28,20 @@ describe('plan output', () => {
     expect(row).toContain('headline, body (+3 empty: a create sends every field of the model)');
     expect(row).not.toContain('hero_image');
   });
+
+  it('itemises the list reads of a reconcile, so the rows add up to the total', async () => {
+    // Found in a trial: `plan` said "Total API calls: 4 (2 reads, …)" with no row for the two reads.
+    fx = await makeFixture();
+    const s = await fx.open();
+    const { plan } = await s.engine.reconcile({ dryRun: true });
+    await s.done();
+    const reads = plan.breakdown?.reads ?? 0;
+    expect(reads).toBeGreaterThan(0);
+    const text = renderPlan(plan);
+    const callsOf = (line: string) => Number(line.split(/\s{2,}/)[2]);
+    const readRows = text.split('\n').filter((line) => line.startsWith('READ'));
+    expect(readRows.reduce((sum, line) => sum + callsOf(line), 0)).toBe(reads);
+    const rows = text.split('\n').filter((line) => /^(READ|VERIFY|POST|PATCH|PUT|DELETE)/.test(line));
+    expect(rows.reduce((sum, line) => sum + callsOf(line), 0)).toBe(plan.totalCalls);
+  });
 });
