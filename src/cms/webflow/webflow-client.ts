@@ -246,22 +246,23 @@ export class WebflowClient {
   }
 
   /** `PATCH /items` (§2.6): up to 100 staged entries, partial (omitted keys stay), arrays replaced whole. */
-  async updateItems(collectionId: string, entries: ItemUpdate[]): Promise<WebflowItem[]> {
-    checkBulk('updateItems', entries.length);
-    const path = this.items(collectionId);
-    const { body } = await this.pipeline.send({
-      method: 'PATCH',
-      path,
-      query: { skipInvalidFiles: 'false' },
-      body: { items: entries },
-    });
-    return itemsOf(body, `PATCH ${path}`);
+  updateItems(collectionId: string, entries: ItemUpdate[]): Promise<WebflowItem[]> {
+    return this.patchItems('updateItems', collectionId, entries, '');
   }
 
   /** `PATCH /items/live` (§2.6): writes and publishes; 409 for the whole batch if one item was never published. */
-  async updateItemsLive(collectionId: string, entries: ItemUpdate[]): Promise<WebflowItem[]> {
-    checkBulk('updateItemsLive', entries.length);
-    const path = this.items(collectionId, '/live');
+  updateItemsLive(collectionId: string, entries: ItemUpdate[]): Promise<WebflowItem[]> {
+    return this.patchItems('updateItemsLive', collectionId, entries, '/live');
+  }
+
+  private async patchItems(
+    name: string,
+    collectionId: string,
+    entries: ItemUpdate[],
+    suffix: '' | '/live',
+  ): Promise<WebflowItem[]> {
+    checkBulk(name, entries.length);
+    const path = this.items(collectionId, suffix);
     const { body } = await this.pipeline.send({
       method: 'PATCH',
       path,
