@@ -1,15 +1,16 @@
 /**
  * The port contract (review-architecture.md §1): what every CmsBackend must do, in file form, whatever its wire.
- * It runs against the ButterCMS backend over real HTTP to the emulator on 127.0.0.1. Read side: a second backend
- * adds one `describePortContract` call with its own fixture. Write side: an intent written through
- * `CmsBackend.write` reads back in file form, a create is found by its key, and `estimate` equals the write calls
- * the server saw (plan = run). The ButterCMS wire itself (paths, bodies) is pinned by cms-client.test.ts.
+ * Each backend adds one `describePortContract` call with its own fixture (real HTTP to its emulator on
+ * 127.0.0.1); the suite runs the read side and the write side against it. Read side: planned reads cost what
+ * they say, scopes and entities come back in file form, `locate` finds an id. Write side: an intent written
+ * through `CmsBackend.write` reads back in file form, a create is found by its key, and `estimate` equals the
+ * write calls the server saw (plan = run). The shared part knows no backend's id form: seeds return `RemoteId`
+ * text. The ButterCMS wire itself (paths, bodies, tokens) is pinned by butter-wire-conformance.test.ts.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createButterClient, makeButterBackend } from '../../src/cms/butter/index.js';
-import type { CmsClient } from '../../src/cms/butter/wire-types.js';
-import type { CmsBackend, WriteIntent } from '../../src/cms/port.js';
+import type { CmsBackend, RemoteId, WriteIntent } from '../../src/cms/port.js';
 import { makeIdLookup } from '../../src/cms/read-helpers.js';
 import type { SyncConfig } from '../../src/config/schema.js';
 import { type EntityKey, entityKey, type Manifest } from '../../src/core/types.js';
@@ -23,39 +24,58 @@ import {
   TEST_WRITE_TOKEN,
 } from '../helpers/emulator.js';
 import { writesIn } from '../helpers/sync-fixture.js';
-import { config as unitConfig } from '../unit/core-fixtures.js';
 
 const SECRET = 'port-contract-secret-0123456789';
 const HEADER = 'X-Butter-Sync-Secret';
 
+/**
+ * What a backend's suite supplies. The content model is the example config's (page type `faq`, collections
+ * `tags` and `team_members`, locales en + es); ids are the port's opaque text.
+ */
 interface PortFixture {
   config: SyncConfig;
   /** A backend over a fresh connection; `webhookSecret` turns its receiver on. */
   makeBackend(options?: { webhookSecret?: string }): CmsBackend;
   /** Make an item the way an editor would (not through the backend); returns its remote id. */
-  seedItem(collection: string, fields: Record<string, unknown>): number;
+  seedItem(collection: string, fields: Record<string, unknown>): RemoteId;
   seedPage(pageType: string, slug: string, fields: Record<string, unknown>): void;
   /** A webhook delivery of this CMS for one item, with the headers its sender sets. */
-  itemDelivery(collection: string, id: number): { headers: Record<string, string>; body: Buffer };
+  itemDelivery(collection: string, id: RemoteId): { headers: Record<string, string>; body: Buffer };
+  /** Write requests (anything but GET/HEAD) the server has seen so far. */
+  writeCalls(): number;
+  /** Wait until every accepted write shows in reads (a CMS whose writes apply later). */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A manifest that knows these items by id, with a base in the default locale (as after a sync). */
-function manifestKnowing(items: Array<{ key: EntityKey; id: number }>): Manifest {
+function manifestKnowing(items: Array<{ key: EntityKey; id: RemoteId }>): Manifest {
   const manifest = emptyManifest('port');
   for (const { key, id } of items)
-    manifest.entities[key] = { remoteId: String(id), locales: { en: { base: { x: 'y' } } } };
+    manifest.entities[key] = { remoteId: id, locales: { en: { base: { x: 'y' } } } };
   return manifest;
 }
 
+/** The port contract for one backend: its read side, then its write side, over one fixture. */
 function describePortContract(name: string, start: () => Promise<PortFixture>): void {
+  let fixture: Promise<PortFixture> | undefined;
+  const started = () => {
+    fixture ??= start();
+    return fixture;
+  };
+  let sidesLeft = 2;
+  const closeWhenDone = async () => {
+    sidesLeft -= 1;
+    if (sidesLeft === 0 && fixture) await (await fixture).close();
+  };
+
   describe(`CmsBackend contract (read side): ${name}`, { timeout: 30_000 }, () => {
     let fx: PortFixture;
     let backend: CmsBackend;
-    const tagIds = new Map<string, number>();
+    const tagIds = new Map<string, RemoteId>();
 
     beforeAll(async () => {
-      fx = await start();
+      fx = await started();
       backend = fx.makeBackend();
       for (const slug of ['port-a', 'port-b', 'port-c'])
         tagIds.set(slug, fx.seedItem('tags', { slug, name: `Tag ${slug}`, color: '#123456' }));
@@ -73,7 +93,7 @@ function describePortContract(name: string, start: () => Promise<PortFixture>): 
 
     afterAll(async () => {
       await backend?.close(1_000);
-      await fx?.close();
+      await closeWhenDone();
     });
 
     it('planReads names the cost of each read, and read makes exactly those calls', async () => {
@@ -116,7 +136,7 @@ function describePortContract(name: string, start: () => Promise<PortFixture>): 
         ),
         state,
       );
-      expect(read.remote.get(known)?.remoteId).toBe(String(tagIds.get('port-c')));
+      expect(read.remote.get(known)?.remoteId).toBe(tagIds.get('port-c'));
       expect(read.remote.has(absent)).toBe(false);
       expect(read.read.get(absent)).toEqual(new Set(['en']));
     });
@@ -137,24 +157,20 @@ function describePortContract(name: string, start: () => Promise<PortFixture>): 
       // The CMS keeps its own copy of the media written; the source URL is not one of its copies.
       expect(backend.media.isHosted(photo as string)).toBe(photo !== 'https://example.com/ana.jpg');
       expect(backend.media.isHosted('https://example.com/ana.jpg')).toBe(false);
-      expect(snapshot.itemKeys.get('tags')?.get(String(tagIds.get('port-a')))).toBe('port-a');
+      expect(snapshot.itemKeys.get('tags')?.get(tagIds.get('port-a')!)).toBe('port-a');
     });
 
     it('locate finds the id of an item made outside the manifest, and nothing for one that does not exist', async () => {
       const state = readState(emptyManifest('port'));
       const id = fx.seedItem('tags', { slug: 'port-late', name: 'Late', color: '#000000' });
-      expect(await backend.locate({ kind: 'item', collection: 'tags', key: 'port-late' }, state)).toBe(
-        String(id),
-      );
+      expect(await backend.locate({ kind: 'item', collection: 'tags', key: 'port-late' }, state)).toBe(id);
       expect(
         await backend.locate({ kind: 'item', collection: 'tags', key: 'port-nowhere' }, state),
       ).toBeUndefined();
       // An id the manifest knows costs no call.
       const known = readState(manifestKnowing([{ key: 'item:tags:port-late', id }]));
       const before = backend.stats().total;
-      expect(await backend.locate({ kind: 'item', collection: 'tags', key: 'port-late' }, known)).toBe(
-        String(id),
-      );
+      expect(await backend.locate({ kind: 'item', collection: 'tags', key: 'port-late' }, known)).toBe(id);
       expect(backend.stats().total).toBe(before);
     });
 
@@ -171,12 +187,128 @@ function describePortContract(name: string, start: () => Promise<PortFixture>): 
         expect(decoder!.verify(delivery.headers, delivery.body)).toBe(true);
         expect(decoder!.decode(delivery.body)).toMatchObject({
           kind: 'pull',
-          target: { kind: 'item', collection: 'tags', id: String(id) },
+          target: { kind: 'item', collection: 'tags', id },
         });
         expect(decoder!.decode(Buffer.from('not json'))).toMatchObject({ kind: 'invalid' });
       } finally {
         await receiving.close(1_000);
       }
+    });
+  });
+
+  describe(`CmsBackend contract (write side): ${name}`, { timeout: 30_000 }, () => {
+    let fx: PortFixture;
+    let backend: CmsBackend;
+    const manifest = emptyManifest('port-write');
+
+    beforeAll(async () => {
+      fx = await started();
+      backend = fx.makeBackend();
+    });
+    afterAll(async () => {
+      await backend?.close(1_000);
+      await closeWhenDone();
+    });
+
+    /** Sends the intent; the writes the server saw equal its estimate. */
+    async function writeCounted(intent: WriteIntent): Promise<void> {
+      const before = fx.writeCalls();
+      await backend.write(intent, makeIdLookup(manifest));
+      await fx.settle();
+      expect(fx.writeCalls() - before).toBe(backend.estimate(intent));
+    }
+
+    async function readBack(entity: string, locales: string[]) {
+      const state = readState(manifest);
+      const read = await backend.read(backend.planReads([{ entity, locales }], state), state);
+      return read.remote.get(entity);
+    }
+
+    const faqFields = (headline: string) => ({
+      headline,
+      body: 'Body',
+      hero_image: '',
+      questions: [],
+      related: '',
+    });
+
+    it('a page created in two locales reads back in file form, title and status included', async () => {
+      const entity = 'page:faq:port-contract';
+      const ref = { kind: 'page' as const, pageType: 'faq', slug: 'port-contract' };
+      await writeCounted({
+        kind: 'create',
+        entity,
+        ref,
+        locales: {
+          en: { fields: faqFields('Port'), status: 'published', title: 'Port' },
+          es: { fields: faqFields('Puerto'), status: 'published', title: 'Port' },
+        },
+      });
+      const remote = await readBack(entity, ['en', 'es']);
+      expect(remote?.locales.en?.fields.headline).toBe('Port');
+      expect(remote?.locales.es?.fields.headline).toBe('Puerto');
+      expect(remote?.locales.en?.meta).toMatchObject({ title: 'Port', status: 'published' });
+
+      // Locales with different statuses take one request each; estimate says so and the server sees it.
+      const update: WriteIntent = {
+        kind: 'update',
+        entity,
+        ref,
+        locales: {
+          en: { fields: { headline: 'Port!' }, status: 'published' },
+          es: { fields: { headline: 'Puerto!' }, status: 'draft' },
+        },
+      };
+      expect(backend.estimate(update)).toBe(2);
+      await writeCounted(update);
+      const updated = await readBack(entity, ['en', 'es']);
+      expect(updated?.locales.en?.fields.headline).toBe('Port!');
+      expect(updated?.locales.es?.fields.headline).toBe('Puerto!');
+      expect(updated?.locales.es?.meta.status).toBe('draft');
+    });
+
+    it('an item create is found by its key, then updated, replaced and deleted under the id found', async () => {
+      const entity = 'item:tags:port-contract';
+      const ref = { kind: 'item' as const, collection: 'tags', key: 'port-contract' };
+      const fields = { slug: 'port-contract', name: 'Port', color: '#112233' };
+      await writeCounted({ kind: 'create', entity, ref, locales: { en: { fields, status: 'published' } } });
+      const created = await readBack(entity, ['en']);
+      // Ids are opaque text at the port (the Butter backend turns meta.id into text).
+      expect(created?.remoteId).toEqual(expect.any(String));
+      expect(created?.locales.en?.fields).toMatchObject(fields);
+      // locate: the create is found by its key while the manifest has no id for it yet.
+      expect(await backend.locate(ref, readState(manifest))).toBe(created?.remoteId);
+      manifest.entities[entity] = { remoteId: created?.remoteId, locales: { en: { base: {} } } };
+
+      await writeCounted({ kind: 'update', entity, ref, locales: { en: { fields: { name: 'Port 2' } } } });
+      expect((await readBack(entity, ['en']))?.locales.en?.fields).toMatchObject({
+        ...fields,
+        name: 'Port 2',
+      });
+
+      // A replace clears what it omits, where the backend says so (rules.replaceClearsOmitted); the planner
+      // plans one nowhere else.
+      if (backend.rules.replaceClearsOmitted) {
+        await writeCounted({
+          kind: 'replace',
+          entity,
+          ref,
+          locales: { en: { fields: { slug: 'port-contract', name: 'Port 3' } } },
+        });
+        expect((await readBack(entity, ['en']))?.locales.en?.fields).toMatchObject({
+          name: 'Port 3',
+          color: '',
+        });
+      }
+
+      await writeCounted({ kind: 'delete', entity, ref, locales: {} });
+      expect(await readBack(entity, ['en'])).toBeUndefined();
+      // Deleting what is already gone is what a delete wanted.
+      expect(
+        await backend.write({ kind: 'delete', entity, ref, locales: {} }, makeIdLookup(manifest)),
+      ).toEqual({
+        state: 'gone',
+      });
     });
   });
 }
@@ -203,136 +335,20 @@ describePortContract('ButterCMS on the emulator', async () => {
       backends.push(backend);
       return backend;
     },
-    seedItem: (collection, fields) => emulator.seedItem({ collection, fields }),
+    seedItem: (collection, fields) => String(emulator.seedItem({ collection, fields })),
     seedPage: (pageType, slug, fields) => emulator.seedPage({ pageType, slug, title: slug, fields }),
     itemDelivery(collection, id) {
       // butter-api.md §4: the item is named only inside `itemid`; the secret travels in the custom header.
       const body = {
-        data: { id: collection, itemid: `/v2/content/?keys=${collection}[_id=${id}]`, locale: null },
+        data: { id: collection, itemid: `/v2/content/?keys=${collection}[_id=${Number(id)}]`, locale: null },
         webhook: { event: 'collectionitem.update', target: 'http://127.0.0.1/webhooks/butter' },
       };
       return { headers: { [HEADER.toLowerCase()]: SECRET }, body: Buffer.from(JSON.stringify(body)) };
     },
+    writeCalls: () => writesIn(emulator).length,
+    settle: () => emulator.settle(),
     async close() {
       await emulator.close();
     },
   };
-});
-
-describe('CmsBackend contract (write side): ButterCMS on the emulator', () => {
-  let emulator: EmulatorHandle;
-  let client: CmsClient;
-  let backend: CmsBackend;
-  const config = unitConfig;
-  const manifest = emptyManifest('port-write');
-
-  beforeAll(async () => {
-    emulator = await startTestEmulator({ config });
-    client = createButterClient({
-      baseUrl: emulator.url,
-      readToken: TEST_READ_TOKEN,
-      writeToken: TEST_WRITE_TOKEN,
-      requestsPerSecond: config.rate.requestsPerSecond,
-      concurrency: config.rate.concurrency,
-      timeoutMs: config.rate.timeoutMs,
-      maxRetries: config.rate.maxRetries,
-      retryBaseMs: 20,
-    });
-    backend = makeButterBackend(client, config);
-  });
-  afterAll(async () => {
-    await client.close(1_000);
-    await emulator.close();
-  });
-
-  /** Sends the intent; the writes the server saw equal its estimate. */
-  async function writeCounted(intent: WriteIntent): Promise<void> {
-    emulator.clearLog();
-    await backend.write(intent, makeIdLookup(manifest));
-    await emulator.settle();
-    expect(writesIn(emulator)).toHaveLength(backend.estimate(intent));
-  }
-
-  async function readBack(entity: string, locales: string[]) {
-    const state = readState(manifest);
-    const read = await backend.read(backend.planReads([{ entity, locales }], state), state);
-    return read.remote.get(entity);
-  }
-
-  const faqFields = (headline: string) => ({
-    headline,
-    body: 'Body',
-    hero_image: '',
-    questions: [],
-    related: '',
-  });
-
-  it('a page created in two locales reads back in file form, title and status included', async () => {
-    const entity = 'page:faq:port-contract';
-    const ref = { kind: 'page' as const, pageType: 'faq', slug: 'port-contract' };
-    await writeCounted({
-      kind: 'create',
-      entity,
-      ref,
-      locales: {
-        en: { fields: faqFields('Port'), status: 'published', title: 'Port' },
-        es: { fields: faqFields('Puerto'), status: 'published', title: 'Port' },
-      },
-    });
-    const remote = await readBack(entity, ['en', 'es']);
-    expect(remote?.locales.en?.fields.headline).toBe('Port');
-    expect(remote?.locales.es?.fields.headline).toBe('Puerto');
-    expect(remote?.locales.en?.meta).toMatchObject({ title: 'Port', status: 'published' });
-
-    // Locales with different statuses take one request each; estimate says so and the server sees it.
-    const update: WriteIntent = {
-      kind: 'update',
-      entity,
-      ref,
-      locales: {
-        en: { fields: { headline: 'Port!' }, status: 'published' },
-        es: { fields: { headline: 'Puerto!' }, status: 'draft' },
-      },
-    };
-    expect(backend.estimate(update)).toBe(2);
-    await writeCounted(update);
-    const updated = await readBack(entity, ['en', 'es']);
-    expect(updated?.locales.en?.fields.headline).toBe('Port!');
-    expect(updated?.locales.es?.fields.headline).toBe('Puerto!');
-    expect(updated?.locales.es?.meta.status).toBe('draft');
-  });
-
-  it('an item create is found by its key, then updated, replaced and deleted under the id found', async () => {
-    const entity = 'item:tags:port-contract';
-    const ref = { kind: 'item' as const, collection: 'tags', key: 'port-contract' };
-    const fields = { slug: 'port-contract', name: 'Port', color: '#112233' };
-    await writeCounted({ kind: 'create', entity, ref, locales: { en: { fields, status: 'published' } } });
-    const created = await readBack(entity, ['en']);
-    // Ids are opaque text at the port (the Butter backend turns meta.id into text).
-    expect(created?.remoteId).toEqual(expect.any(String));
-    expect(created?.locales.en?.fields).toMatchObject(fields);
-    manifest.entities[entity] = { remoteId: created?.remoteId, locales: { en: { base: {} } } };
-
-    await writeCounted({ kind: 'update', entity, ref, locales: { en: { fields: { name: 'Port 2' } } } });
-    expect((await readBack(entity, ['en']))?.locales.en?.fields).toMatchObject({ ...fields, name: 'Port 2' });
-
-    // A replace clears what it omits (rules.replaceClearsOmitted).
-    expect(backend.rules.replaceClearsOmitted).toBe(true);
-    await writeCounted({
-      kind: 'replace',
-      entity,
-      ref,
-      locales: { en: { fields: { slug: 'port-contract', name: 'Port 3' } } },
-    });
-    expect((await readBack(entity, ['en']))?.locales.en?.fields).toMatchObject({ name: 'Port 3', color: '' });
-
-    await writeCounted({ kind: 'delete', entity, ref, locales: {} });
-    expect(await readBack(entity, ['en'])).toBeUndefined();
-    // Deleting what is already gone is what a delete wanted.
-    expect(await backend.write({ kind: 'delete', entity, ref, locales: {} }, makeIdLookup(manifest))).toEqual(
-      {
-        state: 'gone',
-      },
-    );
-  });
 });

@@ -1,5 +1,7 @@
 /**
- * ONE contract suite for CmsClient (Litestream's RunWithReplicaClient idea): the same tests run against the
+ * ButterCMS wire conformance: the Butter client's REST surface (`CmsClient`: paths, bodies, tokens, status codes)
+ * as butter-api.md describes it. The backend-neutral port contract is port-contract.test.ts.
+ * One suite for CmsClient (Litestream's RunWithReplicaClient idea): the same tests run against the
  * emulator over HTTP on 127.0.0.1, and against a real ButterCMS account when BUTTER_CONTRACT_REAL=1 and
  * BUTTER_READ_TOKEN / BUTTER_WRITE_TOKEN (optionally BUTTER_API_URL) are set. The real account must hold the
  * content model of sync.config.json (page types faq + article, collection tags, locales en + es). Pages it
@@ -362,71 +364,73 @@ function readTokenOf(name: string): string {
   return name === 'emulator' ? TEST_READ_TOKEN : (process.env.BUTTER_READ_TOKEN ?? '');
 }
 
-describeCmsContract('emulator', {
-  enabled: true,
-  canSeed: true,
-  delayedApply: true,
-  async start() {
-    const emulator = await startTestEmulator({ applyDelayMs: 100 });
-    const options: ButterClientOptions = {
-      baseUrl: emulator.url,
-      readToken: TEST_READ_TOKEN,
-      writeToken: TEST_WRITE_TOKEN,
-      requestsPerSecond: 500,
-      concurrency: 4,
-      timeoutMs: 5_000,
-      maxRetries: 1,
-      retryBaseMs: 1,
-    };
-    const client = createButterClient(options);
-    return {
-      client,
-      makeClient: (overrides) => createButterClient({ ...options, ...overrides }),
-      settle: () => emulator.settle(),
-      eventually: (check) => check(),
-      requestLog: () => emulator.requestLog(),
-      seedPage: (page) => emulator.seedPage(page),
-      seedItem: (item) => emulator.seedItem(item),
-      async close() {
-        await client.close();
-        await emulator.close();
-      },
-    };
-  },
-});
+describe('ButterCMS wire conformance', () => {
+  describeCmsContract('emulator', {
+    enabled: true,
+    canSeed: true,
+    delayedApply: true,
+    async start() {
+      const emulator = await startTestEmulator({ applyDelayMs: 100 });
+      const options: ButterClientOptions = {
+        baseUrl: emulator.url,
+        readToken: TEST_READ_TOKEN,
+        writeToken: TEST_WRITE_TOKEN,
+        requestsPerSecond: 500,
+        concurrency: 4,
+        timeoutMs: 5_000,
+        maxRetries: 1,
+        retryBaseMs: 1,
+      };
+      const client = createButterClient(options);
+      return {
+        client,
+        makeClient: (overrides) => createButterClient({ ...options, ...overrides }),
+        settle: () => emulator.settle(),
+        eventually: (check) => check(),
+        requestLog: () => emulator.requestLog(),
+        seedPage: (page) => emulator.seedPage(page),
+        seedItem: (item) => emulator.seedItem(item),
+        async close() {
+          await client.close();
+          await emulator.close();
+        },
+      };
+    },
+  });
 
-const real = process.env.BUTTER_CONTRACT_REAL === '1';
-describeCmsContract('ButterCMS', {
-  enabled: real && Boolean(process.env.BUTTER_READ_TOKEN) && Boolean(process.env.BUTTER_WRITE_TOKEN),
-  canSeed: false,
-  delayedApply: false,
-  async start() {
-    const options: ButterClientOptions = {
-      baseUrl: process.env.BUTTER_API_URL ?? 'https://api.buttercms.com/v2',
-      readToken: process.env.BUTTER_READ_TOKEN ?? '',
-      writeToken: process.env.BUTTER_WRITE_TOKEN,
-      requestsPerSecond: 3,
-      concurrency: 2,
-      timeoutMs: 20_000,
-      maxRetries: 3,
-    };
-    const client = createButterClient(options);
-    return {
-      client,
-      makeClient: (overrides) => createButterClient({ ...options, ...overrides }),
-      settle: () => sleep(1_000),
-      async eventually(check) {
-        const deadline = Date.now() + 60_000;
-        for (;;) {
-          try {
-            return await check();
-          } catch (error) {
-            if (Date.now() > deadline) throw error;
-            await sleep(2_000);
+  const real = process.env.BUTTER_CONTRACT_REAL === '1';
+  describeCmsContract('ButterCMS', {
+    enabled: real && Boolean(process.env.BUTTER_READ_TOKEN) && Boolean(process.env.BUTTER_WRITE_TOKEN),
+    canSeed: false,
+    delayedApply: false,
+    async start() {
+      const options: ButterClientOptions = {
+        baseUrl: process.env.BUTTER_API_URL ?? 'https://api.buttercms.com/v2',
+        readToken: process.env.BUTTER_READ_TOKEN ?? '',
+        writeToken: process.env.BUTTER_WRITE_TOKEN,
+        requestsPerSecond: 3,
+        concurrency: 2,
+        timeoutMs: 20_000,
+        maxRetries: 3,
+      };
+      const client = createButterClient(options);
+      return {
+        client,
+        makeClient: (overrides) => createButterClient({ ...options, ...overrides }),
+        settle: () => sleep(1_000),
+        async eventually(check) {
+          const deadline = Date.now() + 60_000;
+          for (;;) {
+            try {
+              return await check();
+            } catch (error) {
+              if (Date.now() > deadline) throw error;
+              await sleep(2_000);
+            }
           }
-        }
-      },
-      close: () => client.close(),
-    };
-  },
+        },
+        close: () => client.close(),
+      };
+    },
+  });
 });
