@@ -77,6 +77,91 @@ export interface ReconcileOptions {
 }
 
 /**
+ * One run of the pipeline, as data: push, pull and reconcile are presets of it (`pushBatch`, `pullBatch`,
+ * `reconcileBatch`). What differs between them is here; everything else is `SyncEngine.run`.
+ */
+export interface SyncBatch {
+  /** What the report and the state call the run. */
+  mode: 'push' | 'pull' | 'reconcile';
+  /** Which way the plan carries changes (files → CMS, CMS → files, both). */
+  direction: 'push' | 'pull' | 'both';
+  dryRun: boolean;
+  /**
+   * What is read before the one plan: the entities the files would write, in the locales they write (a push
+   * of some files or of the tree), or the CMS's lists (all, or those in `scope`) beside the whole file tree.
+   */
+  read: { kind: 'touched' } | { kind: 'lists'; scope?: SnapshotScope | undefined };
+  /** Files to scan for a `touched` read; undefined: the whole content tree. */
+  paths?: string[] | undefined;
+  createRenamed?: boolean | undefined;
+  renamedPaths?: ReadonlyMap<string, string> | undefined;
+  onModelChange?: PushOptions['onModelChange'];
+  /** Which failures end when their entity has nothing left to do (`endFailuresWithNothingLeft`). */
+  endFailures: 'none' | 'refused' | 'all';
+  /** How long to read back this run's writes before returning; undefined: not at all (a pull sends none). */
+  verifyWaitMs?: number | undefined;
+  /** Commit the files written (pull, reconcile); undefined: the config's `pull.commit`. */
+  commit?: boolean | undefined;
+  commitTitle?: string | undefined;
+}
+
+/** A push: scan the files (or the tree), read what they would write, plan files → CMS. */
+export function pushBatch(options: PushOptions): SyncBatch {
+  return {
+    mode: 'push',
+    direction: 'push',
+    dryRun: options.dryRun ?? false,
+    read: { kind: 'touched' },
+    paths: options.paths,
+    createRenamed: options.createRenamed,
+    renamedPaths: options.renamedPaths,
+    onModelChange: options.onModelChange,
+    // A push plan does not look at the whole remote: only refused and held-back writes can end in it.
+    endFailures: 'refused',
+    verifyWaitMs: options.verifyWaitMs ?? 0,
+  };
+}
+
+/** A pull: read the CMS's lists (or a webhook's scope), plan CMS → files, commit what was written. */
+export function pullBatch(options: PullOptions): SyncBatch {
+  return {
+    mode: 'pull',
+    direction: 'pull',
+    dryRun: options.dryRun ?? false,
+    read: { kind: 'lists', scope: options.scope },
+    endFailures: 'none',
+    commit: options.commit,
+    commitTitle: options.commitTitle,
+  };
+}
+
+/** A reconcile: read every list, plan both ways in one three-way pass, verify, commit. */
+export function reconcileBatch(options: ReconcileOptions): SyncBatch {
+  return {
+    mode: 'reconcile',
+    direction: 'both',
+    dryRun: options.dryRun ?? false,
+    read: { kind: 'lists' },
+    endFailures: 'all',
+    verifyWaitMs: options.verifyWaitMs ?? 10_000,
+    commit: options.commit,
+  };
+}
+
+/** What a run read before planning, with the scan it read for and the entities it plans. */
+interface BatchRead {
+  scan: LocalScan;
+  only: Set<EntityKey> | undefined;
+  snapshot: RemoteSnapshot;
+  /** The planned reads made (a push's); their calls are counted in the plan. */
+  before: ReadStep[];
+  /** Calls the list reads made (a pull's or reconcile's). */
+  listCalls: number;
+  /** Where a push's reads made the remote known, and the creates found there (merged two-way). */
+  known?: { readLocales: Map<EntityKey, Set<string>>; twoWay: Set<EntityKey> };
+}
+
+/**
  * The one engine every mode goes through (watch, hook, push, pull, reconcile): scan → plan (pure) →
  * apply → verify. `plan`/`--dry-run` stop after planning and print the plan.
  */
@@ -156,50 +241,112 @@ export class SyncEngine {
   }
 
   /** Push local changes: the whole tree, some paths, or what a commit changed (the caller passes its paths). */
-  async push(options: PushOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
+  push(options: PushOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
+    return this.run(pushBatch(options));
+  }
+
+  /** Pull remote changes into files and commit them (only the files written, with the pull trailer). */
+  pull(options: PullOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
+    return this.run(pullBatch(options));
+  }
+
+  /** push + pull + verify pending in one three-way pass, then a report. */
+  reconcile(options: ReconcileOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
+    return this.run(reconcileBatch(options));
+  }
+
+  /**
+   * The one pipeline (issue 10; Astro's `syncData`): scan → read → one `planSync` → apply → verify. Push, pull
+   * and reconcile are presets of it (`pushBatch`, `pullBatch`, `reconcileBatch`): which files are scanned,
+   * what is read before the plan, which direction the plan takes, and what the run records afterwards.
+   */
+  async run(batch: SyncBatch): Promise<{ report: SyncReport; plan: SyncPlan }> {
     const { ctx } = this;
-    const modelChanged = !options.dryRun && this.modelChanged();
-    if (modelChanged && (options.onModelChange ?? 'reconcile') === 'reconcile') {
+    const { dryRun } = batch;
+    const modelChanged = batch.direction === 'push' && !dryRun && this.modelChanged();
+    if (modelChanged && (batch.onModelChange ?? 'reconcile') === 'reconcile') {
       // Digests made under another content model may no longer mean the same values (STYLE.md principle 4).
       ctx.logger.info('the content model in the config changed since the last run: running a full reconcile');
-      return this.reconcile({ verifyWaitMs: options.verifyWaitMs ?? 0 });
+      return this.run(reconcileBatch({ verifyWaitMs: batch.verifyWaitMs }));
     }
     const callsBefore = ctx.backend.stats().total;
-    const report = newReport(options.dryRun ? 'plan' : 'push', options.dryRun ?? false, nowOf(ctx));
+    const report = newReport(dryRun ? 'plan' : batch.mode, dryRun, nowOf(ctx));
     if (modelChanged) {
       // The base digests were made under the old model; the read before each write (below) keeps a value
       // that only looks different from being sent or overwriting an editor's change.
       report.notices.push({ entity: 'config', reason: 'reconcile-due', message: RECONCILE_DUE_MESSAGE });
     }
+    const commit = batch.commit ?? ctx.config.pull.commit;
+    if (batch.direction !== 'push' && !dryRun) await this.checkRepo(report, commit);
+
+    // Scan, then read.
+    const { scan, only, ...read } =
+      batch.read.kind === 'touched'
+        ? await this.readTouched(batch, report)
+        : await this.readLists(batch, batch.read.scope, report);
+
+    // Plan once.
+    let plan = planSync({
+      ...this.planInput(scan, read.snapshot.remote, batch.direction, only, read.snapshot),
+      ...(batch.read.kind === 'touched'
+        ? { createRenamed: batch.createRenamed, renamedPaths: batch.renamedPaths, ...read.known }
+        : {}),
+    });
+    if (!dryRun && batch.endFailures !== 'none')
+      this.endFailuresWithNothingLeft(plan, only, (f) => batch.endFailures === 'all' || f.refused === true);
+    plan = this.withCalls(this.holdAcceptedCreates(plan, report), read.before, read.listCalls);
+    if (dryRun) return { report: this.finish(report, callsBefore), plan };
+
+    // Apply, then verify.
+    const earlier = new Set(ctx.store.manifest.pending.map((p) => p.id));
+    // A plan that may write files goes through the git guard (pull and reconcile); a push's writes only send.
+    let pulled: Awaited<ReturnType<SyncEngine['applyGuarded']>> | undefined;
+    if (batch.direction === 'push') await applyPlan(ctx, { plan, local: scan.local, report });
+    else pulled = await this.applyGuarded(plan, scan, read.snapshot, report, commit);
+    if (batch.verifyWaitMs !== undefined) await this.waitForPending(batch.verifyWaitMs, earlier);
+    const now = nowOf(ctx).toISOString();
+    const manifest = ctx.store.manifest;
+    if (batch.direction === 'both' && ctx.configDigest) manifest.configDigest = ctx.configDigest;
+    if (batch.direction !== 'push') manifest.lastPull = now;
+    if (batch.direction !== 'pull' && plan.operations.some((op) => op.cost > 0)) manifest.lastPush = now;
+    if (batch.direction === 'both') {
+      // Conflicts still standing are the ones this pass found; settled ones drop out.
+      manifest.conflicts = manifest.conflicts.filter((c) =>
+        report.conflicts.some((r) => r.entity === c.entity && r.locale === c.locale && r.field === c.field),
+      );
+    }
+    await ctx.store.save();
+    if (pulled && commit)
+      await this.commitPulled(pulled.changedFiles, report, pulled.guard, batch.commitTitle);
+    return { report: this.finish(report, callsBefore), plan };
+  }
+
+  /**
+   * A push's scan and reads (read, then plan once). What the files alone would send names the entities to read
+   * (pure, no call); each of them is read in the locales it writes, before the one plan that is sent:
+   * - a create: an entity that already exists is merged through the no-base rules instead of duplicated
+   *   (DESIGN.md §3);
+   * - an update (PATCH, or a PUT that replaces every field): a field an editor changed in the dashboard since
+   *   the last sync becomes a conflict (or is kept) instead of being overwritten silently.
+   * Writes still pending are read back in the same batch, only when there is something to send or a created
+   * item's id is still unknown (what references it waits for it): an unchanged tree costs no call.
+   */
+  private async readTouched(batch: SyncBatch, report: SyncReport): Promise<BatchRead> {
+    const { ctx } = this;
     ctx.onProgress?.({ phase: 'scan' });
     // Files held back earlier (a reference not in ButterCMS yet) ride along, so they go out once it is.
     const heldBack = ctx.store.manifest.heldBack.flatMap((h) => (h.path ? [h.path] : []));
-    const paths = options.paths && [...new Set([...options.paths, ...heldBack])];
+    const paths = batch.paths && [...new Set([...batch.paths, ...heldBack])];
     const scan = await scanLocal(ctx.repoDir, ctx.config, plainOf(ctx.store.manifest), paths);
     report.errors.push(...scan.errors.map(toFileProblem));
-    await this.settlePulls(scan, report, options.dryRun ?? false);
+    await this.settlePulls(scan, report, batch.dryRun);
     let only = await this.withoutBehind(this.withoutUnreadable(scan.scope, scan), scan, report);
-    const planWith = (read?: RemoteRead, readEntities?: Set<EntityKey>, creates?: Set<EntityKey>) =>
-      planSync({
-        ...this.planInput(scan, read?.remote, 'push', only, read && snapshotOfRead(read)),
-        createRenamed: options.createRenamed,
-        renamedPaths: options.renamedPaths,
-        ...(read && readEntities
-          ? {
-              readLocales: new Map([...readEntities].map((key) => [key, read.read.get(key) ?? new Set()])),
-              twoWay: new Set([...readEntities].filter((key) => creates?.has(key))),
-            }
-          : {}),
-      });
-    // Read, then plan once (issue 10). What the files alone would send names the entities to read (pure, no
-    // call); each of them is read in the locales it writes, before the one plan that is sent:
-    // - a create: an entity that already exists is merged through the no-base rules instead of duplicated
-    //   (DESIGN.md §3);
-    // - an update (PATCH, or a PUT that replaces every field): a field an editor changed in the dashboard since
-    //   the last sync becomes a conflict (or is kept) instead of being overwritten silently.
-    // Writes still pending are read back in the same batch, only when there is something to send or a created
-    // item's id is still unknown (what references it waits for it): an unchanged tree costs no call.
-    const touched = this.entitiesToRead(planWith(), scan.local);
+    const probe = planSync({
+      ...this.planInput(scan, undefined, 'push', only),
+      createRenamed: batch.createRenamed,
+      renamedPaths: batch.renamedPaths,
+    });
+    const touched = this.entitiesToRead(probe, scan.local);
     const { pending, entities } = ctx.store.manifest;
     const idUnknown = pending.some(
       (p) =>
@@ -234,18 +381,43 @@ export class SyncEngine {
     else settleLandedFailures(ctx, read.remote);
     const found = new Set([...read.remote.keys()].filter((key) => touched.writes.has(key)));
     for (const key of read.remote.keys()) if (verifyFirst) found.add(key);
-    let plan = planWith(read, found, touched.creates);
-    if (!options.dryRun) this.endFailuresWithNothingLeft(plan, only, (f) => f.refused === true);
-    plan = this.holdAcceptedCreates(plan, report);
-    plan = this.withCalls(plan, before);
-    if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
+    return {
+      scan,
+      only,
+      snapshot: snapshotOfRead(read),
+      before,
+      listCalls: 0,
+      known: {
+        readLocales: new Map([...found].map((key) => [key, read.read.get(key) ?? new Set<string>()])),
+        twoWay: new Set([...found].filter((key) => touched.creates.has(key))),
+      },
+    };
+  }
 
-    const earlier = new Set(ctx.store.manifest.pending.map((p) => p.id));
-    await applyPlan(ctx, { plan, local: scan.local, report });
-    await this.waitForPending(options.verifyWaitMs ?? 0, earlier);
-    if (plan.operations.some((op) => op.cost > 0)) ctx.store.manifest.lastPush = nowOf(ctx).toISOString();
-    await ctx.store.save();
-    return { report: this.finish(report, callsBefore), plan };
+  /**
+   * A pull's or reconcile's scan and reads: the whole file tree, then the CMS's lists (all, or those in
+   * `scope`), with the pending writes verified against them where the lists cover them.
+   */
+  private async readLists(
+    batch: SyncBatch,
+    scope: SnapshotScope | undefined,
+    report: SyncReport,
+  ): Promise<BatchRead> {
+    const { ctx } = this;
+    const { scan, snapshot } = await this.readBothSides(report, scope);
+    // A webhook's one-entity snapshot says nothing about other pending writes: only full pulls verify.
+    if (!batch.dryRun && (batch.direction === 'both' || !scope)) await verifyPending(ctx, snapshot);
+    const unreadable = this.withoutUnreadable(
+      scope ? this.keysInScope(scan.local, snapshot, scope) : undefined,
+      scan,
+      snapshot,
+    );
+    const unique = this.withoutDuplicates(unreadable, scan, snapshot, report);
+    // Reconcile also leaves out what this clone holds older than its shared state (withoutBehind); a pull does not.
+    const only =
+      batch.direction === 'both' ? await this.withoutBehind(unique, scan, report, snapshot) : unique;
+    // The lists just read are the run's reads: a pull of an unchanged account costs those pages only.
+    return { scan, only, snapshot, before: [], listCalls: snapshot.calls };
   }
 
   /**
@@ -342,40 +514,6 @@ export class SyncEngine {
       await sleep(delay, ctx.signal);
       delay = Math.min(delay * 2, 5_000);
     }
-  }
-
-  /** Pull remote changes into files and commit them (only the files written, with the pull trailer). */
-  async pull(options: PullOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
-    const { ctx } = this;
-    const callsBefore = ctx.backend.stats().total;
-    const report = newReport(options.dryRun ? 'plan' : 'pull', options.dryRun ?? false, nowOf(ctx));
-    if (!options.dryRun) await this.checkRepo(report, options.commit ?? ctx.config.pull.commit);
-    const { scan, snapshot } = await this.readBothSides(report, options.scope);
-    // A webhook's one-entity snapshot says nothing about other pending writes: only full pulls verify.
-    if (!options.dryRun && !options.scope) await verifyPending(ctx, snapshot);
-    const only = this.withoutDuplicates(
-      this.withoutUnreadable(
-        options.scope ? this.keysInScope(scan.local, snapshot, options.scope) : undefined,
-        scan,
-        snapshot,
-      ),
-      scan,
-      snapshot,
-      report,
-    );
-    // The lists just read are the run's reads: a pull of an unchanged account costs those pages only.
-    const plan = this.withCalls(
-      planSync(this.planInput(scan, snapshot.remote, 'pull', only, snapshot)),
-      [],
-      snapshot.calls,
-    );
-    if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
-    const commit = options.commit ?? ctx.config.pull.commit;
-    const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
-    ctx.store.manifest.lastPull = nowOf(ctx).toISOString();
-    await ctx.store.save();
-    if (commit) await this.commitPulled(changedFiles, report, guard, options.commitTitle);
-    return { report: this.finish(report, callsBefore), plan };
   }
 
   /** The whole file tree, then ButterCMS (all lists, or those in `scope`): pull and reconcile start here. */
@@ -707,41 +845,6 @@ export class SyncEngine {
   private modelChanged(): boolean {
     const current = this.ctx.configDigest;
     return current !== undefined && this.ctx.store.manifest.configDigest !== current;
-  }
-
-  /** push + pull + verify pending in one three-way pass, then a report. */
-  async reconcile(options: ReconcileOptions = {}): Promise<{ report: SyncReport; plan: SyncPlan }> {
-    const { ctx } = this;
-    const callsBefore = ctx.backend.stats().total;
-    const report = newReport(options.dryRun ? 'plan' : 'reconcile', options.dryRun ?? false, nowOf(ctx));
-    if (!options.dryRun) await this.checkRepo(report, options.commit ?? ctx.config.pull.commit);
-    const { scan, snapshot } = await this.readBothSides(report);
-    if (!options.dryRun) await verifyPending(ctx, snapshot);
-    const only = await this.withoutBehind(
-      this.withoutDuplicates(this.withoutUnreadable(undefined, scan, snapshot), scan, snapshot, report),
-      scan,
-      report,
-      snapshot,
-    );
-    let plan = planSync(this.planInput(scan, snapshot.remote, 'both', only, snapshot));
-    if (!options.dryRun) this.endFailuresWithNothingLeft(plan, only, () => true);
-    plan = this.withCalls(this.holdAcceptedCreates(plan, report), [], snapshot.calls);
-    if (options.dryRun) return { report: this.finish(report, callsBefore), plan };
-    const commit = options.commit ?? ctx.config.pull.commit;
-    const earlier = new Set(ctx.store.manifest.pending.map((p) => p.id));
-    const { guard, changedFiles } = await this.applyGuarded(plan, scan, snapshot, report, commit);
-    await this.waitForPending(options.verifyWaitMs ?? 10_000, earlier);
-    if (ctx.configDigest) ctx.store.manifest.configDigest = ctx.configDigest;
-    const now = nowOf(ctx).toISOString();
-    ctx.store.manifest.lastPull = now;
-    if (plan.operations.some((op) => op.cost > 0)) ctx.store.manifest.lastPush = now;
-    // Conflicts still standing are the ones this pass found; settled ones drop out.
-    ctx.store.manifest.conflicts = ctx.store.manifest.conflicts.filter((c) =>
-      report.conflicts.some((r) => r.entity === c.entity && r.locale === c.locale && r.field === c.field),
-    );
-    await ctx.store.save();
-    if (commit) await this.commitPulled(changedFiles, report, guard);
-    return { report: this.finish(report, callsBefore), plan };
   }
 
   /**
