@@ -1,5 +1,6 @@
 import { type FieldSpec, filePathOf, type SyncConfig } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
+import { counterpart, mapNestedRecords } from '../core/field-tree.js';
 import { normalizeField } from '../core/normalize.js';
 import { richTextMarkdown } from '../core/rich-text-read.js';
 import type { LocalVariant, Variant } from '../core/types.js';
@@ -227,14 +228,11 @@ function inFileStyle(spec: FieldSpec, old: unknown, next: unknown, timezone: str
         : items;
     }
     case 'component':
-      return isPlainObject(next) ? membersInFileStyle(spec.fields, old, next, timezone) : next;
     case 'repeater':
-      // Rows are sent and pulled whole (butter-api.md §3.6); each row keeps the habits of the row it replaces.
-      if (!Array.isArray(next)) return next;
-      return next.map((row, i) =>
-        isPlainObject(row)
-          ? membersInFileStyle(spec.fields, Array.isArray(old) ? old[i] : undefined, row, timezone)
-          : row,
+      // Rows are sent and pulled whole (butter-api.md §3.6); each row keeps the habits of the row it replaces,
+      // a component those of the old component. Picker entries are written as pulled.
+      return mapNestedRecords(spec, next, (fields, record, step) =>
+        isPlainObject(record) ? membersInFileStyle(fields, counterpart(old, step), record, timezone) : record,
       );
     default:
       return next;

@@ -1,5 +1,6 @@
 import { type FieldSpec, filePathOf } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
+import { mapNestedRecords, type NestedStep, type ShapeGuard } from '../core/field-tree.js';
 import { normalizeDate } from '../core/normalize.js';
 import type { EntityMeta } from '../core/types.js';
 import { samePath, startsWithPath } from './key-path.js';
@@ -40,6 +41,19 @@ function isReadableDate(value: string): boolean {
 }
 
 /** `record[key]` for own keys only: `__proto__` or `constructor` in a file must not reach Object.prototype. */
+/** What a container's value must be, as the error says it. */
+const CONTAINER_EXPECTED: Partial<Record<FieldSpec['type'], string>> = {
+  repeater: 'a list of rows',
+  component: 'a mapping of component fields',
+  'component-picker': 'a list of {type, fields} components',
+};
+
+/** Where a nested record sits, as steps of a file path: a row `[i]`, a picker entry's `[i].fields`. */
+function placeOf(step: NestedStep): Path {
+  if (step.kind === 'component') return [];
+  return step.kind === 'row' ? [step.index] : [step.index, 'fields'];
+}
+
 function own<T>(record: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
@@ -113,6 +127,33 @@ export function checkEntityValues(
     return out;
   };
 
+  // The file's own errors where a container's value lacks its shape, in the order the walk meets them.
+  const shapeGuard = (spec: FieldSpec, path: Path): ShapeGuard => ({
+    isRecord: isPlainObject,
+    container: (value) => {
+      throw wrongType(path, CONTAINER_EXPECTED[spec.type] ?? 'a container', value);
+    },
+    element: (element, i) => {
+      throw wrongType(
+        [...path, i],
+        spec.type === 'repeater' ? 'a row of fields' : 'a {type, fields} component',
+        element,
+      );
+    },
+    entry: (entry, i) => {
+      for (const key of Object.keys(entry)) {
+        if (key !== 'type' && key !== 'fields') throw unknownField([...path, i, key], ['type', 'fields']);
+      }
+    },
+    entryType: (entry, i) => {
+      const names = spec.type === 'component-picker' ? Object.keys(spec.components) : [];
+      throw wrongType([...path, i, 'type'], `one of: ${names.join(', ')}`, entry.type ?? null);
+    },
+    entryFields: (fields, i) => {
+      throw wrongType([...path, i, 'fields'], 'a mapping of fields', fields);
+    },
+  });
+
   const checkValue = (spec: FieldSpec, value: unknown, path: Path): unknown => {
     if (value === null) return null;
     switch (spec.type) {
@@ -165,31 +206,15 @@ export function checkEntityValues(
         });
       }
       case 'repeater':
-        if (!Array.isArray(value)) throw wrongType(path, 'a list of rows', value);
-        return value.map((row, i) => {
-          if (!isPlainObject(row)) throw wrongType([...path, i], 'a row of fields', row);
-          return checkObject(spec.fields, row, [...path, i]);
-        });
       case 'component':
-        if (!isPlainObject(value)) throw wrongType(path, 'a mapping of component fields', value);
-        return checkObject(spec.fields, value, path);
-      // Same shape as the API's component-picker value: [{type, fields}] (butter-api.md §2.3).
-      case 'component-picker': {
-        if (!Array.isArray(value)) throw wrongType(path, 'a list of {type, fields} components', value);
-        const names = Object.keys(spec.components);
-        return value.map((entry, i) => {
-          const at = [...path, i];
-          if (!isPlainObject(entry)) throw wrongType(at, 'a {type, fields} component', entry);
-          for (const key of Object.keys(entry)) {
-            if (key !== 'type' && key !== 'fields') throw unknownField([...at, key], ['type', 'fields']);
-          }
-          const component = typeof entry.type === 'string' ? own(spec.components, entry.type) : undefined;
-          if (!component) throw wrongType([...at, 'type'], `one of: ${names.join(', ')}`, entry.type ?? null);
-          const fields = entry.fields ?? {};
-          if (!isPlainObject(fields)) throw wrongType([...at, 'fields'], 'a mapping of fields', fields);
-          return { type: entry.type, fields: checkObject(component.fields, fields, [...at, 'fields']) };
-        });
-      }
+      // A picker has the same shape as the API's component-picker value: [{type, fields}] (butter-api.md §2.3).
+      case 'component-picker':
+        return mapNestedRecords(
+          spec,
+          value,
+          (fields, record, step) => checkObject(fields, record, [...path, ...placeOf(step)]),
+          { guard: shapeGuard(spec, path) },
+        );
     }
   };
 

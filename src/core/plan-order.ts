@@ -1,6 +1,6 @@
 import type { FieldSpec, SyncConfig } from '../config/schema.js';
 import type { IdLookup } from './api-fields.js';
-import { isRecord } from './is-record.js';
+import { forEachNestedRecord } from './field-tree.js';
 import type { EntityModel } from './model.js';
 import type { EntityKey, Operation, WriteOperation } from './types.js';
 
@@ -57,16 +57,8 @@ function collectReferences(
       );
       if (spec.to === 'page') out.pages.push(...keys);
       else for (const key of keys) out.items.push([spec.to.slice('collection:'.length), key]);
-    } else if (spec.type === 'repeater' && Array.isArray(value)) {
-      for (const row of value) if (isRecord(row)) collectReferences(spec.fields, row, out);
-    } else if (spec.type === 'component' && isRecord(value)) {
-      collectReferences(spec.fields, value, out);
-    } else if (spec.type === 'component-picker' && Array.isArray(value)) {
-      for (const entry of value) {
-        if (!isRecord(entry) || typeof entry.type !== 'string' || !isRecord(entry.fields)) continue;
-        const component = spec.components[entry.type];
-        if (component) collectReferences(component.fields, entry.fields, out);
-      }
+    } else {
+      forEachNestedRecord(spec, value, (fields, record) => collectReferences(fields, record, out));
     }
   }
 }

@@ -277,6 +277,62 @@ describe('readContentFile: errors name the file and line', () => {
     );
   });
 
+  it("refuses a component picker's entries that lack its shape, the first one the file holds first", () => {
+    const cases: [string, ErrorCode, number, RegExp][] = [
+      [
+        'sections: {type: hero}',
+        'CONTENT_WRONG_TYPE',
+        2,
+        /"sections" must be a list of \{type, fields\} components/,
+      ],
+      [
+        'sections:\n  - hero',
+        'CONTENT_WRONG_TYPE',
+        3,
+        /"sections\[0\]" must be a \{type, fields\} component/,
+      ],
+      [
+        'sections:\n  - type: hero\n    extra: 1',
+        'CONTENT_UNKNOWN_FIELD',
+        4,
+        /unknown field "sections\[0\]\.extra" \(.* has: type, fields\)/,
+      ],
+      // A name every object has is no component of the picker.
+      [
+        'sections:\n  - type: constructor',
+        'CONTENT_WRONG_TYPE',
+        3,
+        /"sections\[0\]\.type" must be one of: hero, quote/,
+      ],
+      ['sections:\n  - fields: {}', 'CONTENT_WRONG_TYPE', 3, /"sections\[0\]\.type" must be one of/],
+      [
+        'sections:\n  - type: hero\n    fields: [a]',
+        'CONTENT_WRONG_TYPE',
+        4,
+        /"sections\[0\]\.fields" must be a mapping of fields/,
+      ],
+      [
+        'sections:\n  - type: hero\n    fields: {heading: [a]}',
+        'CONTENT_WRONG_TYPE',
+        4,
+        /"sections\[0\]\.fields\.heading" must be text/,
+      ],
+      // Entry 0's own field is met before entry 1's type.
+      [
+        'sections:\n  - type: hero\n    fields: {headin: a}\n  - type: video',
+        'CONTENT_UNKNOWN_FIELD',
+        4,
+        /"sections\[0\]\.fields\.headin"/,
+      ],
+    ];
+    for (const [yaml, code, line, message] of cases) {
+      expectError(ARTICLE, `---\n${yaml}\n---\n`, code, line, message);
+    }
+    expect(read(ARTICLE, '---\nsections:\n  - type: quote\n---\n').variant.fields.sections).toEqual([
+      { type: 'quote', fields: {} },
+    ]);
+  });
+
   it('never drops a body silently', () => {
     expectError(
       'content/pages/landing/a.md',

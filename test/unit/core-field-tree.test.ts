@@ -4,7 +4,9 @@ import {
   counterpart,
   forEachNestedRecord,
   mapNestedRecords,
+  nestedPath,
   nestedSpecs,
+  type ShapeGuard,
 } from '../../src/core/field-tree.js';
 
 const row: Record<string, FieldSpec> = { question: { type: 'text' } };
@@ -69,6 +71,60 @@ describe('the nested-field walk (core/field-tree.ts)', () => {
     expect(counterpart([{ question: 'x' }], { kind: 'row', index: 0 })).toEqual({ question: 'x' });
     expect(counterpart('not a list', { kind: 'row', index: 0 })).toBeUndefined();
     expect(counterpart({ question: 'x' }, { kind: 'component' })).toEqual({ question: 'x' });
+  });
+
+  it('a picker entry typed with a name every object has ("constructor") names no component', () => {
+    const seen: string[] = [];
+    const value = [{ type: 'constructor', fields: { question: 'q' } }];
+    const out = mapNestedRecords(picker, value, (_specs, record) => {
+      seen.push(JSON.stringify(record));
+      return record;
+    });
+    expect(seen).toEqual([]);
+    expect(out).toEqual([{ type: 'constructor', fields: { question: 'q' } }]);
+  });
+
+  it('a guard refuses, in the order the walk meets them, what the lenient walk keeps', () => {
+    const refused: string[] = [];
+    const refuse = (what: string): never => {
+      refused.push(what);
+      throw new Error(what);
+    };
+    const guard: ShapeGuard = {
+      container: (v) => refuse(`container ${JSON.stringify(v)}`),
+      element: (e, i) => refuse(`element ${i} ${JSON.stringify(e)}`),
+      entry: (e, i) => {
+        if ('extra' in e) refuse(`entry ${i} extra`);
+      },
+      entryType: (e, i) => refuse(`type ${i} ${String(e.type)}`),
+      entryFields: (f, i) => refuse(`fields ${i} ${JSON.stringify(f)}`),
+    };
+    const run = (spec: FieldSpec, value: unknown) => {
+      try {
+        return mapNestedRecords(spec, value, upper, { guard });
+      } catch {
+        return refused.at(-1);
+      }
+    };
+    expect(run(repeater, 'x')).toBe('container "x"');
+    expect(run(repeater, [{ question: 'a' }, 'x'])).toBe('element 1 "x"');
+    expect(run(component, [1])).toBe('container [1]');
+    expect(run(picker, [{ type: 'quote', extra: 1 }])).toBe('entry 0 extra');
+    expect(run(picker, [{ type: 'video' }])).toBe('type 0 video');
+    expect(run(picker, [{ type: 'constructor' }])).toBe('type 0 constructor');
+    expect(run(picker, [{ type: 'quote', fields: 'x' }])).toBe('fields 0 "x"');
+    // Missing fields read as {}; the first entry's problem is met before the second's.
+    expect(run(picker, [{ type: 'quote' }, { type: 'video' }, 'x'])).toBe('type 1 video');
+    expect(run(picker, [{ type: 'quote', fields: { question: 'q' } }, { type: 'quote' }])).toEqual([
+      { type: 'quote', fields: { question: 'Q' } },
+      { type: 'quote', fields: {} },
+    ]);
+  });
+
+  it('names a nested place for messages', () => {
+    expect(nestedPath('questions', { kind: 'row', index: 2 })).toBe('questions[2]');
+    expect(nestedPath('seo', { kind: 'component' })).toBe('seo');
+    expect(nestedPath('sections', { kind: 'entry', index: 1, type: 'hero' })).toBe('sections[1].hero');
   });
 
   it('lists the record specs a container can hold', () => {

@@ -1,7 +1,7 @@
 import type { FieldSpec, SyncConfig } from '../../config/schema.js';
 import { collectionOf, encodeList, type IdLookup } from '../../core/api-fields.js';
 import { SyncError } from '../../core/errors.js';
-import { mapNestedRecords } from '../../core/field-tree.js';
+import { mapNestedRecords, nestedPath } from '../../core/field-tree.js';
 import { isRecord } from '../../core/is-record.js';
 import type { EntityModel } from '../../core/model.js';
 import { type NormalizeContext, normalizeDate, normalizeField } from '../../core/normalize.js';
@@ -164,24 +164,13 @@ function toApiValue(spec: FieldSpec, value: unknown, ids: IdLookup, path: string
       // (unverified) the create docs say to send "" for every field left empty (butter-api.md §3.1).
       return value === null || value === undefined ? '' : value;
     case 'repeater':
-      if (!Array.isArray(value)) return value ?? [];
-      return value.map((row, i) =>
-        isRecord(row) ? translateRecord(spec.fields, row, ids, `${path}[${i}]`) : row,
-      );
     case 'component':
-      return isRecord(value) ? translateRecord(spec.fields, value, ids, path) : value;
     case 'component-picker':
-      if (!Array.isArray(value)) return value ?? [];
-      return value.map((entry, i) => {
-        if (!isRecord(entry) || typeof entry.type !== 'string' || !isRecord(entry.fields)) return entry;
-        const component = spec.components[entry.type];
-        return {
-          type: entry.type,
-          fields: component
-            ? translateRecord(component.fields, entry.fields, ids, `${path}[${i}].${entry.type}`)
-            : entry.fields,
-        };
-      });
+      // A list container that holds no list is sent as an empty one.
+      if (spec.type !== 'component' && !Array.isArray(value)) return value ?? [];
+      return mapNestedRecords(spec, value, (specs, record, step) =>
+        translateRecord(specs, record, ids, nestedPath(path, step)),
+      );
     default:
       return value ?? '';
   }
