@@ -1,7 +1,8 @@
 /**
  * The error catalogue: every failure a user can meet has a code, a plain message, a hint saying what to
  * do next, and whether retrying can help. The CLI maps codes to exit codes; nobody sees a stack trace
- * for a bad file or a 401. (Modelled on Astro's errors-data.ts.)
+ * for a bad file or a 401. (Modelled on Astro's errors-data.ts.) The CMS_* entries speak of whichever CMS
+ * runs; a backend gives its own hint where it can name its tokens or URL (ButterCMS: cms/butter/http-errors.ts).
  */
 
 export type ErrorCode =
@@ -54,58 +55,58 @@ export const ERROR_CATALOGUE: Record<ErrorCode, Omit<ErrorInfo, 'message'> & { t
     retryable: false,
   },
   MISSING_TOKEN: {
-    title: 'A ButterCMS token is missing',
-    hint: 'Set BUTTER_READ_TOKEN (and BUTTER_WRITE_TOKEN to write) in the environment. Tokens never go in the config file.',
+    title: 'A CMS token is missing',
+    hint: 'Set the token the message names in the environment (a write token too, to write). Tokens never go in the config file.',
     retryable: false,
   },
   CMS_AUTH: {
-    title: 'ButterCMS refused the credentials',
-    hint: 'Check BUTTER_READ_TOKEN / BUTTER_WRITE_TOKEN. Writes need a write token, a paid add-on enabled by ButterCMS support.',
+    title: 'The CMS refused the credentials',
+    hint: 'Check the CMS tokens in the environment: reads need the read token, writes the write token.',
     retryable: false,
   },
   CMS_NOT_FOUND: {
-    title: 'ButterCMS has no such page, collection or item',
-    hint: 'Check that the page type or collection key in sync.config.json exists in the ButterCMS dashboard.',
+    title: 'The CMS has no such page, collection or item',
+    hint: 'Check that the page type or collection key in sync.config.json exists in the CMS.',
     retryable: false,
   },
   CMS_BAD_REQUEST: {
-    title: 'ButterCMS rejected the request',
-    hint: 'The content does not match the ButterCMS schema; compare the field names and types in sync.config.json with the dashboard.',
+    title: 'The CMS rejected the request',
+    hint: "The content does not match the CMS's schema; compare the field names and types in sync.config.json with the CMS.",
     retryable: false,
   },
   CMS_METHOD_NOT_ALLOWED: {
-    title: 'ButterCMS does not allow this operation on that route',
+    title: 'The CMS does not allow this operation on that route',
     hint: 'This is likely a bug in butter-sync; please report it with the log line.',
     retryable: false,
   },
   CMS_RATE_LIMITED: {
-    title: 'ButterCMS API call limit reached',
+    title: 'CMS API call limit reached',
     hint: 'The monthly API quota is used up (or the rate is too high). Try again later or raise the plan limit.',
     retryable: true,
   },
   CMS_SERVER: {
-    title: 'ButterCMS had a server error',
-    hint: 'Usually temporary; the next run retries. If it persists, check status.buttercms.com or contact support.',
+    title: 'The CMS had a server error',
+    hint: "Usually temporary; the next run retries. If it persists, check the CMS's status page or contact its support.",
     retryable: true,
   },
   CMS_NETWORK: {
-    title: 'Could not reach ButterCMS',
-    hint: 'Check the network and BUTTER_API_URL. The next run retries.',
+    title: 'Could not reach the CMS',
+    hint: "Check the network and the CMS's API URL. The next run retries.",
     retryable: true,
   },
   CMS_TIMEOUT: {
-    title: 'ButterCMS did not answer in time',
+    title: 'The CMS did not answer in time',
     hint: 'The next run retries; raise rate.timeoutMs in sync.config.json if this keeps happening.',
     retryable: true,
   },
   CMS_BAD_RESPONSE: {
-    title: 'ButterCMS answered with something unexpected',
-    hint: 'Check BUTTER_API_URL points at the ButterCMS API (…/v2).',
+    title: 'The CMS answered with something unexpected',
+    hint: "Check that the CMS's API URL in the environment points at its API.",
     retryable: true,
   },
   CMS_DUPLICATE_KEY: {
-    title: 'Two ButterCMS items share one key',
-    hint: 'Delete or rename one of them in the ButterCMS dashboard (its keyField must be unique); until then nothing is written for that key on either side.',
+    title: 'Two CMS items share one key',
+    hint: 'Delete or rename one of them in the CMS (its keyField must be unique); until then nothing is written for that key on either side.',
     retryable: false,
   },
   CONTENT_PARSE: {

@@ -31,6 +31,6 @@ export function modelFor(ref: EntityRef, config: SyncConfig): EntityModel {
 
 function unknownModel(what: string): SyncError {
   return new SyncError('CONTENT_PATH', `${what} is not configured in sync.config.json`, {
-    hint: 'Add it to sync.config.json (ButterCMS has no schema API, so the content model lives there).',
+    hint: 'Add it to sync.config.json: the content model lives there, not in the CMS.',
   });
 }

@@ -115,8 +115,8 @@ export function linkDependencies(
       else if (id === undefined)
         unresolved.add(
           hasFile(target)
-            ? `references ${collection} item "${key}", which is not in ButterCMS yet`
-            : `references ${collection} item "${key}", which exists neither in ButterCMS nor in the files`,
+            ? `references ${collection} item "${key}", which is not in the CMS yet`
+            : `references ${collection} item "${key}", which exists neither in the CMS nor in the files`,
         );
     }
     for (const slug of refs.pages) {
@@ -126,10 +126,10 @@ export function linkDependencies(
       // ButterCMS drops a reference to a page it does not hold after the 202 (butter-api.md §9): sent, the
       // write could never verify. A page of a type the config does not list is unknown too: say so.
       if (pageTypes.some((type) => hasFile(`page:${type}:${slug}`)))
-        unresolved.add(`references page "${slug}", which is not in ButterCMS yet`);
+        unresolved.add(`references page "${slug}", which is not in the CMS yet`);
       else
         unresolved.add(
-          `references page "${slug}", which exists neither in ButterCMS nor in the files (if it is a page of a page type sync.config.json does not list, add that page type)`,
+          `references page "${slug}", which exists neither in the CMS nor in the files (if it is a page of a page type sync.config.json does not list, add that page type)`,
         );
     }
     deps.delete(op.entity);

@@ -362,7 +362,7 @@ class Planner {
           kind: 'report',
           entity: e.key,
           reason: 'unsupported',
-          message: `locale file(s) ${localeRemoved.join(', ')} removed; ButterCMS keeps that locale (remove it in the dashboard)`,
+          message: `locale file(s) ${localeRemoved.join(', ')} removed; the CMS keeps that locale (remove it in the CMS)`,
           cost: 0,
         });
       }
@@ -505,7 +505,7 @@ class Planner {
         entity: e.key,
         path: e.local?.locales[titleChanged[0]!]?.path,
         reason: 'title-changed',
-        message: `page title changed in ${titleChanged.join(', ')}; ButterCMS titles cannot be changed through the API (rename it in the dashboard)`,
+        message: `page title changed in ${titleChanged.join(', ')}; the CMS's API cannot change page titles (rename it in the CMS)`,
         cost: 0,
       });
     }
@@ -590,7 +590,7 @@ class Planner {
       tombstone &&
       isStaleCopy(tombstone, Object.fromEntries(views.map((v) => [v.locale, v.localDigests])))
     ) {
-      const where = tombstone.side === 'cms' ? 'in ButterCMS' : 'in Git';
+      const where = tombstone.side === 'cms' ? 'in the CMS' : 'in Git';
       this.ops.push({
         kind: 'report',
         entity: e.key,
@@ -645,9 +645,9 @@ class Planner {
         path: newPath,
         reason: 'page-renamed',
         message:
-          `page file renamed from ${oldPath}; nothing was sent, since ButterCMS cannot change the slug of page "${oldSlug}". ` +
+          `page file renamed from ${oldPath}; nothing was sent, since the slug of page "${oldSlug}" is not changed through the CMS's API. ` +
           `Rename the file back to keep the page, or run \`butter-sync push --create-renamed ${newPath}\` ` +
-          `to create a new page "${e.ref.slug}" (delete "${oldSlug}" in the dashboard if it should go)`,
+          `to create a new page "${e.ref.slug}" (delete "${oldSlug}" in the CMS if it should go)`,
         cost: 0,
       });
       return;
@@ -725,8 +725,7 @@ class Planner {
         entity: e.key,
         path,
         reason: 'page-removed',
-        message:
-          'page file removed; pages are not deleted through the API (delete it in the ButterCMS dashboard)',
+        message: "page file removed; the CMS's API does not delete pages (delete it in the CMS)",
         cost: 0,
       });
       return;
@@ -738,7 +737,7 @@ class Planner {
         entity: e.key,
         path,
         reason: 'unsupported',
-        message: 'item file removed, but its ButterCMS id is unknown; delete it in the dashboard',
+        message: 'item file removed, but its CMS id is unknown; delete it in the CMS',
         cost: 0,
       });
       return;
@@ -779,7 +778,7 @@ class Planner {
         entity: e.key,
         path: views[0]?.path,
         reason: 'page-removed',
-        message: 'page no longer in ButterCMS; the file is kept (remove it by hand if intended)',
+        message: 'page no longer in the CMS; the file is kept (remove it by hand if intended)',
         cost: 0,
       });
       return;
@@ -835,7 +834,7 @@ class Planner {
         this.ops.push(...group.map((d) => d.op));
         continue;
       }
-      const where = op.kind === 'write' ? 'ButterCMS' : 'the files';
+      const where = op.kind === 'write' ? 'the CMS' : 'the files';
       for (const entity of [...new Set(group.map((d) => d.op.entity))]) {
         this.ops.push({
           kind: 'report',

@@ -89,7 +89,7 @@ function renderConflicts(conflicts: ConsoleConflict[], csrf: string): SafeHtml {
   ${[...byFile].slice(0, CONFLICT_FILES_SHOWN).map(
     ([file, list]) => html`<article class="conflict" data-path="${file}">
     <h3>${file}</h3>
-    <table><thead><tr><th>Field</th><th>Base</th><th>Git (the file)</th><th>CMS (ButterCMS)</th></tr></thead><tbody>
+    <table><thead><tr><th>Field</th><th>Base</th><th>Git (the file)</th><th>CMS</th></tr></thead><tbody>
     ${list.map(
       (c) =>
         html`<tr><th scope="row">${c.field}${c.locale ? html` <small>${c.locale}</small>` : ''}</th><td class="base">${renderBase(c.base)}</td><td class="git"><pre>${showValue(c.git)}</pre></td><td class="cms"><pre>${showValue(c.cms)}</pre></td></tr>`,
@@ -213,7 +213,7 @@ function splitReason(f: ShownFailure): { reason: string; hint: string } {
   if (at > 0) return { reason: f.reason.slice(0, at), hint: f.reason.slice(at + 3) };
   return {
     reason: f.reason,
-    hint: 'Check the entry in the ButterCMS dashboard, then save the file again (or run `butter-sync push` on it) to send it again.',
+    hint: 'Check the entry in the CMS, then save the file again (or run `butter-sync push` on it) to send it again.',
   };
 }
 

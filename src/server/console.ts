@@ -166,7 +166,7 @@ export function createConsole(options: ConsoleOptions): ConsoleRoutes {
           `Resolving ${file} is taking a while; the page updates when it is done.`,
         );
       }
-      const side = take === 'git' ? 'the file (Git)' : 'ButterCMS';
+      const side = take === 'git' ? 'the file (Git)' : 'the CMS';
       const open = result.report.conflicts.filter((c) => c.path === file).length;
       const message =
         open > 0

@@ -34,13 +34,13 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
 
   const calls = new Counter({
     name: 'butter_sync_api_calls_total',
-    help: 'ButterCMS API calls made by this process (every call is billed, reads too).',
+    help: 'CMS API calls made by this process (every call is billed, reads too).',
     labelNames: ['method', 'status'] as const,
     registers,
   });
   const queueDepth = new Gauge({
     name: 'butter_sync_queue_depth',
-    help: 'Requests waiting in the ButterCMS request queue.',
+    help: 'Requests waiting in the CMS request queue.',
     registers,
   });
   const pending = new Gauge({
@@ -60,7 +60,7 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
   });
   const callsThisMonth = new Gauge({
     name: 'butter_sync_api_calls_this_month',
-    help: 'ButterCMS API calls counted against this month’s budget.',
+    help: 'CMS API calls counted against this month’s budget.',
     registers,
   });
   // Until the first push/pull the age is measured from process start, so "no pull for an hour" alerts

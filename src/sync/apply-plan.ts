@@ -291,7 +291,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
             status: 'skipped',
             message: blocked
               ? `not sent: ${blocked} was not created`
-              : `not sent yet: ${waiting} is not visible in ButterCMS yet; the next run sends it`,
+              : `not sent yet: ${waiting} is not visible in the CMS yet; the next run sends it`,
           });
           break;
         }
@@ -309,7 +309,7 @@ export async function applyPlan(ctx: SyncContext, input: ApplyInput): Promise<Ap
             path: refusedBefore.path,
             status: 'skipped',
             message:
-              'not sent: ButterCMS refused this same write before (400); fix the file, or run `butter-sync resolve <file> --take git` to send it again',
+              'not sent: the CMS refused this same write before (400); fix the file, or run `butter-sync resolve <file> --take git` to send it again',
           });
           break;
         }

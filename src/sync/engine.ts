@@ -59,7 +59,7 @@ export interface PushOptions {
 
 /** The notice a push-only run gives while the content model differs from the one of the last reconcile. */
 export const RECONCILE_DUE_MESSAGE =
-  'the content model in the config changed since the last reconcile: this push sent only file changes (each checked against ButterCMS first); run `butter-sync reconcile` to bring in ButterCMS changes and settle every entity under the new model';
+  'the content model in the config changed since the last reconcile: this push sent only file changes (each checked against the CMS first); run `butter-sync reconcile` to bring in changes made in the CMS and settle every entity under the new model';
 
 export interface PullOptions {
   dryRun?: boolean;
@@ -334,7 +334,7 @@ export class SyncEngine {
   private async readTouched(batch: SyncBatch, report: SyncReport): Promise<BatchRead> {
     const { ctx } = this;
     ctx.onProgress?.({ phase: 'scan' });
-    // Files held back earlier (a reference not in ButterCMS yet) ride along, so they go out once it is.
+    // Files held back earlier (a reference not in the CMS yet) ride along, so they go out once it is.
     const heldBack = ctx.store.manifest.heldBack.flatMap((h) => (h.path ? [h.path] : []));
     const paths = batch.paths && [...new Set([...batch.paths, ...heldBack])];
     const scan = await scanLocal(ctx.repoDir, ctx.config, plainOf(ctx.store.manifest), paths);
@@ -367,11 +367,11 @@ export class SyncEngine {
         : { remote: new Map(), read: new Map(), unavailable: [], itemKeys: new Map(), calls: 0 };
     if (read.unavailable.length > 0) {
       for (const { kind, name, error } of read.unavailable) {
-        // A collection ButterCMS answers 404 for fails its own writes, not the whole push (trial F14).
+        // A collection the CMS answers 404 for fails its own writes, not the whole push (trial F14).
         report.errors.push({
           code: error.code,
-          message: `ButterCMS has no ${kind} "${name}" (${error.message}); its files were not pushed`,
-          hint: `Create the ${kind} "${name}" in the ButterCMS dashboard, or fix or remove its name in the config. The other page types and collections are not held up by it.`,
+          message: `the CMS has no ${kind} "${name}" (${error.message}); its files were not pushed`,
+          hint: `Create the ${kind} "${name}" in the CMS, or fix or remove its name in the config. The other page types and collections are not held up by it.`,
         });
       }
       only = this.withoutUnreadable(only, scan, snapshotOfRead(read));
@@ -516,7 +516,7 @@ export class SyncEngine {
     }
   }
 
-  /** The whole file tree, then ButterCMS (all lists, or those in `scope`): pull and reconcile start here. */
+  /** The whole file tree, then the CMS (all lists, or those in `scope`): pull and reconcile start here. */
   private async readBothSides(
     report: SyncReport,
     scope?: SnapshotScope,
@@ -544,8 +544,8 @@ export class SyncEngine {
     for (const { kind, name, error } of snapshot.unavailable) {
       report.errors.push({
         code: error.code,
-        message: `ButterCMS has no ${kind} "${name}" (${error.message}); its files were left out of this run`,
-        hint: `Create the ${kind} "${name}" in the ButterCMS dashboard, or fix or remove its name in the config. The other page types and collections are not held up by it.`,
+        message: `the CMS has no ${kind} "${name}" (${error.message}); its files were left out of this run`,
+        hint: `Create the ${kind} "${name}" in the CMS, or fix or remove its name in the config. The other page types and collections are not held up by it.`,
       });
     }
     return { scan, snapshot };
@@ -680,7 +680,7 @@ export class SyncEngine {
         entity: op.entity,
         path: failure.path,
         status: 'skipped',
-        message: `not sent again: ButterCMS accepted this create at ${failure.at.slice(0, 19)}Z and it may still land; it is adopted once it shows, or run \`butter-sync resolve ${failure.path ?? 'PATH'} --take git\` to send it again`,
+        message: `not sent again: the CMS accepted this create at ${failure.at.slice(0, 19)}Z and it may still land; it is adopted once it shows, or run \`butter-sync resolve ${failure.path ?? 'PATH'} --take git\` to send it again`,
       });
       return false;
     });
@@ -707,7 +707,7 @@ export class SyncEngine {
         Object.values(manifest.entities[key]?.locales ?? {})[0]?.path;
       const error = new SyncError(
         'CMS_DUPLICATE_KEY',
-        `ButterCMS holds ${ids.length} items of ${ref.kind === 'item' ? ref.collection : ''} with the key "${ref.kind === 'item' ? ref.key : ''}" (ids ${ids.join(', ')})${known !== undefined ? `; butter-sync tracks id ${known}` : ''}: nothing was written for it`,
+        `the CMS holds ${ids.length} items of ${ref.kind === 'item' ? ref.collection : ''} with the key "${ref.kind === 'item' ? ref.key : ''}" (ids ${ids.join(', ')})${known !== undefined ? `; butter-sync tracks id ${known}` : ''}: nothing was written for it`,
         file ? { file } : {},
       );
       report.errors.push(toFileProblem(error));
@@ -807,7 +807,7 @@ export class SyncEngine {
       ctx.logger.warn({ reason: state.reason, files }, report.gitNote);
       return;
     }
-    const message = `butter-sync: pull ${files.length} file${files.length === 1 ? '' : 's'} from ButterCMS (finishing an interrupted pull)\n\n${files
+    const message = `butter-sync: pull ${files.length} file${files.length === 1 ? '' : 's'} from the CMS (finishing an interrupted pull)\n\n${files
       .slice(0, 20)
       .map((f) => `- ${f}`)
       .join('\n')}${files.length > 20 ? `\n- … and ${files.length - 20} more` : ''}`;
@@ -919,7 +919,7 @@ export class SyncEngine {
     const result =
       take === 'git'
         ? await this.push({ paths: [relPath], verifyWaitMs: 5_000 })
-        : await this.pull({ commitTitle: `butter-sync: resolve ${relPath}, taking ButterCMS's side` });
+        : await this.pull({ commitTitle: `butter-sync: resolve ${relPath}, taking the CMS's side` });
     return { resolved: conflicts.length, report: result.report };
   }
 
@@ -949,7 +949,7 @@ export class SyncEngine {
       return;
     }
     const heading =
-      title ?? `butter-sync: pull ${unique.length} file${unique.length === 1 ? '' : 's'} from ButterCMS`;
+      title ?? `butter-sync: pull ${unique.length} file${unique.length === 1 ? '' : 's'} from the CMS`;
     const message = `${heading}\n\n${unique
       .slice(0, 20)
       .map((f) => `- ${f}`)

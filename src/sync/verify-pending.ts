@@ -104,7 +104,7 @@ export async function verifyPending(
         failPending(
           manifest,
           write.id,
-          'ButterCMS accepted the delete but the item is still listed',
+          'the CMS accepted the delete but the item is still listed',
           now.toISOString(),
         );
         failed += 1;
@@ -152,12 +152,12 @@ export async function verifyPending(
         manifest,
         write.id,
         write.uncertain
-          ? 'ButterCMS answered with an error (5xx, timeout or a dropped connection) and the write was not visible by the deadline; it is looked up again before it is re-sent'
+          ? 'the CMS answered with an error (5xx, timeout or a dropped connection) and the write was not visible by the deadline; it is looked up again before it is re-sent'
           : !accepted
-            ? 'the run stopped before ButterCMS answered this write (it may not have been sent) and it was not visible by the deadline; it is looked up again before it is re-sent'
+            ? 'the run stopped before the CMS answered this write (it may not have been sent) and it was not visible by the deadline; it is looked up again before it is re-sent'
             : isCreate
-              ? 'ButterCMS accepted the create (202) but the item was not visible by the deadline; it is never sent twice: it is adopted once it shows (however late), or run `butter-sync resolve PATH --take git` to send it again if it never does'
-              : 'ButterCMS accepted the write (202) but it was not visible by the deadline; it may have failed after acceptance',
+              ? 'the CMS accepted the create (202) but the item was not visible by the deadline; it is never sent twice: it is adopted once it shows (however late), or run `butter-sync resolve PATH --take git` to send it again if it never does'
+              : 'the CMS accepted the write (202) but it was not visible by the deadline; it may have failed after acceptance',
         now.toISOString(),
       );
       if (failure && isCreate && accepted) failure.acceptedCreate = true;

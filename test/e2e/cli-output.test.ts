@@ -163,7 +163,7 @@ describe('CLI output', () => {
     expect(resolve.code, resolve.stderr).toBe(0);
     expect(await fx.read(MEMBER)).toContain('"Dashboard side"');
     const { stdout } = await exec('git', ['log', '-1', '--format=%s%n%b'], { cwd: fx.repoDir });
-    expect(stdout.split('\n')[0]).toBe(`butter-sync: resolve ${MEMBER}, taking ButterCMS's side`);
+    expect(stdout.split('\n')[0]).toBe(`butter-sync: resolve ${MEMBER}, taking the CMS's side`);
     expect(stdout).toContain('Butter-Sync: pull'); // still skipped by the hook
   });
 

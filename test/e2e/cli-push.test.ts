@@ -206,7 +206,7 @@ describe('the CLI on a real repository', () => {
     // A plan exits by the run's rules: a held-back write is a write that will fail (4).
     expect(plan.code).toBe(4);
     expect(plan.stdout).toMatch(
-      /HELD BACK\s+page:faq:gifts\s+0\s+it references page "wrapping", which is not in ButterCMS yet$/m,
+      /HELD BACK\s+page:faq:gifts\s+0\s+it references page "wrapping", which is not in the CMS yet$/m,
     );
     expect(plan.stdout).toContain('Total API calls: 0');
     const push = await cli(fx, ['push', gifts]);

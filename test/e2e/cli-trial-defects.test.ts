@@ -139,7 +139,7 @@ describe('trial defects (issue 9, smaller defects)', () => {
 
     const push = await cli(fx, ['push']);
     expect(push.code, push.stderr).toBe(4);
-    expect(push.stderr).toContain('ButterCMS has no collection "authors"');
+    expect(push.stderr).toContain('the CMS has no collection "authors"');
     expect(push.stdout).toMatch(/^PATCH item team_members\/ada-lovelace: role$/m);
     expect(writesIn(fx.emulator).map((w) => w.method)).toEqual(['PATCH']);
 
@@ -147,7 +147,7 @@ describe('trial defects (issue 9, smaller defects)', () => {
     fx.emulator.editItem('tags', await remoteIdOf(fx, 'item:tags:engineering'), { name: 'Pulled anyway' });
     const reconcile = await cli(fx, ['reconcile']);
     expect(reconcile.code, reconcile.stderr).toBe(4);
-    expect(reconcile.stderr.match(/ButterCMS has no collection "authors"/g)).toHaveLength(1);
+    expect(reconcile.stderr.match(/the CMS has no collection "authors"/g)).toHaveLength(1);
     expect(await fx.read(`${TAGS}/engineering.json`)).toContain('"Pulled anyway"');
     expect(writesIn(fx.emulator)).toEqual([]);
   });

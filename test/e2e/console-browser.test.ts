@@ -131,7 +131,7 @@ describe.skipIf(!executablePath)(`console in headless Chromium${skipNote}`, () =
       .waitFor();
     await returns.getByRole('button', { name: 'Keep CMS' }).click();
     await page
-      .locator('#flash', { hasText: `Resolved 1 conflict(s) in ${RETURNS} keeping ButterCMS` })
+      .locator('#flash', { hasText: `Resolved 1 conflict(s) in ${RETURNS} keeping the CMS` })
       .waitFor();
     await page.locator('#conflicts h2', { hasText: 'Conflicts (0)' }).waitFor();
 

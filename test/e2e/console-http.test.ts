@@ -198,7 +198,7 @@ describe('console with BUTTER_SYNC_CONSOLE_TOKEN set', () => {
     });
     expect(done.status).toBe(303);
     const after = await call(watch.url, '/', { headers: { cookie: session } });
-    expect(after.body).toContain(`Resolved 1 conflict(s) in ${SHIPPING} keeping ButterCMS.`);
+    expect(after.body).toContain(`Resolved 1 conflict(s) in ${SHIPPING} keeping the CMS.`);
     expect(after.body).toContain('Conflicts (0)');
     const again = await call(watch.url, '/', { headers: { cookie: session } });
     expect(again.body).not.toContain('Resolved 1 conflict(s)');

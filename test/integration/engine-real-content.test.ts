@@ -352,7 +352,7 @@ describe('engine on real content', () => {
       const held = dry.plan.operations.find((op) => op.entity === `page:post:${a}`);
       expect(held).toMatchObject({ kind: 'write', intent: { kind: 'create' }, cost: 0 });
       expect(held && 'unresolved' in held ? held.unresolved : '').toContain(
-        'references page "council-survey", which exists neither in ButterCMS nor in the files',
+        'references page "council-survey", which exists neither in the CMS nor in the files',
       );
 
       const { report } = await run(fx, (s) => s.engine.push({ verifyWaitMs: 5_000 }));

@@ -541,11 +541,11 @@ describe('push against the emulator', () => {
     expect(first.report.failures.map((f) => [f.entity, f.reason])).toEqual([
       [
         'item:team_members:ada-lovelace',
-        expect.stringMatching(/tags item "writing", which is not in ButterCMS yet/),
+        expect.stringMatching(/tags item "writing", which is not in the CMS yet/),
       ],
       [
         'page:faq:shipping',
-        expect.stringMatching(/page "returns", which is not in ButterCMS yet.*Push the referenced file too/),
+        expect.stringMatching(/page "returns", which is not in the CMS yet.*Push the referenced file too/),
       ],
     ]);
     // A report names the default-locale file of a page that has several.

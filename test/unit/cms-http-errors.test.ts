@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BUTTER_HINTS,
   mapHttpError,
   mapTransportError,
   parseRetryAfter,
   type RequestContext,
   readErrorBody,
 } from '../../src/cms/butter/http-errors.js';
+import { ERROR_CATALOGUE, type ErrorCode, SyncError } from '../../src/core/errors.js';
 
 const read: RequestContext = { method: 'GET', path: '/v2/content/tags/?fields.colour=red', write: false };
 const write: RequestContext = { method: 'POST', path: '/v2/pages/', write: true };
@@ -105,5 +107,23 @@ describe('mapTransportError', () => {
     );
     expect(refused.code).toBe('CMS_NETWORK');
     expect(refused.message).toContain('ECONNREFUSED');
+  });
+});
+
+describe('whose words the CMS errors are', () => {
+  it('the catalogue speaks of whichever CMS runs; the ButterCMS client adds its own hints', () => {
+    for (const [code, entry] of Object.entries(ERROR_CATALOGUE)) {
+      expect(`${code}: ${entry.title} ${entry.hint}`).not.toMatch(/butter(?!-sync)/i);
+    }
+    // A 404 and a transport failure from the Butter client name ButterCMS's dashboard and URL variable.
+    expect(mapHttpError(404, {}, read).hint).toBe(BUTTER_HINTS.CMS_NOT_FOUND);
+    expect(mapHttpError(404, {}, read).hint).toContain('ButterCMS dashboard');
+    expect(mapTransportError(new Error('boom'), read, false).hint).toContain('BUTTER_API_URL');
+    // A hint given where the error is made still wins.
+    expect(mapHttpError(401, {}, write).hint).toContain('BUTTER_WRITE_TOKEN');
+    // The same code raised outside the Butter client gets the neutral hint.
+    const neutral = new SyncError('CMS_NOT_FOUND' satisfies ErrorCode, 'x');
+    expect(neutral.hint).toBe(ERROR_CATALOGUE.CMS_NOT_FOUND.hint);
+    expect(neutral.hint).not.toContain('Butter');
   });
 });

@@ -392,7 +392,7 @@ describe('planSync: creates', () => {
     expect(plan.operations).toEqual([
       expect.objectContaining({
         kind: 'create-item',
-        unresolved: 'references tags item "ghost", which exists neither in ButterCMS nor in the files',
+        unresolved: 'references tags item "ghost", which exists neither in the CMS nor in the files',
       }),
     ]);
   });
@@ -407,7 +407,7 @@ describe('planSync: creates', () => {
       expect.objectContaining({
         kind: 'create-page',
         cost: 0,
-        unresolved: 'references page "returns", which is not in ButterCMS yet',
+        unresolved: 'references page "returns", which is not in the CMS yet',
       }),
     ]);
     expect(held.totalCalls).toBe(0);
@@ -430,7 +430,7 @@ describe('planSync: creates', () => {
         kind: 'create-page',
         cost: 0,
         unresolved: expect.stringContaining(
-          'references page "about-us", which exists neither in ButterCMS nor in the files',
+          'references page "about-us", which exists neither in the CMS nor in the files',
         ),
       }),
     ]);

@@ -11,6 +11,7 @@ import { SyncError } from '../../core/errors.js';
 import type { CallStats } from '../port.js';
 import {
   badResponse,
+  butterError,
   type ForbiddenReading,
   mapHttpError,
   mapTransportError,
@@ -162,7 +163,7 @@ export class RequestPipeline {
       ...(req.forbidden ? { forbidden: req.forbidden } : {}),
     };
     if (this.#closed) {
-      throw new SyncError(
+      throw butterError(
         'CMS_NETWORK',
         `${context.method} ${context.path} was not sent: the client is closed`,
       );
@@ -173,7 +174,7 @@ export class RequestPipeline {
       });
     }
     if (!write && !this.#options.readToken) {
-      throw new SyncError('MISSING_TOKEN', `${context.method} ${context.path} needs a read token`);
+      throw butterError('MISSING_TOKEN', `${context.method} ${context.path} needs a read token`);
     }
     this.#active++;
     try {
@@ -392,13 +393,9 @@ export class RequestPipeline {
   }
 
   #closedError(context: RequestContext, cause: unknown): SyncError {
-    return new SyncError(
-      'CMS_NETWORK',
-      `${context.method} ${context.path} was cut short: the client closed`,
-      {
-        cause,
-      },
-    );
+    return butterError('CMS_NETWORK', `${context.method} ${context.path} was cut short: the client closed`, {
+      cause,
+    });
   }
 
   /** Counters since the pipeline was made; keys like `GET 200`, `POST network`, `GET timeout`. */
