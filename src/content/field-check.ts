@@ -40,7 +40,6 @@ function isReadableDate(value: string): boolean {
   return typeof normalized === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(normalized);
 }
 
-/** `record[key]` for own keys only: `__proto__` or `constructor` in a file must not reach Object.prototype. */
 /** What a container's value must be, as the error says it. */
 const CONTAINER_EXPECTED: Partial<Record<FieldSpec['type'], string>> = {
   repeater: 'a list of rows',
@@ -54,6 +53,7 @@ function placeOf(step: NestedStep): Path {
   return step.kind === 'row' ? [step.index] : [step.index, 'fields'];
 }
 
+/** `record[key]` for own keys only: `__proto__` or `constructor` in a file must not reach Object.prototype. */
 function own<T>(record: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }

@@ -622,7 +622,7 @@ export class SyncEngine {
   /**
    * Entities with a file that could not be read are left out of the plan on both sides: a parse error must
    * never look like a deletion (a DELETE sent, or the file "restored" over the person's broken edit). So are
-   * the entities of a page type or collection ButterCMS answered 404 for: missing there is not deleted.
+   * the entities of a page type or collection the CMS answered 404 for: missing there is not deleted.
    */
   private withoutUnreadable(
     only: Set<EntityKey> | undefined,
@@ -661,7 +661,7 @@ export class SyncEngine {
   }
 
   /**
-   * Zero duplicates (DESIGN.md §3): a create ButterCMS accepted (202) that was still not visible at its
+   * Zero duplicates (DESIGN.md §3): a create the CMS accepted (202) that was still not visible at its
    * deadline may land at any later time, so it is never sent again on its own. The plan only gets here after a
    * fresh lookup by its key (push reads each entity it creates; reconcile reads every list) found nothing; the
    * create is left out and its failure reported again, until the item shows up (then it is adopted) or a
@@ -855,7 +855,7 @@ export class SyncEngine {
     const { ctx } = this;
     const manifest = ctx.store.manifest;
     const conflicts = manifest.conflicts.filter((c) => c.path === relPath);
-    // A person asks to send again what is never re-sent on its own: a create ButterCMS accepted that never
+    // A person asks to send again what is never re-sent on its own: a create the CMS accepted that never
     // showed (the push still looks it up by its key first, so one that landed meanwhile is adopted, not
     // duplicated), or a write refused with a 400 (the dashboard's model was fixed, say).
     const resend =

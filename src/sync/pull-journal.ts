@@ -11,7 +11,7 @@
  *   value is never pushed over the editor's work;
  * - anything else (a person edited the field meanwhile) → the edit counts as made on top of the pulled value
  *   when the file is known to have been written; otherwise the base goes back to `prior`, so a difference with
- *   ButterCMS becomes a conflict rather than an overwrite.
+ *   the CMS becomes a conflict rather than an overwrite.
  */
 
 import { readContentFile } from '../content/index.js';
@@ -173,7 +173,7 @@ export async function settlePulledChanges(
       result.undone += 1;
     }
     if (isRemoval(change) && holds && slot.pulled === undefined) {
-      // Deleted in ButterCMS: no clone creates it again from a stale copy (the bases it had are the prior).
+      // Deleted in the CMS: no clone creates it again from a stale copy (the bases it had are the prior).
       buryLocale(manifest, key, locale, change.prior, 'cms');
       delete entity.locales[locale];
     } else if (Object.keys(slot.base).length === 0 && slot.pulled === undefined && variant === undefined)

@@ -30,7 +30,7 @@ export interface SyncReport {
   operations: AppliedOperation[];
   conflicts: ConflictRecord[];
   failures: ShownFailure[];
-  /** Writes accepted by ButterCMS (202) and not yet seen applied. */
+  /** Writes the CMS accepted (202) and not yet seen applied. */
   pending: number;
   /** Things the API cannot do that a person should look at (page removed, title changed, delete guard). */
   notices: Array<{ entity: string; path?: string | undefined; reason: string; message: string }>;
