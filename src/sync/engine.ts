@@ -199,7 +199,8 @@ export class SyncEngine {
     //   the last sync becomes a conflict (or is kept) instead of being overwritten silently.
     // Writes still pending are read back in the same batch, only when there is something to send or a created
     // item's id is still unknown (what references it waits for it): an unchanged tree costs no call.
-    const touched = this.entitiesToRead(planWith(), scan.local);
+    const probe = planWith();
+    const touched = this.entitiesToRead(probe, scan.local);
     const { pending, entities } = ctx.store.manifest;
     const idUnknown = pending.some(
       (p) =>
@@ -234,7 +235,9 @@ export class SyncEngine {
     else settleLandedFailures(ctx, read.remote);
     const found = new Set([...read.remote.keys()].filter((key) => touched.writes.has(key)));
     for (const key of read.remote.keys()) if (verifyFirst) found.add(key);
-    let plan = planWith(read, found, touched.creates);
+    // Nothing read and nothing verified (an unchanged tree): the plan with the read has the probe's input, so it
+    // is the probe; at 10k entities that is a pass over every entity saved (issue 14).
+    let plan = before.length === 0 && !verifyFirst ? probe : planWith(read, found, touched.creates);
     if (!options.dryRun) this.endFailuresWithNothingLeft(plan, only, (f) => f.refused === true);
     plan = this.holdAcceptedCreates(plan, report);
     plan = this.withCalls(plan, before);
