@@ -358,6 +358,13 @@ const MACHINE_SCENARIOS = Number(process.env.BUTTER_SYNC_CONVERGENCE_MACHINES) |
 describe('convergence with several machines sharing the state', () => {
   let fx: Fixture;
   const savedEnv = { ...process.env };
+  /**
+   * A bare remote holding the fixture's branch and MAX_MACHINES configured clones of it, made once with git;
+   * each scenario copies it (files only, no git process) instead of cloning. The clones name their remote
+   * `../origin.git`, so a copy pushes to its own bare remote.
+   */
+  const MAX_MACHINES = 3;
+  let template: string;
   beforeAll(async () => {
     fx = await makeFixture({
       withContent: false,
@@ -373,20 +380,6 @@ describe('convergence with several machines sharing the state', () => {
       BUTTER_READ_TOKEN: TEST_READ_TOKEN,
       BUTTER_WRITE_TOKEN: TEST_WRITE_TOKEN,
     });
-  });
-  afterAll(async () => {
-    process.env = { ...savedEnv };
-    await fx.cleanup();
-  });
-
-  /**
-   * A bare remote holding the fixture's branch and MAX_MACHINES configured clones of it, made once with git;
-   * each scenario copies it (files only, no git process) instead of cloning. The clones name their remote
-   * `../origin.git`, so a copy pushes to its own bare remote.
-   */
-  const MAX_MACHINES = 3;
-  let template: string;
-  beforeAll(async () => {
     template = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-machines-template-'));
     const bare = path.join(template, 'origin.git');
     await git(template, 'init', '-q', '--bare', '-b', 'main', bare);
@@ -404,6 +397,8 @@ describe('convergence with several machines sharing the state', () => {
     }
   });
   afterAll(async () => {
+    process.env = { ...savedEnv };
+    await fx.cleanup();
     await rm(template, { recursive: true, force: true });
   });
 
