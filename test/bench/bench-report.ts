@@ -310,6 +310,7 @@ function stateSection(state: Json): string {
       `10,000 (before, ${cell(before.commit)})`,
       '–',
       cell(before.noChangeCliPushMsMedian),
+      '–',
       cell(before.noChangeCliPushPeakRssMb),
       cell(before.hundredCreatesStateSaveMs),
       '–',
@@ -323,9 +324,24 @@ function stateSection(state: Json): string {
       `10,000 (before, ${cell(last.commit)})`,
       cell(last.loadAverage1m),
       cell(last.noChangeCliPushMsMedian),
+      '–',
       cell(last.noChangeCliPushPeakRssMb),
       cell(last.hundredCreatesStateSaveMs),
       cell(last.hundredCreateSaveCyclesMs),
+      '–',
+      '–',
+    ]);
+  }
+  const lean = state.beforeLeanCacheAt10k as Json | undefined;
+  if (lean) {
+    rows.push([
+      `10,000 (before, ${cell(lean.commit)})`,
+      cell(lean.loadAverage1m),
+      cell(lean.noChangeCliPushMsMedian),
+      cell(lean.noChangeCliPushCpuMsMedian),
+      cell(lean.noChangeCliPushPeakRssMb),
+      '–',
+      '–',
       '–',
       '–',
     ]);
@@ -335,6 +351,7 @@ function stateSection(state: Json): string {
       cell(s.entities),
       cell(s.loadAverage1m),
       cell(get(s, 'noChangeCliPush.msMedian')),
+      cell(get(s, 'noChangeCliPush.cpuMsMedian')),
       cell(get(s, 'noChangeCliPush.peakRssMb')),
       cell(get(s, 'hundredCreates.stateSaveMs')),
       cell(get(s, 'hundredCreateSaveCycles.ms')),
@@ -345,7 +362,7 @@ function stateSection(state: Json): string {
   return [
     `## State${when(state)}`,
     '',
-    '"CLI" is a fresh `butter-sync push` process with nothing changed (wall clock, median of 3; peak RSS of that process from GNU time). ' +
+    '"CLI" is a fresh `butter-sync push` process with nothing changed (wall clock and user + system CPU, median of 5; peak RSS of that process from GNU time). ' +
       '"state ms in push" is the time the engine spent awaiting manifest saves while pushing 100 new items against the emulator; ' +
       '"save cycles" is the same write-ahead pattern (intent, sent, verified) without the emulator. The machine is shared: the load average is printed with each row.',
     '',
@@ -354,6 +371,7 @@ function stateSection(state: Json): string {
         'entities',
         'load (1 min)',
         'CLI no-change push ms',
+        'CLI CPU ms',
         'peak RSS MB',
         '100 creates: state ms in push',
         '100 create save cycles ms',
