@@ -127,6 +127,7 @@ export class SharedState {
     if (localOid !== null && store.startedEmpty) {
       replaceContents(store.manifest, structuredClone(base));
       await store.save();
+      await recordBase(store.repoDir, localOid);
     }
     await shared.#catchUp();
     return shared;
@@ -200,10 +201,13 @@ export class SharedState {
     this.#baseState = theirs;
   }
 
-  /** The cache now includes shared state `oid`: the local ref and the record kept with the cache say so. */
+  /**
+   * The cache now includes shared state `oid`: the record kept with the cache and the local ref say so. The
+   * record first: cut off between the two, the record (which attach prefers) is the one that is right.
+   */
   async #setBase(oid: string): Promise<void> {
+    await recordBase(this.#store.repoDir, oid);
     await this.#options.repo.setRef(STATE_REF, oid);
-    await writeFileAtomic(join(stateDir(this.#store.repoDir), STATE_BASE_FILE), `${oid}\n`);
   }
 
   async #commitState(text: string): Promise<string> {
@@ -222,6 +226,10 @@ export class SharedState {
     );
     return 'offline';
   }
+}
+
+async function recordBase(repoDir: string, oid: string): Promise<void> {
+  await writeFileAtomic(join(stateDir(repoDir), STATE_BASE_FILE), `${oid}\n`);
 }
 
 /** The shared state commit the cache says it includes, or null (no record, or not a commit id). */

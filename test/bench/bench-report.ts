@@ -345,6 +345,20 @@ function stateSection(state: Json): string {
       '–',
       '–',
     ]);
+    const after = lean.after as Json | undefined;
+    if (after) {
+      rows.push([
+        `10,000 (after, interleaved with ${cell(lean.commit)})`,
+        cell(lean.loadAverage1m),
+        cell(after.noChangeCliPushMsMedian),
+        cell(after.noChangeCliPushCpuMsMedian),
+        cell(after.noChangeCliPushPeakRssMb),
+        '–',
+        '–',
+        '–',
+        '–',
+      ]);
+    }
   }
   for (const s of sizes) {
     rows.push([

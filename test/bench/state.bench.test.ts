@@ -102,6 +102,8 @@ const BEFORE_LEAN_CACHE_AT_10K = {
   noChangeCliPushMsMedian: 2_130,
   noChangeCliPushCpuMsMedian: 1_160,
   noChangeCliPushPeakRssMb: 175.4,
+  /** This branch (lean scan cache, one plan) in the same interleaved runs. */
+  after: { noChangeCliPushMsMedian: 1_890, noChangeCliPushCpuMsMedian: 960, noChangeCliPushPeakRssMb: 133.5 },
 };
 
 afterAll(async () => {
