@@ -395,7 +395,31 @@ function stateSection(state: Json): string {
       rows,
     ),
     '',
+    stateGoals(sizes),
+    '',
   ].join('\n');
+}
+
+/** Issue 14's targets, judged on the latest 10k (and 50k) rows. */
+function stateGoals(sizes: Json[]): string {
+  const at = (n: number) => sizes.find((s) => s.entities === n);
+  const ten = at(10_000);
+  if (!ten) return '';
+  const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const ms = Number(get(ten, 'noChangeCliPush.msMedian'));
+  const rss = Number(get(ten, 'noChangeCliPush.peakRssMb'));
+  const state = Number(get(ten, 'hundredCreates.stateSaveMs'));
+  const parts = [
+    `no-change CLI push < 500 ms — ${met(ms < 500)} (${cell(ms)} ms at load ${cell(ten.loadAverage1m)})`,
+    `< 150 MB peak RSS — ${met(rss < 150)} (${cell(rss)} MB)`,
+    `100 creates < 1 s on state — ${met(state < 1_000)} (${cell(state)} ms)`,
+  ];
+  const fifty = at(50_000);
+  if (fifty) {
+    const ratio = Number(get(fifty, 'noChangeCliPush.msMedian')) / ms;
+    parts.push(`50k within 5× of 10k — ${met(ratio <= 5)} (${cell(Math.round(ratio * 10) / 10)}×)`);
+  }
+  return `Goals at 10k (issue 14): ${parts.join('; ')}.`;
 }
 
 /** Build REPORT.md from whatever results exist. */

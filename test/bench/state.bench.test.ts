@@ -93,17 +93,17 @@ const BEFORE_SETTLED_SKIP_AT_10K = {
 
 /**
  * Commit 6b10ee4 (the scan cache held every parsed file: 17 MB at 10k; the no-change push planned twice), 10k
- * entities: a fresh CLI process, runs interleaved with the same push of the commit after it (7 each, medians),
- * under load average 5.6-7.2. CPU time is user + system.
+ * entities: a fresh CLI process, runs interleaved with the same push of this branch (7 each, medians; peak RSS
+ * the largest), under load average 3.6-3.8. CPU time is user + system.
  */
 const BEFORE_LEAN_CACHE_AT_10K = {
   commit: '6b10ee4',
-  loadAverage1m: 6.4,
-  noChangeCliPushMsMedian: 2_130,
-  noChangeCliPushCpuMsMedian: 1_160,
-  noChangeCliPushPeakRssMb: 175.4,
+  loadAverage1m: 3.7,
+  noChangeCliPushMsMedian: 1_410,
+  noChangeCliPushCpuMsMedian: 1_330,
+  noChangeCliPushPeakRssMb: 176.7,
   /** This branch (lean scan cache, one plan) in the same interleaved runs. */
-  after: { noChangeCliPushMsMedian: 1_890, noChangeCliPushCpuMsMedian: 960, noChangeCliPushPeakRssMb: 133.5 },
+  after: { noChangeCliPushMsMedian: 1_040, noChangeCliPushCpuMsMedian: 960, noChangeCliPushPeakRssMb: 132.2 },
 };
 
 afterAll(async () => {
