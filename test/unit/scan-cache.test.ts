@@ -13,6 +13,7 @@ import {
   RACY_WINDOW_MS,
   ScanCache,
   scanCachePath,
+  scanRecentPath,
   scanValuesPath,
   stampOf,
 } from '../../src/sync/scan-cache.js';
@@ -36,9 +37,33 @@ async function readCache(repoDir: string): Promise<CacheFile> {
   return JSON.parse(await readFile(scanCachePath(repoDir), 'utf8')) as CacheFile;
 }
 
-/** The parsed values beside the index (scan-values.json). */
+/** The parsed values beside the index: the values file with the recent values over it, as the cache reads them. */
 async function readValues(repoDir: string): Promise<ValuesFile> {
-  return JSON.parse(await readFile(scanValuesPath(repoDir), 'utf8')) as ValuesFile;
+  const files: ValuesFile['files'] = {};
+  for (const file of [scanValuesPath(repoDir), scanRecentPath(repoDir)]) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text !== undefined) Object.assign(files, (JSON.parse(text) as ValuesFile).files);
+  }
+  return { files };
+}
+
+/** Change the cached values of `rel` in whichever of the two files the cache reads them from. */
+async function editValue(repoDir: string, rel: string, edit: (fields: Record<string, unknown>) => void) {
+  for (const file of [scanRecentPath(repoDir), scanValuesPath(repoDir)]) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    const data = text === undefined ? undefined : (JSON.parse(text) as ValuesFile);
+    const entry = data?.files[rel];
+    if (!entry) continue;
+    edit(entry.variant.fields);
+    await writeFile(file, JSON.stringify(data));
+    return;
+  }
+  throw new Error(`${rel} is not cached`);
+}
+
+/** Both values files unreadable: every value is parsed again from its file. */
+async function corruptValues(repoDir: string): Promise<void> {
+  for (const file of [scanValuesPath(repoDir), scanRecentPath(repoDir)]) await writeFile(file, '{ not json');
 }
 
 function plain(local: Map<string, LocalEntity>): unknown {
@@ -87,11 +112,9 @@ describe('scan cache (full scans)', () => {
 
   it('uses a cached entry only while the stamp matches', async () => {
     await scanLocal(repoDir, config, manifest);
-    const cache = await readValues(repoDir);
-    const entry = cache.files[ADA];
-    if (!entry) throw new Error('ada-lovelace.json is not cached');
-    entry.variant.fields.name = 'From the cache';
-    await writeFile(scanValuesPath(repoDir), JSON.stringify(cache));
+    await editValue(repoDir, ADA, (fields) => {
+      fields.name = 'From the cache';
+    });
     const fromCache = await scanLocal(repoDir, config, manifest);
     expect(fromCache.local.get('item:team_members:ada-lovelace')?.locales.en?.fields.name).toBe(
       'From the cache',
@@ -148,11 +171,9 @@ describe('scan cache (full scans)', () => {
 
   it('ignores a cache written under another content model', async () => {
     await scanLocal(repoDir, config, manifest);
-    const cache = await readValues(repoDir);
-    const entry = cache.files[GRACE];
-    if (!entry) throw new Error('grace-hopper.json is not cached');
-    entry.variant.fields.role = 'Stale';
-    await writeFile(scanValuesPath(repoDir), JSON.stringify(cache));
+    await editValue(repoDir, GRACE, (fields) => {
+      fields.role = 'Stale';
+    });
     const input = JSON.parse(
       await readFile(new URL('../../sync.config.json', import.meta.url), 'utf8'),
     ) as ConfigInput & { $schema?: string };
@@ -191,14 +212,14 @@ describe('scan cache: values read only when used', () => {
   it('reads the values file when a cached value is first used, not during the scan', async () => {
     const scan = await scanLocal(repoDir, config, manifest);
     // Changed after the scan returned: what the variant then shows proves when the values were read.
-    const values = await readValues(repoDir);
-    values.files[ADA]!.variant.fields.name = 'Read on first use';
-    await writeFile(scanValuesPath(repoDir), JSON.stringify(values));
+    await editValue(repoDir, ADA, (fields) => {
+      fields.name = 'Read on first use';
+    });
     const ada = scan.local.get(ADA_KEY)?.locales.en;
     expect(ada?.fields.name).toBe('Read on first use');
     expect({ ...ada }).toMatchObject({ path: ADA, fields: { name: 'Read on first use' }, meta: {} });
     // Restore the truth for the next tests (a corrupt values file is only a re-read).
-    await writeFile(scanValuesPath(repoDir), '{ not json');
+    await corruptValues(repoDir);
     expect((await scanLocal(repoDir, config, manifest)).local.get(ADA_KEY)?.locales.en?.fields.name).toBe(
       'Ada Lovelace',
     );
@@ -206,14 +227,30 @@ describe('scan cache: values read only when used', () => {
 
   it('parses a file again when the values file lost it, and gives the same entities', async () => {
     const fresh = await scanLocal(repoDir, config, manifest, [ADA, SHIPPING, GRACE]);
-    await rm(scanValuesPath(repoDir), { force: true });
+    await corruptValues(repoDir);
     const scan = await scanLocal(repoDir, config, manifest);
     for (const key of fresh.local.keys()) expect(scan.local.get(key)).toEqual(fresh.local.get(key));
   });
 
+  it('writes the few files a scan re-read beside the values file, leaving that file as it was', async () => {
+    await scanLocal(repoDir, config, manifest);
+    const bulk = await readFile(scanValuesPath(repoDir), 'utf8');
+    const abs = path.join(repoDir, GRACE);
+    await writeFile(abs, (await readFile(abs, 'utf8')).replace('Grace Hopper', 'Grace B. Hopper'));
+    await ageOut();
+    await scanLocal(repoDir, config, manifest);
+    expect(await readFile(scanValuesPath(repoDir), 'utf8')).toBe(bulk);
+    const recent = JSON.parse(await readFile(scanRecentPath(repoDir), 'utf8')) as ValuesFile;
+    expect(Object.keys(recent.files)).toEqual([GRACE]);
+    const again = await scanLocal(repoDir, config, manifest);
+    expect(again.local.get('item:team_members:grace-hopper')?.locales.en?.fields.name).toBe(
+      'Grace B. Hopper',
+    );
+  });
+
   it('refuses, naming the file, a value it would have to read from a file changed since the scan', async () => {
     const scan = await scanLocal(repoDir, config, manifest);
-    await rm(scanValuesPath(repoDir), { force: true });
+    await corruptValues(repoDir);
     const abs = path.join(repoDir, ADA);
     await writeFile(abs, (await readFile(abs, 'utf8')).replace('Ada Lovelace', 'Ada Byron'));
     const ada = scan.local.get(ADA_KEY)?.locales.en;
