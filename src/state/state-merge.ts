@@ -40,6 +40,36 @@ export function mergeManifests(ancestor: Manifest, ours: Manifest, theirs: Manif
   };
 }
 
+/**
+ * A cache that includes some shared state, but not a known one (a CI cache restored into a fresh checkout with no
+ * record of it), merged into the shared state: with no common ancestor, whatever both hold differently is taken
+ * from the shared state (its bases were verified at least as late: a stale cached base would turn an editor's
+ * later change into a conflict), and whatever only the cache holds is kept (nothing lost: an unpublished id,
+ * mapping, pending write or conflict). Call counts are the larger of the two, not their sum (the cache's
+ * counts are mostly the shared state's own).
+ */
+export function adoptUnknownCache(cache: Manifest, shared: Manifest): Manifest {
+  const merged = mergeManifests(emptyAncestor(shared), shared, cache);
+  const calls: Record<string, number> = {};
+  for (const month of new Set([...Object.keys(shared.calls), ...Object.keys(cache.calls)]))
+    calls[month] = Math.max(shared.calls[month] ?? 0, cache.calls[month] ?? 0);
+  return { ...merged, calls };
+}
+
+function emptyAncestor(like: Manifest): Manifest {
+  return {
+    version: like.version,
+    configDigest: like.configDigest,
+    entities: {},
+    media: {},
+    pending: [],
+    failed: [],
+    heldBack: [],
+    conflicts: [],
+    calls: {},
+  };
+}
+
 /** Both machines changed one entity: locales merge one by one, an id either side learned is kept. */
 function mergeEntity(
   ours: ManifestEntity,

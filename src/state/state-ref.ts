@@ -1,9 +1,12 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SyncError } from '../core/errors.js';
 import type { Manifest } from '../core/types.js';
 import type { ContentRepo, GitIdentity } from '../git/port.js';
-import { emptyManifest, serializeManifest, validateManifest } from './manifest-file.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { emptyManifest, serializeManifest, stateDir, validateManifest } from './manifest-file.js';
 import type { ManifestStore } from './manifest-store.js';
-import { mergeManifests } from './state-merge.js';
+import { adoptUnknownCache, mergeManifests } from './state-merge.js';
 
 /**
  * The team's shared state (DESIGN.md §3): a commit whose tree holds `manifest.json`, on a ref outside every
@@ -14,6 +17,11 @@ export const STATE_REF = 'refs/butter-sync/state';
 /** Where a fetch puts the remote's state before it is merged (never FETCH_HEAD, which `watch` also uses). */
 const FETCHED_REF = 'refs/butter-sync/fetched-state';
 const STATE_FILE = 'manifest.json';
+/**
+ * In `.butter-sync/`: the shared state commit the cache includes (what the local ref says, kept with the cache so
+ * it travels with it: a CI job restores `.butter-sync/` into a fresh checkout that has no local ref).
+ */
+export const STATE_BASE_FILE = 'shared-state-base';
 /** Lost compare-and-swap races in a row before giving up until the next run (which publishes then). */
 const MAX_PUBLISH_ATTEMPTS = 5;
 
@@ -71,6 +79,8 @@ export class SharedState {
   #offline = false;
   /** The store's save generation at which the cache was last known equal to the shared state. */
   #cleanGeneration = -1;
+  /** The cache includes some shared state, but which is not known: the next catch-up cannot merge three ways. */
+  #unknownBase = false;
 
   private constructor(
     store: ManifestStore,
@@ -85,11 +95,30 @@ export class SharedState {
   }
 
   static async attach(store: ManifestStore, options: SharedStateOptions): Promise<SharedState> {
-    const localOid = await options.repo.readRef(STATE_REF);
+    let localOid = await options.repo.readRef(STATE_REF);
+    // A cache from elsewhere (restored by CI into a fresh checkout, copied from another clone) names the shared
+    // state it includes; the local ref describes the cache this clone had, not this one.
+    let unknownBase = false;
+    const recorded = store.startedEmpty ? null : await readRecordedBase(store.repoDir);
+    if (recorded !== null && recorded !== localOid) {
+      let present = await options.repo.readRef(recorded);
+      if (present === null) {
+        // Its commit is in the remote's state history: fetched with it (failure is the catch-up's to report).
+        await options.repo.fetchRef(options.remote, STATE_REF, FETCHED_REF);
+        present = await options.repo.readRef(recorded);
+      }
+      if (present !== null) localOid = present;
+      else unknownBase = true;
+    } else if (recorded === null && localOid === null && !store.startedEmpty) {
+      // A cache and no record of which shared state it includes (written before the record, or restored
+      // without it): it cannot be merged three ways.
+      unknownBase = true;
+    }
     const base = localOid
       ? await readStateCommit(options.repo, localOid)
       : emptyManifest(options.configDigest);
     const shared = new SharedState(store, options, localOid, base);
+    shared.#unknownBase = unknownBase;
     // The local ref says which shared state the cache includes, but the cache is gone (deleted, or a CI job
     // that kept .git and not .butter-sync/). Taken at its word, the ref would make the next merge read every
     // base, id and mapping missing from the empty cache as removed on purpose (and, with the remote
@@ -98,6 +127,7 @@ export class SharedState {
     if (localOid !== null && store.startedEmpty) {
       replaceContents(store.manifest, structuredClone(base));
       await store.save();
+      await recordBase(store.repoDir, localOid);
     }
     await shared.#catchUp();
     return shared;
@@ -123,7 +153,7 @@ export class SharedState {
       const pushed = await this.#push(commit);
       if (pushed === 'offline') return;
       if (pushed === 'ok') {
-        await this.#options.repo.setRef(STATE_REF, commit);
+        await this.#setBase(commit);
         this.#baseOid = commit;
         this.#baseState = JSON.parse(text) as Manifest;
         this.#cleanGeneration = this.#store.generation;
@@ -160,12 +190,24 @@ export class SharedState {
     if (theirsOid === null || theirsOid === this.#baseOid) return;
     // Read and validate all of it before touching the cache: a refused state changes nothing.
     const theirs = await readStateCommit(repo, theirsOid);
-    const merged = mergeManifests(this.#baseState, this.#store.plainManifest, theirs);
+    const merged = this.#unknownBase
+      ? adoptUnknownCache(this.#store.plainManifest, theirs)
+      : mergeManifests(this.#baseState, this.#store.plainManifest, theirs);
     replaceContents(this.#store.manifest, merged);
     await this.#store.save();
-    await repo.setRef(STATE_REF, theirsOid);
+    await this.#setBase(theirsOid);
+    this.#unknownBase = false;
     this.#baseOid = theirsOid;
     this.#baseState = theirs;
+  }
+
+  /**
+   * The cache now includes shared state `oid`: the record kept with the cache and the local ref say so. The
+   * record first: cut off between the two, the record (which attach prefers) is the one that is right.
+   */
+  async #setBase(oid: string): Promise<void> {
+    await recordBase(this.#store.repoDir, oid);
+    await this.#options.repo.setRef(STATE_REF, oid);
   }
 
   async #commitState(text: string): Promise<string> {
@@ -184,6 +226,17 @@ export class SharedState {
     );
     return 'offline';
   }
+}
+
+async function recordBase(repoDir: string, oid: string): Promise<void> {
+  await writeFileAtomic(join(stateDir(repoDir), STATE_BASE_FILE), `${oid}\n`);
+}
+
+/** The shared state commit the cache says it includes, or null (no record, or not a commit id). */
+async function readRecordedBase(repoDir: string): Promise<string | null> {
+  const text = await readFile(join(stateDir(repoDir), STATE_BASE_FILE), 'utf8').catch(() => '');
+  const oid = text.trim();
+  return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(oid) ? oid : null;
 }
 
 /** The store hands its manifest object to the engine by reference, so a merge fills that same object. */

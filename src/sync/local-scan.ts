@@ -56,11 +56,18 @@ async function listContentFiles(repoDir: string, config: SyncConfig): Promise<st
     throw error;
   }
   const files: string[] = [];
+  // Every parent lies under root: its repo-relative form is made once per folder, not path.relative per file.
+  const relOf = new Map<string, string>();
   for (const entry of entries) {
     if (!entry.isFile() && !entry.isSymbolicLink()) continue;
     const parent =
       (entry as { parentPath?: string; path?: string }).parentPath ?? (entry as { path: string }).path;
-    files.push(toPosix(path.relative(repoDir, path.join(parent, entry.name))));
+    let rel = relOf.get(parent);
+    if (rel === undefined) {
+      rel = toPosix(path.relative(repoDir, parent));
+      relOf.set(parent, rel);
+    }
+    files.push(rel === '' ? entry.name : `${rel}/${entry.name}`);
   }
   return files.sort();
 }
@@ -306,6 +313,9 @@ function keepDigests(result: ScanResult, config: SyncConfig, manifest: Manifest,
       continue; // the planner refuses the entity itself
     }
     for (const variant of Object.values(entity.locales)) {
+      // A cached file's digests still valid under this media map are the ones the cache holds already.
+      const cached = cache.digestsOf(variant.path);
+      if (cached !== undefined && result.digests.entryOf(variant, manifest.media) === cached) continue;
       result.digests.of(variant, model, manifest.media);
       const entry = result.digests.entryOf(variant, manifest.media);
       if (entry) cache.rememberDigests(variant.path, entry);

@@ -310,6 +310,7 @@ function stateSection(state: Json): string {
       `10,000 (before, ${cell(before.commit)})`,
       '–',
       cell(before.noChangeCliPushMsMedian),
+      '–',
       cell(before.noChangeCliPushPeakRssMb),
       cell(before.hundredCreatesStateSaveMs),
       '–',
@@ -323,6 +324,7 @@ function stateSection(state: Json): string {
       `10,000 (before, ${cell(last.commit)})`,
       cell(last.loadAverage1m),
       cell(last.noChangeCliPushMsMedian),
+      '–',
       cell(last.noChangeCliPushPeakRssMb),
       cell(last.hundredCreatesStateSaveMs),
       cell(last.hundredCreateSaveCyclesMs),
@@ -330,11 +332,40 @@ function stateSection(state: Json): string {
       '–',
     ]);
   }
+  const lean = state.beforeLeanCacheAt10k as Json | undefined;
+  if (lean) {
+    rows.push([
+      `10,000 (before, ${cell(lean.commit)})`,
+      cell(lean.loadAverage1m),
+      cell(lean.noChangeCliPushMsMedian),
+      cell(lean.noChangeCliPushCpuMsMedian),
+      cell(lean.noChangeCliPushPeakRssMb),
+      '–',
+      '–',
+      '–',
+      '–',
+    ]);
+    const after = lean.after as Json | undefined;
+    if (after) {
+      rows.push([
+        `10,000 (after, interleaved with ${cell(lean.commit)})`,
+        cell(lean.loadAverage1m),
+        cell(after.noChangeCliPushMsMedian),
+        cell(after.noChangeCliPushCpuMsMedian),
+        cell(after.noChangeCliPushPeakRssMb),
+        '–',
+        '–',
+        '–',
+        '–',
+      ]);
+    }
+  }
   for (const s of sizes) {
     rows.push([
       cell(s.entities),
       cell(s.loadAverage1m),
       cell(get(s, 'noChangeCliPush.msMedian')),
+      cell(get(s, 'noChangeCliPush.cpuMsMedian')),
       cell(get(s, 'noChangeCliPush.peakRssMb')),
       cell(get(s, 'hundredCreates.stateSaveMs')),
       cell(get(s, 'hundredCreateSaveCycles.ms')),
@@ -345,7 +376,7 @@ function stateSection(state: Json): string {
   return [
     `## State${when(state)}`,
     '',
-    '"CLI" is a fresh `butter-sync push` process with nothing changed (wall clock, median of 3; peak RSS of that process from GNU time). ' +
+    '"CLI" is a fresh `butter-sync push` process with nothing changed (wall clock and user + system CPU, median of 5; peak RSS of that process from GNU time). ' +
       '"state ms in push" is the time the engine spent awaiting manifest saves while pushing 100 new items against the emulator; ' +
       '"save cycles" is the same write-ahead pattern (intent, sent, verified) without the emulator. The machine is shared: the load average is printed with each row.',
     '',
@@ -354,6 +385,7 @@ function stateSection(state: Json): string {
         'entities',
         'load (1 min)',
         'CLI no-change push ms',
+        'CLI CPU ms',
         'peak RSS MB',
         '100 creates: state ms in push',
         '100 create save cycles ms',
@@ -363,7 +395,31 @@ function stateSection(state: Json): string {
       rows,
     ),
     '',
+    stateGoals(sizes),
+    '',
   ].join('\n');
+}
+
+/** Issue 14's targets, judged on the latest 10k (and 50k) rows. */
+function stateGoals(sizes: Json[]): string {
+  const at = (n: number) => sizes.find((s) => s.entities === n);
+  const ten = at(10_000);
+  if (!ten) return '';
+  const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const ms = Number(get(ten, 'noChangeCliPush.msMedian'));
+  const rss = Number(get(ten, 'noChangeCliPush.peakRssMb'));
+  const state = Number(get(ten, 'hundredCreates.stateSaveMs'));
+  const parts = [
+    `no-change CLI push < 500 ms — ${met(ms < 500)} (${cell(ms)} ms at load ${cell(ten.loadAverage1m)})`,
+    `< 150 MB peak RSS — ${met(rss < 150)} (${cell(rss)} MB)`,
+    `100 creates < 1 s on state — ${met(state < 1_000)} (${cell(state)} ms)`,
+  ];
+  const fifty = at(50_000);
+  if (fifty) {
+    const ratio = Number(get(fifty, 'noChangeCliPush.msMedian')) / ms;
+    parts.push(`50k within 5× of 10k — ${met(ratio <= 5)} (${cell(Math.round(ratio * 10) / 10)}×)`);
+  }
+  return `Goals at 10k (issue 14): ${parts.join('; ')}.`;
 }
 
 /** Build REPORT.md from whatever results exist. */

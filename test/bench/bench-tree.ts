@@ -16,7 +16,7 @@ import { normalizeVariant } from '../../src/core/normalize.js';
 import type { Manifest, ManifestEntity } from '../../src/core/types.js';
 import { emptyManifest, writeManifest } from '../../src/state/manifest-store.js';
 import { scanLocal } from '../../src/sync/local-scan.js';
-import { scanCachePath } from '../../src/sync/scan-cache.js';
+import { scanCachePath, scanRecentPath, scanValuesPath } from '../../src/sync/scan-cache.js';
 import { makeRandom, type Random } from '../helpers/prng.js';
 import { PROJECT_ROOT } from '../helpers/sync-fixture.js';
 import { validConfig } from '../helpers/valid-config.js';
@@ -216,6 +216,8 @@ export async function buildMatchingManifest(tree: BenchTree, configDigest: strin
   const scan = await scanLocal(repoDir, config, manifest);
   if (scan.errors.length > 0) throw new Error(`generated tree has errors: ${scan.errors[0]?.message}`);
   await rm(scanCachePath(repoDir), { force: true });
+  await rm(scanValuesPath(repoDir), { force: true });
+  await rm(scanRecentPath(repoDir), { force: true });
   let nextId = 1;
   for (const entity of [...scan.local.values()].sort((a, b) => a.key.localeCompare(b.key))) {
     const model = modelFor(entity.ref, config);

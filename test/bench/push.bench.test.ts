@@ -29,7 +29,7 @@ import { openContentRepo } from '../../src/git/index.js';
 import { ManifestStore } from '../../src/state/manifest-store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { scanLocal } from '../../src/sync/local-scan.js';
-import { scanCachePath } from '../../src/sync/scan-cache.js';
+import { scanCachePath, scanRecentPath, scanValuesPath } from '../../src/sync/scan-cache.js';
 import { runCli } from '../helpers/cli-process.js';
 import { startTestEmulator, TEST_READ_TOKEN, TEST_WRITE_TOKEN } from '../helpers/emulator.js';
 import { quietLogger } from '../helpers/sync-fixture.js';
@@ -203,6 +203,8 @@ for (const size of SIZES) {
         manifest = await writeMatchingManifest(tree, configDigest(tree.config));
       }
       await rm(scanCachePath(tree.repoDir), { force: true });
+      await rm(scanValuesPath(tree.repoDir), { force: true });
+      await rm(scanRecentPath(tree.repoDir), { force: true });
 
       // ---- no-change push: cold (no scan cache), then warm -------------------------------------------
       const cold = await timedPush(tree, emulator, false);

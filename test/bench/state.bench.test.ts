@@ -23,20 +23,23 @@ import { median, round, writeResult } from './bench-results.js';
 import { CONTENT_DIR, generateTree, writeMatchingManifest } from './bench-tree.js';
 
 const SIZES = (process.env.BENCH_STATE_SIZES ?? '10000,50000').split(',').map(Number);
-const CLI_RUNS = 3;
+const CLI_RUNS = 5;
 const CREATES = 100;
 
 interface TimedCli {
   code: number | null;
   wallMs: number;
+  /** User + system CPU of the process (GNU time `%U + %S`): less at the mercy of the shared machine's load. */
+  cpuMs: number;
   peakRssMb: number;
   stderr: string;
 }
 
-/** One CLI process under GNU time: its wall clock and its own peak RSS (`%M`, KiB). */
+/** One CLI process under GNU time: its wall clock, CPU time and its own peak RSS (`%M`, KiB). */
 function timedCli(args: string[], env: NodeJS.ProcessEnv): Promise<TimedCli> {
   const started = performance.now();
-  const child = spawn('/usr/bin/time', ['-f', 'maxrss-kib=%M', process.execPath, CLI, ...args], {
+  const format = 'maxrss-kib=%M cpu-s=%U+%S';
+  const child = spawn('/usr/bin/time', ['-f', format, process.execPath, CLI, ...args], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -48,7 +51,15 @@ function timedCli(args: string[], env: NodeJS.ProcessEnv): Promise<TimedCli> {
     child.on('error', reject);
     child.on('close', (code) => {
       const kib = Number(/maxrss-kib=(\d+)/.exec(stderr)?.[1] ?? Number.NaN);
-      resolve({ code, wallMs: round(performance.now() - started), peakRssMb: round(kib / 1024), stderr });
+      const cpu = /cpu-s=([\d.]+)\+([\d.]+)/.exec(stderr);
+      const cpuMs = cpu ? round((Number(cpu[1]) + Number(cpu[2])) * 1000) : Number.NaN;
+      resolve({
+        code,
+        wallMs: round(performance.now() - started),
+        cpuMs,
+        peakRssMb: round(kib / 1024),
+        stderr,
+      });
     });
   });
 }
@@ -80,11 +91,27 @@ const BEFORE_SETTLED_SKIP_AT_10K = {
   hundredCreateSaveCyclesMs: 770.7,
 };
 
+/**
+ * Commit 6b10ee4 (the scan cache held every parsed file: 17 MB at 10k; the no-change push planned twice), 10k
+ * entities: a fresh CLI process, runs interleaved with the same push of this branch (7 each, medians; peak RSS
+ * the largest), under load average 3.6-3.8. CPU time is user + system.
+ */
+const BEFORE_LEAN_CACHE_AT_10K = {
+  commit: '6b10ee4',
+  loadAverage1m: 3.7,
+  noChangeCliPushMsMedian: 1_410,
+  noChangeCliPushCpuMsMedian: 1_330,
+  noChangeCliPushPeakRssMb: 176.7,
+  /** This branch (lean scan cache, one plan) in the same interleaved runs. */
+  after: { noChangeCliPushMsMedian: 1_040, noChangeCliPushCpuMsMedian: 960, noChangeCliPushPeakRssMb: 132.2 },
+};
+
 afterAll(async () => {
   await writeResult('state', {
     sizes: results,
     beforeAt10k: BEFORE_AT_10K,
     beforeSettledSkipAt10k: BEFORE_SETTLED_SKIP_AT_10K,
+    beforeLeanCacheAt10k: BEFORE_LEAN_CACHE_AT_10K,
     goals: {
       noChangeCliPushAt10kMs: 500,
       noChangeCliPushAt10kPeakRssMb: 150,
@@ -128,6 +155,7 @@ for (const size of SIZES) {
         firstRunMs: first.wallMs,
         msMedian: median(runs.map((r) => r.wallMs)),
         runsMs: runs.map((r) => r.wallMs),
+        cpuMsMedian: median(runs.map((r) => r.cpuMs)),
         peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
       };
 

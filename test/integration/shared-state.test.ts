@@ -1,12 +1,12 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSession } from '../../src/cli/wiring.js';
 import { writeLabel } from '../../src/core/types.js';
 import { runGit } from '../../src/git/run-git.js';
-import { manifestPath, readManifest } from '../../src/state/manifest-store.js';
-import { STATE_REF } from '../../src/state/state-ref.js';
+import { ManifestStore, manifestPath, readManifest } from '../../src/state/manifest-store.js';
+import { STATE_BASE_FILE, STATE_REF } from '../../src/state/state-ref.js';
 import { TEST_READ_TOKEN, TEST_WRITE_TOKEN } from '../helpers/emulator.js';
 import { type Fixture, git, makeFixture, writesIn } from '../helpers/sync-fixture.js';
 
@@ -227,6 +227,73 @@ describe('shared state on a git ref', () => {
     expect(report.notices.filter((n) => n.reason === 'behind-remote')).toEqual([]);
     expect(writesIn(fx.emulator).slice(writesBefore)).toEqual([]);
   });
+
+  // A CI job that restores `.butter-sync/` from its cache into a fresh checkout (no local state ref): the cache is
+  // older than the shared state, which moved on since (a laptop pushed an edit, verified). The ref's verified base
+  // wins over the cache's older one, so an editor's later change is pulled, not reported as a conflict; what only
+  // the cache holds (here a media mapping) is kept. The cache names the shared state it includes (a three-way
+  // merge); without that record (a cache written before it) the two merge with the ref winning every clash.
+  it.each(['with', 'without'])(
+    'a CI cache older than the state ref merges into it (%s its record): the ref wins for verified bases, nothing lost',
+    async (record) => {
+      const file = 'content-example/collections/tags/engineering.json';
+      const key = 'item:tags:engineering';
+      const laptop = await session(fx.repoDir);
+      expect((await laptop.engine.push()).report.errors).toEqual([]);
+      await laptop.close();
+      // The first CI run; its cache is saved at the end of the job (actions/cache). It also holds a mapping the
+      // job learned and saved but never published (killed before its publish).
+      const firstCi = await cloneRepo();
+      const first = await session(firstCi);
+      expect((await first.engine.reconcile()).report.errors).toEqual([]);
+      await first.close();
+      const savedCache = await mkdtemp(path.join(os.tmpdir(), 'butter-sync-ci-cache-'));
+      clones.push(savedCache);
+      await cp(path.join(firstCi, '.butter-sync'), path.join(savedCache, '.butter-sync'), {
+        recursive: true,
+      });
+      const unpublished = await ManifestStore.open(savedCache, 'x');
+      unpublished.manifest.media['https://cdn.example/ci-only.png'] = 'img/ci-only.png';
+      await unpublished.close();
+
+      // The laptop renames the tag and pushes it (verified: the shared base moves on); then an editor changes it.
+      await writeFile(
+        path.join(fx.repoDir, file),
+        (await readFile(path.join(fx.repoDir, file), 'utf8')).replace('"Engineering"', '"Platform"'),
+      );
+      await fx.commitAll('rename the engineering tag');
+      await git(fx.repoDir, 'push', '-q', 'origin', 'main');
+      const again = await session(fx.repoDir);
+      expect((await again.engine.push({ verifyWaitMs: 5_000 })).report.errors).toEqual([]);
+      await again.close();
+      const shared = JSON.parse(await sharedText());
+      expect(shared.pending).toEqual([]);
+      const id = Number(shared.entities[key].remoteId);
+      fx.emulator.editItem('tags', id, { name: 'Platform team' });
+
+      // The next CI run: a fresh checkout, the old cache restored into it.
+      const ci = await cloneRepo();
+      await cp(path.join(savedCache, '.butter-sync'), path.join(ci, '.butter-sync'), { recursive: true });
+      const recordFile = path.join(ci, '.butter-sync', STATE_BASE_FILE);
+      expect(await readFile(recordFile, 'utf8')).toMatch(/^[0-9a-f]{40}\n$/);
+      if (record === 'without') await rm(recordFile);
+      const run = await session(ci);
+      expect(run.store.manifest.entities[key]?.locales.en?.base).toEqual(
+        shared.entities[key].locales.en.base,
+      );
+      expect(run.store.manifest.media['https://cdn.example/ci-only.png']).toBe('img/ci-only.png');
+      const writesBefore = writesIn(fx.emulator).length;
+      const { report } = await run.engine.reconcile();
+      await run.close();
+      expect(report.errors).toEqual([]);
+      expect(report.conflicts).toEqual([]);
+      expect(writesIn(fx.emulator).slice(writesBefore)).toEqual([]);
+      expect(await readFile(path.join(ci, file), 'utf8')).toContain('"Platform team"');
+      const after = JSON.parse(await sharedText());
+      expect(after.media['https://cdn.example/ci-only.png']).toBe('img/ci-only.png');
+      expect(after.conflicts).toEqual([]);
+    },
+  );
 
   it('refuses a shared state from a newer version without touching the local cache', async () => {
     const laptop = await session(fx.repoDir);

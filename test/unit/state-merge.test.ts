@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isStaleCopy } from '../../src/core/tombstone.js';
 import type { Manifest, PendingWrite } from '../../src/core/types.js';
 import { emptyManifest } from '../../src/state/manifest-file.js';
-import { mergeManifests } from '../../src/state/state-merge.js';
+import { adoptUnknownCache, mergeManifests } from '../../src/state/state-merge.js';
 
 function pending(id: string, state: PendingWrite['state'] = 'sent'): PendingWrite {
   return {
@@ -110,5 +110,32 @@ describe('tombstones', () => {
     expect(isStaleCopy(tombstone, { en: { name: 'x', slug: 's' } })).toBe(true);
     expect(isStaleCopy(tombstone, { en: { name: 'edited', slug: 's' } })).toBe(false);
     expect(isStaleCopy(tombstone, { en: { name: 'x', slug: 's' }, es: { name: 'x' } })).toBe(false);
+  });
+});
+
+describe('adoptUnknownCache (a cache with no known common ancestor, issue 14)', () => {
+  it('takes the shared base on every clash and keeps what only the cache holds; call counts are not summed', () => {
+    const cache = state({
+      entities: {
+        'item:tags:a': { remoteId: '1', locales: { en: { base: { name: 'old' } } } },
+        'item:tags:only-cached': { remoteId: '9', locales: { en: { base: { name: 'c' } } } },
+      },
+      media: { 'https://cdn/x.png': 'x.png', 'https://cdn/clash.png': 'cache.png' },
+      pending: [pending('unpublished')],
+      conflicts: [{ entity: 'item:tags:a', locale: 'en', field: 'color', git: '#111', cms: '#222', at: 't' }],
+      calls: { '2026-01': 40 },
+    });
+    const shared = state({
+      entities: { 'item:tags:a': { remoteId: '1', locales: { en: { base: { name: 'verified later' } } } } },
+      media: { 'https://cdn/clash.png': 'shared.png' },
+      calls: { '2026-01': 55 },
+    });
+    const merged = adoptUnknownCache(cache, shared);
+    expect(merged.entities['item:tags:a']?.locales.en?.base).toEqual({ name: 'verified later' });
+    expect(merged.entities['item:tags:only-cached']?.remoteId).toBe('9');
+    expect(merged.media).toEqual({ 'https://cdn/x.png': 'x.png', 'https://cdn/clash.png': 'shared.png' });
+    expect(merged.pending.map((w) => w.id)).toEqual(['unpublished']);
+    expect(merged.conflicts).toHaveLength(1);
+    expect(merged.calls).toEqual({ '2026-01': 55 });
   });
 });
