@@ -7,8 +7,10 @@
  *
  * - the file holds `next` and Git has it (or `pull.commit` is off) → the record is done;
  * - the file holds `next` but the promised commit is missing (killed before committing) → the run commits it;
- * - the file went back to `prior` → the base goes back to `prior`, so the change is pulled again and the old
- *   value is never pushed over the editor's work;
+ * - the file went back to `prior` as Git holds it (a discard: `git checkout -- .`, `git stash`, a clean checkout)
+ *   → the base goes back to `prior`, so the change is pulled again and the old value is never pushed over the
+ *   editor's work; a written file that holds `prior` but differs from HEAD (or is untracked), or one whose pull
+ *   commit is already in history, was typed back by a person: their edit, pushed;
  * - anything else (a person edited the field meanwhile) → the edit counts as made on top of the pulled value
  *   when the file is known to have been written; otherwise the base goes back to `prior`, so a difference with
  *   the CMS becomes a conflict rather than an overwrite.
@@ -161,7 +163,17 @@ export async function settlePulledChanges(
         created &&
         change.written === true &&
         (change.commit === undefined || inHistory);
-      const undone = !deleted && fields.every((f) => (digests[f] ?? '') === change.prior[f]);
+      // Back to `prior` is a discard only where a discard could have made it: a written file that Git now holds
+      // as it is in HEAD (`git checkout -- .`, `git stash`, a clean checkout), or one never written (killed
+      // first). A written file that differs from HEAD, or is untracked (checkout and stash leave those alone),
+      // holds `prior` because a person typed it: their edit, pushed like any other. Once the pull commit is in
+      // HEAD's history Git held the pulled value as promised, so going back is an edit too (a revert included).
+      const discarded = !git.available || !git.dirty.has(file);
+      const undone =
+        !deleted &&
+        !inHistory &&
+        (discarded || change.written !== true) &&
+        fields.every((f) => (digests[f] ?? '') === change.prior[f]);
       // A field a person edited on top of the written pulled value is theirs to push; when the file may never
       // have been written (killed first), the edit started from `prior` and meets the CMS as a conflict.
       const onTop = !undone && (inHistory || change.written === true);

@@ -125,6 +125,45 @@ describe('pull crash safety', () => {
     expect(JSON.parse(await fx.read(MEMBER)).role).toBe('Kept In The CMS');
   });
 
+  // Found by the convergence suite (seed 969974165): with pull.commit off the record stays open, and a writer who
+  // set the pulled field back to its old value had that edit overwritten with the CMS's value (taken for a discard).
+  it('a writer who types the old value back over an uncommitted pull has it pushed, not pulled over', async () => {
+    const original = JSON.parse(await fx.read(MEMBER)).role as string;
+    fx.emulator.editItem('team_members', memberId, { role: 'Pulled, Not Committed' });
+    await run('pull', { pull: { commit: false } });
+    // The writer also changes another field, so the file is not what HEAD holds: not a `git checkout`.
+    const pulled = await fx.read(MEMBER);
+    await fx.write(
+      MEMBER,
+      pulled
+        .replace('"Pulled, Not Committed"', JSON.stringify(original))
+        .replace('"Ada Lovelace"', '"Ada, Edited"'),
+    );
+    expect(JSON.parse(await fx.read(MEMBER))).toMatchObject({ role: original, name: 'Ada, Edited' });
+
+    const { report } = await run('reconcile', { pull: { commit: false } });
+    expect(report.conflicts).toEqual([]);
+    expect(JSON.parse(await fx.read(MEMBER)).role).toBe(original);
+    expect(await cmsRole()).toBe(original);
+  });
+
+  it('after a pull commit, setting the pulled field back to its old value is an edit to push', async () => {
+    const original = JSON.parse(await fx.read(MEMBER)).role as string;
+    fx.emulator.editItem('team_members', memberId, { role: 'Pulled And Committed' });
+    const { report: pulled } = await run('pull');
+    expect(pulled.commit).toEqual(expect.any(String));
+    await fx.write(
+      MEMBER,
+      (await fx.read(MEMBER)).replace('"Pulled And Committed"', JSON.stringify(original)),
+    );
+    await fx.commitAll('writer sets the role back');
+
+    const { report } = await run('reconcile');
+    expect(report.conflicts).toEqual([]);
+    expect(JSON.parse(await fx.read(MEMBER)).role).toBe(original);
+    expect(await cmsRole()).toBe(original);
+  });
+
   it('a pull commit missing from a clean checkout that restored a cached state is pulled again', async () => {
     fx.emulator.editItem('team_members', memberId, { role: 'From The Last CI Run' });
     const { report: first } = await run('pull');
