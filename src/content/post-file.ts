@@ -6,6 +6,7 @@ import {
   type SyncConfig,
 } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
+import { POST_FIELDS } from '../core/model.js';
 import type { Variant } from '../core/types.js';
 import { applyMarkdownEdits } from './content-file.js';
 import { formatDateLike } from './date-style.js';
@@ -30,19 +31,10 @@ export const POST_BODY = 'body';
 /** The post properties that are fields (title and status are `meta`, as for pages). */
 type PostFieldKey = Exclude<PostFileKey, 'title' | 'status'>;
 
-/** Each property's type in the file, checked as a page field of that type would be. */
-const POST_FIELD_TYPES: Record<PostFieldKey, FieldSpec> = {
-  published: { type: 'date' },
-  summary: { type: 'text' },
-  seo_title: { type: 'text' },
-  meta_description: { type: 'text' },
-  featured_image: { type: 'media' },
-  featured_image_alt: { type: 'text' },
-  author: { type: 'text' },
-  // Names, not slugs: ButterCMS creates a tag or category from the name on first use (§3.8).
-  tags: { type: 'list', of: 'text' },
-  categories: { type: 'list', of: 'text' },
-};
+/** Each property's type in the file, checked as a page field of that type would be (the post model, core/model.ts). */
+const POST_FIELD_TYPES = Object.fromEntries(
+  Object.entries(POST_FIELDS).filter(([property]) => property !== POST_BODY),
+) as Record<PostFieldKey, FieldSpec>;
 
 /** A post author: an author slug, or the author's e-mail address (§3.8: `{"slug"}` or `{"email"}`). */
 const AUTHOR_SLUG = /^[A-Za-z0-9_-]+$/;
