@@ -192,9 +192,11 @@ export interface BackendRules {
   maxBatch: number;
   /**
    * Blog posts (issue 11): absent for a CMS without them. `deletable`: a removed post file deletes the post
-   * (guarded like items); `titlesWritable`: an update can change a post's title.
+   * (guarded like items); `titlesWritable`: an update can change a post's title; `cmsFills`: properties the
+   * CMS sets itself when a file leaves them empty (ButterCMS: `published`, the date it publishes a post), so
+   * an empty one in a file means "no opinion", never "clear it".
    */
-  posts?: { deletable: boolean; titlesWritable: boolean } | undefined;
+  posts?: { deletable: boolean; titlesWritable: boolean; cmsFills: readonly string[] } | undefined;
 }
 
 /** What a write came back with. `gone`: a delete found the entity already deleted (what it wanted). */

@@ -326,7 +326,7 @@ class Planner {
       const pending = pendingExpectations(e.pending, view.locale);
       if (view.localDigests && view.remoteDigests) {
         const changes = diffLocale({
-          local: view.localDigests,
+          local: this.withoutEmptyFills(e, view.localDigests, view.remoteDigests),
           remote: view.remoteDigests,
           base: view.base,
           conflicts: this.config.conflicts,
@@ -516,6 +516,18 @@ class Planner {
     this.emitWrite({ kind: 'update', entity: e.key, ref: e.ref, locales }, expect);
   }
 
+  /** A post's empty `cmsFills` property (e.g. no `published` date) is no opinion: it reads as the remote's. */
+  private withoutEmptyFills(e: EntityInput, local: FieldDigests, remote: FieldDigests): FieldDigests {
+    const fills = e.ref.kind === 'post' ? (this.input.rules.posts?.cmsFills ?? []) : [];
+    if (fills.length === 0) return local;
+    const empty = this.emptyDigests(e.model);
+    const out = { ...local };
+    for (const key of fills) {
+      if (out[key] === empty[key] && remote[key] !== undefined) out[key] = remote[key];
+    }
+    return out;
+  }
+
   /** Can an update change this entity's title? Pages and posts each have their own backend rule. */
   private titlesWritable(ref: EntityRef): boolean {
     const { rules } = this.input;
@@ -627,6 +639,11 @@ class Planner {
       if (!hasMeta(e.model) || local.meta.title !== title) delete digests[TITLE_KEY];
       else digests[TITLE_KEY] = digestValue(title);
       if (hasMeta(e.model)) digests[STATUS_KEY] = digestValue(status);
+      // The CMS fills what the file leaves empty (a post's publish date): not expected back empty.
+      const empty = this.emptyDigests(e.model);
+      for (const key of e.ref.kind === 'post' ? (this.input.rules.posts?.cmsFills ?? []) : []) {
+        if (digests[key] === empty[key]) delete digests[key];
+      }
       this.expectHeld(e.model, view.locale, local.fields, digests);
       expect[view.locale] = digests;
     }

@@ -3,8 +3,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConfigInput } from '../../src/config/schema.js';
 import { createButterClient } from '../../src/cms/butter/index.js';
+import type { ConfigInput } from '../../src/config/schema.js';
 import { TEST_READ_TOKEN } from '../helpers/emulator.js';
 import { type Fixture, makeFixture, writesIn } from '../helpers/sync-fixture.js';
 
@@ -149,10 +149,10 @@ describe('blog posts through the engine', () => {
     const f = await site({ [POST]: JEKYLL_TEXT });
     const s = await f.open();
     await s.engine.push({ verifyWaitMs: 5_000 });
-    const edited = JEKYLL_TEXT.replace('title: "Jekyll 1.0.0 Released"', 'title: "Jekyll 1.0 Released"').replace(
-      'author: parkr\n',
-      'author: parkr\nsummary: The first major release\n',
-    );
+    const edited = JEKYLL_TEXT.replace(
+      'title: "Jekyll 1.0.0 Released"',
+      'title: "Jekyll 1.0 Released"',
+    ).replace('author: parkr\n', 'author: parkr\nsummary: The first major release\n');
     await f.write(POST, edited);
     f.emulator.clearLog();
     const { report, plan } = await s.engine.push({ verifyWaitMs: 5_000 });
@@ -166,13 +166,19 @@ describe('blog posts through the engine', () => {
       title: 'Jekyll 1.0 Released',
       summary: 'The first major release',
     });
-    expect(await remotePost(f)).toMatchObject({ title: 'Jekyll 1.0 Released', summary: 'The first major release' });
+    expect(await remotePost(f)).toMatchObject({
+      title: 'Jekyll 1.0 Released',
+      summary: 'The first major release',
+    });
     await s.done();
   });
 
   it('a removed post file deletes the post only within maxDeletePercent', async () => {
     const other = `${CONTENT}/posts/second.md`;
-    const f = await site({ [POST]: JEKYLL_TEXT, [other]: '---\ntitle: Second\nauthor: parkr\n---\n\nBody.\n' });
+    const f = await site({
+      [POST]: JEKYLL_TEXT,
+      [other]: '---\ntitle: Second\nauthor: parkr\n---\n\nBody.\n',
+    });
     const s = await f.open();
     await s.engine.push({ verifyWaitMs: 5_000 });
     await s.done();
@@ -199,6 +205,25 @@ describe('blog posts through the engine', () => {
     await allowed.done();
   });
 
+  it('a post file without a date settles: the date ButterCMS gives it is no change on either side', async () => {
+    const file = `${CONTENT}/posts/undated.md`;
+    const text = '---\ntitle: Undated\nauthor: parkr@example.com\n---\n\nBody.\n';
+    const f = await site({ [file]: text });
+    const s = await f.open();
+    const { report } = await s.engine.push({ verifyWaitMs: 5_000 });
+    expect(report.failures).toEqual([]);
+    // Without the rule the read-back shows a `published` the create did not send, and it never verifies.
+    expect(report.pending).toBe(0);
+    expect((await remotePost(f, 'undated'))?.published).toBeTruthy();
+    f.emulator.clearLog();
+    const pull = await s.engine.reconcile();
+    expect(pull.report.errors).toEqual([]);
+    expect(writesIn(f.emulator)).toEqual([]);
+    // The author named by e-mail stays an e-mail, the missing date stays missing.
+    expect(await f.read(file)).toBe(text);
+    await s.done();
+  });
+
   it('an author that does not exist is refused with a message naming the file and the author', async () => {
     const file = `${CONTENT}/posts/guest.md`;
     const f = await site({ [file]: '---\ntitle: Guest post\nauthor: nobody\n---\n\nHello.\n' });
@@ -222,7 +247,13 @@ describe('blog posts through the engine', () => {
       tags: ['news'],
       status: 'published',
     });
-    f.emulator.seedPost({ slug: 'hello', locale: 'de', title: 'Hallo', body: '<p>Mit Butter.</p>', status: 'draft' });
+    f.emulator.seedPost({
+      slug: 'hello',
+      locale: 'de',
+      title: 'Hallo',
+      body: '<p>Mit Butter.</p>',
+      status: 'draft',
+    });
     const s = await f.open();
     f.emulator.clearLog();
     const { report, plan } = await s.engine.pull();
@@ -243,9 +274,7 @@ describe('blog posts through the engine', () => {
     const push = await s.engine.push({ verifyWaitMs: 5_000 });
     expect(push.report.failures).toEqual([]);
     const writes = writesIn(f.emulator);
-    expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'PATCH /v2/posts/hello/?locale=de',
-    ]);
+    expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual(['PATCH /v2/posts/hello/?locale=de']);
     expect((await remotePost(f, 'hello', 'de'))?.body).toContain('<strong>Butter</strong>');
     expect((await remotePost(f, 'hello'))?.body).toContain('<em>butter</em>');
     await s.done();

@@ -45,7 +45,7 @@ export const BUTTER_RULES: BackendRules = Object.freeze({
   writesApplyLater: true,
   maxBatch: 1,
   // The blog engine (§3.8): PATCH sets a post's title, DELETE removes a post.
-  posts: Object.freeze({ deletable: true, titlesWritable: true }),
+  posts: Object.freeze({ deletable: true, titlesWritable: true, cmsFills: Object.freeze(['published']) }),
 });
 
 /** The calls a write makes: one per request it becomes (pure; the planner's cost). */
@@ -75,7 +75,9 @@ export function makeButterBackend(
   options: { webhook?: { header: string; secret: string } | undefined } = {},
 ): CmsBackend {
   const webhook: WebhookDecoder | undefined =
-    options.webhook && options.webhook.secret !== '' ? makeButterWebhook({ ...options.webhook, posts: config.posts !== undefined }) : undefined;
+    options.webhook && options.webhook.secret !== ''
+      ? makeButterWebhook({ ...options.webhook, posts: config.posts !== undefined })
+      : undefined;
   const shapeOptions = { defaultLocale: config.locales.default, defaultStatus: config.defaultStatus };
   return {
     planReads: (targets, state, purpose) => [
