@@ -193,7 +193,8 @@ export interface BackendRules {
   /**
    * Blog posts (issue 11): absent for a CMS without them. `deletable`: a removed post file deletes the post
    * (guarded like items); `titlesWritable`: an update can change a post's title; `cmsFills`: properties the
-   * CMS sets itself when a file leaves them empty (ButterCMS: `published`, the date it publishes a post), so
+   * CMS sets itself when a file leaves them empty (ButterCMS: `published`, the date it publishes a post, and
+   * `author`, the account owner), so
    * an empty one in a file means "no opinion", never "clear it".
    */
   posts?: { deletable: boolean; titlesWritable: boolean; cmsFills: readonly string[] } | undefined;

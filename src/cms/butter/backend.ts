@@ -44,8 +44,13 @@ export const BUTTER_RULES: BackendRules = Object.freeze({
   createReturnsId: false,
   writesApplyLater: true,
   maxBatch: 1,
-  // The blog engine (§3.8): PATCH sets a post's title, DELETE removes a post.
-  posts: Object.freeze({ deletable: true, titlesWritable: true, cmsFills: Object.freeze(['published']) }),
+  // The blog engine (§3.8): PATCH sets a post's title, DELETE removes a post; a post without a publish
+  // date gets one when published, a post without an author gets the organisation's owner.
+  posts: Object.freeze({
+    deletable: true,
+    titlesWritable: true,
+    cmsFills: Object.freeze(['published', 'author']),
+  }),
 });
 
 /** The calls a write makes: one per request it becomes (pure; the planner's cost). */

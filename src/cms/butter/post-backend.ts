@@ -253,13 +253,15 @@ export function shapePostWrite(intent: WriteIntent, defaultLocale: string): Post
   });
 }
 
+/** A change as the mapping's variant; an empty author is left out (ButterCMS then uses the account owner). */
 function variantOf(change: LocaleChange): Variant {
+  const { author, ...fields } = change.fields;
   return {
     meta: {
       ...(change.title !== undefined ? { title: change.title } : {}),
       ...(change.status !== undefined ? { status: change.status } : {}),
     },
-    fields: change.fields,
+    fields: typeof author === 'string' && author !== '' ? { ...fields, author } : fields,
   };
 }
 
