@@ -66,14 +66,6 @@ async function remotePost(f: Fixture, slug = SLUG, locale?: string) {
   return post;
 }
 
-/** 1-based numbers of the lines that differ between two texts of the same line count. */
-function changedLines(before: string, after: string): number[] {
-  const a = before.split('\n');
-  const b = after.split('\n');
-  expect(b.length).toBe(a.length);
-  return a.flatMap((line, i) => (line === b[i] ? [] : [i + 1]));
-}
-
 describe('blog posts through the engine', () => {
   it('push creates the post with an HTML body; plan cost = requests; a second push sends nothing', async () => {
     const f = await site({ [POST]: JEKYLL_TEXT });
