@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { type Fixture, makeFixture } from '../helpers/sync-fixture.js';
-import { measure, writeResult } from './bench-results.js';
+import { measure, round, writeResult } from './bench-results.js';
 
 const COUNT = Number(process.env.BENCH_POSTS ?? '100');
 const CONTENT = 'content';
@@ -89,7 +89,7 @@ it(`pushes and pulls ${COUNT} posts`, async () => {
 
   await writeResult('posts', {
     posts: COUNT,
-    push: { ms: push.ms, calls: pushCalls, peakRssMb: push.peakRssMb, msPerPost: push.ms / COUNT },
-    pull: { ms: pull.ms, calls: pullCalls, peakRssMb: pull.peakRssMb, msPerPost: pull.ms / COUNT },
+    push: { ms: push.ms, calls: pushCalls, peakRssMb: push.peakRssMb, msPerPost: round(push.ms / COUNT) },
+    pull: { ms: pull.ms, calls: pullCalls, peakRssMb: pull.peakRssMb, msPerPost: round(pull.ms / COUNT) },
   });
 });

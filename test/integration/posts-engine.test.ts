@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createButterClient } from '../../src/cms/butter/index.js';
+import { parseWebhook } from '../../src/cms/butter/webhook.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { TEST_READ_TOKEN } from '../helpers/emulator.js';
 import { type Fixture, makeFixture, writesIn } from '../helpers/sync-fixture.js';
@@ -269,6 +270,38 @@ describe('blog posts through the engine', () => {
     expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual(['PATCH /v2/posts/hello/?locale=de']);
     expect((await remotePost(f, 'hello', 'de'))?.body).toContain('<strong>Butter</strong>');
     expect((await remotePost(f, 'hello'))?.body).toContain('<em>butter</em>');
+    await s.done();
+  });
+  it('a post webhook pulls just that post: one GET per locale, no list', async () => {
+    const f = await site({}, { locales: { default: 'en', all: ['en', 'de'] } });
+    f.emulator.seedPost({ slug: 'one', title: 'One', body: '<p>First.</p>', author: 'parkr' });
+    f.emulator.seedPost({ slug: 'two', title: 'Two', body: '<p>Second.</p>', author: 'parkr' });
+    const s = await f.open();
+    await s.engine.pull();
+    f.emulator.editPost('one', { title: 'One, edited' });
+    f.emulator.editPost('two', { title: 'Two, edited' });
+    const body = { data: { id: 'one', _id: 1 }, webhook: { event: 'post.published', target: 'x' } };
+    // Posts off: the event is not ours. Posts on: a pull of that post.
+    expect(parseWebhook(body)).toBeNull();
+    const target = parseWebhook(body, { posts: true });
+    expect(target).toEqual({
+      kind: 'post',
+      slug: 'one',
+      locale: null,
+      event: 'post.published',
+      deleted: false,
+    });
+    f.emulator.clearLog();
+    const { report } = await s.engine.pull({
+      scope: { pageTypes: [], singlePages: [], collections: [], postList: false, posts: ['one'] },
+    });
+    expect(report.errors).toEqual([]);
+    expect(f.emulator.requestLog().map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /v2/posts/one/?preview=1&locale=en&auth_token=***',
+      'GET /v2/posts/one/?preview=1&locale=de&auth_token=***',
+    ]);
+    expect(await f.read(`${CONTENT}/posts/one.md`)).toContain('title: One, edited\n');
+    expect(await f.read(`${CONTENT}/posts/two.md`)).toContain('title: Two\n');
     await s.done();
   });
 });
