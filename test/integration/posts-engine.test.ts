@@ -304,4 +304,25 @@ describe('blog posts through the engine', () => {
     expect(await f.read(`${CONTENT}/posts/two.md`)).toContain('title: Two\n');
     await s.done();
   });
+  it('a featured image goes through the media map: the CDN copy read back is the file URL', async () => {
+    const file = `${CONTENT}/posts/cover.md`;
+    const text =
+      '---\ntitle: Cover\nauthor: parkr\nfeatured_image: https://images.example.com/cover.png\nfeatured_image_alt: A cover\n---\n\nBody.\n';
+    const f = await site({ [file]: text });
+    const s = await f.open();
+    const { report } = await s.engine.push({ verifyWaitMs: 5_000 });
+    expect(report.failures).toEqual([]);
+    expect(report.pending).toBe(0);
+    const remote = (await remotePost(f, 'cover'))?.featured_image ?? '';
+    f.emulator.clearLog();
+    const again = await s.engine.reconcile();
+    expect(again.report.errors).toEqual([]);
+    expect(writesIn(f.emulator)).toEqual([]);
+    expect(await f.read(file)).toBe(text);
+    // Whether or not the emulator re-hosts it, the file keeps the URL it was written with.
+    expect(
+      remote === 'https://images.example.com/cover.png' || s.store.manifest.media[remote] !== undefined,
+    ).toBe(true);
+    await s.done();
+  });
 });
