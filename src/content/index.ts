@@ -25,4 +25,11 @@ export {
   readPostFile,
   renderPostFile,
 } from './post-file.js';
-export { isPostPath, locatePostFile, type PostLocation, pathForPost } from './post-path.js';
+export {
+  inPostsFolder,
+  isPostPath,
+  locatePostFile,
+  notAPostFile,
+  type PostLocation,
+  pathForPost,
+} from './post-path.js';

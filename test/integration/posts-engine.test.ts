@@ -325,4 +325,23 @@ describe('blog posts through the engine', () => {
     ).toBe(true);
     await s.done();
   });
+  it('a file in the posts folder that is not a post is reported by name, the posts beside it sync', async () => {
+    const f = await site({
+      [POST]: JEKYLL_TEXT,
+      [`${CONTENT}/posts/cover.png`]: 'not a post',
+      [`${CONTENT}/posts/drafts/later.md`]: '---\ntitle: Later\n---\n',
+    });
+    const s = await f.open();
+    const { report } = await s.engine.push({ verifyWaitMs: 5_000 });
+    const said = Object.fromEntries(report.errors.map((e) => [e.file, e.message]));
+    expect(Object.keys(said).sort()).toEqual([
+      `${CONTENT}/posts/cover.png`,
+      `${CONTENT}/posts/drafts/later.md`,
+    ]);
+    expect(said[`${CONTENT}/posts/cover.png`]).toContain('posts must be .md, .mdx or .markdown files');
+    expect(said[`${CONTENT}/posts/drafts/later.md`]).toContain('nested too deeply');
+    expect(report.failures).toEqual([]);
+    expect(await remotePost(f)).not.toBeNull();
+    await s.done();
+  });
 });
