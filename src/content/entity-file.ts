@@ -1,11 +1,13 @@
 import type { SyncConfig } from '../config/schema.js';
+import { SyncError } from '../core/errors.js';
 import { richTextMarkdown } from '../core/rich-text-read.js';
 import type { EntityRef, LocalVariant, Variant } from '../core/types.js';
 import * as pagesAndItems from './content-file.js';
 import type { FileLocation } from './content-path.js';
 import * as paths from './content-path.js';
-import { editPostFile, readPostFile, renderPostFile } from './post-file.js';
+import { editPostFile, POST_BODY, readPostFile, renderPostFile } from './post-file.js';
 import { isPostPath, locatePostFile, pathForPost } from './post-path.js';
+import { refuseRichTextProblems } from './rich-text-check.js';
 
 /**
  * Every content file, whatever it holds: pages and collection items (content-file.ts, content-path.ts) and
@@ -45,10 +47,29 @@ export function readContentFile(
   config: SyncConfig,
 ): { location: FileLocation; variant: LocalVariant } {
   if (isPostPath(relPath, config)) {
-    const { variant } = readPostFile(relPath, bytes, config);
+    const { variant, bodyLine } = readPostFile(relPath, bytes, config);
+    refusePostBodyProblems(relPath, String(variant.fields[POST_BODY] ?? ''), bodyLine, config);
     return { location: locateFile(relPath, config), variant };
   }
   return pagesAndItems.readContentFile(relPath, bytes, config);
+}
+
+/**
+ * A post body is rich text (HTML in ButterCMS): Markdown HTML cannot carry (MDX `import`/JSX, a relative link
+ * without `publicBaseUrl`) is refused before any call, with file and line (issue 11). Unlike a page field it
+ * cannot be made `text`, so the hint says what to change in the file.
+ */
+function refusePostBodyProblems(relPath: string, body: string, line: number, config: SyncConfig): void {
+  try {
+    refuseRichTextProblems(relPath, body, line, { publicBaseUrl: config.publicBaseUrl }, POST_BODY);
+  } catch (error) {
+    if (!(error instanceof SyncError)) throw error;
+    throw new SyncError(error.code, error.message.replace('richtext field "body"', 'the post body'), {
+      file: relPath,
+      ...(error.line ? { line: error.line } : {}),
+      hint: 'ButterCMS stores a post body as HTML: write it as plain Markdown (no import/export lines or components), make links absolute or set "publicBaseUrl", or keep the file out of the posts folder.',
+    });
+  }
 }
 
 /** The location of a file already read (scan cache). */

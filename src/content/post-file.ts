@@ -12,7 +12,13 @@ import { applyMarkdownEdits } from './content-file.js';
 import { formatDateLike } from './date-style.js';
 import { checkEntityValues, type EntityShape, type ValueSource } from './field-check.js';
 import { applyChanges, getIn, type KeyChange } from './key-path.js';
-import { bodyValue, decodeContentBytes, type MarkdownParts, splitMarkdown } from './markdown-split.js';
+import {
+  bodyValue,
+  decodeContentBytes,
+  lineAt,
+  type MarkdownParts,
+  splitMarkdown,
+} from './markdown-split.js';
 import { locatePostFile, type PostLocation } from './post-path.js';
 import { parseTomlMatter } from './toml-frontmatter.js';
 import { valuesEqual } from './value-equal.js';
@@ -44,6 +50,8 @@ const AUTHOR_EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 export interface PostFileRead {
   location: PostLocation;
   variant: Variant & { path: string };
+  /** The file line the Markdown body starts on. */
+  bodyLine: number;
 }
 
 /** The frontmatter key a post property is read from (`posts.keys` renames, e.g. published → date). */
@@ -137,9 +145,11 @@ export function readPostFile(relPath: string, bytes: Uint8Array, config: SyncCon
     }
   }
   const body = bodyValue(parts);
+  const bodyLine = lineAt(text, text.length - parts.body.length);
   return {
     location,
     variant: { path: relPath, meta, fields: { ...withoutNulls(fields), [POST_BODY]: body } },
+    bodyLine,
   };
 }
 

@@ -344,4 +344,18 @@ describe('blog posts through the engine', () => {
     expect(await remotePost(f)).not.toBeNull();
     await s.done();
   });
+  it('an MDX post body is refused before any call, naming file and line', async () => {
+    const file = `${CONTENT}/posts/mdx.mdx`;
+    const f = await site({
+      [file]: "---\ntitle: MDX\nauthor: parkr\n---\n\nimport Tabs from './tabs.astro';\n\n<Tabs />\n",
+    });
+    const s = await f.open();
+    f.emulator.clearLog();
+    const { report } = await s.engine.push();
+    expect(writesIn(f.emulator)).toEqual([]);
+    expect(report.errors).toEqual([
+      expect.objectContaining({ file, line: 6, message: expect.stringContaining('the post body: MDX') }),
+    ]);
+    await s.done();
+  });
 });
