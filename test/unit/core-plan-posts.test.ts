@@ -4,7 +4,15 @@ import { planPostReads } from '../../src/cms/butter/post-backend.js';
 import type { WriteIntent } from '../../src/cms/port.js';
 import { planSync } from '../../src/core/plan.js';
 import type { EntityRef, Operation, WriteOperation } from '../../src/core/types.js';
-import { agree, emptyManifest, localEntity, makeConfig, mapOf, planInput } from './core-fixtures.js';
+import {
+  agree,
+  emptyManifest,
+  localEntity,
+  makeConfig,
+  mapOf,
+  planInput,
+  remoteEntity,
+} from './core-fixtures.js';
 
 // Blog posts in the pure planner (issue 11 part 2): a post is planned like a page, and where posts differ
 // the planner asks BackendRules.posts rather than assuming ButterCMS.
@@ -74,6 +82,45 @@ describe('posts in the planner', () => {
     expect(writes(plan.operations)).toEqual([]);
     expect(plan.operations).toContainEqual(
       expect.objectContaining({ kind: 'report', reason: 'delete-guard' }),
+    );
+  });
+
+  it('the same property changed on both sides is a conflict; a change on one side is pushed or pulled', () => {
+    const manifest = agree(emptyManifest(), hello, { en: FILE }, undefined, cfg);
+    const local = localEntity(hello, {
+      en: {
+        ...FILE,
+        meta: { ...FILE.meta, title: 'Git title' },
+        fields: { ...FILE.fields, summary: 'From git' },
+      },
+    });
+    const remote = remoteEntity(hello, {
+      en: { ...FILE, meta: { ...FILE.meta, title: 'CMS title' }, fields: { ...FILE.fields, tags: ['cms'] } },
+    });
+    const plan = planSync(
+      planInput({
+        config: cfg,
+        manifest,
+        scope: 'both',
+        local: mapOf(local),
+        remote: mapOf(remote),
+        estimate,
+      }),
+    );
+    expect(plan.operations).toContainEqual(
+      expect.objectContaining({
+        kind: 'conflict',
+        entity: 'post:hello',
+        field: '$title',
+        git: 'Git title',
+        cms: 'CMS title',
+      }),
+    );
+    expect(writes(plan.operations).map((w) => w.intent.locales.en?.fields)).toEqual([
+      { summary: 'From git' },
+    ]);
+    expect(plan.operations).toContainEqual(
+      expect.objectContaining({ kind: 'write-file', entity: 'post:hello', set: { tags: ['cms'] } }),
     );
   });
 
