@@ -141,6 +141,7 @@ export function entityLabel(entity: string): string {
   try {
     const ref = parseEntityKey(entity);
     if (ref.kind === 'item') return `item ${ref.collection}/${ref.key}`;
+    if (ref.kind === 'post') return `post ${ref.slug}`;
     return `page ${ref.pageType === '*' ? '_single' : ref.pageType}/${ref.slug}`;
   } catch {
     return entity; // not an entity (the config, a collection as a whole)

@@ -23,7 +23,7 @@ export interface ReadTarget {
 
 /** A configured page type or collection the account does not have (yet): that one fails, not the run. */
 export interface UnavailableList {
-  kind: 'page type' | 'collection';
+  kind: 'page type' | 'collection' | 'posts';
   name: string;
   error: SyncError;
 }
@@ -62,6 +62,10 @@ export interface SnapshotScope {
   pages?: Array<{ pageType: string; slug: string }>;
   /** Items a webhook named by their remote id: one GET per locale. */
   items?: Array<{ collection: string; id: RemoteId }>;
+  /** List every blog post (with `"posts"` on); undefined: yes, like the other lists. */
+  postList?: boolean;
+  /** Posts a webhook named by slug: one GET per locale instead of listing them all. */
+  posts?: string[];
 }
 
 /** What reads need from the sync state: ids, counts and the media map (the manifest), and the rich-text map. */
@@ -81,7 +85,8 @@ export type PullTarget =
       locale: string | null;
       event: string;
       deleted: boolean;
-    };
+    }
+  | { kind: 'post'; slug: string; locale: string | null; event: string; deleted: boolean };
 
 /** A delivery's body, decoded: something to pull, something we do not sync, or not a delivery of this CMS. */
 export type DecodedWebhook =
@@ -185,6 +190,14 @@ export interface BackendRules {
   writesApplyLater: boolean;
   /** Entities one write request can carry. */
   maxBatch: number;
+  /**
+   * Blog posts (issue 11): absent for a CMS without them. `deletable`: a removed post file deletes the post
+   * (guarded like items); `titlesWritable`: an update can change a post's title; `cmsFills`: properties the
+   * CMS sets itself when a file leaves them empty (ButterCMS: `published`, the date it publishes a post, and
+   * `author`, the account owner), so
+   * an empty one in a file means "no opinion", never "clear it".
+   */
+  posts?: { deletable: boolean; titlesWritable: boolean; cmsFills: readonly string[] } | undefined;
 }
 
 /** What a write came back with. `gone`: a delete found the entity already deleted (what it wanted). */

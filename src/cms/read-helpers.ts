@@ -32,7 +32,9 @@ export function inUnavailableList(ref: EntityRef, unavailable: UnavailableList[]
   return unavailable.some((u) =>
     ref.kind === 'item'
       ? u.kind === 'collection' && u.name === ref.collection
-      : u.kind === 'page type' && u.name === ref.pageType,
+      : ref.kind === 'post'
+        ? u.kind === 'posts'
+        : u.kind === 'page type' && u.name === ref.pageType,
   );
 }
 

@@ -49,6 +49,8 @@ function gitOnlyOf(
 
 function modelFor(location: FileLocation, config: SyncConfig): FileModel {
   const { ref } = location;
+  // Post files have their own codec (post-file.ts); entity-file.ts never sends one here.
+  if (ref.kind === 'post') throw new SyncError('INTERNAL', `${location.ref.kind} file read as a page`);
   if (ref.kind === 'item') {
     const collection = config.collections[ref.collection]!;
     return {

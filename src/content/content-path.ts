@@ -221,6 +221,8 @@ export function pathForEntity(
   config: SyncConfig,
   options: { lowerCase?: boolean; markdownExtension?: string } = {},
 ): string {
+  // Post files have their own layout (post-path.ts); entity-file.ts never sends one here.
+  if (ref.kind === 'post') throw new SyncError('INTERNAL', `post "${ref.slug}" given a page or item path`);
   const name = ref.kind === 'page' ? ref.slug : options.lowerCase ? ref.key.toLowerCase() : ref.key;
   const label = ref.kind === 'page' ? `page slug "${name}"` : `item key "${name}"`;
   const unsafe = checkSafeName(name);

@@ -1,15 +1,21 @@
 /** Public surface of the pure content layer: path ↔ entity mapping, file codecs, format-preserving edits. */
-export { editContentFile, locateVariant, readContentFile, renderContentFile } from './content-file.js';
 export {
   checkSafeName,
   type FileFormat,
   type FileLocation,
-  isContentPath,
   isIgnoredPath,
-  locateFile,
-  pathForEntity,
   SINGLE_PAGE_DIR,
 } from './content-path.js';
+// Pages, items and posts alike (entity-file.ts dispatches to content-file.ts or post-file.ts).
+export {
+  editContentFile,
+  isContentPath,
+  locateFile,
+  locateVariant,
+  pathForEntity,
+  readContentFile,
+  renderContentFile,
+} from './entity-file.js';
 export { MAX_CONTENT_BYTES } from './markdown-split.js';
 export {
   editPostFile,
@@ -19,4 +25,11 @@ export {
   readPostFile,
   renderPostFile,
 } from './post-file.js';
-export { isPostPath, locatePostFile, type PostLocation, pathForPost } from './post-path.js';
+export {
+  inPostsFolder,
+  isPostPath,
+  locatePostFile,
+  notAPostFile,
+  type PostLocation,
+  pathForPost,
+} from './post-path.js';

@@ -6,12 +6,19 @@ import {
   type SyncConfig,
 } from '../config/schema.js';
 import { SyncError } from '../core/errors.js';
+import { POST_FIELDS } from '../core/model.js';
 import type { Variant } from '../core/types.js';
 import { applyMarkdownEdits } from './content-file.js';
 import { formatDateLike } from './date-style.js';
 import { checkEntityValues, type EntityShape, type ValueSource } from './field-check.js';
 import { applyChanges, getIn, type KeyChange } from './key-path.js';
-import { bodyValue, decodeContentBytes, type MarkdownParts, splitMarkdown } from './markdown-split.js';
+import {
+  bodyValue,
+  decodeContentBytes,
+  lineAt,
+  type MarkdownParts,
+  splitMarkdown,
+} from './markdown-split.js';
 import { locatePostFile, type PostLocation } from './post-path.js';
 import { parseTomlMatter } from './toml-frontmatter.js';
 import { valuesEqual } from './value-equal.js';
@@ -30,19 +37,10 @@ export const POST_BODY = 'body';
 /** The post properties that are fields (title and status are `meta`, as for pages). */
 type PostFieldKey = Exclude<PostFileKey, 'title' | 'status'>;
 
-/** Each property's type in the file, checked as a page field of that type would be. */
-const POST_FIELD_TYPES: Record<PostFieldKey, FieldSpec> = {
-  published: { type: 'date' },
-  summary: { type: 'text' },
-  seo_title: { type: 'text' },
-  meta_description: { type: 'text' },
-  featured_image: { type: 'media' },
-  featured_image_alt: { type: 'text' },
-  author: { type: 'text' },
-  // Names, not slugs: ButterCMS creates a tag or category from the name on first use (§3.8).
-  tags: { type: 'list', of: 'text' },
-  categories: { type: 'list', of: 'text' },
-};
+/** Each property's type in the file, checked as a page field of that type would be (the post model, core/model.ts). */
+const POST_FIELD_TYPES = Object.fromEntries(
+  Object.entries(POST_FIELDS).filter(([property]) => property !== POST_BODY),
+) as Record<PostFieldKey, FieldSpec>;
 
 /** A post author: an author slug, or the author's e-mail address (§3.8: `{"slug"}` or `{"email"}`). */
 const AUTHOR_SLUG = /^[A-Za-z0-9_-]+$/;
@@ -52,6 +50,8 @@ const AUTHOR_EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 export interface PostFileRead {
   location: PostLocation;
   variant: Variant & { path: string };
+  /** The file line the Markdown body starts on. */
+  bodyLine: number;
 }
 
 /** The frontmatter key a post property is read from (`posts.keys` renames, e.g. published → date). */
@@ -145,9 +145,11 @@ export function readPostFile(relPath: string, bytes: Uint8Array, config: SyncCon
     }
   }
   const body = bodyValue(parts);
+  const bodyLine = lineAt(text, text.length - parts.body.length);
   return {
     location,
     variant: { path: relPath, meta, fields: { ...withoutNulls(fields), [POST_BODY]: body } },
+    bodyLine,
   };
 }
 

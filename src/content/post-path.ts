@@ -48,6 +48,28 @@ export function isPostPath(relPath: string, config: SyncConfig): boolean {
   return (MARKDOWN_EXTENSIONS as readonly string[]).includes(extensionOf(segments.at(-1) ?? ''));
 }
 
+/** Any file below the posts folder (posts turned on), Markdown or not: a scan reports the ones it cannot sync. */
+export function inPostsFolder(relPath: string, config: SyncConfig): boolean {
+  const folder = postsFolderSegments(config);
+  if (!folder) return false;
+  const segments = relPath.split('/');
+  return segments.length > folder.length && folder.every((s, i) => segments[i] === s);
+}
+
+/** Why a file in the posts folder that isPostPath refused is not a post file (for the scan's report). */
+export function notAPostFile(relPath: string, config: SyncConfig): SyncError {
+  try {
+    locatePostFile(relPath, config);
+  } catch (error) {
+    if (error instanceof SyncError) return error;
+  }
+  return pathError(
+    relPath,
+    'not a post file',
+    'Move it out of the posts folder, or skip it with an "ignore" glob in sync.config.json.',
+  );
+}
+
 /** Map a post file's path to its slug and locale; CONTENT_PATH (naming the file) for anything else. */
 export function locatePostFile(relPath: string, config: SyncConfig): PostLocation {
   const folder = postsFolderSegments(config);

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { EntityModel } from './model.js';
+import { hasMeta } from './model.js';
 import { type NormalizeContext, normalizeField } from './normalize.js';
 import { RichTextRead } from './rich-text-read.js';
 import type { FieldDigests, Variant } from './types.js';
@@ -34,13 +35,13 @@ export function digestValue(canonical: unknown): string {
   return hash('sha256', stringifyStable(canonical), 'hex').slice(0, 16);
 }
 
-/** One digest per model field (a missing field digests as its empty value), plus page `$title`/`$status` when set. */
+/** One digest per model field (a missing field digests as its empty value), plus page/post `$title`/`$status` when set. */
 export function digestVariant(variant: Variant, model: EntityModel, ctx: NormalizeContext): FieldDigests {
   const digests: FieldDigests = {};
   for (const [name, spec] of Object.entries(model.fields)) {
     digests[name] = digestValue(normalizeField(spec, variant.fields[name], ctx));
   }
-  if (model.kind === 'page') {
+  if (hasMeta(model)) {
     if (variant.meta.title !== undefined) digests[TITLE_KEY] = digestValue(variant.meta.title);
     if (variant.meta.status !== undefined) digests[STATUS_KEY] = digestValue(variant.meta.status);
   }

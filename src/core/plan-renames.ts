@@ -47,6 +47,8 @@ export function findRenames(input: RenameInput): Map<EntityKey, EntityKey> {
     if (!inScope(key) && (input.hasFile?.(key) ?? true)) continue;
     const ref = parseEntityKey(key);
     if (ref.kind === 'page' && ref.pageType === '*') continue; // a Single Page is its own model
+    // A post's slug is its name in the CMS: a renamed post file is a new post and a removed one (guarded).
+    if (ref.kind === 'post') continue;
     const remoteHolds =
       input.remote && (input.readLocales === undefined || input.readLocales.has(key))
         ? input.remote.has(key)
@@ -113,5 +115,6 @@ export function findRenames(input: RenameInput): Map<EntityKey, EntityKey> {
 /** Renames pair only within one page type or one collection. */
 function groupOf(key: EntityKey): string {
   const ref = parseEntityKey(key);
+  if (ref.kind === 'post') return 'post';
   return ref.kind === 'page' ? `page:${ref.pageType}` : `item:${ref.collection}`;
 }

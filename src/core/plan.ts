@@ -3,7 +3,7 @@ import type { SyncConfig } from '../config/schema.js';
 import type { IdLookup } from './api-fields.js';
 import { digestValue, digestVariant, STATUS_KEY, TITLE_KEY } from './digest.js';
 import { LocalDigests } from './local-digests.js';
-import { type EntityModel, modelFor } from './model.js';
+import { type EntityModel, hasMeta, modelFor } from './model.js';
 import { type NormalizeContext, normalizeField, normalizeVariant } from './normalize.js';
 import { breakReferenceCycles } from './plan-cycles.js';
 import { appendTo, type KnownRemote, linkDependencies, orderOperations } from './plan-order.js';
@@ -121,6 +121,7 @@ interface GuardedDelete {
 
 /** An entity's collection, or its page type for a page (pages are deleted only where the backend can). */
 function groupOf(ref: EntityRef): string {
+  if (ref.kind === 'post') return 'blog posts';
   return ref.kind === 'item' ? ref.collection : `page type ${ref.pageType}`;
 }
 
@@ -267,7 +268,7 @@ class Planner {
     // A manifest entry for an item without an id is a create that never resolved: plan it as a create again.
     const remoteAssumed = this.remoteKnown
       ? e.remote !== undefined
-      : hasBase && (e.ref.kind === 'page' || itemId !== undefined);
+      : hasBase && (e.ref.kind !== 'item' || itemId !== undefined);
 
     if (hasLocal) {
       if (!remoteAssumed) {
@@ -325,7 +326,7 @@ class Planner {
       const pending = pendingExpectations(e.pending, view.locale);
       if (view.localDigests && view.remoteDigests) {
         const changes = diffLocale({
-          local: view.localDigests,
+          local: this.withoutEmptyFills(e, view.localDigests, view.remoteDigests),
           remote: view.remoteDigests,
           base: view.base,
           conflicts: this.config.conflicts,
@@ -341,10 +342,11 @@ class Planner {
         }
         outcomes.push({ view, changes: actions, createFile: false });
       } else if (view.localDigests) {
-        // A locale the remote does not have yet: every field is new there (titles cannot be set by update).
+        // A locale the remote does not have yet: every field is new there (a title only where updates set it).
         const changes = new Map<string, Change>();
+        const titles = this.titlesWritable(e.ref);
         for (const [key, digest] of Object.entries(view.localDigests)) {
-          if (key !== TITLE_KEY && !pending.get(key)?.has(digest)) changes.set(key, 'push');
+          if ((key !== TITLE_KEY || titles) && !pending.get(key)?.has(digest)) changes.set(key, 'push');
         }
         outcomes.push({ view, changes, createFile: false });
       } else if (view.remoteDigests && view.base === undefined) {
@@ -355,7 +357,8 @@ class Planner {
     }
 
     if (this.pushing) {
-      if (e.ref.kind === 'page') this.emitPageUpdates(e, outcomes);
+      // A post is written like a page: by slug, with its title and status (issue 11).
+      if (e.ref.kind !== 'item') this.emitPageUpdates(e, outcomes);
       else if (itemId !== undefined) this.emitItemUpdate(e, itemId, outcomes);
       if (localeRemoved.length > 0) {
         this.ops.push({
@@ -424,7 +427,7 @@ class Planner {
 
   private emitFileCreate(e: EntityInput, view: LocaleView, remote: Variant): void {
     const set: Record<string, unknown> = { ...remote.fields };
-    if (e.model.kind === 'page') {
+    if (hasMeta(e.model)) {
       if (remote.meta.title !== undefined) set[this.config.pageMeta.titleKey] = remote.meta.title;
       if (remote.meta.status !== undefined) set[this.config.pageMeta.statusKey] = remote.meta.status;
     }
@@ -476,7 +479,7 @@ class Planner {
    * writable; elsewhere it is reported.
    */
   private emitPageUpdates(e: EntityInput, outcomes: LocaleOutcome[]): void {
-    const { titlesWritable } = this.input.rules;
+    const titlesWritable = this.titlesWritable(e.ref);
     const titleChanged: string[] = [];
     const locales: Record<string, LocaleChange> = {};
     const expect: Record<string, FieldDigests> = {};
@@ -511,6 +514,24 @@ class Planner {
     }
     if (Object.keys(locales).length === 0) return;
     this.emitWrite({ kind: 'update', entity: e.key, ref: e.ref, locales }, expect);
+  }
+
+  /** A post's empty `cmsFills` property (e.g. no `published` date) is no opinion: it reads as the remote's. */
+  private withoutEmptyFills(e: EntityInput, local: FieldDigests, remote: FieldDigests): FieldDigests {
+    const fills = e.ref.kind === 'post' ? (this.input.rules.posts?.cmsFills ?? []) : [];
+    if (fills.length === 0) return local;
+    const empty = this.emptyDigests(e.model);
+    const out = { ...local };
+    for (const key of fills) {
+      if (out[key] === empty[key] && remote[key] !== undefined) out[key] = remote[key];
+    }
+    return out;
+  }
+
+  /** Can an update change this entity's title? Pages and posts each have their own backend rule. */
+  private titlesWritable(ref: EntityRef): boolean {
+    const { rules } = this.input;
+    return ref.kind === 'post' ? (rules.posts?.titlesWritable ?? false) : rules.titlesWritable;
   }
 
   /**
@@ -610,14 +631,19 @@ class Planner {
       locales[view.locale] = {
         fields: { ...local.fields },
         status,
-        ...(title !== undefined && e.model.kind === 'page' ? { title } : {}),
+        ...(title !== undefined && hasMeta(e.model) ? { title } : {}),
       };
       const digests = digestVariant(local, e.model, this.norm);
       // One title is sent for every locale: it becomes base only where the file says the same (so the next
       // run has nothing to adopt); a locale whose file differs keeps it out and is reported as title-changed.
-      if (e.model.kind !== 'page' || local.meta.title !== title) delete digests[TITLE_KEY];
+      if (!hasMeta(e.model) || local.meta.title !== title) delete digests[TITLE_KEY];
       else digests[TITLE_KEY] = digestValue(title);
-      if (e.model.kind === 'page') digests[STATUS_KEY] = digestValue(status);
+      if (hasMeta(e.model)) digests[STATUS_KEY] = digestValue(status);
+      // The CMS fills what the file leaves empty (a post's publish date): not expected back empty.
+      const empty = this.emptyDigests(e.model);
+      for (const key of e.ref.kind === 'post' ? (this.input.rules.posts?.cmsFills ?? []) : []) {
+        if (digests[key] === empty[key]) delete digests[key];
+      }
       this.expectHeld(e.model, view.locale, local.fields, digests);
       expect[view.locale] = digests;
     }
@@ -726,6 +752,18 @@ class Planner {
         path,
         reason: 'page-removed',
         message: "page file removed; the CMS's API does not delete pages (delete it in the CMS)",
+        cost: 0,
+      });
+      return;
+    }
+    if (e.ref.kind === 'post' && !this.input.rules.posts?.deletable) {
+      this.ops.push({
+        kind: 'report',
+        entity: e.key,
+        path,
+        reason: 'unsupported',
+        message:
+          'post file removed; this CMS does not delete posts through its API (delete it in the dashboard)',
         cost: 0,
       });
       return;

@@ -6,18 +6,24 @@
 
 import type { PageStatus, WriteIntent } from '../cms/port.js';
 
-/** `page:<pageType>:<slug>` (pageType `*` for Single Pages) or `item:<collection>:<key>`. */
+/**
+ * `page:<pageType>:<slug>` (pageType `*` for Single Pages), `item:<collection>:<key>` or `post:<slug>` (a blog
+ * post, issue 11).
+ */
 export type EntityKey = string;
 
 export type EntityRef =
   | { kind: 'page'; pageType: string; slug: string }
-  | { kind: 'item'; collection: string; key: string };
+  | { kind: 'item'; collection: string; key: string }
+  | { kind: 'post'; slug: string };
 
 export function entityKey(ref: EntityRef): EntityKey {
+  if (ref.kind === 'post') return `post:${ref.slug}`;
   return ref.kind === 'page' ? `page:${ref.pageType}:${ref.slug}` : `item:${ref.collection}:${ref.key}`;
 }
 
 export function parseEntityKey(key: EntityKey): EntityRef {
+  if (key.startsWith('post:') && key.length > 'post:'.length) return { kind: 'post', slug: key.slice(5) };
   const [kind, group, ...rest] = key.split(':');
   const name = rest.join(':');
   if (kind === 'page' && group !== undefined) return { kind: 'page', pageType: group, slug: name };
@@ -158,7 +164,8 @@ export type ShownFailure = FailedWrite & { heldBack?: true | undefined };
 
 /** `status`'s and the report's name for a write: what it does and to what (`create-page`, `update-item`). */
 export function writeLabel(kind: PendingKind, entity: EntityKey): string {
-  return `${kind}-${entity.startsWith('page:') ? 'page' : 'item'}`;
+  const what = entity.startsWith('page:') ? 'page' : entity.startsWith('post:') ? 'post' : 'item';
+  return `${kind}-${what}`;
 }
 
 /** A write the plan held back (its `unresolved` reason), kept so `status` lists it and every push retries it. */
@@ -302,8 +309,8 @@ export type Operation =
 export interface ReadStep {
   /** `collection tags`, `page type faq`, `single pages`. */
   what: string;
-  kind: 'collection' | 'page type';
-  /** The collection or page type (`*` for single pages). */
+  kind: 'collection' | 'page type' | 'posts';
+  /** The collection or page type (`*` for single pages); `posts` for blog posts. */
   name: string;
   locale: string;
   how: 'list' | 'get';

@@ -587,7 +587,8 @@ async function writeEntityFile(
   const { config } = ctx;
   let op = planned;
   const abs = await resolveInside(ctx, op.path);
-  const isPage = parseEntityKey(op.entity).kind === 'page';
+  // Pages and posts have a title and status (meta keys in `set`); items do not.
+  const isPage = parseEntityKey(op.entity).kind !== 'item';
   let next: string;
   let partly: PartlyWritten | undefined;
   if (op.create) {

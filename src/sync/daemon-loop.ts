@@ -31,6 +31,8 @@ function mergeScopes(a: SnapshotScope | undefined, b: SnapshotScope | undefined)
     collections: union(a.collections, b.collections),
     pages: unionBy(a.pages, b.pages),
     items: unionBy(a.items, b.items),
+    postList: (a.postList ?? true) || (b.postList ?? true),
+    posts: union(a.posts, b.posts),
   };
 }
 

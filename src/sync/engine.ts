@@ -835,6 +835,7 @@ export class SyncEngine {
       if (snapshot.covered.has(key)) return true;
       const ref = parseEntityKey(key);
       if (ref.kind === 'item') return scope.collections?.includes(ref.collection) ?? false;
+      if (ref.kind === 'post') return scope.postList ?? false;
       if (ref.pageType === '*') return scope.singlePages?.includes(ref.slug) ?? false;
       return scope.pageTypes?.includes(ref.pageType) ?? false;
     };

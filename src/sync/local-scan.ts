@@ -5,10 +5,12 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { SyncConfig } from '../config/schema.js';
 import {
   type FileLocation,
+  inPostsFolder,
   isContentPath,
   isIgnoredPath,
   locateFile,
   locateVariant,
+  notAPostFile,
   pathForEntity,
   readContentFile,
 } from '../content/index.js';
@@ -233,6 +235,8 @@ export async function scanLocal(
             hint: 'Use .md, .mdx, .markdown or .json, move the file out of the content folder, or skip it with an "ignore" glob in sync.config.json.',
           }),
         );
+      } else if (inPostsFolder(file, config)) {
+        result.errors.push(notAPostFile(file, config)); // post-path.ts says why (nested, not Markdown)
       }
     }
     // Only full scans use the cache: a scoped scan reads a handful of files, cheaper than loading it.

@@ -34,6 +34,8 @@ export function scopeOfPending(pending: PendingWrite[]): SnapshotScope {
   for (const write of pending) {
     const ref = parseEntityKey(write.entity);
     if (ref.kind === 'item') collections.add(ref.collection);
+    else if (ref.kind === 'post')
+      continue; // posts are read by slug (the backend's read-back)
     else if (ref.pageType === '*') singlePages.add(ref.slug);
     else pageTypes.add(ref.pageType);
   }

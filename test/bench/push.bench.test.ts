@@ -339,7 +339,7 @@ async function runEdits(tree: BenchTree, emulator: EmulatorHandle) {
           status: norm.meta.status ?? tree.config.defaultStatus,
           fields,
         });
-      } else {
+      } else if (ref.kind === 'item') {
         const id = manifest.entities[edit.entity.key]?.remoteId;
         if (id === undefined) throw new Error(`no id for ${edit.entity.key}`);
         await whole.cms.replaceItem(ref.collection, Number(id), { fields });

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -326,6 +326,22 @@ describe('plan = run: the dry run predicts every API call the run makes (issue 1
     await predictThenRun(fx, 'delete', ['push', '--allow-delete', '--dry-run'], () =>
       mustRun(fx!, ['push', '--allow-delete']),
     );
+  });
+
+  it('blog posts: an initial push of two posts, then a pull of a dashboard edit of one', async () => {
+    fx = await makeFixture({ config: { posts: {} } });
+    fx.emulator.seedAuthor({ slug: 'parkr', first_name: 'Parker', email: 'parkr@example.com' });
+    await mkdir(path.join(fx.repoDir, 'content-example/posts'));
+    await fx.write(
+      'content-example/posts/hello.md',
+      '---\ntitle: Hello\nauthor: parkr\n---\n\nWith **bold**.\n',
+    );
+    await fx.write('content-example/posts/second.md', '---\ntitle: Second\ntags: [news]\n---\n\nMore.\n');
+    await fx.commitAll('two posts');
+    await predictThenRun(fx, 'posts: initial push', ['push', '--dry-run'], () => mustRun(fx!, ['push']));
+    fx.emulator.editPost('hello', { title: 'Hello again', body: '<p>With <em>emphasis</em>.</p>' });
+    await predictThenRun(fx, 'posts: pull', ['pull', '--dry-run'], () => mustRun(fx!, ['pull']));
+    expect(await fx.read('content-example/posts/hello.md')).toMatch(/^With [*_]emphasis[*_]\.$/m);
   });
 
   it('a pull of dashboard edits', async () => {

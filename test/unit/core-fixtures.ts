@@ -64,6 +64,7 @@ type VariantInput = { fields: Record<string, unknown>; meta?: EntityMeta };
 export function pathFor(ref: EntityRef, locale: string): string {
   const suffix = locale === 'en' ? '' : `.${locale}`;
   if (ref.kind === 'item') return `content/collections/${ref.collection}/${ref.key}${suffix}.json`;
+  if (ref.kind === 'post') return `content/posts/${ref.slug}${suffix}.md`;
   if (ref.pageType === '*') return `content/pages/_single/${ref.slug}${suffix}.json`;
   return `content/pages/${ref.pageType}/${ref.slug}${suffix}.md`;
 }

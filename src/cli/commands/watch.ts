@@ -34,7 +34,8 @@ function itemKeysById(entities: Manifest['entities']): Map<string, string> {
 
 /** A webhook pulls only the entity it names (every locale of it: a page's locales are read one by one). */
 function scopeOfTarget(target: PullTarget): SnapshotScope {
-  const none = { pageTypes: [], singlePages: [], collections: [] };
+  const none = { pageTypes: [], singlePages: [], collections: [], postList: false };
+  if (target.kind === 'post') return { ...none, posts: [target.slug] };
   if (target.kind === 'item') return { ...none, items: [{ collection: target.collection, id: target.id }] };
   return { ...none, pages: [{ pageType: target.pageType, slug: target.slug }] };
 }

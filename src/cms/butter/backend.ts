@@ -22,6 +22,14 @@ import type {
 } from '../port.js';
 import { toApiFields } from './api-values.js';
 import { butterMedia } from './media.js';
+import {
+  isPostKey,
+  planPostReads,
+  readPostScope,
+  runPostReads,
+  shapePostWrite,
+  writePost,
+} from './post-backend.js';
 import { findItemByKey, planReads, runReads } from './read-entities.js';
 import { fetchRemoteSnapshot } from './read-snapshot.js';
 import { makeButterWebhook } from './webhook.js';
@@ -36,10 +44,18 @@ export const BUTTER_RULES: BackendRules = Object.freeze({
   createReturnsId: false,
   writesApplyLater: true,
   maxBatch: 1,
+  // The blog engine (§3.8): PATCH sets a post's title, DELETE removes a post; a post without a publish
+  // date gets one when published, a post without an author gets the organisation's owner.
+  posts: Object.freeze({
+    deletable: true,
+    titlesWritable: true,
+    cmsFills: Object.freeze(['published', 'author']),
+  }),
 });
 
 /** The calls a write makes: one per request it becomes (pure; the planner's cost). */
 export function estimateButterWrite(intent: WriteIntent, options: Omit<ShapeOptions, 'translate'>): number {
+  if (intent.ref.kind === 'post') return shapePostWrite(intent, options.defaultLocale).length;
   return shapeWrite(intent, options).length;
 }
 
@@ -64,12 +80,48 @@ export function makeButterBackend(
   options: { webhook?: { header: string; secret: string } | undefined } = {},
 ): CmsBackend {
   const webhook: WebhookDecoder | undefined =
-    options.webhook && options.webhook.secret !== '' ? makeButterWebhook(options.webhook) : undefined;
+    options.webhook && options.webhook.secret !== ''
+      ? makeButterWebhook({ ...options.webhook, posts: config.posts !== undefined })
+      : undefined;
   const shapeOptions = { defaultLocale: config.locales.default, defaultStatus: config.defaultStatus };
   return {
-    planReads: (targets, state, purpose) => planReads(targets, state.manifest, purpose),
-    read: (steps, state) => runReads(client, config, state, steps),
-    readScope: (scope, state) => fetchRemoteSnapshot(client, config, state, scope),
+    planReads: (targets, state, purpose) => [
+      ...planReads(
+        targets.filter((t) => !isPostKey(t.entity)),
+        state.manifest,
+        purpose,
+      ),
+      ...planPostReads(targets, state.manifest, purpose),
+    ],
+    async read(steps, state) {
+      const before = client.stats().total;
+      const [read, posts] = await Promise.all([
+        runReads(
+          client,
+          config,
+          state,
+          steps.filter((s) => s.kind !== 'posts'),
+        ),
+        runPostReads(
+          client,
+          state,
+          steps.filter((s) => s.kind === 'posts'),
+        ),
+      ]);
+      for (const [key, entity] of posts.remote) read.remote.set(key, entity);
+      for (const [key, locales] of posts.read) read.read.set(key, locales);
+      read.unavailable.push(...posts.unavailable);
+      return { ...read, calls: client.stats().total - before };
+    },
+    async readScope(scope, state) {
+      const before = client.stats().total;
+      const snapshot = await fetchRemoteSnapshot(client, config, state, scope);
+      const posts = await readPostScope(client, config, state, scope);
+      for (const [key, entity] of posts.remote) snapshot.remote.set(key, entity);
+      for (const key of posts.covered) snapshot.covered.add(key);
+      snapshot.unavailable.push(...posts.unavailable);
+      return { ...snapshot, calls: client.stats().total - before };
+    },
     async locate(ref, state: ReadState) {
       // Pages are addressed by slug: only items have an id to find (butter-api.md §2.2).
       if (ref.kind !== 'item') return undefined;
@@ -85,6 +137,7 @@ export function makeButterBackend(
     rules: BUTTER_RULES,
     estimate: (intent) => estimateButterWrite(intent, shapeOptions),
     async write(intent: WriteIntent, ids: IdLookup): Promise<WriteReceipt> {
+      if (intent.ref.kind === 'post') return writePost(client, config, intent);
       const model = modelFor(intent.ref, config);
       // Every value is translated before the first request: an unknown reference sends nothing.
       const requests = shapeWrite(intent, { ...shapeOptions, translate: (f) => toApiFields(f, model, ids) });

@@ -1,6 +1,6 @@
 /**
  * The blog engine's wire shapes (butter-api.md §2.5 reads, §3.8 writes) and the reader of a post object.
- * ButterCMS-only: the client's post calls (butter-client.ts) build and read these; nothing else does yet.
+ * ButterCMS-only: the client's post calls (butter-client.ts) build and read these.
  */
 
 import { SyncError } from '../../core/errors.js';
@@ -71,7 +71,7 @@ export interface PostListOptions {
   tagSlug?: string;
 }
 
-/** The blog calls of the ButterCMS client (new this round; the engine does not use them yet). */
+/** The blog calls of the ButterCMS client (part of CmsClient; the backend's posts use them, post-backend.ts). */
 export interface ButterPostCalls {
   /** Every post (drafts too with `preview`), following pagination at page_size=100. */
   listPosts(options?: PostListOptions): Promise<RemotePost[]>;

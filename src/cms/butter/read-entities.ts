@@ -26,6 +26,9 @@ const LIST_PAGE_SIZE = 100;
 type GroupRef = { kind: 'collection'; name: string } | { kind: 'page type'; name: string };
 
 function groupOf(ref: EntityRef): GroupRef {
+  // Posts are read by post-backend.ts; backend.ts never hands them here.
+  if (ref.kind === 'post')
+    throw new SyncError('INTERNAL', `post "${ref.slug}" planned as a page or item read`);
   return ref.kind === 'item'
     ? { kind: 'collection', name: ref.collection }
     : { kind: 'page type', name: ref.pageType };

@@ -8,9 +8,10 @@ const ITEM_ID_PATTERN = /\[_id=(\d+)\]/;
 
 /**
  * Turns a ButterCMS webhook body (butter-api.md §4) into a pull target, or null for what we don't sync
- * (blog posts, media, unknown shapes). Pure: the receiver answers 2xx first and the engine pulls later.
+ * (blog posts unless `posts` is on, media, unknown shapes). Pure: the receiver answers 2xx first and the
+ * engine pulls later.
  */
-export function parseWebhook(body: unknown): PullTarget | null {
+export function parseWebhook(body: unknown, options: { posts?: boolean } = {}): PullTarget | null {
   if (!isRecord(body) || !isRecord(body.data)) return null;
   const data = body.data;
   const event = isRecord(body.webhook) && typeof body.webhook.event === 'string' ? body.webhook.event : '';
@@ -18,6 +19,12 @@ export function parseWebhook(body: unknown): PullTarget | null {
   if (kind === null) return null;
   const locale = typeof data.locale === 'string' && data.locale !== '' ? data.locale : null;
   if (typeof data.id !== 'string' || data.id === '') return null;
+
+  if (kind === 'post') {
+    // A post event names the post by slug only (`{"id": slug, "_id": n}`, §4): every locale of it is read.
+    if (!options.posts) return null;
+    return { kind: 'post', slug: data.id, locale, event, deleted: event === 'post.delete' };
+  }
 
   if (kind === 'page') {
     // page_type is "*" for single pages (§4); a page event without it cannot be mapped to a file.
@@ -43,10 +50,11 @@ export function parseWebhook(body: unknown): PullTarget | null {
  * The envelope always names the event in the docs; if it is missing we fall back on the data's shape
  * (unverified case: pulling is idempotent, so guessing "pull it" is the safe side).
  */
-function kindOf(event: string, data: Record<string, unknown>): 'page' | 'item' | null {
+function kindOf(event: string, data: Record<string, unknown>): 'page' | 'item' | 'post' | null {
   if (event !== '') {
     if (event.startsWith('page.')) return 'page';
     if (event.startsWith('collectionitem.')) return 'item';
+    if (event.startsWith('post.')) return 'post';
     return null;
   }
   if (typeof data.itemid === 'string') return 'item';
@@ -58,7 +66,12 @@ function kindOf(event: string, data: Record<string, unknown>): 'page' | 'item' |
  * ButterCMS webhooks (butter-api.md §4): they carry no signature, so the sender proves itself with a shared
  * secret in a custom header (set in the ButterCMS webhook settings), checked before the body is read.
  */
-export function makeButterWebhook(options: { header: string; secret: string }): WebhookDecoder {
+export function makeButterWebhook(options: {
+  header: string;
+  secret: string;
+  /** Blog posts are synced (`"posts"` in the config): their events pull the post. */
+  posts?: boolean;
+}): WebhookDecoder {
   const matches = createSecretCheck(options.secret);
   const header = options.header.toLowerCase();
   return {
@@ -74,7 +87,7 @@ export function makeButterWebhook(options: { header: string; secret: string }): 
       } catch {
         return { kind: 'invalid', reason: 'body is not JSON' };
       }
-      const target = parseWebhook(payload);
+      const target = parseWebhook(payload, { posts: options.posts ?? false });
       if (target === null) return { kind: 'ignored' };
       // Item payloads carry only a whole-second `timestamp` (§4), so two quick edits of one item can produce
       // identical bodies: only page deliveries, whose `updated` has microseconds, are true duplicates.

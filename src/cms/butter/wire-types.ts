@@ -5,6 +5,7 @@
  */
 
 import type { CallStats, PageStatus } from '../port.js';
+import type { ButterPostCalls } from './post-wire.js';
 
 export interface ReadOptions {
   /** Read drafts too (`preview=1`). */
@@ -75,7 +76,8 @@ export interface WriteAccepted {
   warnings?: string[];
 }
 
-export interface CmsClient {
+/** ButterCMS's REST surface: pages, collection items and (ButterPostCalls, post-wire.ts) the blog engine. */
+export interface CmsClient extends ButterPostCalls {
   /** One page; `pageType` may be `*`. `null` when the API answers 404. */
   getPage(pageType: string, slug: string, options?: ReadOptions): Promise<RemotePage | null>;
   /** Every page of a type (`*` = Single Pages), following pagination at page_size=100. */

@@ -63,6 +63,9 @@ export function shapeWrite(intent: WriteIntent, options: ShapeOptions): ButterRe
   const { defaultLocale, defaultStatus, translate } = options;
   const { ref } = intent;
   const entries = Object.entries(intent.locales).sort(([a], [b]) => a.localeCompare(b));
+  // Posts have their own requests (post-backend.ts); backend.ts never hands them here.
+  if (ref.kind === 'post')
+    throw new SyncError('INTERNAL', `${intent.entity}: a post shaped as a page or item`);
   if (ref.kind === 'page') {
     const { pageType, slug } = ref;
     switch (intent.kind) {
